@@ -1,0 +1,210 @@
+package devstack
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// PostgresOptions configures the local PostgreSQL cluster.
+type PostgresOptions struct {
+	Dir  string // data directory (initdb on first use)
+	Port int    // 0 = a free port
+	// Fast trades durability for speed (fsync off); for test runs only.
+	Fast bool
+}
+
+// Postgres is a running local cluster. Its superuser is "esenzioni" with trust
+// authentication on the loopback interface only.
+type Postgres struct {
+	Port int
+	proc *process
+	dir  string
+}
+
+// Superuser is the cluster's bootstrap role.
+const Superuser = "esenzioni"
+
+// URL returns a connection URL for database db as the superuser.
+func (p *Postgres) URL(db string) string {
+	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", Superuser, p.Port, db)
+}
+
+// pgBinDir finds the PostgreSQL server binaries: PG_BIN, then the Debian
+// layout (/usr/lib/postgresql/<version>/bin, newest first, 15 preferred
+// because it is what the project is tested on), then PATH.
+func pgBinDir() (string, error) {
+	if d := os.Getenv("PG_BIN"); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "postgres")); err != nil {
+			return "", fmt.Errorf("postgresql: PG_BIN=%s has no postgres binary", d)
+		}
+		return d, nil
+	}
+	if _, err := os.Stat("/usr/lib/postgresql/15/bin/postgres"); err == nil {
+		return "/usr/lib/postgresql/15/bin", nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return pgVersion(dirs[i]) > pgVersion(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "postgres")); err == nil {
+			return d, nil
+		}
+	}
+	if p, err := exec.LookPath("postgres"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", errors.New("postgresql: server binaries not found; install the PostgreSQL 15 server (Debian: apt-get install postgresql-15) or set PG_BIN to the directory holding initdb and postgres")
+}
+
+func pgVersion(binDir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return v
+}
+
+// runAs returns the credentials the PostgreSQL processes run with. PostgreSQL
+// refuses to run as root, so under root we use the "postgres" system user
+// (created by the Debian packages) or "nobody".
+func runAs() (*syscall.Credential, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	for _, name := range []string{"postgres", "nobody"} {
+		u, err := user.Lookup(name)
+		if err != nil {
+			continue
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	}
+	return nil, errors.New("postgresql: running as root and neither a 'postgres' nor a 'nobody' user exists to run the server as")
+}
+
+// StartPostgres initialises the cluster on first use and starts it.
+func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error) {
+	bin, err := pgBinDir()
+	if err != nil {
+		return nil, err
+	}
+	cred, err := runAs()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("postgresql: create %s: %w", dir, err)
+	}
+	if cred != nil {
+		if err := checkTraversable(dir, cred); err != nil {
+			return nil, err
+		}
+		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
+			return nil, fmt.Errorf("postgresql: chown %s: %w", dir, err)
+		}
+	}
+	logPath := filepath.Join(filepath.Dir(dir), "postgres.log")
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		cmd := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
+			"-D", dir, "-U", Superuser, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("postgresql: initdb in %s failed: %v\n%s", dir, err, out)
+		}
+	}
+	port := opts.Port
+	if port == 0 {
+		if port, err = freePort(); err != nil {
+			return nil, err
+		}
+	} else if err := checkPortFree("postgresql", "ESENZIONI_PG_PORT", port); err != nil {
+		return nil, err
+	}
+	args := []string{"-D", dir, "-p", strconv.Itoa(port), "-k", dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
+		"-c", "shared_buffers=128MB", "-c", "log_min_messages=warning"}
+	if opts.Fast {
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	// A cluster killed hard leaves its pid file; postgres itself checks
+	// whether that pid is alive, so a stale file is harmless.
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	proc, err := startProcess("postgresql", cmd, logPath)
+	if err != nil {
+		return nil, err
+	}
+	pg := &Postgres{Port: port, proc: proc, dir: dir}
+	err = waitReady(ctx, proc, logPath, 60*time.Second, func(ctx context.Context) error {
+		db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(pg.URL("postgres"))))
+		defer db.Close()
+		return db.PingContext(ctx)
+	})
+	if err != nil {
+		pg.Stop()
+		return nil, err
+	}
+	return pg, nil
+}
+
+// checkTraversable makes sure the unprivileged server user can reach dir; a
+// clone under /root, for instance, is not reachable by "postgres".
+func checkTraversable(dir string, cred *syscall.Credential) error {
+	for d := filepath.Dir(dir); ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		sys := st.Sys().(*syscall.Stat_t)
+		mode := st.Mode().Perm()
+		ok := mode&0o001 != 0 ||
+			(sys.Uid == cred.Uid && mode&0o100 != 0) ||
+			(sys.Gid == cred.Gid && mode&0o010 != 0)
+		if !ok {
+			return fmt.Errorf("postgresql: the server runs as uid %d, which cannot enter %s (mode %o); set ESENZIONI_DATA_DIR to a directory it can reach, e.g. /var/tmp/esenzioni", cred.Uid, d, mode)
+		}
+		if d == "/" || d == "." {
+			return nil
+		}
+	}
+}
+
+// CreateDatabase creates db if it does not exist.
+func (p *Postgres) CreateDatabase(ctx context.Context, db string) error {
+	conn := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(p.URL("postgres"))))
+	defer conn.Close()
+	var exists bool
+	if err := conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", db).Scan(&exists); err != nil {
+		return fmt.Errorf("postgresql: %w", err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(db)); err != nil {
+		return fmt.Errorf("postgresql: create database %s: %w", db, err)
+	}
+	return nil
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// Stop shuts the cluster down with a fast shutdown (SIGINT).
+func (p *Postgres) Stop() {
+	if p != nil {
+		p.proc.stop(syscall.SIGINT, 20*time.Second)
+	}
+}

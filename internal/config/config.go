@@ -1,0 +1,155 @@
+// Package config reads the application's configuration from environment
+// variables. Every setting has an embedded default that works on a developer's
+// machine, so `esenzioni dev` runs with no configuration at all.
+package config
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the whole configuration of the application. Empty service
+// addresses (DatabaseURL, TemporalAddress, S3Endpoint) mean "start a local one"
+// for `esenzioni dev`; the other subcommands require them.
+type Config struct {
+	DataDir string // ESENZIONI_DATA_DIR: where `dev` keeps PostgreSQL, Temporal and MinIO data
+
+	DatabaseURL string // DATABASE_URL
+
+	TemporalAddress   string // TEMPORAL_ADDRESS, host:port
+	TemporalNamespace string // TEMPORAL_NAMESPACE
+	TaskQueue         string // TEMPORAL_TASK_QUEUE
+	TemporalUIURL     string // TEMPORAL_UI_URL, for links and CORS of the codec endpoint
+
+	S3Endpoint  string // S3_ENDPOINT, host:port
+	S3AccessKey string // S3_ACCESS_KEY
+	S3SecretKey string // S3_SECRET_KEY
+	S3Bucket    string // S3_BUCKET
+	S3UseSSL    bool   // S3_USE_SSL
+	S3Region    string // S3_REGION
+
+	SMTPAddr string // SMTP_ADDR, host:port; empty disables reminder emails
+	SMTPFrom string // SMTP_FROM
+
+	HTTPAddr  string // HTTP_ADDR
+	PublicURL string // PUBLIC_URL, the address users reach the web app at
+
+	CodecKey   []byte // ESENZIONI_CODEC_KEY, base64 of 32 bytes (AES-256-GCM)
+	CodecKeyID string // ESENZIONI_CODEC_KEY_ID
+
+	TrustStoreDir string // TRUST_STORE_DIR: CA certificates for signed documents
+
+	ReminderOffsets []time.Duration // REMINDER_OFFSETS, e.g. "30d,7d"
+	MaxUploadBytes  int64           // MAX_UPLOAD_BYTES
+
+	// RegionalCodes are exemption codes valid in this region beyond the
+	// national formats (REGIONAL_EXEMPTION_CODES, comma separated).
+	RegionalCodes []string
+
+	DemoData bool // ESENZIONI_DEMO_DATA: load demo operators, people and practices
+}
+
+// DevCodecKey is the embedded development key. It is public: a real
+// deployment sets ESENZIONI_CODEC_KEY.
+const DevCodecKey = "ZXNlbnppb25pLWRldi1rZXktbm90LWZvci1wcm9kISE="
+
+// Load reads the environment.
+func Load() (Config, error) { return load(os.Getenv) }
+
+func load(getenv func(string) string) (Config, error) {
+	get := func(key, def string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		DataDir:           get("ESENZIONI_DATA_DIR", ".data"),
+		DatabaseURL:       get("DATABASE_URL", ""),
+		TemporalAddress:   get("TEMPORAL_ADDRESS", ""),
+		TemporalNamespace: get("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue:         get("TEMPORAL_TASK_QUEUE", "esenzioni"),
+		TemporalUIURL:     get("TEMPORAL_UI_URL", "http://localhost:8233"),
+		S3Endpoint:        get("S3_ENDPOINT", ""),
+		S3AccessKey:       get("S3_ACCESS_KEY", "esenzioni"),
+		S3SecretKey:       get("S3_SECRET_KEY", "esenzioni-dev-secret"),
+		S3Bucket:          get("S3_BUCKET", "esenzioni"),
+		S3Region:          get("S3_REGION", "us-east-1"),
+		SMTPAddr:          get("SMTP_ADDR", ""),
+		SMTPFrom:          get("SMTP_FROM", "esenzioni@asl.example.it"),
+		HTTPAddr:          get("HTTP_ADDR", "localhost:8080"),
+		CodecKeyID:        get("ESENZIONI_CODEC_KEY_ID", "dev"),
+		TrustStoreDir:     get("TRUST_STORE_DIR", ""),
+	}
+	c.PublicURL = get("PUBLIC_URL", "http://"+strings.Replace(c.HTTPAddr, "0.0.0.0", "localhost", 1))
+
+	var err error
+	if c.S3UseSSL, err = parseBool(get("S3_USE_SSL", "false")); err != nil {
+		return c, fmt.Errorf("S3_USE_SSL: %w", err)
+	}
+	if c.DemoData, err = parseBool(get("ESENZIONI_DEMO_DATA", "true")); err != nil {
+		return c, fmt.Errorf("ESENZIONI_DEMO_DATA: %w", err)
+	}
+	key, err := base64.StdEncoding.DecodeString(get("ESENZIONI_CODEC_KEY", DevCodecKey))
+	if err != nil || len(key) != 32 {
+		return c, fmt.Errorf("ESENZIONI_CODEC_KEY must be the base64 encoding of 32 bytes")
+	}
+	c.CodecKey = key
+	if c.ReminderOffsets, err = ParseOffsets(get("REMINDER_OFFSETS", "30d,7d")); err != nil {
+		return c, fmt.Errorf("REMINDER_OFFSETS: %w", err)
+	}
+	if c.MaxUploadBytes, err = strconv.ParseInt(get("MAX_UPLOAD_BYTES", "20971520"), 10, 64); err != nil || c.MaxUploadBytes <= 0 {
+		return c, fmt.Errorf("MAX_UPLOAD_BYTES must be a positive number of bytes")
+	}
+	for _, code := range strings.Split(get("REGIONAL_EXEMPTION_CODES", "93A"), ",") {
+		if code = strings.ToUpper(strings.TrimSpace(code)); code != "" {
+			c.RegionalCodes = append(c.RegionalCodes, code)
+		}
+	}
+	return c, nil
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean", s)
+}
+
+// ParseOffsets reads a comma separated list of durations before expiry. Besides
+// Go durations ("36h", "90s") it accepts whole days ("30d"), which is how
+// operators think of reminders.
+func ParseOffsets(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		var d time.Duration
+		if days, ok := strings.CutSuffix(part, "d"); ok {
+			n, err := strconv.Atoi(days)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not a number of days", part)
+			}
+			d = time.Duration(n) * 24 * time.Hour
+		} else {
+			var err error
+			if d, err = time.ParseDuration(part); err != nil {
+				return nil, fmt.Errorf("%q is not a duration (use e.g. 30d or 90s)", part)
+			}
+		}
+		if d <= 0 {
+			return nil, fmt.Errorf("%q must be positive", part)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}

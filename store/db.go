@@ -1,0 +1,92 @@
+// Package store is the PostgreSQL side of the application: connection, the
+// read model of practices and exemptions, the catalogue, accounts, the audit
+// log, notifications and attachment metadata, all through bun.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+)
+
+// OpenOptions tune the connection pool.
+type OpenOptions struct {
+	// Role is assumed on every connection when it exists and the login user
+	// is a member of it (see migrations.AppRole). Empty keeps the login role.
+	Role         string
+	MaxOpenConns int
+	AppName      string
+}
+
+// Open connects to PostgreSQL and checks the connection. The error names the
+// component so a user knows what to start.
+func Open(ctx context.Context, url string, opts OpenOptions) (*bun.DB, error) {
+	if url == "" {
+		return nil, errors.New("postgresql: DATABASE_URL is not set")
+	}
+	params := map[string]interface{}{}
+	if opts.AppName != "" {
+		params["application_name"] = opts.AppName
+	}
+	if opts.Role != "" {
+		ok, err := canAssume(ctx, url, opts.Role)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			params["role"] = opts.Role
+		}
+	}
+	connector := pgdriver.NewConnector(
+		pgdriver.WithDSN(url),
+		pgdriver.WithConnParams(params),
+		pgdriver.WithTimeout(10*time.Second),
+	)
+	sqldb := sql.OpenDB(connector)
+	maxOpen := opts.MaxOpenConns
+	if maxOpen == 0 {
+		maxOpen = 20
+	}
+	sqldb.SetMaxOpenConns(maxOpen)
+	sqldb.SetMaxIdleConns(maxOpen)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	db := bun.NewDB(sqldb, pgdialect.New())
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgresql: cannot connect (%s): %w", redact(url), err)
+	}
+	return db, nil
+}
+
+// canAssume reports whether role exists and the login user may SET ROLE to it.
+func canAssume(ctx context.Context, url, role string) (bool, error) {
+	sqldb := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(url), pgdriver.WithTimeout(10*time.Second)))
+	defer sqldb.Close()
+	var ok bool
+	err := sqldb.QueryRowContext(ctx,
+		`SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AND pg_has_role(current_user, $1, 'MEMBER')`,
+		role).Scan(&ok)
+	if err != nil {
+		// pg_has_role fails when the role does not exist on some versions.
+		var pgErr pgdriver.Error
+		if errors.As(err, &pgErr) {
+			return false, nil
+		}
+		return false, fmt.Errorf("postgresql: cannot connect (%s): %w", redact(url), err)
+	}
+	return ok, nil
+}
+
+// redact hides the password of a connection URL for error messages.
+func redact(url string) string {
+	cfg := pgdriver.NewConnector(pgdriver.WithDSN(url)).Config()
+	return fmt.Sprintf("%s@%s/%s", cfg.User, cfg.Addr, cfg.Database)
+}

@@ -1,0 +1,39 @@
+// Package worker wires the Temporal worker: it registers the workflows and
+// activities on the task queue.
+package worker
+
+import (
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"esenzioni/activities"
+	"esenzioni/workflows"
+)
+
+// New returns a worker for taskQueue with every workflow and activity
+// registered. Activities are registered as a struct, so workflows may call
+// its methods as local activities through a nil receiver.
+func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
+	w := sdkworker.New(c, taskQueue, sdkworker.Options{
+		// Operator actions are latency-sensitive: keep workflow tasks
+		// flowing even while long activities (registry, SMTP) run.
+		MaxConcurrentWorkflowTaskExecutionSize: 64,
+		MaxConcurrentLocalActivityExecutionSize: 64,
+	})
+	Register(w, acts)
+	return w
+}
+
+// Register adds the workflows and activities to any registry (a worker, a
+// test environment, a replayer).
+func Register(r interface {
+	RegisterWorkflowWithOptions(w interface{}, options workflow.RegisterOptions)
+	RegisterActivity(a interface{})
+}, acts *activities.Activities) {
+	r.RegisterWorkflowWithOptions(workflows.PracticeWorkflow, workflow.RegisterOptions{Name: workflows.PracticeWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.ExemptionWorkflow, workflow.RegisterOptions{Name: workflows.ExemptionWorkflowName})
+	if acts != nil {
+		r.RegisterActivity(acts)
+	}
+}

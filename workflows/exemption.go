@@ -1,0 +1,519 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"esenzioni/access"
+	"esenzioni/activities"
+	"esenzioni/exemption"
+	"esenzioni/search"
+)
+
+// DefaultReminderOffsets are used when a workflow was started without any.
+var DefaultReminderOffsets = []time.Duration{30 * 24 * time.Hour, 7 * 24 * time.Hour}
+
+// ExemptionState is the exemption workflow's whole state: query result and
+// continue-as-new input.
+type ExemptionState struct {
+	ID             int64           `json:"id"`
+	PracticeNumber string          `json:"practiceNumber,omitempty"` // empty for registry exemptions
+	ASL            string          `json:"asl"`                      // beneficiary's ASL of residence (Ministry code)
+	ASLShort       string          `json:"aslShort"`
+	BeneficiaryFC  string          `json:"beneficiaryFc"`
+	ExemptionCode  string          `json:"exemptionCode"`
+	DiagnosisCode  string          `json:"diagnosisCode"`
+	IssuedOn       exemption.Date  `json:"issuedOn"`
+	EndDate        *exemption.Date `json:"endDate,omitempty"`
+	State          exemption.State `json:"state"`
+	Version        int             `json:"version"`
+	Seq            int             `json:"seq"` // newest event written to the read model
+	// ReminderOffsets are how long before the end of the last valid day the
+	// reminders fire (default 30 and 7 days).
+	ReminderOffsets []time.Duration `json:"reminderOffsets,omitempty"`
+	// RemindersSent holds ReminderKey values already sent, so a renewal
+	// re-arms reminders for the new date while a replayed timer never sends
+	// twice.
+	RemindersSent    map[string]bool           `json:"remindersSent,omitempty"`
+	PublishedVersion int                       `json:"publishedVersion"`
+	Processed        map[string]ChangeResult   `json:"processed,omitempty"`
+	Refused          []RefusedExemptionCommand `json:"refused,omitempty"`
+	// RunEventBudget is how many lifecycle events (reminders, changes,
+	// expiry) a run records before it continues as new, which keeps each
+	// run's history short (0 = DefaultRunEventBudget). The SDK's own
+	// suggestion to continue as new is honoured too.
+	RunEventBudget int `json:"runEventBudget,omitempty"`
+	// Runs counts continue-as-new generations, for tests and supervisors.
+	Runs int `json:"runs,omitempty"`
+}
+
+// ChangeEndDate is the argument of the change-end-date update and signal.
+type ChangeEndDate struct {
+	Actor access.Actor `json:"actor"`
+	// EndDate is the new last day of validity; nil with NoEndDate false is
+	// invalid. Today or earlier revokes the exemption.
+	EndDate   *exemption.Date `json:"endDate,omitempty"`
+	NoEndDate bool            `json:"noEndDate,omitempty"`
+	// DocumentIDs are attachments uploaded with the change.
+	DocumentIDs     []string `json:"documentIds,omitempty"`
+	Note            string   `json:"note,omitempty"`
+	ExpectedVersion int      `json:"expectedVersion,omitempty"`
+	RequestID       string   `json:"requestId"`
+}
+
+// ChangeResult answers a change.
+type ChangeResult struct {
+	ID      int64            `json:"id"`
+	State   exemption.State  `json:"state"`
+	EndDate *exemption.Date  `json:"endDate,omitempty"`
+	Version int              `json:"version"`
+	Change  exemption.Change `json:"change"`
+}
+
+// RefusedExemptionCommand records a refused signal.
+type RefusedExemptionCommand struct {
+	At        time.Time    `json:"at"`
+	RequestID string       `json:"requestId"`
+	Actor     access.Actor `json:"actor"`
+	Code      string       `json:"code"`
+	Message   string       `json:"message"`
+}
+
+// Refusal codes of exemption changes.
+const (
+	CodeExemptionClosed   = "exemption.closed"
+	CodeExemptionScope    = "exemption.out_of_scope"
+	CodeExemptionStale    = "exemption.stale_version"
+	CodeExemptionBadDate  = "exemption.bad_end_date"
+	CodeExemptionBadInput = "exemption.bad_request"
+)
+
+// ExemptionWorkflow keeps an exemption's lifecycle: it publishes every
+// version to the regional registry (retrying durably while the registry is
+// down), sends reminders before expiry, expires it at the end of its last day
+// (Europe/Rome), and accepts renewals and revocations, which move the timers
+// at once. An exemption without end date holds no timer.
+func ExemptionWorkflow(ctx workflow.Context, st ExemptionState) (ExemptionState, error) {
+	w := &exemptionWorkflow{st: st}
+	if err := w.setup(ctx); err != nil {
+		return w.st, err
+	}
+	return w.run(ctx)
+}
+
+// DefaultRunEventBudget keeps a run to a few hundred history events.
+const DefaultRunEventBudget = 40
+
+type exemptionWorkflow struct {
+	st   ExemptionState
+	busy bool
+	// events recorded by this run, against RunEventBudget.
+	events int
+	// replan wakes the timer loop when a change moved the end date.
+	replan workflow.Channel
+}
+
+func (w *exemptionWorkflow) setup(ctx workflow.Context) error {
+	w.replan = workflow.NewBufferedChannel(ctx, 1)
+	if w.st.RemindersSent == nil {
+		w.st.RemindersSent = map[string]bool{}
+	}
+	if w.st.Processed == nil {
+		w.st.Processed = map[string]ChangeResult{}
+	}
+	if len(w.st.ReminderOffsets) == 0 {
+		w.st.ReminderOffsets = DefaultReminderOffsets
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (ExemptionState, error) { return w.st, nil }); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, MsgChangeEndDate,
+		func(ctx workflow.Context, cmd ChangeEndDate) (ChangeResult, error) { return w.change(ctx, cmd) },
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, cmd ChangeEndDate) error {
+			if _, done := w.st.Processed[cmd.RequestID]; done && cmd.RequestID != "" {
+				return nil
+			}
+			if w.busy {
+				return refusalError(CodeExemptionStale, "L'esenzione è in fase di aggiornamento da parte di un altro operatore: riprova.")
+			}
+			return w.check(ctx, cmd)
+		}})
+}
+
+// check validates a change without touching state.
+func (w *exemptionWorkflow) check(ctx workflow.Context, cmd ChangeEndDate) error {
+	if cmd.RequestID == "" {
+		return refusalError(CodeExemptionBadInput, "Richiesta senza chiave di idempotenza.")
+	}
+	if w.st.State != exemption.Valida {
+		return refusalError(CodeExemptionClosed, "L'esenzione è %s: non può essere modificata.", w.st.State.Label())
+	}
+	// Only the operators of the beneficiary's ASL of residence may change it
+	// (manual 7.2); regional roles too.
+	if !cmd.Actor.Role.Operator() || !access.InScope(cmd.Actor.Role, cmd.Actor.ASL, w.st.ASL) {
+		return refusalError(CodeExemptionScope, "Solo gli operatori dell'ASL di residenza dell'assistito possono modificare l'esenzione.")
+	}
+	if cmd.ExpectedVersion != 0 && cmd.ExpectedVersion != w.st.Version {
+		return refusalError(CodeExemptionStale, "L'esenzione è stata modificata da un altro operatore: ricarica la pagina.")
+	}
+	if cmd.EndDate == nil && !cmd.NoEndDate {
+		return refusalError(CodeExemptionBadDate, "Indica la nuova data di fine validità.")
+	}
+	if cmd.EndDate != nil && cmd.EndDate.Before(w.st.IssuedOn) {
+		return refusalError(CodeExemptionBadDate, "La data di fine validità non può precedere la data di emissione (%s).", w.st.IssuedOn.Format("02/01/2006"))
+	}
+	return nil
+}
+
+func refusalError(code, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return temporal.NewNonRetryableApplicationError(msg, code, nil)
+}
+
+func (w *exemptionWorkflow) change(ctx workflow.Context, cmd ChangeEndDate) (ChangeResult, error) {
+	if res, done := w.st.Processed[cmd.RequestID]; done && cmd.RequestID != "" {
+		return res, nil
+	}
+	if err := w.check(ctx, cmd); err != nil {
+		return ChangeResult{}, err
+	}
+	w.busy = true
+	defer func() { w.busy = false }()
+
+	today := exemption.DateOf(workflow.Now(ctx))
+	old := w.st.EndDate
+	var kind exemption.Change
+	if cmd.NoEndDate {
+		kind = exemption.Renew
+		w.st.EndDate = nil
+	} else {
+		kind = exemption.Classify(old, *cmd.EndDate, today)
+		d := *cmd.EndDate
+		w.st.EndDate = &d
+		if kind == exemption.Revoke {
+			w.st.State = exemption.Annullata
+		}
+	}
+	w.st.Version++
+	w.replan.SendAsync(true) // buffered: a pending wake-up is enough
+	note := cmd.Note
+	if len(cmd.DocumentIDs) > 0 {
+		note = joinNote(note, fmt.Sprintf("%d documenti allegati", len(cmd.DocumentIDs)))
+	}
+	if err := w.record(ctx, string(kind), cmd.Actor, old, note, cmd.DocumentIDs); err != nil {
+		return ChangeResult{}, err
+	}
+	res := ChangeResult{ID: w.st.ID, State: w.st.State, EndDate: w.st.EndDate, Version: w.st.Version, Change: kind}
+	w.st.Processed[cmd.RequestID] = res
+	return res, nil
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " · " + b
+}
+
+// record writes one event and the new state to the read model.
+func (w *exemptionWorkflow) record(ctx workflow.Context, action string, actor access.Actor, oldEnd *exemption.Date, note string, docs []string) error {
+	w.st.Seq++
+	w.events++
+	w.publishVisibility(ctx)
+	var a *activities.Activities
+	return workflow.ExecuteLocalActivity(localOptions(ctx), a.ProjectExemption, activities.ExemptionRecord{
+		ID: w.st.ID, State: w.st.State, EndDate: w.st.EndDate, Version: w.st.Version,
+		Event: activities.ExemptionEvent{
+			Seq: w.st.Seq, At: workflow.Now(ctx), Action: action, Actor: actor, State: w.st.State,
+			OldEndDate: oldEnd, NewEndDate: w.st.EndDate, Note: note, DocumentIDs: docs,
+		},
+	}).Get(ctx, nil)
+}
+
+func (w *exemptionWorkflow) run(ctx workflow.Context) (ExemptionState, error) {
+	w.publishVisibility(ctx)
+	logger := workflow.GetLogger(ctx)
+	signal := workflow.GetSignalChannel(ctx, MsgChangeEndDate)
+
+	// Registry publication runs beside the timers: while the registry is
+	// down the exemption is valid, its publication pending, and renewals
+	// still work; the newest version is published when it returns.
+	publishing := false
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			if err := workflow.Await(ctx, func() bool { return w.st.PublishedVersion < w.st.Version }); err != nil {
+				return
+			}
+			publishing = true
+			v := w.st.Version
+			err := workflow.ExecuteActivity(publishOptions(ctx), (*activities.Activities).PublishExemption, w.registryRecord()).Get(ctx, nil)
+			publishing = false
+			if err != nil {
+				logger.Error("registry publication failed", "error", err)
+				return
+			}
+			w.st.PublishedVersion = v
+			var a *activities.Activities
+			_ = workflow.ExecuteLocalActivity(localOptions(ctx), a.MarkPublished, activities.Publication{ID: w.st.ID, Version: v}).Get(ctx, nil)
+		}
+	})
+
+	for w.st.State == exemption.Valida {
+		timerCtx, cancelTimer := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		next, kind := w.nextDeadline(workflow.Now(ctx))
+		fired := false
+		if !next.IsZero() {
+			d := next.Sub(workflow.Now(ctx))
+			if d < 0 {
+				d = 0
+			}
+			timer := workflow.NewTimerWithOptions(timerCtx, d, workflow.TimerOptions{Summary: kind})
+			sel.AddFuture(timer, func(f workflow.Future) {
+				if f.Get(ctx, nil) == nil {
+					fired = true
+				}
+			})
+		}
+		sel.AddReceive(signal, func(c workflow.ReceiveChannel, _ bool) {
+			var cmd ChangeEndDate
+			c.Receive(ctx, &cmd)
+			w.handleSignal(ctx, cmd)
+		})
+		// An update moved the end date: wake up and re-plan.
+		sel.AddReceive(w.replan, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.Select(ctx)
+		cancelTimer()
+		if fired {
+			if err := w.onDeadline(ctx, kind); err != nil {
+				return w.st, err
+			}
+		}
+		if w.shouldContinueAsNew(ctx) {
+			if err := workflow.Await(ctx, func() bool { return !w.busy && !publishing && workflow.AllHandlersFinished(ctx) }); err != nil {
+				return w.st, err
+			}
+			for {
+				var cmd ChangeEndDate
+				if !signal.ReceiveAsync(&cmd) {
+					break
+				}
+				w.handleSignal(ctx, cmd)
+			}
+			w.st.Runs++
+			return w.st, workflow.NewContinueAsNewError(ctx, ExemptionWorkflow, w.st)
+		}
+	}
+	// Closed (expired or revoked): finish publishing the final version, let
+	// handlers finish, then end.
+	if err := workflow.Await(ctx, func() bool {
+		return w.st.PublishedVersion >= w.st.Version && !w.busy && workflow.AllHandlersFinished(ctx)
+	}); err != nil {
+		return w.st, err
+	}
+	for {
+		var cmd ChangeEndDate
+		if !signal.ReceiveAsync(&cmd) {
+			break
+		}
+		w.handleSignal(ctx, cmd)
+	}
+	return w.st, nil
+}
+
+func (w *exemptionWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
+	budget := w.st.RunEventBudget
+	if budget <= 0 {
+		budget = DefaultRunEventBudget
+	}
+	return w.events >= budget || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}
+
+// Deadline kinds.
+const (
+	deadlineExpiry = "scadenza"
+	reminderPrefix = "promemoria-"
+)
+
+// ReminderKey names one reminder: the end date it warns about and how long
+// before it fires. A renewal changes the end date, hence new keys.
+func ReminderKey(end exemption.Date, offset time.Duration) string {
+	return fmt.Sprintf("%s/%s", end.Format("2006-01-02"), offset)
+}
+
+// nextDeadline returns the earliest pending reminder or the expiry.
+func (w *exemptionWorkflow) nextDeadline(now time.Time) (time.Time, string) {
+	if w.st.EndDate == nil || w.st.State != exemption.Valida {
+		return time.Time{}, ""
+	}
+	end := *w.st.EndDate
+	type deadline struct {
+		at   time.Time
+		kind string
+	}
+	var ds []deadline
+	offsets := append([]time.Duration(nil), w.st.ReminderOffsets...)
+	sort.Slice(offsets, func(i, j int) bool { return offsets[i] > offsets[j] })
+	for _, off := range offsets {
+		key := ReminderKey(end, off)
+		at := exemption.ReminderAt(end, off)
+		// A reminder whose time passed before it was armed (the exemption
+		// was issued or renewed inside the window) is sent at once: the
+		// beneficiary still needs the warning.
+		if !w.st.RemindersSent[key] {
+			ds = append(ds, deadline{at, reminderPrefix + off.String()})
+		}
+	}
+	ds = append(ds, deadline{exemption.EndOfDay(end), deadlineExpiry})
+	best := ds[0]
+	for _, d := range ds[1:] {
+		if d.at.Before(best.at) {
+			best = d
+		}
+	}
+	return best.at, best.kind
+}
+
+// onDeadline sends a reminder or expires the exemption.
+func (w *exemptionWorkflow) onDeadline(ctx workflow.Context, kind string) error {
+	end := *w.st.EndDate
+	if kind == deadlineExpiry {
+		w.st.State = exemption.Scaduta
+		w.st.Version++
+		return w.record(ctx, "SCADENZA", access.Actor{Role: access.Sistema}, w.st.EndDate, "", nil)
+	}
+	// Every reminder now due is marked sent and one email goes out, naming
+	// the nearest: an exemption issued or renewed inside the window gets one
+	// warning, not one per offset.
+	now := workflow.Now(ctx)
+	var nearest time.Duration = -1
+	for _, off := range w.st.ReminderOffsets {
+		if !exemption.ReminderAt(end, off).After(now) {
+			w.st.RemindersSent[ReminderKey(end, off)] = true
+			if nearest < 0 || off < nearest {
+				nearest = off
+			}
+		}
+	}
+	if nearest < 0 {
+		return nil // the timer fired early: nothing due yet
+	}
+	r := activities.Reminder{
+		ExemptionID: w.st.ID, PracticeNumber: w.st.PracticeNumber, ASL: w.st.ASL,
+		BeneficiaryFC: w.st.BeneficiaryFC, ExemptionCode: w.st.ExemptionCode, EndDate: end,
+		DedupeKey: fmt.Sprintf("%d/%s", w.st.ID, ReminderKey(end, nearest)),
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: 10 * time.Minute, MaximumAttempts: 50},
+	})
+	emailF := workflow.ExecuteActivity(actx, (*activities.Activities).SendReminderEmail, r)
+	notifyF := workflow.ExecuteActivity(actx, (*activities.Activities).NotifyOperators, r)
+	var sent bool
+	emailErr := emailF.Get(ctx, &sent)
+	notifyErr := notifyF.Get(ctx, nil)
+	note := fmt.Sprintf("Promemoria di scadenza (%s prima)", humanOffset(nearest))
+	switch {
+	case emailErr != nil:
+		note += ": email non inviata"
+	case !sent:
+		note += ": nessun indirizzo email noto"
+	default:
+		note += ": email inviata"
+	}
+	if notifyErr != nil {
+		// A failed notification must not stop the lifecycle; it is in the
+		// activity's failure history and in the event note.
+		note += "; notifica agli operatori non registrata"
+	}
+	return w.record(ctx, "PROMEMORIA", access.Actor{Role: access.Sistema}, w.st.EndDate, note, nil)
+}
+
+func humanOffset(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		days := int(d / (24 * time.Hour))
+		if days == 1 {
+			return "1 giorno"
+		}
+		return fmt.Sprintf("%d giorni", days)
+	}
+	return d.String()
+}
+
+func (w *exemptionWorkflow) handleSignal(ctx workflow.Context, cmd ChangeEndDate) {
+	if err := workflow.Await(ctx, func() bool { return !w.busy }); err != nil {
+		return
+	}
+	if _, err := w.change(ctx, cmd); err != nil {
+		var appErr *temporal.ApplicationError
+		code := "exemption.failed"
+		if errors.As(err, &appErr) {
+			code = appErr.Type()
+		}
+		w.st.Refused = append(w.st.Refused, RefusedExemptionCommand{
+			At: workflow.Now(ctx), RequestID: cmd.RequestID, Actor: cmd.Actor, Code: code, Message: appMessage(err),
+		})
+		if len(w.st.Refused) > maxRefused {
+			w.st.Refused = w.st.Refused[len(w.st.Refused)-maxRefused:]
+		}
+		workflow.GetLogger(ctx).Warn("signal refused", "code", code)
+	}
+}
+
+func appMessage(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	return err.Error()
+}
+
+func (w *exemptionWorkflow) registryRecord() activities.RegistryRecord {
+	return activities.RegistryRecord{
+		ExemptionID: w.st.ID, BeneficiaryFC: w.st.BeneficiaryFC, ExemptionCode: w.st.ExemptionCode,
+		DiagnosisCode: w.st.DiagnosisCode, IssuedOn: w.st.IssuedOn, EndDate: w.st.EndDate,
+		State: w.st.State, Version: w.st.Version,
+	}
+}
+
+func (w *exemptionWorkflow) publishVisibility(ctx workflow.Context) {
+	updates := []temporal.SearchAttributeUpdate{
+		search.RecordKind.ValueSet(search.KindExemption),
+		search.ExemptionState.ValueSet(string(w.st.State)),
+		search.AslCode.ValueSet(w.st.ASLShort),
+		search.ExemptionCode.ValueSet(w.st.ExemptionCode),
+	}
+	if w.st.PracticeNumber != "" {
+		updates = append(updates, search.PracticeNumber.ValueSet(w.st.PracticeNumber))
+	}
+	if w.st.EndDate != nil {
+		updates = append(updates, search.EndDate.ValueSet(*w.st.EndDate))
+	} else {
+		updates = append(updates, search.EndDate.ValueUnset())
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
+	}
+	end := "senza scadenza"
+	if w.st.EndDate != nil {
+		end = "fino al " + w.st.EndDate.Format("02/01/2006")
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Esenzione %d** · codice %s · ASL %s · **%s** %s · versione %d (registro: v%d)",
+		w.st.ID, w.st.ExemptionCode, w.st.ASLShort, w.st.State, end, w.st.Version, w.st.PublishedVersion))
+}
+
+// publishOptions: the registry may be down for hours; publication retries
+// forever with a capped backoff and is idempotent by version.
+func publishOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		},
+	})
+}

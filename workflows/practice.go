@@ -1,0 +1,476 @@
+package workflows
+
+import (
+	"errors"
+
+	"fmt"
+	enumspb "go.temporal.io/api/enums/v1"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"esenzioni/access"
+	"esenzioni/activities"
+	"esenzioni/exemption"
+	"esenzioni/practice"
+	"esenzioni/search"
+)
+
+// PracticeInput is what intake starts a practice with.
+type PracticeInput struct {
+	Number      string `json:"number"`
+	ASL         string `json:"asl"`      // Ministry code
+	ASLShort    string `json:"aslShort"` // TO3: the search attribute supervisors type
+	DistrictID  int64  `json:"districtId,omitempty"`
+	Beneficiary struct {
+		FiscalCode string `json:"fiscalCode"`
+		FirstName  string `json:"firstName"`
+		LastName   string `json:"lastName"`
+	} `json:"beneficiary"`
+	Submitter struct {
+		Kind       practice.SubmitterKind `json:"kind"`
+		FiscalCode string                 `json:"fiscalCode"`
+		Role       access.Role            `json:"role"`
+	} `json:"submitter"`
+	ExemptionCode string    `json:"exemptionCode"`
+	DiagnosisCode string    `json:"diagnosisCode"`
+	SubmittedAt   time.Time `json:"submittedAt"`
+	// ExemptionOffsets are the reminder offsets handed to the exemption
+	// workflow when the practice is validated.
+	ReminderOffsets []time.Duration `json:"reminderOffsets,omitempty"`
+}
+
+// IssuedExemption is the exemption a validation produced.
+type IssuedExemption struct {
+	ID        int64           `json:"id"`
+	ValidFrom exemption.Date  `json:"validFrom"`
+	EndDate   *exemption.Date `json:"endDate,omitempty"`
+}
+
+// ActionResult answers a command.
+type ActionResult struct {
+	Number    string           `json:"number"`
+	State     practice.State   `json:"state"`
+	Version   int              `json:"version"`
+	Exemption *IssuedExemption `json:"exemption,omitempty"`
+}
+
+// RefusedCommand records a signal that failed validation: it changed
+// nothing, and supervisors see why in the state query.
+type RefusedCommand struct {
+	At        time.Time       `json:"at"`
+	Action    practice.Action `json:"action"`
+	RequestID string          `json:"requestId"`
+	Actor     access.Actor    `json:"actor"`
+	Code      string          `json:"code"`
+	Message   string          `json:"message"`
+}
+
+// PracticeState is the whole state: the query result and the continue-as-new
+// input.
+type PracticeState struct {
+	Input     PracticeInput    `json:"input"`
+	State     practice.State   `json:"state"`
+	Version   int              `json:"version"`
+	Events    []practice.Event `json:"events"`
+	Exemption *IssuedExemption `json:"exemption,omitempty"`
+	// Processed keeps the answer of every request performed, by idempotency
+	// key, so a repeated key (even across runs) gets the same answer.
+	Processed map[string]ActionResult `json:"processed"`
+	Refused   []RefusedCommand        `json:"refused,omitempty"`
+	// ProjectedSeq is the newest event the read model acknowledged.
+	ProjectedSeq int `json:"projectedSeq"`
+}
+
+const maxRefused = 50
+
+// ValidateOptions ride on a Validate command from the new-exemption wizard,
+// where the operator chooses the end date.
+type ValidateOptions struct {
+	EndDate   *exemption.Date `json:"endDate,omitempty"`
+	NoEndDate bool            `json:"noEndDate,omitempty"`
+}
+
+// PracticeCommand is the argument of every practice update and signal.
+type PracticeCommand struct {
+	practice.Command
+	Validate ValidateOptions `json:"validate,omitempty"`
+}
+
+// PracticeWorkflow runs one practice from submission to its closing state.
+// Operator actions arrive as Updates (validated before they enter history)
+// or as Signals (validated when received; refusals are recorded); both go
+// through process. It ends once the practice is closed and every handler has
+// finished; a validated practice leaves a running ExemptionWorkflow behind.
+func PracticeWorkflow(ctx workflow.Context, st PracticeState) (PracticeState, error) {
+	w := &practiceWorkflow{st: st}
+	if err := w.setup(ctx); err != nil {
+		return w.st, err
+	}
+	return w.run(ctx)
+}
+
+type practiceWorkflow struct {
+	st   PracticeState
+	busy bool // a command is being processed; others wait or are refused
+}
+
+// errBusy refuses a command while another one is being processed: the other
+// operator acted first.
+func errBusy() error { return refusal(practice.CodeStaleVersion, "%s", practice.ConflictMessage) }
+
+func (w *practiceWorkflow) setup(ctx workflow.Context) error {
+	if w.st.Processed == nil {
+		w.st.Processed = map[string]ActionResult{}
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (PracticeState, error) { return w.st, nil }); err != nil {
+		return err
+	}
+	for action, name := range ActionMessages {
+		action := action
+		err := workflow.SetUpdateHandlerWithOptions(ctx, name,
+			func(ctx workflow.Context, cmd PracticeCommand) (ActionResult, error) {
+				cmd.Action = action
+				return w.process(ctx, cmd)
+			},
+			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, cmd PracticeCommand) error {
+				cmd.Action = action
+				if _, done := w.st.Processed[cmd.RequestID]; done && cmd.RequestID != "" {
+					return nil // answered from Processed
+				}
+				if w.busy {
+					return errBusy()
+				}
+				if r := practice.Check(w.subject(), cmd.Command); r != nil {
+					return refusal(r.Code, "%s", r.Message)
+				}
+				return nil
+			}})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *practiceWorkflow) subject() practice.Subject {
+	return practice.Subject{
+		Number: w.st.Input.Number, State: w.st.State, Version: w.st.Version, ASL: w.st.Input.ASL,
+		SubmitterFC: w.st.Input.Submitter.FiscalCode, SubmitterKind: w.st.Input.Submitter.Kind,
+	}
+}
+
+func (w *practiceWorkflow) run(ctx workflow.Context) (PracticeState, error) {
+	if w.st.State == "" { // first run: the submission itself
+		w.st.State = practice.Inviata
+		w.st.Version = 1
+		w.st.Events = append(w.st.Events, practice.Event{
+			Seq: 1, At: w.st.Input.SubmittedAt, Action: practice.Submit, State: practice.Inviata,
+			Actor: access.Actor{FiscalCode: w.st.Input.Submitter.FiscalCode, Role: w.st.Input.Submitter.Role},
+		})
+	}
+	w.publishVisibility(ctx)
+	if w.st.ProjectedSeq < w.lastSeq() {
+		if err := w.project(ctx); err != nil {
+			return w.st, err
+		}
+	}
+
+	type signalChannel struct {
+		action practice.Action
+		ch     workflow.ReceiveChannel
+	}
+	var channels []signalChannel
+	for _, action := range practice.Actions {
+		channels = append(channels, signalChannel{action, workflow.GetSignalChannel(ctx, ActionMessages[action])})
+	}
+	pending := func() bool {
+		for _, c := range channels {
+			if c.ch.Len() > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	// drain handles every signal received so far, one at a time, in the
+	// fixed order of practice.Actions (deterministic on replay).
+	drain := func() {
+		for _, c := range channels {
+			var cmd PracticeCommand
+			for c.ch.ReceiveAsync(&cmd) {
+				cmd.Action = c.action
+				w.handleSignal(ctx, cmd)
+				cmd = PracticeCommand{}
+			}
+		}
+	}
+	idle := func() bool { return !w.busy && workflow.AllHandlersFinished(ctx) }
+	for !w.st.State.IsClosed() {
+		// Updates run in their own handlers; the main loop wakes for signals,
+		// for the closing of the practice, and for continue-as-new.
+		err := workflow.Await(ctx, func() bool {
+			return pending() || w.st.State.IsClosed() || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		})
+		if err != nil {
+			return w.st, err
+		}
+		drain()
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && !w.st.State.IsClosed() {
+			if err := workflow.Await(ctx, idle); err != nil {
+				return w.st, err
+			}
+			drain()
+			return w.st, workflow.NewContinueAsNewError(ctx, PracticeWorkflow, w.st)
+		}
+	}
+	// Let running handlers (the closing update itself) finish and drain
+	// signals that arrived meanwhile, recording them as refused.
+	if err := workflow.Await(ctx, idle); err != nil {
+		return w.st, err
+	}
+	drain()
+	// The exemption's lifecycle starts after the validation has answered the
+	// operator, so its start does not add to the action's latency.
+	if w.st.State == practice.Validata && w.st.Exemption != nil {
+		if err := w.startExemptionWorkflow(ctx); err != nil {
+			return w.st, err
+		}
+	}
+	return w.st, nil
+}
+
+// handleSignal runs a supervisor's command; a refusal is recorded, not
+// returned, because a signal has no caller waiting for an answer.
+func (w *practiceWorkflow) handleSignal(ctx workflow.Context, cmd PracticeCommand) {
+	if err := workflow.Await(ctx, func() bool { return !w.busy }); err != nil {
+		return
+	}
+	if _, err := w.process(ctx, cmd); err != nil {
+		r := asRefusal(err)
+		w.st.Refused = append(w.st.Refused, RefusedCommand{
+			At: workflow.Now(ctx), Action: cmd.Action, RequestID: cmd.RequestID, Actor: cmd.Actor,
+			Code: r.Code, Message: r.Message,
+		})
+		if len(w.st.Refused) > maxRefused {
+			w.st.Refused = w.st.Refused[len(w.st.Refused)-maxRefused:]
+		}
+		workflow.GetLogger(ctx).Warn("signal refused", "action", cmd.Action, "code", r.Code)
+	}
+}
+
+// process performs one command: checks, preflight look-ups, the transition,
+// the projection into the read model (so the caller reads its own write),
+// and for a validation the exemption. Only one runs at a time.
+func (w *practiceWorkflow) process(ctx workflow.Context, cmd PracticeCommand) (ActionResult, error) {
+	if res, done := w.st.Processed[cmd.RequestID]; done && cmd.RequestID != "" {
+		return res, nil
+	}
+	if w.busy {
+		return ActionResult{}, errBusy()
+	}
+	if r := practice.Check(w.subject(), cmd.Command); r != nil {
+		return ActionResult{}, refusal(r.Code, "%s", r.Message)
+	}
+	w.busy = true
+	defer func() { w.busy = false }()
+
+	lctx := localOptions(ctx)
+	var a *activities.Activities
+	var facts activities.ValidationFacts
+	switch cmd.Action {
+	case practice.Reject:
+		var known bool
+		if err := workflow.ExecuteLocalActivity(lctx, a.RejectReasonExists, cmd.ReasonCode).Get(ctx, &known); err != nil {
+			return ActionResult{}, err
+		}
+		if !known {
+			return ActionResult{}, refusal(practice.CodeReasonUnknown, "Motivazione %q non presente nell'elenco configurato.", cmd.ReasonCode)
+		}
+	case practice.Validate:
+		req := activities.ValidationCheck{
+			PracticeNumber: w.st.Input.Number, BeneficiaryFC: w.st.Input.Beneficiary.FiscalCode,
+			ExemptionCode: w.st.Input.ExemptionCode, DiagnosisCode: w.st.Input.DiagnosisCode,
+		}
+		if err := workflow.ExecuteLocalActivity(lctx, a.PrepareValidation, req).Get(ctx, &facts); err != nil {
+			return ActionResult{}, err
+		}
+		if facts.DuplicateExemptionID != 0 {
+			return ActionResult{}, refusal(activities.CodeDuplicateExemption,
+				"L'assistito ha già un'esenzione valida con codice %s: non se ne può rilasciare una seconda.", w.st.Input.ExemptionCode)
+		}
+	}
+
+	now := workflow.Now(ctx)
+	from := w.st.State
+	for _, to := range practice.Steps(from, cmd.Action) {
+		w.st.Events = append(w.st.Events, practice.Event{
+			Seq: w.lastSeq() + 1, At: now, Action: cmd.Action, Actor: cmd.Actor, State: to,
+			BeneficiaryNote: cmd.BeneficiaryNote, InternalNote: cmd.InternalNote, ReasonCode: cmd.ReasonCode,
+		})
+		w.st.State = to
+	}
+	w.st.Version++
+
+	if cmd.Action == practice.Validate {
+		if err := w.issueExemption(ctx, cmd, facts, now); err != nil {
+			return ActionResult{}, err
+		}
+	}
+	w.publishVisibility(ctx)
+	if err := w.project(ctx); err != nil {
+		return ActionResult{}, err
+	}
+	res := ActionResult{Number: w.st.Input.Number, State: w.st.State, Version: w.st.Version, Exemption: w.st.Exemption}
+	if cmd.RequestID != "" {
+		w.st.Processed[cmd.RequestID] = res
+	}
+	return res, nil
+}
+
+// asRefusal recovers the code and message of a refusal raised as an
+// application error.
+func asRefusal(err error) *practice.Refusal {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return &practice.Refusal{Code: app.Type(), Message: app.Message()}
+	}
+	return &practice.Refusal{Code: "practice.failed", Message: err.Error()}
+}
+
+func refusal(code, format string, args ...any) error {
+	r := &practice.Refusal{Code: code, Message: fmt.Sprintf(format, args...)}
+	return temporal.NewNonRetryableApplicationError(r.Message, r.Code, nil, r)
+}
+
+// issueExemption computes the dates (start today in Europe/Rome, end from
+// the diagnosis duration unless the operator chose one) and records the
+// exemption in the read model, idempotently by practice number.
+func (w *practiceWorkflow) issueExemption(ctx workflow.Context, cmd PracticeCommand, facts activities.ValidationFacts, now time.Time) error {
+	start := exemption.DateOf(now)
+	var end *exemption.Date
+	switch {
+	case cmd.Validate.NoEndDate:
+	case cmd.Validate.EndDate != nil:
+		d := *cmd.Validate.EndDate
+		end = &d
+	default:
+		if d, ok := facts.Duration.EndDate(start); ok {
+			end = &d
+		}
+	}
+	var a *activities.Activities
+	var id int64
+	err := workflow.ExecuteLocalActivity(localOptions(ctx), a.IssueExemption, activities.IssueRequest{
+		PracticeNumber: w.st.Input.Number, ASL: w.st.Input.ASL,
+		BeneficiaryFC: w.st.Input.Beneficiary.FiscalCode, BeneficiaryFirstName: w.st.Input.Beneficiary.FirstName,
+		BeneficiaryLastName: w.st.Input.Beneficiary.LastName,
+		ExemptionCode:       w.st.Input.ExemptionCode, DiagnosisCode: w.st.Input.DiagnosisCode,
+		IssuedOn: start, EndDate: end, IssuedBy: cmd.Actor, At: now,
+	}).Get(ctx, &id)
+	if err != nil {
+		return err
+	}
+	w.st.Exemption = &IssuedExemption{ID: id, ValidFrom: start, EndDate: end}
+	return nil
+}
+
+// startExemptionWorkflow starts the exemption's own lifecycle (timers,
+// registry publication) as a child that outlives the practice.
+func (w *practiceWorkflow) startExemptionWorkflow(ctx workflow.Context) error {
+	ex := w.st.Exemption
+	in := ExemptionState{
+		ID: ex.ID, PracticeNumber: w.st.Input.Number, ASL: w.st.Input.ASL, ASLShort: w.st.Input.ASLShort,
+		BeneficiaryFC: w.st.Input.Beneficiary.FiscalCode, ExemptionCode: w.st.Input.ExemptionCode,
+		DiagnosisCode: w.st.Input.DiagnosisCode, IssuedOn: ex.ValidFrom, EndDate: ex.EndDate,
+		State: exemption.Valida, Version: 1, Seq: 1, ReminderOffsets: w.st.Input.ReminderOffsets,
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        exemption.WorkflowID(ex.ID),
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		StaticSummary:     fmt.Sprintf("Esenzione %d · %s · pratica %s", ex.ID, w.st.Input.ExemptionCode, w.st.Input.Number),
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			search.RecordKind.ValueSet(search.KindExemption),
+			search.ExemptionState.ValueSet(string(exemption.Valida)),
+			search.AslCode.ValueSet(w.st.Input.ASLShort),
+			search.ExemptionCode.ValueSet(w.st.Input.ExemptionCode),
+			search.PracticeNumber.ValueSet(w.st.Input.Number),
+		),
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, ExemptionWorkflow, in)
+	var exec workflow.Execution
+	err := child.GetChildWorkflowExecution().Get(ctx, &exec)
+	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return nil // started by an earlier attempt
+	}
+	return err
+}
+
+func (w *practiceWorkflow) lastSeq() int {
+	if n := len(w.st.Events); n > 0 {
+		return w.st.Events[n-1].Seq
+	}
+	return 0
+}
+
+// project writes the practice and its cronologia to the read model.
+func (w *practiceWorkflow) project(ctx workflow.Context) error {
+	in := w.st.Input
+	rec := activities.PracticeRecord{
+		Number: in.Number, ASL: in.ASL, DistrictID: in.DistrictID,
+		BeneficiaryFC: in.Beneficiary.FiscalCode, BeneficiaryFirstName: in.Beneficiary.FirstName,
+		BeneficiaryLastName: in.Beneficiary.LastName,
+		SubmitterKind:       in.Submitter.Kind, SubmitterFC: in.Submitter.FiscalCode, SubmitterRole: in.Submitter.Role,
+		ExemptionCode: in.ExemptionCode, DiagnosisCode: in.DiagnosisCode,
+		State: w.st.State, Version: w.st.Version, CreatedAt: in.SubmittedAt, Events: w.st.Events,
+	}
+	if ex := w.st.Exemption; ex != nil {
+		rec.ExemptionID = ex.ID
+		from := ex.ValidFrom
+		rec.ValidFrom = &from
+		rec.ValidUntil = ex.EndDate
+	}
+	seq := w.lastSeq()
+	var a *activities.Activities
+	if err := workflow.ExecuteLocalActivity(localOptions(ctx), a.ProjectPractice, rec).Get(ctx, nil); err != nil {
+		return err
+	}
+	if seq > w.st.ProjectedSeq {
+		w.st.ProjectedSeq = seq
+	}
+	return nil
+}
+
+// publishVisibility updates what supervisors see in the Temporal UI: search
+// attributes and the current details line. No personal data.
+func (w *practiceWorkflow) publishVisibility(ctx workflow.Context) {
+	updates := []temporal.SearchAttributeUpdate{
+		search.RecordKind.ValueSet(search.KindPractice),
+		search.PracticeState.ValueSet(string(w.st.State)),
+		search.AslCode.ValueSet(w.st.Input.ASLShort),
+		search.ExemptionCode.ValueSet(w.st.Input.ExemptionCode),
+		search.PracticeNumber.ValueSet(w.st.Input.Number),
+	}
+	if ex := w.st.Exemption; ex != nil && ex.EndDate != nil {
+		updates = append(updates, search.EndDate.ValueSet(*ex.EndDate))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
+	}
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Pratica %s** · codice %s · ASL %s · stato **%s** · versione %d",
+		w.st.Input.Number, w.st.Input.ExemptionCode, w.st.Input.ASLShort, w.st.State, w.st.Version))
+}
+
+// localOptions: read-model writes and catalogue look-ups are quick and
+// idempotent, so they run as local activities (no round trip through the
+// server, which keeps operator actions fast) and are retried until
+// PostgreSQL answers, because the action has happened.
+func localOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 100 * time.Millisecond, MaximumInterval: 30 * time.Second,
+			NonRetryableErrorTypes: []string{activities.ErrTypeInvalid},
+		},
+	})
+}

@@ -1,0 +1,376 @@
+package workflows_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"esenzioni/access"
+	"esenzioni/activities"
+	"esenzioni/exemption"
+	"esenzioni/practice"
+	"esenzioni/worker"
+	"esenzioni/workflows"
+)
+
+const (
+	aslTO3  = "010203"
+	aslCN2  = "010211"
+	number  = "202601020300000001"
+	benefFC = "RSSMRA80A01H501U"
+)
+
+var (
+	operatorTO3 = access.Actor{FiscalCode: "LBRCRD53H10D205E", Role: access.OperatoreASL, ASL: aslTO3}
+	operatorCN2 = access.Actor{FiscalCode: "VNTRLA92B26C688M", Role: access.OperatoreASL, ASL: aslCN2}
+	admin       = access.Actor{FiscalCode: "AAAAAA00A11D000L", Role: access.Amministratore}
+	doctor      = access.Actor{FiscalCode: "BBBBBB00A11D000L", Role: access.MedicoSpecialista}
+)
+
+// fakeReadModel records what the workflow projects, standing in for the
+// PostgreSQL activities.
+type fakeReadModel struct {
+	mu          sync.Mutex
+	projections []activities.PracticeRecord
+	issued      []activities.IssueRequest
+	published   []activities.RegistryRecord
+	exemptions  []activities.ExemptionRecord
+	reminders   []activities.Reminder
+	notified    []activities.Reminder
+	duplicate   int64
+	duration    exemption.Duration
+}
+
+func (f *fakeReadModel) last() activities.PracticeRecord {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.projections[len(f.projections)-1]
+}
+
+type harness struct {
+	testsuite.WorkflowTestSuite
+	env *testsuite.TestWorkflowEnvironment
+	rm  *fakeReadModel
+	t   *testing.T
+}
+
+func newHarness(t *testing.T) *harness {
+	h := &harness{t: t, rm: &fakeReadModel{duration: exemption.Duration{Value: 1, Unit: exemption.Years}}}
+	h.env = h.NewTestWorkflowEnvironment()
+	acts := &activities.Activities{}
+	worker.Register(h.env, acts)
+	rm := h.rm
+	h.env.OnActivity(acts.ProjectPractice, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.PracticeRecord) error {
+		rm.mu.Lock()
+		defer rm.mu.Unlock()
+		rm.projections = append(rm.projections, rec)
+		return nil
+	})
+	h.env.OnActivity(acts.RejectReasonExists, mock.Anything, mock.Anything).Return(func(_ context.Context, code string) (bool, error) {
+		return code == "REQUISITI_NON_SUFFICIENTI", nil
+	})
+	h.env.OnActivity(acts.PrepareValidation, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.ValidationCheck) (activities.ValidationFacts, error) {
+		rm.mu.Lock()
+		defer rm.mu.Unlock()
+		return activities.ValidationFacts{Duration: rm.duration, DuplicateExemptionID: rm.duplicate}, nil
+	})
+	h.env.OnActivity(acts.IssueExemption, mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.IssueRequest) (int64, error) {
+		rm.mu.Lock()
+		defer rm.mu.Unlock()
+		rm.issued = append(rm.issued, req)
+		return 77, nil
+	})
+	h.env.OnActivity(acts.ProjectExemption, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.ExemptionRecord) error {
+		rm.mu.Lock()
+		defer rm.mu.Unlock()
+		rm.exemptions = append(rm.exemptions, rec)
+		return nil
+	})
+	h.env.OnActivity(acts.PublishExemption, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.RegistryRecord) error {
+		rm.mu.Lock()
+		defer rm.mu.Unlock()
+		rm.published = append(rm.published, rec)
+		return nil
+	})
+	h.env.OnActivity(acts.MarkPublished, mock.Anything, mock.Anything).Return(nil)
+	h.env.OnActivity(acts.SendReminderEmail, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.Reminder) (bool, error) {
+		rm.mu.Lock()
+		defer rm.mu.Unlock()
+		rm.reminders = append(rm.reminders, r)
+		return true, nil
+	})
+	h.env.OnActivity(acts.NotifyOperators, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.Reminder) error {
+		rm.mu.Lock()
+		defer rm.mu.Unlock()
+		rm.notified = append(rm.notified, r)
+		return nil
+	})
+	h.env.SetStartTime(time.Date(2026, 3, 10, 9, 30, 0, 0, exemption.Rome))
+	return h
+}
+
+func practiceInput() workflows.PracticeState {
+	in := workflows.PracticeInput{
+		Number: number, ASL: aslTO3, ASLShort: "TO3", ExemptionCode: "044", DiagnosisCode: "2960",
+		SubmittedAt: time.Date(2026, 3, 10, 9, 0, 0, 0, exemption.Rome),
+	}
+	in.Beneficiary.FiscalCode = benefFC
+	in.Beneficiary.FirstName, in.Beneficiary.LastName = "MARIO", "ROSSI"
+	in.Submitter.Kind, in.Submitter.FiscalCode, in.Submitter.Role = practice.SubmitterDoctor, doctor.FiscalCode, access.MedicoSpecialista
+	return workflows.PracticeState{Input: in}
+}
+
+// outcome collects an update's fate.
+type outcome struct {
+	rejected error // refused by the validator: no history
+	accepted bool
+	result   workflows.ActionResult
+	err      error // accepted but failed
+	done     bool
+}
+
+func (h *harness) update(at time.Duration, name string, cmd practice.Command, o *outcome) {
+	h.updateWith(at, name, workflows.PracticeCommand{Command: cmd}, o)
+}
+
+func (h *harness) updateWith(at time.Duration, name string, cmd workflows.PracticeCommand, o *outcome) {
+	h.env.RegisterDelayedCallback(func() {
+		h.env.UpdateWorkflow(name, cmd.RequestID, &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { o.rejected = err; o.done = true },
+			OnAccept: func() { o.accepted = true },
+			OnComplete: func(res interface{}, err error) {
+				o.done = true
+				o.err = err
+				if r, ok := res.(workflows.ActionResult); ok {
+					o.result = r
+				}
+			},
+		}, cmd)
+	}, at)
+}
+
+func (h *harness) query() workflows.PracticeState {
+	v, err := h.env.QueryWorkflow(workflows.QueryState)
+	require.NoError(h.t, err)
+	var st workflows.PracticeState
+	require.NoError(h.t, v.Get(&st))
+	return st
+}
+
+func refusalCode(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Type()
+	}
+	return ""
+}
+
+func TestTakeThenValidate(t *testing.T) {
+	h := newHarness(t)
+	var take, validate outcome
+	h.update(time.Minute, workflows.MsgTake, practice.Command{Actor: operatorTO3, ExpectedVersion: 1, RequestID: "k1", BeneficiaryNote: "presa in carico", InternalNote: "ok"}, &take)
+	h.update(2*time.Minute, workflows.MsgValidate, practice.Command{Actor: operatorTO3, ExpectedVersion: 2, RequestID: "k2"}, &validate)
+	h.env.ExecuteWorkflow(workflows.PracticeWorkflow, practiceInput())
+	require.True(t, h.env.IsWorkflowCompleted())
+	require.NoError(t, h.env.GetWorkflowError())
+
+	require.NoError(t, take.err)
+	require.Equal(t, practice.InLavorazione, take.result.State)
+	require.Equal(t, 2, take.result.Version)
+	require.NoError(t, validate.err)
+	require.Equal(t, practice.Validata, validate.result.State)
+	require.NotNil(t, validate.result.Exemption)
+	require.Equal(t, int64(77), validate.result.Exemption.ID)
+	// One year from 10/03/2026: valid up to 09/03/2027 included.
+	require.Equal(t, exemption.NewDate(2027, 3, 9), *validate.result.Exemption.EndDate)
+	require.Equal(t, exemption.NewDate(2026, 3, 10), validate.result.Exemption.ValidFrom)
+
+	var st workflows.PracticeState
+	require.NoError(t, h.env.GetWorkflowResult(&st))
+	require.Len(t, st.Events, 3)
+	require.Equal(t, []practice.State{practice.Inviata, practice.InLavorazione, practice.Validata},
+		[]practice.State{st.Events[0].State, st.Events[1].State, st.Events[2].State})
+	require.Equal(t, "presa in carico", st.Events[1].BeneficiaryNote)
+	require.Equal(t, operatorTO3, st.Events[1].Actor)
+
+	last := h.rm.last()
+	require.Equal(t, practice.Validata, last.State)
+	require.Len(t, last.Events, 3)
+	require.Equal(t, int64(77), last.ExemptionID)
+	require.Len(t, h.rm.issued, 1)
+	require.Equal(t, operatorTO3, h.rm.issued[0].IssuedBy)
+}
+
+func TestValidateStraightFromInviataWritesTwoRows(t *testing.T) {
+	h := newHarness(t)
+	var validate outcome
+	h.update(time.Minute, workflows.MsgValidate, practice.Command{Actor: operatorTO3, ExpectedVersion: 1, RequestID: "k1", InternalNote: "tutto regolare"}, &validate)
+	h.env.ExecuteWorkflow(workflows.PracticeWorkflow, practiceInput())
+	require.NoError(t, h.env.GetWorkflowError())
+	require.NoError(t, validate.err)
+	var st workflows.PracticeState
+	require.NoError(t, h.env.GetWorkflowResult(&st))
+	require.Len(t, st.Events, 3)
+	require.Equal(t, practice.InLavorazione, st.Events[1].State)
+	require.Equal(t, practice.Validata, st.Events[2].State)
+	require.Equal(t, practice.Validate, st.Events[1].Action)
+	require.Equal(t, 2, validate.result.Version, "one action, one version step")
+}
+
+func TestRefusals(t *testing.T) {
+	cases := []struct {
+		name  string
+		msg   string
+		cmd   practice.Command
+		code  string
+		setup func(h *harness)
+	}{
+		{"reject without reason", workflows.MsgReject, practice.Command{Actor: operatorTO3, ExpectedVersion: 1, RequestID: "r"}, practice.CodeReasonRequired, nil},
+		{"wrong ASL", workflows.MsgTake, practice.Command{Actor: operatorCN2, ExpectedVersion: 1, RequestID: "r"}, practice.CodeOutOfScope, nil},
+		{"stale version", workflows.MsgTake, practice.Command{Actor: operatorTO3, ExpectedVersion: 5, RequestID: "r"}, practice.CodeStaleVersion, nil},
+		{"doctor cannot take", workflows.MsgTake, practice.Command{Actor: doctor, RequestID: "r"}, practice.CodeNotAllowed, nil},
+		{"missing idempotency key", workflows.MsgTake, practice.Command{Actor: operatorTO3}, practice.CodeBadRequest, nil},
+		{"empty note", workflows.MsgNote, practice.Command{Actor: operatorTO3, RequestID: "r"}, practice.CodeNoteEmpty, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			var o, cancel outcome
+			h.update(time.Minute, tc.msg, tc.cmd, &o)
+			h.update(2*time.Minute, workflows.MsgCancel, practice.Command{Actor: doctor, RequestID: "end"}, &cancel)
+			h.env.ExecuteWorkflow(workflows.PracticeWorkflow, practiceInput())
+			require.NoError(t, h.env.GetWorkflowError())
+			require.Error(t, o.rejected, "refused by the validator")
+			require.False(t, o.accepted, "a refused update is never accepted, so it leaves no history")
+			require.Equal(t, tc.code, refusalCode(o.rejected))
+			var st workflows.PracticeState
+			require.NoError(t, h.env.GetWorkflowResult(&st))
+			require.Len(t, st.Events, 2, "submission and the submitter's cancellation only")
+			require.Equal(t, practice.Annullata, st.State)
+		})
+	}
+}
+
+func TestValidateClosedPracticeIsRefused(t *testing.T) {
+	h := newHarness(t)
+	var reject, validate outcome
+	h.update(time.Minute, workflows.MsgReject, practice.Command{Actor: operatorTO3, ExpectedVersion: 1, RequestID: "k1", ReasonCode: "REQUISITI_NON_SUFFICIENTI"}, &reject)
+	// Sent in the same instant as the closing update, before the workflow ends.
+	h.update(time.Minute, workflows.MsgValidate, practice.Command{Actor: operatorTO3, RequestID: "k2"}, &validate)
+	h.env.ExecuteWorkflow(workflows.PracticeWorkflow, practiceInput())
+	require.NoError(t, h.env.GetWorkflowError())
+	require.NoError(t, reject.err)
+	require.Equal(t, practice.Respinta, reject.result.State)
+	require.Error(t, validate.rejected)
+	// The reject was busy or had closed the practice: either way a conflict
+	// or wrong state, never a second transition.
+	require.Contains(t, []string{practice.CodeWrongState, practice.CodeStaleVersion}, refusalCode(validate.rejected))
+	require.Empty(t, h.rm.issued)
+	require.Equal(t, "REQUISITI_NON_SUFFICIENTI", h.rm.last().Events[1].ReasonCode)
+}
+
+func TestRejectWithUnknownReasonChangesNothing(t *testing.T) {
+	h := newHarness(t)
+	var reject, cancel outcome
+	h.update(time.Minute, workflows.MsgReject, practice.Command{Actor: operatorTO3, RequestID: "k1", ReasonCode: "INVENTATA"}, &reject)
+	h.update(2*time.Minute, workflows.MsgCancel, practice.Command{Actor: operatorTO3, RequestID: "k2"}, &cancel)
+	h.env.ExecuteWorkflow(workflows.PracticeWorkflow, practiceInput())
+	require.NoError(t, h.env.GetWorkflowError())
+	require.Error(t, reject.err)
+	require.Equal(t, practice.CodeReasonUnknown, refusalCode(reject.err))
+	require.NoError(t, cancel.err)
+	require.Equal(t, 2, cancel.result.Version, "the failed reject did not bump the version")
+}
+
+func TestDuplicateKeyPerformsOnce(t *testing.T) {
+	h := newHarness(t)
+	var first, second, cancel outcome
+	cmd := practice.Command{Actor: operatorTO3, ExpectedVersion: 1, RequestID: "same-key", InternalNote: "una volta"}
+	h.update(time.Minute, workflows.MsgTake, cmd, &first)
+	h.update(2*time.Minute, workflows.MsgTake, cmd, &second)
+	h.update(3*time.Minute, workflows.MsgCancel, practice.Command{Actor: operatorTO3, RequestID: "k3"}, &cancel)
+	h.env.ExecuteWorkflow(workflows.PracticeWorkflow, practiceInput())
+	require.NoError(t, h.env.GetWorkflowError())
+	require.NoError(t, first.err)
+	require.NoError(t, second.err)
+	require.Nil(t, second.rejected)
+	require.Equal(t, first.result, second.result)
+	var st workflows.PracticeState
+	require.NoError(t, h.env.GetWorkflowResult(&st))
+	require.Len(t, st.Events, 3, "submit, take once, cancel")
+}
+
+func TestDuplicateExemptionRefusesValidation(t *testing.T) {
+	h := newHarness(t)
+	h.rm.duplicate = 12
+	var validate, cancel outcome
+	h.update(time.Minute, workflows.MsgValidate, practice.Command{Actor: operatorTO3, RequestID: "k1"}, &validate)
+	h.update(2*time.Minute, workflows.MsgCancel, practice.Command{Actor: operatorTO3, RequestID: "k2"}, &cancel)
+	h.env.ExecuteWorkflow(workflows.PracticeWorkflow, practiceInput())
+	require.NoError(t, h.env.GetWorkflowError())
+	require.Equal(t, activities.CodeDuplicateExemption, refusalCode(validate.err))
+	require.Empty(t, h.rm.issued)
+	require.Equal(t, practice.Annullata, cancel.result.State)
+}
+
+func TestSignalsShareTheCodePath(t *testing.T) {
+	h := newHarness(t)
+	var mid workflows.PracticeState
+	h.env.RegisterDelayedCallback(func() {
+		// Refused: wrong ASL. Recorded, nothing changes.
+		h.env.SignalWorkflow(workflows.MsgTake, workflows.PracticeCommand{Command: practice.Command{Actor: operatorCN2, RequestID: "s1"}})
+	}, time.Minute)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.MsgTake, workflows.PracticeCommand{Command: practice.Command{Actor: admin, RequestID: "s2", InternalNote: "dal supervisore"}})
+	}, 2*time.Minute)
+	h.env.RegisterDelayedCallback(func() { mid = h.query() }, 3*time.Minute)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.MsgReject, workflows.PracticeCommand{Command: practice.Command{Actor: admin, RequestID: "s3", ReasonCode: "REQUISITI_NON_SUFFICIENTI"}})
+	}, 4*time.Minute)
+	h.env.ExecuteWorkflow(workflows.PracticeWorkflow, practiceInput())
+	require.NoError(t, h.env.GetWorkflowError())
+
+	require.Equal(t, practice.InLavorazione, mid.State)
+	require.Len(t, mid.Refused, 1)
+	require.Equal(t, practice.CodeOutOfScope, mid.Refused[0].Code)
+	require.Equal(t, "s1", mid.Refused[0].RequestID)
+	require.Equal(t, "dal supervisore", mid.Events[1].InternalNote)
+
+	var st workflows.PracticeState
+	require.NoError(t, h.env.GetWorkflowResult(&st))
+	require.Equal(t, practice.Respinta, st.State)
+	require.Equal(t, h.rm.last().State, practice.Respinta)
+}
+
+func TestSubmitterCancelsOwnPracticeOnly(t *testing.T) {
+	h := newHarness(t)
+	var other, own outcome
+	h.update(time.Minute, workflows.MsgCancel, practice.Command{Actor: access.Actor{FiscalCode: "ZZZZZZ00A11D000L", Role: access.Cittadino}, RequestID: "c1"}, &other)
+	h.update(2*time.Minute, workflows.MsgCancel, practice.Command{Actor: doctor, RequestID: "c2", BeneficiaryNote: "inviata per errore"}, &own)
+	h.env.ExecuteWorkflow(workflows.PracticeWorkflow, practiceInput())
+	require.NoError(t, h.env.GetWorkflowError())
+	require.Equal(t, practice.CodeNotAllowed, refusalCode(other.rejected))
+	require.NoError(t, own.err)
+	require.Equal(t, practice.Annullata, own.result.State)
+}
+
+func TestWizardEndDateOverride(t *testing.T) {
+	h := newHarness(t)
+	var v outcome
+	end := exemption.NewDate(2026, 12, 31)
+	h.updateWith(time.Minute, workflows.MsgValidate, workflows.PracticeCommand{
+		Command:  practice.Command{Actor: operatorTO3, RequestID: "w1"},
+		Validate: workflows.ValidateOptions{EndDate: &end},
+	}, &v)
+	h.env.ExecuteWorkflow(workflows.PracticeWorkflow, practiceInput())
+	require.NoError(t, h.env.GetWorkflowError())
+	require.NoError(t, v.err)
+	require.Equal(t, end, *v.result.Exemption.EndDate)
+}
