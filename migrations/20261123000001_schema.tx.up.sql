@@ -73,15 +73,18 @@ CREATE INDEX web_session_expires ON web_session (expires_at);
 
 -- Submitter systems (doctor software, citizen portal) call the intake API
 -- with bearer tokens; only a hash is stored.
+-- A client may submit as the kinds it lists; fiscal_code, when set, is the
+-- only submitter it may speak for (a doctor's own software), otherwise the
+-- client (a portal) authenticates its users itself and names them.
 CREATE TABLE api_client (
-    id             bigserial PRIMARY KEY,
-    name           text NOT NULL UNIQUE,
-    token_hash     bytea NOT NULL UNIQUE,
-    submitter_kind text NOT NULL,               -- MEDICO, CITTADINO, DELEGATO
-    fiscal_code    char(16) NOT NULL,
-    scopes         text[] NOT NULL DEFAULT '{}',
-    created_at     timestamptz NOT NULL DEFAULT now(),
-    revoked_at     timestamptz
+    id              bigserial PRIMARY KEY,
+    name            text NOT NULL UNIQUE,
+    token_hash      bytea NOT NULL UNIQUE,
+    submitter_kinds text[] NOT NULL,           -- MEDICO, CITTADINO, DELEGATO
+    fiscal_code     char(16),
+    demo            boolean NOT NULL DEFAULT false,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    revoked_at      timestamptz
 );
 
 -- The first answer to a POST with an Idempotency-Key, replayed on retries.

@@ -413,26 +413,32 @@ func (w *practiceWorkflow) lastSeq() int {
 	return 0
 }
 
-// project writes the practice and its cronologia to the read model.
-func (w *practiceWorkflow) project(ctx workflow.Context) error {
-	in := w.st.Input
+// ProjectionOf is the read-model record of a practice state; reindex uses
+// it too.
+func ProjectionOf(st PracticeState) activities.PracticeRecord {
+	in := st.Input
 	rec := activities.PracticeRecord{
 		Number: in.Number, ASL: in.ASL, DistrictID: in.DistrictID,
 		BeneficiaryFC: in.Beneficiary.FiscalCode, BeneficiaryFirstName: in.Beneficiary.FirstName,
 		BeneficiaryLastName: in.Beneficiary.LastName,
 		SubmitterKind:       in.Submitter.Kind, SubmitterFC: in.Submitter.FiscalCode, SubmitterRole: in.Submitter.Role,
 		ExemptionCode: in.ExemptionCode, DiagnosisCode: in.DiagnosisCode,
-		State: w.st.State, Version: w.st.Version, CreatedAt: in.SubmittedAt, Events: w.st.Events,
+		State: st.State, Version: st.Version, CreatedAt: in.SubmittedAt, Events: st.Events,
 	}
-	if ex := w.st.Exemption; ex != nil {
+	if ex := st.Exemption; ex != nil {
 		rec.ExemptionID = ex.ID
 		from := ex.ValidFrom
 		rec.ValidFrom = &from
 		rec.ValidUntil = ex.EndDate
 	}
+	return rec
+}
+
+// project writes the practice and its cronologia to the read model.
+func (w *practiceWorkflow) project(ctx workflow.Context) error {
 	seq := w.lastSeq()
 	var a *activities.Activities
-	if err := workflow.ExecuteLocalActivity(localOptions(ctx), a.ProjectPractice, rec).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteLocalActivity(localOptions(ctx), a.ProjectPractice, ProjectionOf(w.st)).Get(ctx, nil); err != nil {
 		return err
 	}
 	if seq > w.st.ProjectedSeq {

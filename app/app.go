@@ -1,0 +1,153 @@
+// Package app connects the application to its dependencies (PostgreSQL,
+// Temporal, S3, SMTP) from the configuration, for the web server, the worker
+// and the command-line tools alike.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+	"github.com/uptrace/bun"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+
+	"esenzioni/activities"
+	"esenzioni/codec"
+	"esenzioni/internal/config"
+	"esenzioni/mail"
+	"esenzioni/migrations"
+	"esenzioni/registry"
+	"esenzioni/search"
+	"esenzioni/store"
+)
+
+// App holds the open connections.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	DB       *bun.DB
+	Store    *store.Store
+	Codec    *codec.Codec
+	Temporal client.Client
+	S3       *minio.Client
+	Registry *registry.Local
+	Mailer   activities.Mailer
+}
+
+// Open connects to every dependency the configuration names and fails with
+// a message naming the one that is missing.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	a := &App{Config: cfg, Log: log}
+	var err error
+	if a.Codec, err = codec.New(cfg.CodecKeyID, cfg.CodecKey); err != nil {
+		return nil, err
+	}
+	if a.DB, err = store.Open(ctx, cfg.DatabaseURL, store.OpenOptions{Role: migrations.AppRole, AppName: "esenzioni"}); err != nil {
+		return nil, err
+	}
+	a.Store = store.New(a.DB)
+	a.Registry = &registry.Local{DB: a.DB}
+	if a.Temporal, err = DialTemporal(ctx, cfg, a.Codec, log); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if a.S3, err = DialS3(ctx, cfg); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if cfg.SMTPAddr != "" {
+		a.Mailer = &mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom}
+	}
+	return a, nil
+}
+
+// DialTemporal connects to the Temporal frontend with the encrypting data
+// converter.
+func DialTemporal(ctx context.Context, cfg config.Config, c *codec.Codec, log *slog.Logger) (client.Client, error) {
+	if cfg.TemporalAddress == "" {
+		return nil, errors.New("temporal: TEMPORAL_ADDRESS is not set")
+	}
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	tc, err := client.DialContext(dctx, client.Options{
+		HostPort:      cfg.TemporalAddress,
+		Namespace:     cfg.TemporalNamespace,
+		DataConverter: c.DataConverter(),
+		Logger:        tlog.NewStructuredLogger(log.With("component", "temporal")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("temporal: cannot connect to %s (namespace %s): %w", cfg.TemporalAddress, cfg.TemporalNamespace, err)
+	}
+	return tc, nil
+}
+
+// DialS3 connects to the S3 store and checks that it answers.
+func DialS3(ctx context.Context, cfg config.Config) (*minio.Client, error) {
+	if cfg.S3Endpoint == "" {
+		return nil, errors.New("s3: S3_ENDPOINT is not set")
+	}
+	mc, err := minio.New(cfg.S3Endpoint, &minio.Options{
+		Creds:  credentials.NewStaticV4(cfg.S3AccessKey, cfg.S3SecretKey, ""),
+		Secure: cfg.S3UseSSL,
+		Region: cfg.S3Region,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("s3: %w", err)
+	}
+	return mc, nil
+}
+
+// RegisterSearchAttributes adds the app's search attributes to the namespace
+// when missing (idempotent).
+func (a *App) RegisterSearchAttributes(ctx context.Context) error {
+	return search.Register(ctx, a.Temporal, a.Config.TemporalNamespace)
+}
+
+// Activities builds the activity implementations on the app's connections.
+func (a *App) Activities() *activities.Activities {
+	return &activities.Activities{
+		Store: a.Store, Registry: a.Registry, Mailer: a.Mailer, PublicURL: a.Config.PublicURL,
+		Log: a.Log.With("component", "activities"),
+	}
+}
+
+// EnsureBucket creates the attachments bucket, with versioning, when it
+// does not exist yet.
+func (a *App) EnsureBucket(ctx context.Context) error {
+	bucket := a.Config.S3Bucket
+	ok, err := a.S3.BucketExists(ctx, bucket)
+	if err != nil {
+		return fmt.Errorf("s3: cannot reach %s: %w", a.Config.S3Endpoint, err)
+	}
+	if !ok {
+		if err := a.S3.MakeBucket(ctx, bucket, minio.MakeBucketOptions{Region: a.Config.S3Region}); err != nil {
+			if exists, err2 := a.S3.BucketExists(ctx, bucket); err2 != nil || !exists {
+				return fmt.Errorf("s3: create bucket %s: %w", bucket, err)
+			}
+		}
+	}
+	// Versioning keeps overwritten or deleted objects recoverable.
+	if err := a.S3.EnableVersioning(ctx, bucket); err != nil {
+		return fmt.Errorf("s3: enable versioning on %s: %w", bucket, err)
+	}
+	return nil
+}
+
+// Close releases every connection.
+func (a *App) Close() {
+	if a.Temporal != nil {
+		a.Temporal.Close()
+	}
+	if a.DB != nil {
+		a.DB.Close()
+	}
+}

@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"esenzioni/app"
+	"esenzioni/catalog"
+	"esenzioni/demo"
+	"esenzioni/devstack"
+	"esenzioni/internal/config"
+	"esenzioni/migrations"
+	"esenzioni/search"
+	"esenzioni/store"
+)
+
+func envPort(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	p, err := strconv.Atoi(v)
+	if err != nil || p <= 0 || p > 65535 {
+		return 0, fmt.Errorf("%s=%q is not a port number", name, v)
+	}
+	return p, nil
+}
+
+// runDev runs the whole system on this machine: every dependency not given
+// by an environment variable is started as a child process with its data
+// under ESENZIONI_DATA_DIR, then migrations, catalogue and demo data are
+// loaded and the worker and web server run until Ctrl-C.
+func runDev(ctx context.Context, _ []string) error {
+	start := time.Now()
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	log := logger()
+	opts := devstack.Options{
+		DataDir:          cfg.DataDir,
+		SearchAttributes: search.Definitions(),
+		CodecEndpoint:    strings.TrimRight(cfg.PublicURL, "/") + "/codec",
+		S3AccessKey:      cfg.S3AccessKey,
+		S3SecretKey:      cfg.S3SecretKey,
+		SkipPostgres:     cfg.DatabaseURL != "",
+		SkipTemporal:     cfg.TemporalAddress != "",
+		SkipMinIO:        cfg.S3Endpoint != "",
+	}
+	for _, p := range []struct {
+		env  string
+		def  int
+		dest *int
+	}{
+		{"ESENZIONI_PG_PORT", 55432, &opts.PGPort},
+		{"ESENZIONI_TEMPORAL_PORT", 7233, &opts.TemporalPort},
+		{"ESENZIONI_TEMPORAL_UI_PORT", 8233, &opts.TemporalUIPort},
+		{"ESENZIONI_MINIO_PORT", 9000, &opts.MinIOPort},
+		{"ESENZIONI_MINIO_CONSOLE_PORT", 9001, &opts.MinIOConsolePort},
+	} {
+		if *p.dest, err = envPort(p.env, p.def); err != nil {
+			return err
+		}
+	}
+	if err := checkHTTPPortFree(cfg.HTTPAddr); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "esenzioni dev: starting the local services in", cfg.DataDir, "...")
+	stack, err := devstack.Start(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Fprintln(os.Stderr, "esenzioni dev: stopping the local services ...")
+		stack.Stop()
+	}()
+	consoleURL := ""
+	if stack.Postgres != nil {
+		if err := stack.Postgres.CreateDatabase(ctx, "esenzioni"); err != nil {
+			return err
+		}
+		cfg.DatabaseURL = stack.Postgres.URL("esenzioni")
+	}
+	if stack.Temporal != nil {
+		cfg.TemporalAddress = stack.Temporal.Address()
+		cfg.TemporalUIURL = stack.Temporal.UIURL()
+	}
+	if stack.MinIO != nil {
+		cfg.S3Endpoint = stack.MinIO.Endpoint()
+		consoleURL = stack.MinIO.ConsoleURL()
+	}
+
+	// Migrations and the catalogue run as the owner role, the app as the
+	// restricted one.
+	owner, err := store.Open(ctx, cfg.DatabaseURL, store.OpenOptions{AppName: "esenzioni-migrate"})
+	if err != nil {
+		return err
+	}
+	if _, err := migrations.Migrate(ctx, owner); err != nil {
+		owner.Close()
+		return err
+	}
+	rep, err := catalog.ImportEmbedded(ctx, owner, catalog.Options{Regional: cfg.RegionalCodes})
+	owner.Close()
+	if err != nil {
+		return fmt.Errorf("catalogue: %w", err)
+	}
+	log.Info("catalogue loaded", "elapsed", rep.Elapsed.Round(time.Millisecond))
+
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.EnsureBucket(ctx); err != nil {
+		return err
+	}
+	if err := a.RegisterSearchAttributes(ctx); err != nil {
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- runAll(ctx, a) }()
+
+	var accounts []demo.Account
+	if cfg.DemoData {
+		drep, err := demo.Load(ctx, a, practiceService(a))
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		accounts = drep.Accounts
+		log.Info("demo data loaded", "elapsed", drep.Elapsed.Round(time.Millisecond))
+	}
+	printBanner(cfg, consoleURL, accounts, time.Since(start))
+	return <-errc
+}
+
+func checkHTTPPortFree(addr string) error {
+	l, err := listenCheck(addr)
+	if err != nil {
+		return fmt.Errorf("web: %s is taken by another program; stop it or choose another address with HTTP_ADDR", addr)
+	}
+	return l.Close()
+}
+
+func printBanner(cfg config.Config, consoleURL string, accounts []demo.Account, took time.Duration) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n  Esenzioni per patologia is running (ready in %s)\n\n", took.Round(100*time.Millisecond))
+	fmt.Fprintf(&b, "  Application      %s\n", cfg.PublicURL)
+	fmt.Fprintf(&b, "  Health           %s/healthz\n", strings.TrimRight(cfg.PublicURL, "/"))
+	fmt.Fprintf(&b, "  Intake API       %s/api/openapi.yaml\n", strings.TrimRight(cfg.PublicURL, "/"))
+	if cfg.TemporalUIURL != "" {
+		fmt.Fprintf(&b, "  Temporal UI      %s/namespaces/%s/workflows\n", cfg.TemporalUIURL, cfg.TemporalNamespace)
+	}
+	if consoleURL != "" {
+		fmt.Fprintf(&b, "  MinIO console    %s  (user %s, password %s)\n", consoleURL, cfg.S3AccessKey, cfg.S3SecretKey)
+	}
+	if len(accounts) > 0 {
+		fmt.Fprintf(&b, "\n  Demo accounts (username / password / PIN):\n")
+		for _, a := range accounts {
+			fmt.Fprintf(&b, "    %-22s %-16s %-7s %s\n", a.Username, a.Password, a.PIN, a.Description)
+		}
+	}
+	fmt.Fprintf(&b, "\n  Data in %s · Ctrl-C stops everything\n\n", cfg.DataDir)
+	fmt.Fprint(os.Stderr, b.String())
+}
+
+func listenCheck(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

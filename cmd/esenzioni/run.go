@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"esenzioni/app"
+	"esenzioni/catalog"
+	"esenzioni/demo"
+	"esenzioni/exemptioncode"
+	"esenzioni/internal/config"
+	"esenzioni/migrations"
+	"esenzioni/places"
+	"esenzioni/practices"
+	"esenzioni/store"
+	"esenzioni/web"
+	"esenzioni/worker"
+)
+
+func logger() *slog.Logger {
+	level := slog.LevelInfo
+	if os.Getenv("LOG_LEVEL") == "debug" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// practiceService builds the practices service on the app's connections.
+func practiceService(a *app.App) *practices.Service {
+	return &practices.Service{
+		Store: a.Store, Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue,
+		Places: places.Default(), Codes: exemptioncode.New(a.Config.RegionalCodes...),
+		ReminderOffsets: a.Config.ReminderOffsets,
+	}
+}
+
+// webServer builds the HTTP server on the app's connections.
+func webServer(a *app.App) (*web.Server, error) {
+	return web.New(web.Deps{
+		Config: a.Config, Log: a.Log.With("component", "web"), Store: a.Store, Temporal: a.Temporal,
+		S3: a.S3, Codec: a.Codec, Practices: practiceService(a),
+	})
+}
+
+// serveWeb runs the web server until ctx ends.
+func serveWeb(ctx context.Context, a *app.App) error {
+	srv, err := webServer(a)
+	if err != nil {
+		return err
+	}
+	return srv.Run(ctx, a.Config.HTTPAddr)
+}
+
+// runWorker runs the Temporal worker until ctx ends.
+func serveWorker(ctx context.Context, a *app.App) error {
+	if err := a.RegisterSearchAttributes(ctx); err != nil {
+		return err
+	}
+	w := worker.New(a.Temporal, a.Config.TaskQueue, a.Activities())
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("temporal worker: %w", err)
+	}
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+func openApp(ctx context.Context) (*app.App, error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return nil, err
+	}
+	return app.Open(ctx, cfg, logger())
+}
+
+func runWeb(ctx context.Context, _ []string) error {
+	a, err := openApp(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	a.Log.Info("web server listening", "addr", a.Config.HTTPAddr)
+	return serveWeb(ctx, a)
+}
+
+func runWorker(ctx context.Context, _ []string) error {
+	a, err := openApp(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	a.Log.Info("worker started", "task_queue", a.Config.TaskQueue, "namespace", a.Config.TemporalNamespace)
+	return serveWorker(ctx, a)
+}
+
+// openDB connects to the database only, as the migrating (owner) role.
+func openDB(ctx context.Context) (*store.Store, config.Config, error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return nil, cfg, err
+	}
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.OpenOptions{AppName: "esenzioni-migrate"})
+	if err != nil {
+		return nil, cfg, err
+	}
+	return store.New(db), cfg, nil
+}
+
+func runMigrate(ctx context.Context, _ []string) error {
+	st, _, err := openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.DB.Close()
+	applied, err := migrations.Migrate(ctx, st.DB)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Println("database is up to date")
+	}
+	for _, m := range applied {
+		fmt.Println("applied", m)
+	}
+	return nil
+}
+
+func runImport(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "catalog" || len(args) > 2 {
+		return errors.New("usage: esenzioni import catalog [DIR]")
+	}
+	st, cfg, err := openDB(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.DB.Close()
+	opts := catalog.Options{Regional: cfg.RegionalCodes, Progress: os.Stderr}
+	var rep catalog.Report
+	if len(args) == 2 {
+		rep, err = catalog.Import(ctx, st.DB, os.DirFS(args[1]), opts)
+	} else {
+		rep, err = catalog.ImportEmbedded(ctx, st.DB, opts)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Print(rep.String())
+	return nil
+}
+
+func runDemo(ctx context.Context, _ []string) error {
+	a, err := openApp(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if !a.Config.DemoData {
+		fmt.Println("ESENZIONI_DEMO_DATA=false: demo data not loaded")
+		return nil
+	}
+	rep, err := demo.Load(ctx, a, practiceService(a))
+	if err != nil {
+		return err
+	}
+	fmt.Print(rep.String())
+	return nil
+}
+
+func runReindex(ctx context.Context, _ []string) error {
+	a, err := openApp(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := practiceService(a).Reindex(ctx, func(done int) {
+		if done%100 == 0 {
+			fmt.Fprintf(os.Stderr, "\rreindexed %d practices", done)
+		}
+	})
+	fmt.Fprintf(os.Stderr, "\rreindexed %d practices\n", n)
+	return err
+}
+
+func runHealthcheck(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: esenzioni healthcheck URL")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", args[0], resp.Status)
+	}
+	return nil
+}
+
+// runAll runs the worker and the web server together until ctx ends or one
+// of them fails.
+func runAll(ctx context.Context, a *app.App) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return serveWorker(ctx, a) })
+	g.Go(func() error { return serveWeb(ctx, a) })
+	return g.Wait()
+}

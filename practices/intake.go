@@ -1,0 +1,304 @@
+// Package practices is the service layer of practices: intake (checking a
+// submission and starting its workflow) and operator actions (Temporal
+// Updates that answer once the read model shows their effect). The web UI,
+// the intake API, the demo loader and the benchmark all go through it.
+package practices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"esenzioni/access"
+	"esenzioni/exemption"
+	"esenzioni/exemptioncode"
+	"esenzioni/fiscalcode"
+	"esenzioni/places"
+	"esenzioni/practice"
+	"esenzioni/search"
+	"esenzioni/store"
+	"esenzioni/workflows"
+)
+
+// Service runs intake and actions.
+type Service struct {
+	Store           *store.Store
+	Temporal        client.Client
+	TaskQueue       string
+	Places          *places.Registry
+	Codes           *exemptioncode.Validator
+	ReminderOffsets []time.Duration
+	// ActionTimeout bounds how long an operator waits for an action.
+	ActionTimeout time.Duration
+	Now           func() time.Time
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Submission is a request for an exemption.
+type Submission struct {
+	// Source and Key make the request idempotent: the same key from the
+	// same source yields the same practice.
+	Source string
+	Key    string
+
+	SubmitterKind practice.SubmitterKind
+	SubmitterFC   string
+	SubmitterRole access.Role
+
+	Beneficiary BeneficiaryData
+
+	ExemptionCode string
+	DiagnosisCode string
+
+	// SubmittedAt backdates the submission (demo data and migrations of
+	// existing practices); zero means now.
+	SubmittedAt time.Time
+}
+
+// BeneficiaryData identifies the beneficiary. A person already in the
+// registry copy needs only the fiscal code; a new one needs names and the
+// ASL of residence.
+type BeneficiaryData struct {
+	FiscalCode       string
+	FirstName        string
+	LastName         string
+	ASLCode          string
+	ResidenceAddress string
+	ResidenceComune  string
+	Email            string
+}
+
+// FieldError is one invalid field, with a stable code and an Italian message.
+type FieldError struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// ValidationError lists every invalid field of a submission.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return "richiesta non valida: " + strings.Join(parts, "; ")
+}
+
+func (e *ValidationError) add(field, code, msg string) {
+	e.Fields = append(e.Fields, FieldError{Field: field, Code: code, Message: msg})
+}
+
+// Stable codes of intake validation errors.
+const (
+	CodeRequired          = "required"
+	CodeUnknownCode       = "exemption_code.unknown"
+	CodeDiagnosisMismatch = "diagnosis.not_in_code"
+	CodeUnknownASL        = "asl.unknown"
+	CodeUnknownPerson     = "beneficiary.unknown"
+	CodeSubmitterKind     = "submitter.kind"
+	CodeDuplicate         = "exemption.duplicate"
+)
+
+// Submitted is the outcome of an intake.
+type Submitted struct {
+	Number  string
+	Created bool // false when the key had been seen before
+}
+
+// prepared is a checked submission, ready to start.
+type prepared struct {
+	in  workflows.PracticeInput
+	sub Submission
+}
+
+// check validates a submission against the rules and the catalogue and
+// resolves the beneficiary.
+func (s *Service) check(ctx context.Context, sub Submission) (prepared, error) {
+	verr := &ValidationError{}
+	sub.ExemptionCode = strings.ToUpper(strings.TrimSpace(sub.ExemptionCode))
+	sub.DiagnosisCode = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(sub.DiagnosisCode), ".", ""))
+	if !sub.SubmitterKind.Valid() {
+		verr.add("submitter.kind", CodeSubmitterKind, "Tipo di compilatore non valido: MEDICO, CITTADINO, DELEGATO o OPERATORE.")
+	}
+	if _, err := fiscalcode.Parse(sub.SubmitterFC, s.Places); err != nil {
+		verr.add("submitter.fiscalCode", fcCode(err), "Codice fiscale del compilatore non valido: "+fcMessage(err))
+	}
+	fc, fcErr := fiscalcode.Parse(sub.Beneficiary.FiscalCode, s.Places)
+	if fcErr != nil {
+		verr.add("beneficiary.fiscalCode", fcCode(fcErr), fcMessage(fcErr))
+	}
+	if sub.ExemptionCode == "" {
+		verr.add("exemptionCode", CodeRequired, "Indica il codice di esenzione.")
+	} else if _, err := s.Codes.Parse(sub.ExemptionCode); err != nil {
+		var ce *exemptioncode.Error
+		if errors.As(err, &ce) {
+			verr.add("exemptionCode", ce.Code, ce.Message)
+		} else {
+			verr.add("exemptionCode", CodeUnknownCode, err.Error())
+		}
+	} else if info, err := s.Store.ExemptionCode(ctx, sub.ExemptionCode); errors.Is(err, store.ErrNotFound) || (err == nil && !info.Active) {
+		verr.add("exemptionCode", CodeUnknownCode, fmt.Sprintf("Il codice di esenzione %s non è nel catalogo.", sub.ExemptionCode))
+	} else if err != nil {
+		return prepared{}, err
+	}
+	if sub.DiagnosisCode == "" {
+		verr.add("diagnosisCode", CodeRequired, "Indica la diagnosi (codice ICD-9-CM).")
+	} else if len(verr.Fields) == 0 {
+		ok, err := s.Store.DiagnosisLinked(ctx, sub.ExemptionCode, sub.DiagnosisCode)
+		if err != nil {
+			return prepared{}, err
+		}
+		if !ok {
+			verr.add("diagnosisCode", CodeDiagnosisMismatch,
+				fmt.Sprintf("La diagnosi %s non appartiene al codice di esenzione %s.", sub.DiagnosisCode, sub.ExemptionCode))
+		}
+	}
+	var person store.Beneficiary
+	if fcErr == nil {
+		var err error
+		person, err = s.resolveBeneficiary(ctx, fc, sub.Beneficiary, verr)
+		if err != nil {
+			return prepared{}, err
+		}
+	}
+	if len(verr.Fields) > 0 {
+		return prepared{}, verr
+	}
+	asl, err := s.Store.ASLByCode(ctx, person.ASLCode)
+	if err != nil {
+		return prepared{}, err
+	}
+	in := workflows.PracticeInput{
+		ASL: asl.Code, ASLShort: asl.ShortName,
+		ExemptionCode: sub.ExemptionCode, DiagnosisCode: sub.DiagnosisCode,
+		ReminderOffsets: s.ReminderOffsets,
+	}
+	if person.DistrictID != nil {
+		in.DistrictID = *person.DistrictID
+	}
+	in.Beneficiary.FiscalCode, in.Beneficiary.FirstName, in.Beneficiary.LastName = person.FiscalCode, person.FirstName, person.LastName
+	in.Submitter.Kind, in.Submitter.FiscalCode, in.Submitter.Role = sub.SubmitterKind, strings.ToUpper(strings.TrimSpace(sub.SubmitterFC)), sub.SubmitterRole
+	return prepared{in: in, sub: sub}, nil
+}
+
+// resolveBeneficiary finds the person in the registry copy, or records a
+// new one from the submitted data (names and ASL of residence required).
+func (s *Service) resolveBeneficiary(ctx context.Context, fc fiscalcode.Code, d BeneficiaryData, verr *ValidationError) (store.Beneficiary, error) {
+	b, err := s.Store.Beneficiary(ctx, fc.Normalized)
+	if err == nil {
+		if d.Email != "" && b.Email == "" {
+			b.Email = d.Email
+			if err := s.Store.UpsertBeneficiary(ctx, &b); err != nil {
+				return b, err
+			}
+		}
+		return b, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return b, err
+	}
+	first, last := upperTrim(d.FirstName), upperTrim(d.LastName)
+	if first == "" || last == "" || d.ASLCode == "" {
+		verr.add("beneficiary", CodeUnknownPerson,
+			"Assistito non presente in anagrafe: indica nome, cognome e ASL di residenza.")
+		return b, nil
+	}
+	if _, err := s.Store.ASLByCode(ctx, d.ASLCode); errors.Is(err, store.ErrNotFound) {
+		verr.add("beneficiary.aslCode", CodeUnknownASL, fmt.Sprintf("ASL %s sconosciuta.", d.ASLCode))
+		return b, nil
+	} else if err != nil {
+		return b, err
+	}
+	b = store.Beneficiary{
+		FiscalCode: fc.Normalized, FirstName: first, LastName: last, BirthDate: fc.BirthDate,
+		BirthPlaceCode: fc.PlaceCode, BirthPlaceName: fc.Place.Name, Sex: string(fc.Sex),
+		ResidenceAddress: strings.TrimSpace(d.ResidenceAddress), ResidenceComune: upperTrim(d.ResidenceComune),
+		ASLCode: d.ASLCode, Email: strings.TrimSpace(d.Email), UpdatedAt: s.now(),
+	}
+	return b, s.Store.UpsertBeneficiary(ctx, &b)
+}
+
+func upperTrim(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), " ")) }
+
+func fcCode(err error) string {
+	var e *fiscalcode.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return "fiscal_code.invalid"
+}
+
+func fcMessage(err error) string {
+	var e *fiscalcode.Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return err.Error()
+}
+
+// Submit checks a submission, allocates its number (once per key) and
+// starts its workflow. A repeated key returns the same number.
+func (s *Service) Submit(ctx context.Context, sub Submission) (Submitted, error) {
+	p, err := s.check(ctx, sub)
+	if err != nil {
+		return Submitted{}, err
+	}
+	number, created, err := s.allocate(ctx, p)
+	if err != nil {
+		return Submitted{}, err
+	}
+	p.in.Number = number
+	p.in.SubmittedAt = s.now()
+	if !sub.SubmittedAt.IsZero() {
+		p.in.SubmittedAt = sub.SubmittedAt
+	}
+	_, err = s.Temporal.ExecuteWorkflow(ctx, s.startOptions(p.in), workflows.PracticeWorkflowName, workflows.PracticeState{Input: p.in})
+	// A repeated key whose practice has already closed finds the workflow
+	// completed: the practice exists, which is what the caller asked for.
+	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return Submitted{}, fmt.Errorf("start practice %s: %w", number, err)
+	}
+	return Submitted{Number: number, Created: created}, nil
+}
+
+func (s *Service) allocate(ctx context.Context, p prepared) (string, bool, error) {
+	at := s.now()
+	if !p.sub.SubmittedAt.IsZero() {
+		at = p.sub.SubmittedAt
+	}
+	year := exemption.DateOf(at).Year()
+	return s.Store.AllocatePracticeNumber(ctx, p.in.ASL, year, p.sub.Source, p.sub.Key)
+}
+
+func (s *Service) startOptions(in workflows.PracticeInput) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       practice.WorkflowID(in.Number),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            fmt.Sprintf("Pratica %s · codice %s · ASL %s", in.Number, in.ExemptionCode, in.ASLShort),
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			search.RecordKind.ValueSet(search.KindPractice),
+			search.PracticeState.ValueSet(string(practice.Inviata)),
+			search.AslCode.ValueSet(in.ASLShort),
+			search.ExemptionCode.ValueSet(in.ExemptionCode),
+			search.PracticeNumber.ValueSet(in.Number),
+		),
+	}
+}

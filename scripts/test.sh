@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, workflow tests (SDK test suite, replay), and
+# integration and browser tests against ONE PostgreSQL, ONE Temporal dev
+# server and ONE MinIO started for the whole run by `esenzioni testenv` and
+# stopped afterwards. Extra arguments go to `go test` (e.g. -run Foo ./web/...).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+./scripts/install-deps.sh
+go vet ./...
+
+pkgs=("$@")
+[[ ${#pkgs[@]} -eq 0 ]] && pkgs=(./...)
+start=$SECONDS
+./.bin/esenzioni testenv -- go test -count=1 -timeout 30m "${pkgs[@]}"
+echo "tests passed in $((SECONDS - start)) s" >&2

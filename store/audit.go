@@ -1,0 +1,54 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// AuditEntry is one row of the GDPR audit log.
+type AuditEntry struct {
+	bun.BaseModel `bun:"table:audit_log"`
+	ID            int64          `bun:"id,pk,autoincrement"`
+	At            time.Time      `bun:"at,nullzero,default:now()"`
+	OperatorFC    string         `bun:"operator_fc"`
+	OperatorRole  string         `bun:"operator_role"`
+	OperatorASL   string         `bun:"operator_asl"`
+	BeneficiaryFC string         `bun:"beneficiary_fc"`
+	Action        string         `bun:"action"`
+	Target        string         `bun:"target"`
+	Address       string         `bun:"address"`
+	Outcome       string         `bun:"outcome"`
+	Detail        map[string]any `bun:"detail,type:jsonb"`
+}
+
+// Audit appends entries to the log (the database refuses any change to
+// them afterwards).
+func (s *Store) Audit(ctx context.Context, entries ...AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	for i := range entries {
+		if entries[i].Detail == nil {
+			entries[i].Detail = map[string]any{}
+		}
+	}
+	_, err := s.DB.NewInsert().Model(&entries).Exec(ctx)
+	return err
+}
+
+// AuditForBeneficiary returns every access to the data of one person, oldest
+// first, for the export a citizen may ask for.
+func (s *Store) AuditForBeneficiary(ctx context.Context, fc string, from, to time.Time) ([]AuditEntry, error) {
+	var out []AuditEntry
+	q := s.DB.NewSelect().Model(&out).Where("beneficiary_fc = ?", fc)
+	if !from.IsZero() {
+		q = q.Where("at >= ?", from)
+	}
+	if !to.IsZero() {
+		q = q.Where("at < ?", to)
+	}
+	err := q.Order("at", "id").Scan(ctx)
+	return out, err
+}

@@ -1,0 +1,424 @@
+package web
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"esenzioni/access"
+	"esenzioni/auth"
+	"esenzioni/practice"
+	"esenzioni/practices"
+	"esenzioni/store"
+	"esenzioni/workflows"
+)
+
+// apiErrorBody is the error shape of the API: a stable code and an Italian
+// message, plus the invalid fields of a 422.
+type apiErrorBody struct {
+	Code    string                  `json:"code"`
+	Message string                  `json:"message"`
+	Fields  []practices.FieldError `json:"fields,omitempty"`
+}
+
+func apiError(code, message string) gin.H {
+	return gin.H{"error": apiErrorBody{Code: code, Message: message}}
+}
+
+const ctxClient = "apiClient"
+
+// routeAPI mounts the intake API; its OpenAPI document is static/api/openapi.yaml.
+func (s *Server) routeAPI(e *gin.Engine) {
+	e.GET("/api/openapi.yaml", func(c *gin.Context) {
+		b, err := staticFS.ReadFile("static/api/openapi.yaml")
+		if err != nil {
+			c.Status(http.StatusNotFound)
+			return
+		}
+		c.Data(http.StatusOK, "application/yaml; charset=utf-8", b)
+	})
+	g := e.Group("/api/v1", s.apiAuth)
+	g.POST("/practices", s.apiSubmit)
+	g.GET("/practices/:number", s.apiGetPractice)
+	g.POST("/practices/:number/cancel", s.apiCancel)
+}
+
+// apiAuth accepts a bearer token of an active API client.
+func (s *Server) apiAuth(c *gin.Context) {
+	h := c.GetHeader("Authorization")
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || token == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="esenzioni"`)
+		c.AbortWithStatusJSON(http.StatusUnauthorized, apiError("auth.missing_token", "Token di accesso mancante (Authorization: Bearer ...)."))
+		return
+	}
+	client, err := s.Store.APIClientByToken(c.Request.Context(), auth.Digest(token))
+	if errors.Is(err, store.ErrNotFound) {
+		c.Header("WWW-Authenticate", `Bearer realm="esenzioni", error="invalid_token"`)
+		c.AbortWithStatusJSON(http.StatusUnauthorized, apiError("auth.invalid_token", "Token di accesso non valido o revocato."))
+		return
+	}
+	if err != nil {
+		s.apiInternal(c, err)
+		return
+	}
+	c.Set(ctxClient, &client)
+	c.Next()
+}
+
+func (s *Server) apiInternal(c *gin.Context, err error) {
+	s.Log.Error("api", "path", c.FullPath(), "error", err)
+	c.AbortWithStatusJSON(http.StatusInternalServerError, apiError("internal", "Errore interno: riprova più tardi."))
+}
+
+func apiClient(c *gin.Context) *store.APIClient { return c.MustGet(ctxClient).(*store.APIClient) }
+
+func clientSource(cl *store.APIClient) string { return "api:" + strconv.FormatInt(cl.ID, 10) }
+
+// submitRequest is the body of POST /api/v1/practices.
+type submitRequest struct {
+	Submitter struct {
+		Kind       string `json:"kind"`
+		FiscalCode string `json:"fiscalCode"`
+	} `json:"submitter"`
+	Beneficiary struct {
+		FiscalCode       string `json:"fiscalCode"`
+		FirstName        string `json:"firstName"`
+		LastName         string `json:"lastName"`
+		ASLCode          string `json:"aslCode"`
+		ResidenceAddress string `json:"residenceAddress"`
+		ResidenceComune  string `json:"residenceComune"`
+		Email            string `json:"email"`
+	} `json:"beneficiary"`
+	ExemptionCode string   `json:"exemptionCode"`
+	DiagnosisCode string   `json:"diagnosisCode"`
+	CertificateID string   `json:"certificateId,omitempty"`
+	AttachmentIDs []string `json:"attachmentIds,omitempty"`
+}
+
+// submitterRole maps a submitter kind to the role recorded in the history.
+func submitterRole(kind practice.SubmitterKind) access.Role {
+	switch kind {
+	case practice.SubmitterDoctor:
+		return access.MedicoSpecialista
+	case practice.SubmitterDelegate:
+		return access.Delegato
+	}
+	return access.Cittadino
+}
+
+// readJSON decodes a bounded JSON body strictly, answering 400 on failure.
+func readJSON(c *gin.Context, v any) ([]byte, bool) {
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, 1<<20))
+	if err != nil {
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.unreadable", "Corpo della richiesta illeggibile."))
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.malformed", "JSON non valido: "+err.Error()))
+		return nil, false
+	}
+	return body, true
+}
+
+// idempotency replays the stored answer of a repeated key. It returns the
+// key ("" when absent) and whether the request was answered already.
+func (s *Server) idempotency(c *gin.Context, body []byte) (key string, hash []byte, answered bool) {
+	key = strings.TrimSpace(c.GetHeader("Idempotency-Key"))
+	if key == "" {
+		return "", nil, false
+	}
+	if len(key) > 200 {
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("idempotency_key.too_long", "Idempotency-Key troppo lunga (massimo 200 caratteri)."))
+		return key, nil, true
+	}
+	sum := sha256.Sum256(append([]byte(c.Request.Method+" "+c.Request.URL.Path+"\n"), body...))
+	hash = sum[:]
+	prev, err := s.Store.StoredResponse(c.Request.Context(), apiClient(c).ID, key)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return key, hash, false
+	case err != nil:
+		s.apiInternal(c, err)
+		return key, hash, true
+	case !bytes.Equal(prev.RequestHash, hash):
+		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, apiError("idempotency_key.reused",
+			"Idempotency-Key già usata per una richiesta diversa."))
+		return key, hash, true
+	}
+	c.Header("Idempotent-Replayed", "true")
+	c.Data(prev.Status, "application/json; charset=utf-8", prev.Body)
+	c.Abort()
+	return key, hash, true
+}
+
+// answer writes a JSON answer and keeps it for replays of key.
+func (s *Server) answer(c *gin.Context, key string, hash []byte, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		s.apiInternal(c, err)
+		return
+	}
+	if key != "" && status < 500 {
+		if err := s.Store.StoreResponse(c.Request.Context(), &store.IdempotentResponse{
+			ClientID: apiClient(c).ID, Key: key, RequestHash: hash, Status: status, Body: body,
+		}); err != nil {
+			s.Log.Error("api: store idempotent response", "error", err)
+		}
+	}
+	c.Data(status, "application/json; charset=utf-8", body)
+}
+
+func randomKey() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (s *Server) apiSubmit(c *gin.Context) {
+	var req submitRequest
+	body, ok := readJSON(c, &req)
+	if !ok {
+		return
+	}
+	key, hash, answered := s.idempotency(c, body)
+	if answered {
+		return
+	}
+	cl := apiClient(c)
+	kind := practice.SubmitterKind(strings.ToUpper(strings.TrimSpace(req.Submitter.Kind)))
+	if kind == practice.SubmitterOperator || (kind.Valid() && !slices.Contains(cl.SubmitterKinds, string(kind))) {
+		s.answer(c, key, hash, http.StatusForbidden, apiError("submitter.forbidden",
+			"Questo client non può inviare pratiche come "+strings.ToLower(kind.Label())+"."))
+		return
+	}
+	submitterFC := strings.ToUpper(strings.TrimSpace(req.Submitter.FiscalCode))
+	if cl.FiscalCode != nil && *cl.FiscalCode != "" {
+		if submitterFC == "" {
+			submitterFC = *cl.FiscalCode
+		}
+		if submitterFC != *cl.FiscalCode {
+			s.answer(c, key, hash, http.StatusForbidden, apiError("submitter.forbidden",
+				"Questo client può inviare pratiche solo a nome del proprio titolare."))
+			return
+		}
+	}
+	requestKey := key
+	if requestKey == "" {
+		requestKey = "anon-" + randomKey()
+	}
+	res, err := s.Practices.Submit(c.Request.Context(), practices.Submission{
+		Source: clientSource(cl), Key: requestKey,
+		SubmitterKind: kind, SubmitterFC: submitterFC, SubmitterRole: submitterRole(kind),
+		Beneficiary: practices.BeneficiaryData{
+			FiscalCode: req.Beneficiary.FiscalCode, FirstName: req.Beneficiary.FirstName, LastName: req.Beneficiary.LastName,
+			ASLCode: req.Beneficiary.ASLCode, ResidenceAddress: req.Beneficiary.ResidenceAddress,
+			ResidenceComune: req.Beneficiary.ResidenceComune, Email: req.Beneficiary.Email,
+		},
+		ExemptionCode: req.ExemptionCode, DiagnosisCode: req.DiagnosisCode,
+	})
+	var verr *practices.ValidationError
+	if errors.As(err, &verr) {
+		s.answer(c, key, hash, http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
+			Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: verr.Fields,
+		}})
+		return
+	}
+	if err != nil {
+		s.apiInternal(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if !res.Created {
+		status = http.StatusOK
+	}
+	c.Header("Location", "/api/v1/practices/"+res.Number)
+	s.answer(c, key, hash, status, gin.H{
+		"number": res.Number, "state": practice.Inviata,
+		"links": gin.H{"self": "/api/v1/practices/" + res.Number, "cancel": "/api/v1/practices/" + res.Number + "/cancel"},
+	})
+}
+
+// practiceView is the submitter's view of a practice.
+type practiceView struct {
+	Number        string         `json:"number"`
+	State         string         `json:"state"`
+	StateLabel    string         `json:"stateLabel"`
+	ExemptionCode string         `json:"exemptionCode"`
+	DiagnosisCode string         `json:"diagnosisCode"`
+	Beneficiary   string         `json:"beneficiaryFiscalCode"`
+	CreatedAt     time.Time      `json:"createdAt"`
+	UpdatedAt     time.Time      `json:"updatedAt"`
+	ValidFrom     string         `json:"validFrom,omitempty"`
+	ValidUntil    string         `json:"validUntil,omitempty"`
+	History       []historyEntry `json:"history"`
+}
+
+type historyEntry struct {
+	At              time.Time `json:"at"`
+	State           string    `json:"state"`
+	Role            string    `json:"role"`
+	BeneficiaryNote string    `json:"beneficiaryNote,omitempty"`
+	InternalNote    string    `json:"internalNote,omitempty"`
+}
+
+// loadAPIPractice finds a practice this client submitted; any other answers
+// 404 so that numbers of others reveal nothing.
+func (s *Server) loadAPIPractice(c *gin.Context) (store.Practice, bool) {
+	number := c.Param("number")
+	if _, err := practice.ParseNumber(number); err != nil {
+		c.AbortWithStatusJSON(http.StatusNotFound, apiError("practice.not_found", "Pratica non trovata."))
+		return store.Practice{}, false
+	}
+	src, err := s.Store.IntakeSource(c.Request.Context(), number)
+	if err != nil {
+		s.apiInternal(c, err)
+		return store.Practice{}, false
+	}
+	if src != clientSource(apiClient(c)) {
+		c.AbortWithStatusJSON(http.StatusNotFound, apiError("practice.not_found", "Pratica non trovata."))
+		return store.Practice{}, false
+	}
+	p, err := s.Store.PracticeByNumber(c.Request.Context(), number)
+	if errors.Is(err, store.ErrNotFound) {
+		// Submitted a moment ago: the workflow has not projected it yet.
+		c.AbortWithStatusJSON(http.StatusNotFound, apiError("practice.not_found", "Pratica non ancora disponibile: riprova tra qualche istante."))
+		return p, false
+	}
+	if err != nil {
+		s.apiInternal(c, err)
+		return p, false
+	}
+	return p, true
+}
+
+// view renders a practice for its submitter: citizens and delegates see the
+// beneficiary note only; doctors see the internal note too (manual, ch. 4).
+// The reject reason is internal and never shown.
+func (s *Server) view(c *gin.Context, p store.Practice) (practiceView, error) {
+	events, err := s.Store.PracticeEvents(c.Request.Context(), p.Number)
+	if err != nil {
+		return practiceView{}, err
+	}
+	doctor := practice.SubmitterKind(p.SubmitterKind) == practice.SubmitterDoctor
+	v := practiceView{
+		Number: p.Number, State: p.State, StateLabel: practice.State(p.State).Label(),
+		ExemptionCode: p.ExemptionCode, DiagnosisCode: p.DiagnosisCode, Beneficiary: p.BeneficiaryFC,
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, History: []historyEntry{},
+	}
+	if p.ValidFrom != nil {
+		v.ValidFrom = p.ValidFrom.Format("2006-01-02")
+	}
+	if p.ValidUntil != nil {
+		v.ValidUntil = p.ValidUntil.Format("2006-01-02")
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		e := events[i]
+		h := historyEntry{At: e.At, State: e.State, Role: e.ActorRole, BeneficiaryNote: e.BeneficiaryNote}
+		if doctor {
+			h.InternalNote = e.InternalNote
+		}
+		v.History = append(v.History, h)
+	}
+	return v, nil
+}
+
+func (s *Server) apiGetPractice(c *gin.Context) {
+	p, ok := s.loadAPIPractice(c)
+	if !ok {
+		return
+	}
+	v, err := s.view(c, p)
+	if err != nil {
+		s.apiInternal(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
+type cancelRequest struct {
+	SubmitterFiscalCode string `json:"submitterFiscalCode"`
+	BeneficiaryNote     string `json:"beneficiaryNote"`
+}
+
+func (s *Server) apiCancel(c *gin.Context) {
+	var req cancelRequest
+	body := []byte("{}")
+	if c.Request.ContentLength != 0 {
+		var ok bool
+		if body, ok = readJSON(c, &req); !ok {
+			return
+		}
+	}
+	key, hash, answered := s.idempotency(c, body)
+	if answered {
+		return
+	}
+	p, ok := s.loadAPIPractice(c)
+	if !ok {
+		return
+	}
+	cl := apiClient(c)
+	fc := strings.ToUpper(strings.TrimSpace(req.SubmitterFiscalCode))
+	if cl.FiscalCode != nil && *cl.FiscalCode != "" {
+		fc = *cl.FiscalCode
+	}
+	requestID := clientSource(cl) + ":cancel:" + p.Number
+	if key != "" {
+		requestID = clientSource(cl) + ":" + key
+	}
+	cmd := workflows.PracticeCommand{Command: practice.Command{
+		Action: practice.Cancel, RequestID: requestID, BeneficiaryNote: strings.TrimSpace(req.BeneficiaryNote),
+		Actor: access.Actor{FiscalCode: fc, Role: submitterRole(practice.SubmitterKind(p.SubmitterKind))},
+	}}
+	_, err := s.Practices.Act(c.Request.Context(), p.Number, cmd)
+	if err != nil {
+		status, body := actionErrorStatus(err)
+		s.answer(c, key, hash, status, gin.H{"error": body})
+		return
+	}
+	p, err = s.Store.PracticeByNumber(c.Request.Context(), p.Number)
+	if err != nil {
+		s.apiInternal(c, err)
+		return
+	}
+	v, err := s.view(c, p)
+	if err != nil {
+		s.apiInternal(c, err)
+		return
+	}
+	s.answer(c, key, hash, http.StatusOK, v)
+}
+
+// actionErrorStatus maps an action's error to an HTTP status and body.
+func actionErrorStatus(err error) (int, apiErrorBody) {
+	var r *practice.Refusal
+	switch {
+	case errors.As(err, &r):
+		switch r.Code {
+		case practice.CodeNotAllowed, practice.CodeOutOfScope:
+			return http.StatusForbidden, apiErrorBody{Code: r.Code, Message: r.Message}
+		case practice.CodeStaleVersion, practice.CodeWrongState:
+			return http.StatusConflict, apiErrorBody{Code: r.Code, Message: r.Message}
+		}
+		return http.StatusUnprocessableEntity, apiErrorBody{Code: r.Code, Message: r.Message}
+	case errors.Is(err, practices.ErrNotFound):
+		return http.StatusNotFound, apiErrorBody{Code: "practice.not_found", Message: "Pratica non trovata."}
+	case errors.Is(err, practices.ErrTimeout):
+		return http.StatusAccepted, apiErrorBody{Code: "practice.pending", Message: practices.ErrTimeout.Error()}
+	}
+	return http.StatusInternalServerError, apiErrorBody{Code: "internal", Message: "Errore interno: riprova più tardi."}
+}

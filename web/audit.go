@@ -1,0 +1,54 @@
+package web
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"esenzioni/store"
+)
+
+// Audit actions (GDPR log).
+const (
+	auditLogin          = "LOGIN"
+	auditLogout         = "LOGOUT"
+	auditSearch         = "RICERCA_PRATICHE"
+	auditSearchExempt   = "RICERCA_ESENZIONI"
+	auditViewPractice   = "DETTAGLIO_PRATICA"
+	auditViewHistory    = "CRONOLOGIA_PRATICA"
+	auditViewExemption  = "DETTAGLIO_ESENZIONE"
+	auditDownload       = "DOWNLOAD"
+	auditAction         = "AZIONE_PRATICA"
+	auditExemptionEdit  = "MODIFICA_ESENZIONE"
+	auditAuditExport    = "EXPORT_ACCESSI"
+	auditViewPerson     = "ANAGRAFICA"
+)
+
+// auditEntry is what a handler records; the operator and address are added
+// by audit.
+type auditEntry struct {
+	Action        string
+	Target        string
+	BeneficiaryFC string
+	Outcome       string
+	Detail        map[string]any
+}
+
+// audit appends entries for the operator (nil for anonymous requests) to
+// the GDPR log. A failure to audit is logged loudly: the access has happened.
+func (s *Server) audit(c *gin.Context, e auditEntry, op *Operator, more ...auditEntry) {
+	entries := make([]store.AuditEntry, 0, 1+len(more))
+	for _, x := range append([]auditEntry{e}, more...) {
+		row := store.AuditEntry{
+			BeneficiaryFC: x.BeneficiaryFC, Action: x.Action, Target: x.Target,
+			Address: c.ClientIP(), Outcome: x.Outcome, Detail: x.Detail,
+		}
+		if op != nil {
+			row.OperatorFC, row.OperatorRole, row.OperatorASL = op.FiscalCode, string(op.Profile.Role), op.Profile.ASLShort
+		} else {
+			row.OperatorFC = "ANONIMO"
+		}
+		entries = append(entries, row)
+	}
+	if err := s.Store.Audit(c.Request.Context(), entries...); err != nil {
+		s.Log.Error("audit log write failed", "action", e.Action, "error", err)
+	}
+}

@@ -1,0 +1,97 @@
+// Package web is the HTTP side of the application: the operators' pages
+// (server-rendered Gin templates with htmx and Bootstrap Italia), the intake
+// API for submitter systems, the health endpoint and the payload codec
+// endpoint of the Temporal Web UI.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/minio/minio-go/v7"
+	"go.temporal.io/sdk/client"
+
+	"esenzioni/codec"
+	"esenzioni/internal/config"
+	"esenzioni/practices"
+	"esenzioni/store"
+)
+
+// Deps are the web server's collaborators.
+type Deps struct {
+	Config    config.Config
+	Log       *slog.Logger
+	Store     *store.Store
+	Temporal  client.Client
+	S3        *minio.Client
+	Codec     *codec.Codec
+	Practices *practices.Service
+}
+
+// Server serves every HTTP endpoint.
+type Server struct {
+	Deps
+	engine *gin.Engine
+}
+
+// New builds the server and its routes.
+func New(d Deps) (*Server, error) {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{Deps: d}
+	e := gin.New()
+	e.Use(gin.Recovery(), s.securityHeaders())
+	e.HandleMethodNotAllowed = true
+	s.engine = e
+
+	e.GET("/healthz", s.health)
+	s.routeCodec(e)
+	s.routeAPI(e)
+	return s, nil
+}
+
+// Handler is the root HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Run serves on addr until ctx is cancelled, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context, addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return errors.New("web: cannot listen on " + addr + " (is the port taken? set HTTP_ADDR): " + err.Error())
+	}
+	return s.Serve(ctx, l)
+}
+
+// Serve serves on l until ctx is cancelled.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.engine,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	}
+}
+
+// securityHeaders sets conservative headers on every answer.
+func (s *Server) securityHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		c.Next()
+	}
+}

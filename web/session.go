@@ -1,0 +1,191 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"esenzioni/access"
+	"esenzioni/auth"
+	"esenzioni/store"
+)
+
+// httpSameSite is the SameSite mode of the app's cookies: Lax lets links
+// into the app (from an email, from the Temporal UI) carry the session.
+const httpSameSite = http.SameSiteLaxMode
+
+const (
+	sessionCookie = "esenzioni_sessione"
+	// sessionIdle is how long a session lives without activity.
+	sessionIdle = 8 * time.Hour
+	ctxOperator = "operator"
+)
+
+// Profile is the profile an operator acts with.
+type Profile struct {
+	ID       int64
+	Role     access.Role
+	ASL      string // Ministry code; empty for regional profiles
+	ASLShort string
+	ASLName  string
+	Location string
+	District int64
+}
+
+// Actor is the profile as the workflows see it.
+func (p Profile) Actor(fc string) access.Actor {
+	return access.Actor{FiscalCode: fc, Role: p.Role, ASL: p.ASL}
+}
+
+// Operator is the logged-in user of a request.
+type Operator struct {
+	ID         int64
+	Username   string
+	FiscalCode string
+	FirstName  string
+	LastName   string
+	Profile    Profile
+	Profiles   []Profile
+	CSRF       string
+	digest     []byte
+}
+
+// Actor is what the workflows record for this operator.
+func (o *Operator) Actor() access.Actor { return o.Profile.Actor(o.FiscalCode) }
+
+// InScope reports whether the operator may see records of asl.
+func (o *Operator) InScope(asl string) bool {
+	return access.InScope(o.Profile.Role, o.Profile.ASL, asl)
+}
+
+func toProfile(p store.Profile) Profile {
+	out := Profile{ID: p.ID, Role: access.Role(p.Role), Location: p.Location}
+	if p.ASLCode != nil {
+		out.ASL = *p.ASLCode
+	}
+	if p.ASLShort != nil {
+		out.ASLShort = *p.ASLShort
+	}
+	if p.ASLName != nil {
+		out.ASLName = *p.ASLName
+	}
+	if p.DistrictID != nil {
+		out.District = *p.DistrictID
+	}
+	return out
+}
+
+var errNoSession = errors.New("no session")
+
+// loadSession resolves the session cookie into an operator.
+func (s *Server) loadSession(c *gin.Context) (*Operator, error) {
+	token, err := c.Cookie(sessionCookie)
+	if err != nil || token == "" {
+		return nil, errNoSession
+	}
+	digest := auth.Digest(token)
+	ctx := c.Request.Context()
+	sess, err := s.Store.SessionByToken(ctx, digest)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNoSession
+	}
+	if err != nil {
+		return nil, err
+	}
+	o, err := s.Store.OperatorByID(ctx, sess.OperatorID)
+	if err != nil {
+		return nil, err
+	}
+	if !o.Active {
+		return nil, errNoSession
+	}
+	profiles, err := s.Store.Profiles(ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	op := &Operator{ID: o.ID, Username: o.Username, FiscalCode: o.FiscalCode, FirstName: o.FirstName,
+		LastName: o.LastName, CSRF: sess.CSRFToken, digest: digest}
+	for _, p := range profiles {
+		pp := toProfile(p)
+		op.Profiles = append(op.Profiles, pp)
+		if p.ID == sess.ProfileID {
+			op.Profile = pp
+		}
+	}
+	if op.Profile.ID == 0 {
+		return nil, errNoSession // the profile was removed
+	}
+	// Sliding expiry, written at most once a minute.
+	if time.Since(sess.LastSeenAt) > time.Minute {
+		_ = s.Store.TouchSession(ctx, digest, time.Now().Add(sessionIdle))
+	}
+	return op, nil
+}
+
+// sessionOperator returns the request's operator, loading it if needed.
+func (s *Server) sessionOperator(c *gin.Context) (*Operator, bool) {
+	if v, ok := c.Get(ctxOperator); ok {
+		return v.(*Operator), true
+	}
+	op, err := s.loadSession(c)
+	if err != nil {
+		return nil, false
+	}
+	c.Set(ctxOperator, op)
+	return op, true
+}
+
+// requireLogin guards the operators' pages: no session, go to the login.
+func (s *Server) requireLogin(c *gin.Context) {
+	if _, ok := s.sessionOperator(c); ok {
+		c.Next()
+		return
+	}
+	if c.GetHeader("HX-Request") == "true" {
+		c.Header("HX-Redirect", "/login")
+		c.AbortWithStatus(http.StatusUnauthorized)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(safeNext(c.Request.URL.RequestURI())))
+	c.Abort()
+}
+
+// requireCSRF checks the synchroniser token on every state-changing request
+// of the pages: a hidden form field or, for htmx, a header.
+func (s *Server) requireCSRF(c *gin.Context) {
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		c.Next()
+		return
+	}
+	op, ok := s.sessionOperator(c)
+	got := c.GetHeader("X-CSRF-Token")
+	if got == "" {
+		got = c.PostForm("_csrf")
+	}
+	if !ok || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(op.CSRF)) != 1 {
+		s.audit(c, auditEntry{Action: "CSRF", Target: c.Request.URL.Path, Outcome: "NEGATO"}, op)
+		s.renderError(c, http.StatusForbidden, "Richiesta non valida",
+			"La richiesta non è stata accettata perché il modulo è scaduto o non proviene da questa applicazione. Ricarica la pagina e riprova.")
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// currentOperator is the operator of a request that passed requireLogin.
+func currentOperator(c *gin.Context) *Operator {
+	return c.MustGet(ctxOperator).(*Operator)
+}
+
+// safeNext keeps redirects inside the application.
+func safeNext(next string) string {
+	if len(next) == 0 || next[0] != '/' || (len(next) > 1 && (next[1] == '/' || next[1] == '\\')) {
+		return "/"
+	}
+	return next
+}

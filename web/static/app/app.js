@@ -1,0 +1,1 @@
+// Application scripts: progressive enhancement only; every page works without them.
