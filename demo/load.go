@@ -61,9 +61,9 @@ func (r Report) String() string {
 
 type operatorSpec struct {
 	username, first, last, birth string
-	sex                         byte
-	profiles                    []profileSpec
-	desc                        string
+	sex                          byte
+	profiles                     []profileSpec
+	desc                         string
 }
 
 type profileSpec struct {
@@ -309,7 +309,7 @@ func demoPractices(ctx context.Context, a *app.App, svc *practices.Service, ppl 
 			}[kind],
 			Beneficiary:   practices.BeneficiaryData{FiscalCode: p.FiscalCode},
 			ExemptionCode: l.ExemptionCode, DiagnosisCode: l.DiagnosisCode,
-			SubmittedAt:   submitted,
+			SubmittedAt: submitted,
 		})
 		if err != nil {
 			var verr *practices.ValidationError

@@ -27,8 +27,8 @@ import (
 // apiErrorBody is the error shape of the API: a stable code and an Italian
 // message, plus the invalid fields of a 422.
 type apiErrorBody struct {
-	Code    string                  `json:"code"`
-	Message string                  `json:"message"`
+	Code    string                 `json:"code"`
+	Message string                 `json:"message"`
 	Fields  []practices.FieldError `json:"fields,omitempty"`
 }
 

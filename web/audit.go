@@ -8,18 +8,18 @@ import (
 
 // Audit actions (GDPR log).
 const (
-	auditLogin          = "LOGIN"
-	auditLogout         = "LOGOUT"
-	auditSearch         = "RICERCA_PRATICHE"
-	auditSearchExempt   = "RICERCA_ESENZIONI"
-	auditViewPractice   = "DETTAGLIO_PRATICA"
-	auditViewHistory    = "CRONOLOGIA_PRATICA"
-	auditViewExemption  = "DETTAGLIO_ESENZIONE"
-	auditDownload       = "DOWNLOAD"
-	auditAction         = "AZIONE_PRATICA"
-	auditExemptionEdit  = "MODIFICA_ESENZIONE"
-	auditAuditExport    = "EXPORT_ACCESSI"
-	auditViewPerson     = "ANAGRAFICA"
+	auditLogin         = "LOGIN"
+	auditLogout        = "LOGOUT"
+	auditSearch        = "RICERCA_PRATICHE"
+	auditSearchExempt  = "RICERCA_ESENZIONI"
+	auditViewPractice  = "DETTAGLIO_PRATICA"
+	auditViewHistory   = "CRONOLOGIA_PRATICA"
+	auditViewExemption = "DETTAGLIO_ESENZIONE"
+	auditDownload      = "DOWNLOAD"
+	auditAction        = "AZIONE_PRATICA"
+	auditExemptionEdit = "MODIFICA_ESENZIONE"
+	auditAuditExport   = "EXPORT_ACCESSI"
+	auditViewPerson    = "ANAGRAFICA"
 )
 
 // auditEntry is what a handler records; the operator and address are added

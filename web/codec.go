@@ -6,7 +6,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/converter"
-
 )
 
 // routeCodec serves the remote payload codec of the Temporal Web UI

@@ -74,11 +74,11 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
-	"datetime": func(t time.Time) string { return t.In(exemption.Rome).Format("02/01/2006 15:04:05") },
-	"stateLabel": func(s string) string { return practice.State(s).Label() },
+	"datetime":            func(t time.Time) string { return t.In(exemption.Rome).Format("02/01/2006 15:04:05") },
+	"stateLabel":          func(s string) string { return practice.State(s).Label() },
 	"exemptionStateLabel": func(s string) string { return exemption.State(s).Label() },
-	"submitterLabel": func(s string) string { return practice.SubmitterKind(s).Label() },
-	"upper":          strings.ToUpper,
+	"submitterLabel":      func(s string) string { return practice.SubmitterKind(s).Label() },
+	"upper":               strings.ToUpper,
 	"badge": func(state string) string {
 		switch state {
 		case "VALIDATA", "VALIDA":

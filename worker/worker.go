@@ -18,7 +18,7 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) sdkwork
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{
 		// Operator actions are latency-sensitive: keep workflow tasks
 		// flowing even while long activities (registry, SMTP) run.
-		MaxConcurrentWorkflowTaskExecutionSize: 64,
+		MaxConcurrentWorkflowTaskExecutionSize:  64,
 		MaxConcurrentLocalActivityExecutionSize: 64,
 	})
 	Register(w, acts)
