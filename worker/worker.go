@@ -25,15 +25,22 @@ func New(c client.Client, taskQueue string, acts *activities.Activities) sdkwork
 	return w
 }
 
-// Register adds the workflows and activities to any registry (a worker, a
-// test environment, a replayer).
-func Register(r interface {
+type workflowRegistry interface {
 	RegisterWorkflowWithOptions(w interface{}, options workflow.RegisterOptions)
-	RegisterActivity(a interface{})
-}, acts *activities.Activities) {
+}
+
+// RegisterWorkflows adds the workflows to a registry (a worker, a test
+// environment, a replayer).
+func RegisterWorkflows(r workflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.PracticeWorkflow, workflow.RegisterOptions{Name: workflows.PracticeWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ExemptionWorkflow, workflow.RegisterOptions{Name: workflows.ExemptionWorkflowName})
-	if acts != nil {
-		r.RegisterActivity(acts)
-	}
+}
+
+// Register adds the workflows and the activities.
+func Register(r interface {
+	workflowRegistry
+	RegisterActivity(a interface{})
+}, acts *activities.Activities) {
+	RegisterWorkflows(r)
+	r.RegisterActivity(acts)
 }

@@ -1,0 +1,141 @@
+// Package apptest runs the whole application inside a test: a fresh
+// database copied from the template, its own Temporal namespace with a worker,
+// its own S3 bucket, and the web server on a loopback port. Tests drive it
+// through the services, the HTTP API or a real browser.
+package apptest
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	"esenzioni/app"
+	"esenzioni/codec"
+	"esenzioni/exemptioncode"
+	"esenzioni/internal/config"
+	"esenzioni/internal/testenv"
+	"esenzioni/places"
+	"esenzioni/practices"
+	"esenzioni/registry"
+	"esenzioni/store"
+	"esenzioni/web"
+	"esenzioni/worker"
+)
+
+// Env is a running application.
+type Env struct {
+	T         testing.TB
+	App       *app.App
+	DB        *testenv.DB
+	Namespace string
+	Practices *practices.Service
+	Web       *web.Server
+	URL       string // base URL of the web server
+}
+
+// Options tune the application under test.
+type Options struct {
+	// Configure changes the configuration before anything starts.
+	Configure func(*config.Config)
+	// NoWorker leaves the worker stopped (for tests that start their own).
+	NoWorker bool
+}
+
+// New starts the application for t; everything stops when t ends.
+func New(t testing.TB, opts Options) *Env {
+	t.Helper()
+	te := testenv.Load(t)
+	db := testenv.Database(t)
+	ns := testenv.Namespace(t)
+	cfg, err := config.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DatabaseURL = db.URL
+	cfg.TemporalAddress = te.TemporalAddress
+	cfg.TemporalNamespace = ns
+	cfg.TaskQueue = "esenzioni-" + ns
+	cfg.S3Endpoint = te.S3Endpoint
+	cfg.S3AccessKey, cfg.S3SecretKey = te.S3AccessKey, te.S3SecretKey
+	cfg.S3Bucket = "b-" + ns[len(ns)-8:]
+	cfg.SMTPAddr = ""
+	cfg.DemoData = false
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.HTTPAddr = l.Addr().String()
+	cfg.PublicURL = "http://" + cfg.HTTPAddr
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	a, err := app.Open(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	if err := a.EnsureBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e := &Env{T: t, App: a, DB: db, Namespace: ns, URL: cfg.PublicURL}
+	e.Practices = &practices.Service{
+		Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue, Places: places.Default(),
+		Codes: exemptioncode.New(cfg.RegionalCodes...), ReminderOffsets: cfg.ReminderOffsets,
+	}
+	if !opts.NoWorker {
+		w := worker.New(a.Temporal, cfg.TaskQueue, a.Activities())
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
+	}
+	e.Web, err = web.New(web.Deps{Config: cfg, Log: log, Store: a.Store, Temporal: a.Temporal, S3: a.S3,
+		Codec: a.Codec, Practices: e.Practices})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = e.Web.Serve(ctx, l)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+		}
+	})
+	return e
+}
+
+// Store is the application's store.
+func (e *Env) Store() *store.Store { return e.App.Store }
+
+// Registry is the local registry adapter (to simulate outages).
+func (e *Env) Registry() *registry.Local { return e.App.Registry }
+
+// Codec is the payload codec.
+func (e *Env) Codec() *codec.Codec { return e.App.Codec }
+
+// Eventually polls cond until it holds or the timeout passes.
+func (e *Env) Eventually(timeout time.Duration, what string, cond func() (bool, error)) {
+	e.T.Helper()
+	deadline := time.Now().Add(timeout)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		ok, err := cond()
+		if ok {
+			return
+		}
+		lastErr = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	e.T.Fatalf("timed out after %s waiting for %s (last error: %v)", timeout, what, lastErr)
+}

@@ -1,0 +1,388 @@
+package practices_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"esenzioni/access"
+	"esenzioni/codec"
+	"esenzioni/devstack"
+	"esenzioni/exemption"
+	"esenzioni/internal/apptest"
+	"esenzioni/internal/testenv"
+	"esenzioni/practice"
+	"esenzioni/store"
+	"esenzioni/workflows"
+)
+
+var (
+	operatorTO3 = func(fc string) access.Actor {
+		return access.Actor{FiscalCode: fc, Role: access.OperatoreASL, ASL: apptest.ASLTO3}
+	}
+)
+
+// listByQuery returns the workflow IDs a supervisor's visibility query finds.
+func listByQuery(t *testing.T, e *apptest.Env, query string) []string {
+	resp, err := e.App.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+	require.NoError(t, err)
+	var ids []string
+	for _, ex := range resp.GetExecutions() {
+		ids = append(ids, ex.GetExecution().GetWorkflowId())
+	}
+	return ids
+}
+
+func TestIntakeTakeValidateEndToEnd(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	person := e.Person("MARIA", "BIANCHI", apptest.ASLTO3, "")
+	op := operatorTO3("LBRCRD53H10D205E")
+
+	number := e.Submit(person, "044", "2960")
+	p := e.WaitPractice(number, func(store.Practice) bool { return true })
+	require.Equal(t, string(practice.Inviata), p.State)
+	require.Equal(t, apptest.ASLTO3, p.ASLCode)
+	require.Equal(t, "BIANCHI", p.BeneficiaryLastName)
+	num, err := practice.ParseNumber(number)
+	require.NoError(t, err)
+	require.Equal(t, apptest.ASLTO3, num.ASLCode)
+
+	res := e.Act(number, practice.Take, op, func(c *workflows.PracticeCommand) {
+		c.ExpectedVersion = 1
+		c.BeneficiaryNote, c.InternalNote = "Presa in carico", "Verificare certificato"
+	})
+	require.Equal(t, practice.InLavorazione, res.State)
+	// Read-your-writes: the read model shows the action when it returns.
+	p, err = e.Store().PracticeByNumber(ctx, number)
+	require.NoError(t, err)
+	require.Equal(t, string(practice.InLavorazione), p.State)
+	require.Equal(t, 2, p.Version)
+
+	res = e.Act(number, practice.Validate, op, func(c *workflows.PracticeCommand) { c.ExpectedVersion = 2 })
+	require.Equal(t, practice.Validata, res.State)
+	require.NotNil(t, res.Exemption)
+	p, err = e.Store().PracticeByNumber(ctx, number)
+	require.NoError(t, err)
+	require.Equal(t, string(practice.Validata), p.State)
+	require.NotNil(t, p.ValidUntil)
+	// 044 lasts 3 years in the demo catalogue.
+	today := exemption.DateOf(time.Now())
+	require.Equal(t, today.AddDate(3, 0, -1), *p.ValidUntil)
+
+	events, err := e.Store().PracticeEvents(ctx, number)
+	require.NoError(t, err)
+	require.Len(t, events, 3)
+	require.Equal(t, "Verificare certificato", events[1].InternalNote)
+	require.Equal(t, op.FiscalCode, events[0].ActorFC)
+	require.Equal(t, string(access.OperatoreASL), events[0].ActorRole)
+
+	// The exemption reaches the registry.
+	e.Eventually(20*time.Second, "publication to the registry", func() (bool, error) {
+		ex, err := e.Store().ExemptionByID(ctx, res.Exemption.ID)
+		return err == nil && ex.PublicationState == "PUBLISHED", err
+	})
+	var regVersion int
+	require.NoError(t, e.DB.NewRaw("SELECT version FROM registry_exemption WHERE exemption_id = ?", res.Exemption.ID).Scan(ctx, &regVersion))
+	require.Equal(t, 1, regVersion)
+
+	// Supervisors find both workflows by search attribute.
+	e.Eventually(20*time.Second, "visibility of the validated practice", func() (bool, error) {
+		ids := listByQuery(t, e, fmt.Sprintf("PracticeNumber = '%s' AND PracticeState = 'VALIDATA' AND AslCode = 'TO3'", number))
+		return len(ids) == 1 && ids[0] == practice.WorkflowID(number), nil
+	})
+	e.Eventually(20*time.Second, "visibility of the exemption", func() (bool, error) {
+		ids := listByQuery(t, e, fmt.Sprintf("RecordKind = 'esenzione' AND ExemptionState = 'VALIDA' AND PracticeNumber = '%s' AND ExemptionCode = '044'", number))
+		return len(ids) == 1 && ids[0] == exemption.WorkflowID(res.Exemption.ID), nil
+	})
+}
+
+func TestRejectAndCancel(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	person := e.Person("ANNA", "VERDI", apptest.ASLTO3, "")
+	op := operatorTO3("LBRCRD53H10D205E")
+
+	rejected := e.Submit(person, "042", "5771")
+	_, err := e.Practices.Act(ctx, rejected, workflows.PracticeCommand{Command: practice.Command{
+		Action: practice.Reject, Actor: op, RequestID: "r-1", ReasonCode: "INESISTENTE"}})
+	var refusal *practice.Refusal
+	require.ErrorAs(t, err, &refusal)
+	require.Equal(t, practice.CodeReasonUnknown, refusal.Code)
+
+	e.Act(rejected, practice.Reject, op, func(c *workflows.PracticeCommand) {
+		c.ReasonCode = "REQUISITI_NON_SUFFICIENTI"
+		c.BeneficiaryNote = "Allegare certificazione aggiornata"
+	})
+	p, err := e.Store().PracticeByNumber(ctx, rejected)
+	require.NoError(t, err)
+	require.Equal(t, string(practice.Respinta), p.State)
+	require.Equal(t, "REQUISITI_NON_SUFFICIENTI", *p.RejectReasonCode)
+	require.NotNil(t, p.ClosedAt)
+
+	// A closed practice refuses further actions with a clear message.
+	_, err = e.Practices.Act(ctx, rejected, workflows.PracticeCommand{Command: practice.Command{
+		Action: practice.Validate, Actor: op, RequestID: "v-after"}})
+	require.ErrorAs(t, err, &refusal)
+	require.Equal(t, practice.CodeWrongState, refusal.Code)
+
+	cancelled := e.Submit(person, "044", "2960")
+	e.Act(cancelled, practice.Cancel, op)
+	e.WaitPractice(cancelled, func(p store.Practice) bool { return p.State == string(practice.Annullata) })
+}
+
+func TestRegistryOutageAndRecovery(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	person := e.Person("GIULIA", "NERI", apptest.ASLTO3, "")
+	number := e.Submit(person, "042", "5771")
+	require.NoError(t, e.Registry().SetAvailable(ctx, false))
+
+	res := e.Act(number, practice.Validate, operatorTO3("LBRCRD53H10D205E"))
+	require.Equal(t, practice.Validata, res.State, "validation does not wait for the registry")
+	ex, err := e.Store().ExemptionByID(ctx, res.Exemption.ID)
+	require.NoError(t, err)
+	require.Equal(t, "PENDING", ex.PublicationState, "publication pending, and visible")
+	time.Sleep(2 * time.Second) // a few failed attempts
+	var rows int
+	require.NoError(t, e.DB.NewRaw("SELECT count(*) FROM registry_exemption WHERE exemption_id = ?", ex.ID).Scan(ctx, &rows))
+	require.Zero(t, rows)
+
+	require.NoError(t, e.Registry().SetAvailable(ctx, true))
+	e.Eventually(90*time.Second, "publication after the registry returns", func() (bool, error) {
+		ex, err := e.Store().ExemptionByID(ctx, res.Exemption.ID)
+		return err == nil && ex.PublicationState == "PUBLISHED", err
+	})
+	require.NoError(t, e.DB.NewRaw("SELECT count(*) FROM registry_exemption WHERE exemption_id = ?", ex.ID).Scan(ctx, &rows))
+	require.Equal(t, 1, rows, "published once")
+}
+
+func TestConcurrentConflictingActionsHaveOneWinner(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	const pairs = 50
+	numbers := make([]string, pairs)
+	for i := range numbers {
+		person := e.Person("PERSONA", fmt.Sprintf("CONCORRENTE%c%c", 'A'+i/26, 'A'+i%26), apptest.ASLTO3, "")
+		numbers[i] = e.Submit(person, "044", "2960")
+	}
+	a := operatorTO3(apptest.FiscalCode("PRIMO", "OPERATORE", 'M'))
+	b := operatorTO3(apptest.FiscalCode("SECONDO", "OPERATORE", 'M'))
+	type outcome struct {
+		err error
+		res workflows.ActionResult
+	}
+	results := make([][2]outcome, pairs)
+	var wg sync.WaitGroup
+	for i, n := range numbers {
+		for j, actor := range []access.Actor{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				action := practice.Take
+				if j == 1 {
+					action = practice.Validate
+				}
+				res, err := e.Practices.Act(ctx, n, workflows.PracticeCommand{Command: practice.Command{
+					Action: action, Actor: actor, ExpectedVersion: 1, RequestID: fmt.Sprintf("%s-%d", n, j)}})
+				results[i][j] = outcome{err, res}
+			}()
+		}
+	}
+	wg.Wait()
+	for i, r := range results {
+		winners := 0
+		for _, o := range r {
+			if o.err == nil {
+				winners++
+				continue
+			}
+			var refusal *practice.Refusal
+			require.ErrorAs(t, o.err, &refusal, "practice %s", numbers[i])
+			require.Contains(t, []string{practice.CodeStaleVersion, practice.CodeWrongState}, refusal.Code)
+			require.Contains(t, refusal.Message, "modificata da un altro operatore")
+		}
+		require.Equal(t, 1, winners, "practice %s: exactly one of two concurrent actions wins", numbers[i])
+		p, err := e.Store().PracticeByNumber(ctx, numbers[i])
+		require.NoError(t, err)
+		require.Equal(t, 2, p.Version, "one action applied")
+	}
+}
+
+func TestSameIdempotencyKeyPerformsOnce(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	number := e.Submit(e.Person("LUCIA", "GALLO", apptest.ASLTO3, ""), "044", "2960")
+	cmd := workflows.PracticeCommand{Command: practice.Command{Action: practice.Take,
+		Actor: operatorTO3("LBRCRD53H10D205E"), ExpectedVersion: 1, RequestID: "stessa-chiave", InternalNote: "una volta"}}
+	var wg sync.WaitGroup
+	results := make([]workflows.ActionResult, 4)
+	errs := make([]error, 4)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = e.Practices.Act(ctx, number, cmd)
+		}()
+	}
+	wg.Wait()
+	for i := range results {
+		require.NoError(t, errs[i])
+		require.Equal(t, results[0], results[i])
+	}
+	// And once more, later.
+	again, err := e.Practices.Act(ctx, number, cmd)
+	require.NoError(t, err)
+	require.Equal(t, results[0], again)
+	events, err := e.Store().PracticeEvents(ctx, number)
+	require.NoError(t, err)
+	require.Len(t, events, 2)
+}
+
+// temporalCLI runs the real Temporal CLI against the test server.
+func temporalCLI(t *testing.T, e *apptest.Env, args ...string) string {
+	t.Helper()
+	bin, err := devstack.Tool("", "temporal")
+	if err != nil {
+		testenv.Missing(t, err.Error())
+	}
+	env := testenv.Load(t)
+	args = append(args, "--address", env.TemporalAddress, "--namespace", e.Namespace)
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	require.NoError(t, err, string(out))
+	return string(out)
+}
+
+func TestSignalsFromTheTemporalCLI(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	number := e.Submit(e.Person("TERESA", "COSTA", apptest.ASLTO3, ""), "044", "2960")
+	wf := practice.WorkflowID(number)
+
+	// Refused: an operator of another ASL. Nothing changes; the refusal is
+	// in the query result.
+	bad, _ := json.Marshal(map[string]any{"actor": access.Actor{FiscalCode: "VNTRLA92B26C688M", Role: access.OperatoreASL, ASL: apptest.ASLCN2}, "requestId": "cli-1"})
+	temporalCLI(t, e, "workflow", "signal", "--workflow-id", wf, "--name", workflows.MsgTake, "--input", string(bad))
+	e.Eventually(20*time.Second, "the refused signal in the query", func() (bool, error) {
+		st, err := e.Practices.Query(ctx, number)
+		return err == nil && len(st.Refused) == 1 && st.Refused[0].Code == practice.CodeOutOfScope, err
+	})
+
+	good, _ := json.Marshal(map[string]any{"actor": access.Actor{FiscalCode: "AAAAAA00A11D000L", Role: access.Amministratore}, "requestId": "cli-2", "internalNote": "dal supervisore"})
+	temporalCLI(t, e, "workflow", "signal", "--workflow-id", wf, "--name", workflows.MsgTake, "--input", string(good))
+	p := e.WaitPractice(number, func(p store.Practice) bool { return p.State == string(practice.InLavorazione) })
+	require.Equal(t, 2, p.Version)
+	events, err := e.Store().PracticeEvents(ctx, number)
+	require.NoError(t, err)
+	require.Equal(t, "dal supervisore", events[0].InternalNote)
+	require.Equal(t, string(access.Amministratore), events[0].ActorRole)
+
+	// The supervisor finds it by search attribute from the CLI too.
+	e.Eventually(20*time.Second, "CLI list by search attribute", func() (bool, error) {
+		out := temporalCLI(t, e, "workflow", "list", "--query", "PracticeState = 'IN_LAVORAZIONE' AND AslCode = 'TO3'")
+		return strings.Contains(out, wf), nil
+	})
+}
+
+func TestPersonalDataIsEncryptedInTemporal(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	person := e.Person("ROSA", "RICCI", apptest.ASLTO3, "")
+	number := e.Submit(person, "044", "2960")
+	e.Act(number, practice.Take, operatorTO3("LBRCRD53H10D205E"), func(c *workflows.PracticeCommand) { c.InternalNote = "nota riservata" })
+
+	iter := e.App.Temporal.GetWorkflowHistory(ctx, practice.WorkflowID(number), "", false, 0)
+	payloads, encrypted := 0, 0
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		raw, err := json.Marshal(ev)
+		require.NoError(t, err)
+		for _, secret := range []string{person.FiscalCode, "RICCI", "nota riservata"} {
+			require.NotContains(t, string(raw), secret, "personal data in clear in event %s", ev.GetEventType())
+		}
+		payloads += strings.Count(string(raw), `"metadata"`)
+		encrypted += strings.Count(string(raw), "YmluYXJ5L2VuY3J5cHRlZA==") // base64 of binary/encrypted
+	}
+	require.Positive(t, encrypted, "payloads are encrypted")
+
+	// The workflow ID, summary and search attributes carry only the number
+	// and codes.
+	desc, err := e.App.Temporal.DescribeWorkflow(ctx, practice.WorkflowID(number), "")
+	require.NoError(t, err)
+	summary, err := desc.GetStaticSummary()
+	require.NoError(t, err)
+	require.Contains(t, summary, number)
+	require.NotContains(t, summary, "RICCI")
+
+	// Without the key the answers are unreadable; with it, they decode.
+	other, err := codec.New("other", []byte("0123456789abcdef0123456789abcdef"))
+	require.NoError(t, err)
+	c2, err := client.Dial(client.Options{HostPort: testenv.Load(t).TemporalAddress, Namespace: e.Namespace, DataConverter: other.DataConverter()})
+	require.NoError(t, err)
+	defer c2.Close()
+	v, err := c2.QueryWorkflow(ctx, practice.WorkflowID(number), "", workflows.QueryState)
+	require.NoError(t, err)
+	var st workflows.PracticeState
+	require.Error(t, v.Get(&st), "the worker's answer cannot be read without the key")
+	v, err = e.App.Temporal.QueryWorkflow(ctx, practice.WorkflowID(number), "", workflows.QueryState)
+	require.NoError(t, err)
+	require.NoError(t, v.Get(&st))
+	require.Equal(t, person.FiscalCode, st.Input.Beneficiary.FiscalCode, "and read with it")
+}
+
+func TestReindexRebuildsTheReadModel(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	person := e.Person("MARTA", "GRECO", apptest.ASLTO3, "")
+	a := e.Submit(person, "044", "2960")
+	b := e.Submit(person, "042", "5771")
+	e.Act(a, practice.Take, operatorTO3("LBRCRD53H10D205E"), func(c *workflows.PracticeCommand) { c.BeneficiaryNote = "ok" })
+	e.Act(b, practice.Cancel, operatorTO3("LBRCRD53H10D205E"))
+	before, err := e.Store().PracticeEvents(ctx, a)
+	require.NoError(t, err)
+
+	_, err = e.DB.NewDelete().TableExpr("practice").Where("TRUE").Exec(ctx)
+	require.NoError(t, err)
+	e.Eventually(30*time.Second, "both practices visible to reindex", func() (bool, error) {
+		return len(listByQuery(t, e, "RecordKind = 'pratica'")) == 2, nil
+	})
+	n, err := e.Practices.Reindex(ctx, nil)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	after, err := e.Store().PracticeEvents(ctx, a)
+	require.NoError(t, err)
+	require.Equal(t, len(before), len(after))
+	require.Equal(t, before[0].BeneficiaryNote, after[0].BeneficiaryNote)
+	pb, err := e.Store().PracticeByNumber(ctx, b)
+	require.NoError(t, err)
+	require.Equal(t, string(practice.Annullata), pb.State, "a closed practice is rebuilt from its completed workflow")
+}
+
+func TestDuplicateValidExemptionIsRefused(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	person := e.Person("ELISA", "MARINO", apptest.ASLTO3, "")
+	first := e.Submit(person, "044", "2960")
+	second := e.Submit(person, "044", "2960")
+	op := operatorTO3("LBRCRD53H10D205E")
+	e.Act(first, practice.Validate, op)
+	_, err := e.Practices.Act(ctx, second, workflows.PracticeCommand{Command: practice.Command{
+		Action: practice.Validate, Actor: op, RequestID: "dup"}})
+	var refusal *practice.Refusal
+	require.True(t, errors.As(err, &refusal), "%v", err)
+	require.Contains(t, refusal.Message, "già un'esenzione valida")
+	p, err := e.Store().PracticeByNumber(ctx, second)
+	require.NoError(t, err)
+	require.Equal(t, string(practice.Inviata), p.State, "nothing changed")
+}
