@@ -2,7 +2,9 @@ package devstack
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -30,8 +32,8 @@ type PostgresOptions struct {
 // authentication on the loopback interface only.
 type Postgres struct {
 	Port int
+	Dir  string // data directory actually used
 	proc *process
-	dir  string
 }
 
 // Superuser is the cluster's bootstrap role.
@@ -102,30 +104,6 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := filepath.Abs(opts.Dir)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("postgresql: create %s: %w", dir, err)
-	}
-	if cred != nil {
-		if err := checkTraversable(dir, cred); err != nil {
-			return nil, err
-		}
-		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
-			return nil, fmt.Errorf("postgresql: chown %s: %w", dir, err)
-		}
-	}
-	logPath := filepath.Join(filepath.Dir(dir), "postgres.log")
-	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
-		cmd := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
-			"-D", dir, "-U", Superuser, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("postgresql: initdb in %s failed: %v\n%s", dir, err, out)
-		}
-	}
 	port := opts.Port
 	if port == 0 {
 		if port, err = freePort(); err != nil {
@@ -133,6 +111,43 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 		}
 	} else if err := checkPortFree("postgresql", "ESENZIONI_PG_PORT", port); err != nil {
 		return nil, err
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	logDir := filepath.Dir(dir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("postgresql: create %s: %w", dir, err)
+	}
+	if cred != nil {
+		if err := checkTraversable(dir, cred); err != nil {
+			// A clone under /root, say: keep the cluster where the server
+			// user can reach it, at a path derived from dir so that the next
+			// run finds the same data.
+			sum := sha256.Sum256([]byte(dir))
+			alt := filepath.Join("/var/tmp", "esenzioni-postgres-"+hex.EncodeToString(sum[:6]))
+			if err := os.MkdirAll(alt, 0o700); err != nil {
+				return nil, err
+			}
+			if err := checkTraversable(alt, cred); err != nil {
+				return nil, err
+			}
+			fmt.Fprintf(os.Stderr, "postgresql: the server user cannot enter %s; its data is kept in %s instead\n", dir, alt)
+			dir = alt
+		}
+		if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
+			return nil, fmt.Errorf("postgresql: chown %s: %w", dir, err)
+		}
+	}
+	logPath := filepath.Join(logDir, "postgres.log")
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
+		cmd := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
+			"-D", dir, "-U", Superuser, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("postgresql: initdb in %s failed: %v\n%s", dir, err, out)
+		}
 	}
 	args := []string{"-D", dir, "-p", strconv.Itoa(port), "-k", dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
@@ -148,7 +163,7 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 	if err != nil {
 		return nil, err
 	}
-	pg := &Postgres{Port: port, proc: proc, dir: dir}
+	pg := &Postgres{Port: port, Dir: dir, proc: proc}
 	err = waitReady(ctx, proc, logPath, 60*time.Second, func(ctx context.Context) error {
 		db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(pg.URL("postgres"))))
 		defer db.Close()

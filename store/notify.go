@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
+
+	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 // BeneficiaryContact returns a person's name and email (empty when unknown).
@@ -58,4 +61,57 @@ ON CONFLICT (dedupe_key) DO NOTHING`, key, asl, kind, title, body, link).Exec(ct
 		return fmt.Errorf("notification: %w", err)
 	}
 	return nil
+}
+
+// Notification is an in-app notification as an operator sees it.
+type Notification struct {
+	ID        int64     `bun:"id"`
+	Kind      string    `bun:"kind"`
+	Title     string    `bun:"title"`
+	Body      string    `bun:"body"`
+	Link      string    `bun:"link"`
+	CreatedAt time.Time `bun:"created_at"`
+	Personal  bool      `bun:"personal"`
+	Read      bool      `bun:"read"`
+}
+
+// NotificationsFor returns the newest notifications of an operator: the
+// personal ones and those of the ASL they act for (every ASL for a regional
+// profile, asl = "").
+func (s *Store) NotificationsFor(ctx context.Context, operatorID int64, asl string, limit int) ([]Notification, error) {
+	var out []Notification
+	q := s.DB.NewSelect().TableExpr("notification AS n").
+		ColumnExpr("n.id, n.kind, n.title, n.body, n.link, n.created_at").
+		ColumnExpr("n.operator_id IS NOT NULL AS personal").
+		ColumnExpr("EXISTS (SELECT 1 FROM notification_read r WHERE r.notification_id = n.id AND r.operator_id = ?) AS read", operatorID)
+	if asl == "" {
+		q = q.Where("n.operator_id = ? OR n.operator_id IS NULL", operatorID)
+	} else {
+		q = q.Where("n.operator_id = ? OR (n.operator_id IS NULL AND n.asl_code = ?)", operatorID, asl)
+	}
+	err := q.OrderExpr("n.created_at DESC, n.id DESC").Limit(int64(limit)).Scan(ctx, &out)
+	return out, err
+}
+
+// UnreadNotifications counts what NotificationsFor would show as unread.
+func (s *Store) UnreadNotifications(ctx context.Context, operatorID int64, asl string) (int, error) {
+	q := s.DB.NewSelect().TableExpr("notification AS n").
+		Where("NOT EXISTS (SELECT 1 FROM notification_read r WHERE r.notification_id = n.id AND r.operator_id = ?)", operatorID)
+	if asl == "" {
+		q = q.Where("n.operator_id = ? OR n.operator_id IS NULL", operatorID)
+	} else {
+		q = q.Where("n.operator_id = ? OR (n.operator_id IS NULL AND n.asl_code = ?)", operatorID, asl)
+	}
+	n, err := q.Count(ctx)
+	return int(n), err
+}
+
+// MarkNotificationsRead records that the operator has seen ids.
+func (s *Store) MarkNotificationsRead(ctx context.Context, operatorID int64, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.DB.NewRaw(`INSERT INTO notification_read (notification_id, operator_id)
+SELECT unnest(?::bigint[]), ? ON CONFLICT DO NOTHING`, pgdialect.Array(ids), operatorID).Exec(ctx)
+	return err
 }

@@ -92,7 +92,20 @@ var funcs = template.FuncMap{
 		}
 		return "primary"
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":           func(a, b int) int { return a + b },
+	"categoryLabel": categoryLabel,
+	"deref": func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	},
+	"deref64": func(p *int64) int64 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	},
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {
 			return nil, fmt.Errorf("dict: odd arguments")
@@ -183,6 +196,9 @@ func (s *Server) base(c *gin.Context, title, section string) Base {
 	if op, ok := s.sessionOperator(c); ok {
 		b.Operator = op
 		b.CSRF = op.CSRF
+		if n, err := s.Store.UnreadNotifications(c.Request.Context(), op.ID, op.Profile.ASL); err == nil {
+			b.Notifications = n
+		}
 	}
 	if f, err := c.Cookie(flashCookie); err == nil && f != "" {
 		b.Flash = decodeFlash(f)

@@ -51,6 +51,7 @@ func New(d Deps) (*Server, error) {
 	e.GET("/healthz", s.health)
 	s.routeCodec(e)
 	s.routeAPI(e)
+	s.routeUI(e)
 	return s, nil
 }
 

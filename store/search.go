@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// PracticeFilter is the search of the "Pratiche da fare" and "Pratiche
+// chiuse" tabs. Empty fields do not filter.
+type PracticeFilter struct {
+	States        []string // the tab's states, or the one chosen
+	ASL           string   // scope: "" for regional operators
+	ExemptionCode string
+	CreatedFrom   time.Time // inclusive
+	CreatedTo     time.Time // exclusive
+	LastName      string    // prefix, upper case
+	FirstName     string    // prefix, upper case
+	FiscalCode    string    // exact, upper case
+}
+
+// Cursor is a keyset position: the last row of the previous page.
+type Cursor struct {
+	CreatedAt time.Time
+	Number    string
+}
+
+// String encodes the cursor for a URL.
+func (c Cursor) String() string {
+	if c.Number == "" {
+		return ""
+	}
+	return strconv.FormatInt(c.CreatedAt.UnixMicro(), 10) + "-" + c.Number
+}
+
+// ParseCursor decodes Cursor.String.
+func ParseCursor(s string) (Cursor, bool) {
+	micros, number, ok := strings.Cut(s, "-")
+	if !ok || len(number) != 18 {
+		return Cursor{}, false
+	}
+	us, err := strconv.ParseInt(micros, 10, 64)
+	if err != nil {
+		return Cursor{}, false
+	}
+	return Cursor{CreatedAt: time.UnixMicro(us), Number: number}, true
+}
+
+// PracticeRow is a line of the results table.
+type PracticeRow struct {
+	Number               string    `bun:"number"`
+	ASLCode              string    `bun:"asl_code"`
+	ASLName              string    `bun:"asl_name"`
+	DistrictName         string    `bun:"district_name"`
+	BeneficiaryFC        string    `bun:"beneficiary_fc"`
+	BeneficiaryFirstName string    `bun:"beneficiary_first_name"`
+	BeneficiaryLastName  string    `bun:"beneficiary_last_name"`
+	SubmitterKind        string    `bun:"submitter_kind"`
+	SubmitterFC          string    `bun:"submitter_fc"`
+	ExemptionCode        string    `bun:"exemption_code"`
+	State                string    `bun:"state"`
+	CreatedAt            time.Time `bun:"created_at"`
+}
+
+func (f PracticeFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	if len(f.States) == 1 {
+		q = q.Where("p.state = ?", f.States[0])
+	} else if len(f.States) > 1 {
+		q = q.Where("p.state IN (?)", bun.In(f.States))
+	}
+	if f.ASL != "" {
+		q = q.Where("p.asl_code = ?", f.ASL)
+	}
+	if f.ExemptionCode != "" {
+		q = q.Where("p.exemption_code = ?", f.ExemptionCode)
+	}
+	if !f.CreatedFrom.IsZero() {
+		q = q.Where("p.created_at >= ?", f.CreatedFrom)
+	}
+	if !f.CreatedTo.IsZero() {
+		q = q.Where("p.created_at < ?", f.CreatedTo)
+	}
+	if f.LastName != "" {
+		q = q.Where("p.beneficiary_last_name LIKE ?", likePrefix(f.LastName))
+	}
+	if f.FirstName != "" {
+		q = q.Where("p.beneficiary_first_name LIKE ?", likePrefix(f.FirstName))
+	}
+	if f.FiscalCode != "" {
+		q = q.Where("p.beneficiary_fc = ?", f.FiscalCode)
+	}
+	return q
+}
+
+// likePrefix escapes LIKE wildcards in a user's prefix.
+func likePrefix(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s) + "%"
+}
+
+// SearchPractices returns a page of practices, newest first, after the
+// cursor, and the total count of matches (countLimit caps the count so a
+// very broad search stays cheap; the count is then a lower bound).
+func (s *Store) SearchPractices(ctx context.Context, f PracticeFilter, after Cursor, limit, countLimit int) (rows []PracticeRow, total int, capped bool, err error) {
+	q := s.DB.NewSelect().TableExpr("practice AS p").
+		ColumnExpr("p.number, p.asl_code, a.name AS asl_name, COALESCE(d.name, '') AS district_name").
+		ColumnExpr("p.beneficiary_fc, p.beneficiary_first_name, p.beneficiary_last_name").
+		ColumnExpr("p.submitter_kind, p.submitter_fc, p.exemption_code, p.state, p.created_at").
+		Join("JOIN asl AS a ON a.code = p.asl_code").
+		Join("LEFT JOIN district AS d ON d.id = p.district_id")
+	q = f.apply(q)
+	if after.Number != "" {
+		q = q.Where("(p.created_at, p.number) < (?, ?)", after.CreatedAt, after.Number)
+	}
+	err = q.OrderExpr("p.created_at DESC, p.number DESC").Limit(int64(limit)).Scan(ctx, &rows)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("search practices: %w", err)
+	}
+	cq := s.DB.NewSelect().TableExpr("practice AS p").Column("p.number")
+	cq = f.apply(cq).Limit(int64(countLimit) + 1)
+	n, err := s.DB.NewSelect().TableExpr("(?) AS m", cq).Count(ctx)
+	total = int(n)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("count practices: %w", err)
+	}
+	if total > countLimit {
+		return rows, countLimit, true, nil
+	}
+	return rows, total, false, nil
+}
+
+// CodeOption is an exemption code for a select list.
+type CodeOption struct {
+	Code        string `bun:"code"`
+	Description string `bun:"description"`
+	Category    string `bun:"category"`
+	Level       string `bun:"level"`
+}
+
+// ExemptionCodes lists the active codes of the catalogue in code order.
+func (s *Store) ExemptionCodes(ctx context.Context) ([]CodeOption, error) {
+	var out []CodeOption
+	err := s.DB.NewSelect().Table("exemption_code").Column("code", "description", "category", "level").
+		Where("active").OrderExpr("code").Scan(ctx, &out)
+	return out, err
+}

@@ -1,0 +1,110 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	"esenzioni/internal/testenv"
+	"esenzioni/practice"
+	"esenzioni/store"
+)
+
+func TestPracticeNumbersAreUniqueUnderConcurrency(t *testing.T) {
+	db := testenv.Database(t)
+	st := store.New(db.DB)
+	ctx := context.Background()
+	const n = 200
+	numbers := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Two ASL interleaved; every fourth request repeats a key.
+			asl := []string{"010203", "010211"}[i%2]
+			key := fmt.Sprintf("k%d", i)
+			if i%4 == 3 {
+				key = fmt.Sprintf("k%d", i-2) // same ASL as i-2
+			}
+			numbers[i], _, errs[i] = st.AllocatePracticeNumber(ctx, asl, 2026, "test", key)
+		}()
+	}
+	wg.Wait()
+	perASL := map[string][]int64{}
+	byKey := map[string]string{}
+	for i, num := range numbers {
+		require.NoError(t, errs[i])
+		p, err := practice.ParseNumber(num)
+		require.NoError(t, err)
+		require.Equal(t, 2026, p.Year)
+		key := fmt.Sprintf("k%d", i)
+		if i%4 == 3 {
+			key = fmt.Sprintf("k%d", i-2)
+		}
+		if prev, ok := byKey[key]; ok {
+			require.Equal(t, prev, num, "the same key gets the same number")
+			continue
+		}
+		byKey[key] = num
+		perASL[p.ASLCode] = append(perASL[p.ASLCode], p.Counter)
+	}
+	for asl, counters := range perASL {
+		sort.Slice(counters, func(i, j int) bool { return counters[i] < counters[j] })
+		for i, c := range counters {
+			require.Equal(t, int64(i+1), c, "ASL %s: counters are 1..n without gaps or repeats", asl)
+		}
+	}
+	require.Len(t, byKey, n-n/4)
+}
+
+func TestAuditLogIsAppendOnly(t *testing.T) {
+	db := testenv.Database(t)
+	st := store.New(db.DB)
+	ctx := context.Background()
+	require.NoError(t, st.Audit(ctx, store.AuditEntry{OperatorFC: "LBRCRD53H10D205E", Action: "PROVA", Outcome: "OK", BeneficiaryFC: "RSSMRA80A01H501U"}))
+
+	// The application's role may not change or remove rows.
+	_, err := db.ExecContext(ctx, `UPDATE audit_log SET outcome = 'X'`)
+	requirePGError(t, err, "42501")
+	_, err = db.ExecContext(ctx, `DELETE FROM audit_log`)
+	requirePGError(t, err, "42501")
+	_, err = db.ExecContext(ctx, `TRUNCATE audit_log`)
+	requirePGError(t, err, "42501")
+
+	// Neither may the owner: the trigger refuses it for everyone.
+	owner := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(db.URL)))
+	defer owner.Close()
+	_, err = owner.ExecContext(ctx, `UPDATE audit_log SET outcome = 'X'`)
+	requirePGError(t, err, "42501")
+	_, err = owner.ExecContext(ctx, `DELETE FROM audit_log`)
+	requirePGError(t, err, "42501")
+
+	rows, err := st.AuditForBeneficiary(ctx, "RSSMRA80A01H501U", time.Time{}, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	require.Equal(t, "OK", rows[0].Outcome)
+}
+
+func requirePGError(t *testing.T, err error, sqlstate string) {
+	t.Helper()
+	require.Error(t, err)
+	pgErr, ok := err.(pgdriver.Error)
+	require.True(t, ok, "%T %v", err, err)
+	require.Equal(t, sqlstate, pgErr.Field('C'), err.Error())
+}
+
+func TestAppRoleIsInUse(t *testing.T) {
+	db := testenv.Database(t)
+	var role string
+	require.NoError(t, db.NewRaw("SELECT current_user").Scan(context.Background(), &role))
+	require.Equal(t, "esenzioni_app", role, "the application runs with the restricted role")
+}

@@ -1,0 +1,464 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"esenzioni/exemption"
+	"esenzioni/practice"
+	"esenzioni/practices"
+	"esenzioni/store"
+	"esenzioni/workflows"
+)
+
+type tab struct {
+	Key    string // URL segment
+	Title  string
+	States []practice.State
+}
+
+var (
+	tabToDo   = tab{"da-fare", "Pratiche da fare", practice.ToDo}
+	tabClosed = tab{"chiuse", "Pratiche chiuse", practice.Closed}
+)
+
+const pageSize = 20
+
+// practiceFilterForm is the filter form of the two practice tabs, as it
+// travels in the URL (bookmarkable, back button friendly).
+type practiceFilterForm struct {
+	Stato   string
+	Codice  string
+	Da      string
+	A       string
+	Cognome string
+	Nome    string
+	CF      string
+	Dopo    string
+}
+
+func (f practiceFilterForm) values() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"stato": f.Stato, "codice": f.Codice, "da": f.Da, "a": f.A,
+		"cognome": f.Cognome, "nome": f.Nome, "cf": f.CF} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v
+}
+
+// Active reports whether any filter is set (the "Annulla ricerca" link).
+func (f practiceFilterForm) Active() bool { return len(f.values()) > 0 }
+
+type listPage struct {
+	Base
+	Tab       tab
+	Tabs      []tab
+	Form      practiceFilterForm
+	Errors    map[string]string
+	Codes     []store.CodeOption
+	Rows      []store.PracticeRow
+	Total     int
+	Capped    bool
+	NextURL   string
+	FirstURL  string
+	Searched  bool
+	ResetURL  string
+	PageStart int
+}
+
+// parseDate reads gg/mm/aaaa (the manual's format) or aaaa-mm-dd.
+func parseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"02/01/2006", "2/1/2006", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, exemption.Rome); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("bad date")
+}
+
+func (s *Server) practiceList(t tab) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		op := currentOperator(c)
+		form := practiceFilterForm{
+			Stato: c.Query("stato"), Codice: strings.ToUpper(strings.TrimSpace(c.Query("codice"))),
+			Da: strings.TrimSpace(c.Query("da")), A: strings.TrimSpace(c.Query("a")),
+			Cognome: strings.TrimSpace(c.Query("cognome")), Nome: strings.TrimSpace(c.Query("nome")),
+			CF: strings.ToUpper(strings.TrimSpace(c.Query("cf"))), Dopo: c.Query("dopo"),
+		}
+		errs := map[string]string{}
+		f := store.PracticeFilter{ExemptionCode: form.Codice, LastName: strings.ToUpper(form.Cognome),
+			FirstName: strings.ToUpper(form.Nome), FiscalCode: form.CF}
+		if !op.Profile.Role.Regional() {
+			f.ASL = op.Profile.ASL
+		}
+		switch {
+		case form.Stato == "" || form.Stato == "TUTTE":
+			form.Stato = ""
+			for _, st := range t.States {
+				f.States = append(f.States, string(st))
+			}
+		default:
+			ok := false
+			for _, st := range t.States {
+				ok = ok || string(st) == form.Stato
+			}
+			if !ok {
+				errs["stato"] = "Stato non previsto in questa scheda."
+			}
+			f.States = []string{form.Stato}
+		}
+		if form.Codice == "TUTTE" {
+			form.Codice, f.ExemptionCode = "", ""
+		}
+		if form.Da != "" {
+			d, err := parseDate(form.Da)
+			if err != nil {
+				errs["da"] = "Data non valida: usa il formato gg/mm/aaaa."
+			}
+			f.CreatedFrom = d
+		}
+		if form.A != "" {
+			d, err := parseDate(form.A)
+			if err != nil {
+				errs["a"] = "Data non valida: usa il formato gg/mm/aaaa."
+			}
+			f.CreatedTo = d.AddDate(0, 0, 1) // "fino a" includes the day
+		}
+		if errs["da"] == "" && errs["a"] == "" && !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && !f.CreatedFrom.Before(f.CreatedTo) {
+			errs["a"] = "La data finale precede quella iniziale."
+		}
+		if form.CF != "" && len(form.CF) != 16 {
+			errs["cf"] = "Il codice fiscale deve avere 16 caratteri."
+		}
+		codes, err := s.Store.ExemptionCodes(c.Request.Context())
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		page := listPage{Base: s.base(c, t.Title, t.Key), Tab: t, Tabs: []tab{tabToDo, tabClosed},
+			Form: form, Errors: errs, Codes: codes, Searched: form.Active(),
+			ResetURL: "/pratiche/" + t.Key}
+		if len(errs) == 0 {
+			after, _ := store.ParseCursor(form.Dopo)
+			rows, total, capped, err := s.Store.SearchPractices(c.Request.Context(), f, after, pageSize, 10000)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			page.Rows, page.Total, page.Capped = rows, total, capped
+			v := form.values()
+			page.FirstURL = "/pratiche/" + t.Key + "?" + v.Encode()
+			if len(rows) == pageSize {
+				last := rows[len(rows)-1]
+				v.Set("dopo", store.Cursor{CreatedAt: last.CreatedAt, Number: last.Number}.String())
+				page.NextURL = "/pratiche/" + t.Key + "?" + v.Encode()
+			}
+			s.auditSearch(c, op, auditSearch, form.values().Encode(), total, rowsFC(rows))
+		}
+		status := http.StatusOK
+		if len(errs) > 0 {
+			status = http.StatusUnprocessableEntity
+		}
+		s.render(c, status, "practices.html", page)
+	}
+}
+
+func rowsFC(rows []store.PracticeRow) []string {
+	out := make([]string, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.BeneficiaryFC)
+	}
+	return out
+}
+
+// auditSearch logs a search: one row per person whose data the results
+// showed (so the export for one citizen finds it), or one row when none.
+func (s *Server) auditSearch(c *gin.Context, op *Operator, action, query string, total int, fcs []string) {
+	detail := map[string]any{"filtri": query, "risultati": total}
+	seen := map[string]bool{}
+	var entries []auditEntry
+	for _, fc := range fcs {
+		if seen[fc] {
+			continue
+		}
+		seen[fc] = true
+		entries = append(entries, auditEntry{Action: action, Target: c.Request.URL.Path, BeneficiaryFC: fc, Outcome: "OK", Detail: detail})
+	}
+	if len(entries) == 0 {
+		entries = append(entries, auditEntry{Action: action, Target: c.Request.URL.Path, Outcome: "OK", Detail: detail})
+	}
+	s.audit(c, entries[0], op, entries[1:]...)
+}
+
+// practicePage is the detail page.
+type practicePage struct {
+	Base
+	P          store.PracticeDetail
+	Person     store.Beneficiary
+	Events     []store.PracticeEvent
+	Services   []store.ExemptService
+	Reasons    []store.RejectReason
+	Allowed    map[string]bool // by practice.Action
+	Key        string
+	Errors     map[string]string
+	Notes      struct{ Beneficiary, Internal string }
+	ShowAll    bool
+	Closed     bool
+	Expiring   bool
+	Categories map[string]string
+}
+
+// loadPractice finds a practice the operator may see. Anything else is 404,
+// the same answer as a practice that does not exist.
+func (s *Server) loadPractice(c *gin.Context, op *Operator) (store.PracticeDetail, bool) {
+	number := c.Param("number")
+	if _, err := practice.ParseNumber(number); err != nil {
+		s.notFound(c)
+		return store.PracticeDetail{}, false
+	}
+	p, err := s.Store.PracticeDetailByNumber(c.Request.Context(), number)
+	if errors.Is(err, store.ErrNotFound) {
+		s.notFound(c)
+		return p, false
+	}
+	if err != nil {
+		s.fail(c, err)
+		return p, false
+	}
+	if !op.InScope(p.ASLCode) {
+		s.audit(c, auditEntry{Action: auditViewPractice, Target: number, Outcome: "NEGATO",
+			Detail: map[string]any{"motivo": "fuori ambito ASL"}}, op)
+		s.notFound(c)
+		return p, false
+	}
+	return p, true
+}
+
+func (s *Server) notFound(c *gin.Context) {
+	s.renderError(c, http.StatusNotFound, "Pratica non trovata",
+		"La pratica richiesta non esiste oppure non è di competenza del tuo profilo.")
+}
+
+func categoryLabel(cat string) string {
+	switch cat {
+	case "MC":
+		return "Malattie croniche"
+	case "MR":
+		return "Malattie rare"
+	case "INV":
+		return "Invalidità"
+	case "":
+		return ""
+	}
+	return "Altre esenzioni"
+}
+
+func (s *Server) practicePageData(c *gin.Context, op *Operator, p store.PracticeDetail) (practicePage, error) {
+	ctx := c.Request.Context()
+	page := practicePage{Base: s.base(c, "Pratica "+p.Number, "pratiche"), P: p, Errors: map[string]string{}}
+	var err error
+	if page.Person, err = s.Store.Beneficiary(ctx, p.BeneficiaryFC); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return page, err
+	}
+	if page.Events, err = s.Store.PracticeEvents(ctx, p.Number); err != nil {
+		return page, err
+	}
+	at := time.Now()
+	if p.ValidFrom != nil {
+		at = *p.ValidFrom
+	}
+	if page.Services, err = s.Store.ExemptServices(ctx, p.ExemptionCode, p.DiagnosisCode, at); err != nil {
+		return page, err
+	}
+	if page.Reasons, err = s.Store.RejectReasons(ctx); err != nil {
+		return page, err
+	}
+	subject := practice.Subject{Number: p.Number, State: practice.State(p.State), Version: p.Version, ASL: p.ASLCode,
+		SubmitterFC: p.SubmitterFC, SubmitterKind: practice.SubmitterKind(p.SubmitterKind)}
+	page.Allowed = map[string]bool{}
+	for _, a := range practice.Allowed(subject, op.Actor()) {
+		page.Allowed[string(a)] = true
+	}
+	page.Key = randomKey()
+	page.Closed = practice.State(p.State).IsClosed()
+	return page, nil
+}
+
+func (s *Server) practiceDetail(c *gin.Context) {
+	op := currentOperator(c)
+	p, ok := s.loadPractice(c, op)
+	if !ok {
+		return
+	}
+	page, err := s.practicePageData(c, op, p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.audit(c, auditEntry{Action: auditViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"}, op)
+	s.render(c, http.StatusOK, "practice.html", page)
+}
+
+// practiceHistory is the cronologia: a dialog fragment for htmx, a page
+// otherwise.
+func (s *Server) practiceHistory(c *gin.Context) {
+	op := currentOperator(c)
+	p, ok := s.loadPractice(c, op)
+	if !ok {
+		return
+	}
+	page, err := s.practicePageData(c, op, p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.audit(c, auditEntry{Action: auditViewHistory, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"}, op)
+	if c.GetHeader("HX-Request") == "true" {
+		s.renderBlock(c, http.StatusOK, "history.html", "dialog", page)
+		return
+	}
+	s.render(c, http.StatusOK, "history.html", page)
+}
+
+// practiceServices is "Mostra tutto" of the exempt services.
+func (s *Server) practiceServices(c *gin.Context) {
+	op := currentOperator(c)
+	p, ok := s.loadPractice(c, op)
+	if !ok {
+		return
+	}
+	page, err := s.practicePageData(c, op, p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page.ShowAll = true
+	if c.GetHeader("HX-Request") == "true" {
+		s.renderBlock(c, http.StatusOK, "practice.html", "services", page)
+		return
+	}
+	s.render(c, http.StatusOK, "practice.html", page)
+}
+
+var actionPaths = map[string]practice.Action{
+	"prendi": practice.Take, "valida": practice.Validate, "respingi": practice.Reject,
+	"annulla": practice.Cancel, "nota": practice.AddNote,
+}
+
+func successMessage(a practice.Action, number string) string {
+	switch a {
+	case practice.Take:
+		return fmt.Sprintf("Pratica %s presa in carico con successo", number)
+	case practice.Validate:
+		return fmt.Sprintf("Pratica %s validata con successo: l'esenzione è stata rilasciata", number)
+	case practice.Reject:
+		return fmt.Sprintf("Pratica %s respinta con successo", number)
+	case practice.Cancel:
+		return fmt.Sprintf("Pratica %s annullata con successo", number)
+	}
+	return fmt.Sprintf("Nota salvata sulla pratica %s", number)
+}
+
+func (s *Server) practiceAction(c *gin.Context) {
+	op := currentOperator(c)
+	action, ok := actionPaths[c.Param("action")]
+	if !ok {
+		s.notFound(c)
+		return
+	}
+	p, ok := s.loadPractice(c, op)
+	if !ok {
+		return
+	}
+	version, _ := strconv.Atoi(c.PostForm("versione"))
+	key := strings.TrimSpace(c.PostForm("chiave"))
+	if key == "" {
+		key = randomKey()
+	}
+	cmd := workflows.PracticeCommand{Command: practice.Command{
+		Action: action, Actor: op.Actor(), ExpectedVersion: version,
+		BeneficiaryNote: strings.TrimSpace(c.PostForm("nota_beneficiario")),
+		InternalNote:    strings.TrimSpace(c.PostForm("nota_interna")),
+		ReasonCode:      strings.TrimSpace(c.PostForm("motivazione")),
+		// The key is the operator's: the same form sent twice is one action.
+		RequestID: fmt.Sprintf("web:%d:%s", op.ID, key),
+	}}
+	_, err := s.Practices.Act(c.Request.Context(), p.Number, cmd)
+	entry := auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK",
+		Detail: map[string]any{"azione": string(action)}}
+	if err == nil {
+		s.audit(c, entry, op)
+		setFlash(c, "success", successMessage(action, p.Number))
+		redirect(c, "/pratiche/"+p.Number)
+		return
+	}
+	entry.Outcome = "RIFIUTATA"
+	var refusal *practice.Refusal
+	switch {
+	case errors.As(err, &refusal):
+		entry.Detail["codice"] = refusal.Code
+		s.audit(c, entry, op)
+		s.renderActionError(c, op, p.Number, refusal, cmd)
+	case errors.Is(err, practices.ErrTimeout):
+		s.audit(c, entry, op)
+		setFlash(c, "warning", "L'operazione è in corso: la pagina mostra lo stato aggiornato appena disponibile.")
+		redirect(c, "/pratiche/"+p.Number)
+	default:
+		s.audit(c, entry, op)
+		s.fail(c, err)
+	}
+}
+
+// renderActionError shows the detail again, up to date, with the refusal:
+// 409 when another operator acted first, 422 for a form to correct.
+func (s *Server) renderActionError(c *gin.Context, op *Operator, number string, r *practice.Refusal, cmd workflows.PracticeCommand) {
+	p, err := s.Store.PracticeDetailByNumber(c.Request.Context(), number)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page, err := s.practicePageData(c, op, p)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	status := http.StatusUnprocessableEntity
+	switch r.Code {
+	case practice.CodeStaleVersion, practice.CodeWrongState:
+		status = http.StatusConflict
+		page.Flash = &Flash{Kind: "danger", Message: r.Message}
+	case practice.CodeReasonRequired, practice.CodeReasonUnknown:
+		page.Errors["motivazione"] = r.Message
+		page.Flash = &Flash{Kind: "danger", Message: r.Message}
+	case practice.CodeNotAllowed, practice.CodeOutOfScope:
+		status = http.StatusForbidden
+		page.Flash = &Flash{Kind: "danger", Message: r.Message}
+	default:
+		page.Flash = &Flash{Kind: "danger", Message: r.Message}
+	}
+	// Keep what the operator typed.
+	if status == http.StatusUnprocessableEntity {
+		page.Notes.Beneficiary, page.Notes.Internal = cmd.BeneficiaryNote, cmd.InternalNote
+	}
+	s.render(c, status, "practice.html", page)
+}
+
+// redirect answers a form post: a 303 for browsers, HX-Redirect for htmx.
+func redirect(c *gin.Context, to string) {
+	if c.GetHeader("HX-Request") == "true" {
+		c.Header("HX-Redirect", to)
+		c.Status(http.StatusNoContent)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, to)
+}

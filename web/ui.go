@@ -1,0 +1,103 @@
+package web
+
+import (
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"esenzioni/store"
+)
+
+// routeUI mounts the operators' pages.
+func (s *Server) routeUI(e *gin.Engine) {
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
+	e.GET("/static/*path", func(c *gin.Context) {
+		// Assets are versioned with the binary; a day of caching is safe
+		// and spares operators the download on every page.
+		if strings.HasPrefix(c.Param("path"), "/vendor/") {
+			c.Header("Cache-Control", "public, max-age=86400")
+		}
+		fileServer.ServeHTTP(c.Writer, c.Request)
+	})
+	e.GET("/favicon.ico", func(c *gin.Context) { c.Status(http.StatusNoContent) })
+
+	e.GET("/login", s.loginForm)
+	e.POST("/login", s.login)
+
+	ui := e.Group("/", s.requireLogin, s.requireCSRF)
+	ui.POST("/logout", s.logout)
+	ui.GET("/", s.home)
+	ui.POST("/profilo", s.switchProfile)
+	ui.GET("/notifiche", s.notifications)
+
+	ui.GET("/pratiche", func(c *gin.Context) { c.Redirect(http.StatusSeeOther, "/pratiche/da-fare") })
+	ui.GET("/pratiche/da-fare", s.practiceList(tabToDo))
+	ui.GET("/pratiche/chiuse", s.practiceList(tabClosed))
+	ui.GET("/pratiche/:number", s.practiceDetail)
+	ui.GET("/pratiche/:number/cronologia", s.practiceHistory)
+	ui.GET("/pratiche/:number/prestazioni", s.practiceServices)
+	ui.POST("/pratiche/:number/azioni/:action", s.practiceAction)
+
+	ui.GET("/amministrazione/accessi", s.auditExportForm)
+	ui.GET("/amministrazione/accessi.csv", s.auditExport)
+}
+
+type homePage struct {
+	Base
+	Personal []store.Notification
+	Others   []store.Notification
+}
+
+// home is the page after login (manual 3.2): profile, services, notifications.
+func (s *Server) home(c *gin.Context) {
+	op := currentOperator(c)
+	ns, err := s.Store.NotificationsFor(c.Request.Context(), op.ID, op.Profile.ASL, 20)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page := homePage{Base: s.base(c, "Servizi", "home")}
+	for _, n := range ns {
+		if n.Personal {
+			page.Personal = append(page.Personal, n)
+		} else {
+			page.Others = append(page.Others, n)
+		}
+	}
+	s.render(c, http.StatusOK, "home.html", page)
+}
+
+// notifications shows all of an operator's notifications and marks them read.
+func (s *Server) notifications(c *gin.Context) {
+	op := currentOperator(c)
+	ns, err := s.Store.NotificationsFor(c.Request.Context(), op.ID, op.Profile.ASL, 200)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ids := make([]int64, 0, len(ns))
+	for _, n := range ns {
+		if !n.Read {
+			ids = append(ids, n.ID)
+		}
+	}
+	if err := s.Store.MarkNotificationsRead(c.Request.Context(), op.ID, ids); err != nil {
+		s.fail(c, err)
+		return
+	}
+	page := homePage{Base: s.base(c, "Notifiche", "home")}
+	for _, n := range ns {
+		if n.Personal {
+			page.Personal = append(page.Personal, n)
+		} else {
+			page.Others = append(page.Others, n)
+		}
+	}
+	s.render(c, http.StatusOK, "notifications.html", page)
+}

@@ -1,0 +1,372 @@
+package web_test
+
+import (
+	"context"
+	"encoding/csv"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"esenzioni/access"
+	"esenzioni/internal/apptest"
+	"esenzioni/internal/browser"
+	"esenzioni/practice"
+	"esenzioni/store"
+	"esenzioni/workflows"
+)
+
+// uiWorld is an application with operators and practices to browse.
+type uiWorld struct {
+	*apptest.Env
+	opTO3, opCN2, admin  store.Operator
+	rossi, bianchi, neri store.Beneficiary
+	// practices of TO3: sent (044), in progress (042), closed (rejected);
+	// one of CN2.
+	sent, inProgress, rejected, cn2 string
+}
+
+func newUIWorld(t *testing.T) *uiWorld {
+	e := apptest.New(t, apptest.Options{})
+	w := &uiWorld{Env: e}
+	w.opTO3 = e.Operator("operatore.to3", apptest.Profile(access.OperatoreASL, apptest.ASLTO3, "DISTRETTO AREA M CENTRO"))
+	w.opCN2 = e.Operator("operatore.cn2", apptest.Profile(access.OperatoreASL, apptest.ASLCN2, "DISTRETTO BRA"))
+	w.admin = e.Operator("amministratore",
+		apptest.Profile(access.Amministratore, "", "CSI PIEMONTE"),
+		apptest.Profile(access.OperatoreASL, apptest.ASLTO3, "DISTRETTO AREA M CENTRO"))
+	w.rossi = e.Person("MARIO", "ROSSI", apptest.ASLTO3, "")
+	w.bianchi = e.Person("LUCIA", "BIANCHI", apptest.ASLTO3, "")
+	w.neri = e.Person("PAOLO", "NERI", apptest.ASLCN2, "")
+	w.sent = e.Submit(w.rossi, "044", "2960")
+	w.inProgress = e.Submit(w.bianchi, "042", "5771")
+	w.rejected = e.Submit(w.bianchi, "067", "7109")
+	w.cn2 = e.Submit(w.neri, "044", "2960")
+	actor := access.Actor{FiscalCode: w.opTO3.FiscalCode, Role: access.OperatoreASL, ASL: apptest.ASLTO3}
+	e.Act(w.inProgress, practice.Take, actor)
+	e.Act(w.rejected, practice.Reject, actor, func(c *workflows.PracticeCommand) { c.ReasonCode = "REQUISITI_NON_SUFFICIENTI" })
+	return w
+}
+
+func (w *uiWorld) browser(t *testing.T, username string) *browser.Browser {
+	b := browser.New(t, w.URL)
+	b.Login(username, apptest.Password, apptest.PIN)
+	require.Contains(t, b.Location(), "/", "logged in")
+	require.True(t, b.Exists("#esci"), "logged in as %s", username)
+	return b
+}
+
+func TestLogin(t *testing.T) {
+	w := newUIWorld(t)
+	t.Run("good credentials show the profile, services and notifications", func(t *testing.T) {
+		b := w.browser(t, "operatore.to3")
+		require.Contains(t, b.Text("[data-testid=ruolo]"), "Operatore")
+		require.Equal(t, "ASL TO3", b.Text("[data-testid=asr]"))
+		require.Contains(t, b.Text("[data-testid=servizi]"), "Servizio on line per la gestione ed il rilascio delle esenzioni per patologia")
+		require.Contains(t, b.Text("[data-testid=notifiche]"), "Nessun messaggio disponibile")
+		require.False(t, b.Exists("#profilo"), "one profile: no «Cambia»")
+		for _, c := range b.Cookies() {
+			if c.Name == "esenzioni_sessione" {
+				require.True(t, c.HTTPOnly)
+				require.Equal(t, "Lax", c.SameSite.String())
+			}
+		}
+	})
+	t.Run("several profiles can be switched", func(t *testing.T) {
+		b := w.browser(t, "amministratore")
+		require.Contains(t, b.Text("[data-testid=ruolo]"), "Amministratore")
+		b.Select("#profilo", b.OptionValue("#profilo", 1))
+		b.Click("form[action='/profilo'] button")
+		require.Contains(t, b.Text("[data-testid=ruolo]"), "Operatore")
+		require.Equal(t, "ASL TO3", b.Text("[data-testid=asr]"))
+	})
+	t.Run("a wrong PIN gets the generic message", func(t *testing.T) {
+		b := browser.New(t, w.URL)
+		b.Login("operatore.cn2", apptest.Password, "000000")
+		msg := b.Text("#errore-accesso")
+		require.Contains(t, msg, "verifica nome utente, password e PIN")
+		require.False(t, b.Exists("#esci"))
+	})
+	t.Run("five failures lock the account", func(t *testing.T) {
+		w.Operator("bloccato", apptest.Profile(access.OperatoreASL, apptest.ASLTO3, "X"))
+		b := browser.New(t, w.URL)
+		for i := 0; i < 5; i++ {
+			b.Login("bloccato", apptest.Password, "111111")
+		}
+		b.Login("bloccato", apptest.Password, apptest.PIN)
+		require.Contains(t, b.Text("#errore-accesso"), "verifica nome utente")
+		require.False(t, b.Exists("#esci"), "right credentials are refused while locked")
+		op, err := w.Store().OperatorByUsername(context.Background(), "bloccato")
+		require.NoError(t, err)
+		require.NotNil(t, op.LockedUntil)
+		require.WithinDuration(t, time.Now().Add(15*time.Minute), *op.LockedUntil, time.Minute)
+	})
+	t.Run("logout ends the session", func(t *testing.T) {
+		b := w.browser(t, "operatore.to3")
+		b.Click("#esci")
+		b.Visit("/pratiche/da-fare")
+		require.Contains(t, b.Location(), "/login")
+	})
+}
+
+func TestPracticeTabsAndFilters(t *testing.T) {
+	w := newUIWorld(t)
+	b := w.browser(t, "operatore.to3")
+	b.Visit("/pratiche/da-fare")
+	require.Equal(t, "Risultati trovati: 2", b.Text("[data-testid=totale]"), "TO3 to do: sent and in progress, not CN2's")
+	require.Contains(t, b.Text("[data-testid=pratiche]"), w.sent)
+	require.NotContains(t, b.Text("[data-testid=pratiche]"), w.cn2)
+	require.Contains(t, b.Text("#gdpr"), "Ai sensi del GDPR")
+
+	submit := func(fields map[string]string) {
+		b.Visit("/pratiche/da-fare")
+		for sel, v := range fields {
+			if strings.HasPrefix(sel, "select") {
+				b.Select(sel[len("select"):], v)
+			} else {
+				b.Fill(sel, v)
+			}
+		}
+		b.Click("#cerca")
+	}
+	search := func(fields map[string]string) string {
+		submit(fields)
+		return b.Text("[data-testid=totale]")
+	}
+	require.Equal(t, "Risultati trovati: 1", search(map[string]string{"select#stato": "INVIATA"}))
+	require.Contains(t, b.Location(), "stato=INVIATA", "filters are in the URL")
+	require.Equal(t, "Risultati trovati: 1", search(map[string]string{"select#stato": "IN_LAVORAZIONE"}))
+	require.Equal(t, "Risultati trovati: 1", search(map[string]string{"select#codice": "044"}))
+	require.Equal(t, "Risultati trovati: 1", search(map[string]string{"#cognome": "ros"}), "surname prefix, any case")
+	require.Equal(t, "Risultati trovati: 1", search(map[string]string{"#nome": "LUCIA"}))
+	require.Equal(t, "Risultati trovati: 1", search(map[string]string{"#cf": strings.ToLower(w.rossi.FiscalCode)}))
+	today := time.Now().Format("02/01/2006")
+	require.Equal(t, "Risultati trovati: 2", search(map[string]string{"#da": today, "#a": today}))
+	require.Equal(t, "Risultati trovati: 0", search(map[string]string{"#da": "01/01/2020", "#a": "31/12/2020"}))
+	require.Contains(t, b.Text("[data-testid=nessun-risultato]"), "Non esistono pratiche")
+	require.True(t, b.Exists("#annulla-ricerca"))
+	b.Click("#annulla-ricerca")
+	require.Equal(t, "Risultati trovati: 2", b.Text("[data-testid=totale]"))
+
+	// A bad date is refused with a message by the field, and the back
+	// button returns to the previous search.
+	submit(map[string]string{"#da": "32/13/2026"})
+	require.Contains(t, b.Text("#da-errore"), "gg/mm/aaaa")
+	b.Visit("/pratiche/da-fare?cognome=BIANCHI")
+	b.Visit("/pratiche/chiuse")
+	require.Equal(t, "Risultati trovati: 1", b.Text("[data-testid=totale]"))
+	b.Back()
+	require.Contains(t, b.Location(), "cognome=BIANCHI")
+	require.Equal(t, "Risultati trovati: 1", b.Text("[data-testid=totale]"))
+
+	b.Visit("/pratiche/chiuse")
+	b.Select("#stato", "RESPINTA")
+	b.Click("#cerca")
+	require.Equal(t, "Risultati trovati: 1", b.Text("[data-testid=totale]"))
+	require.Contains(t, b.Text("[data-testid=pratiche]"), w.rejected)
+}
+
+func TestTakeValidateRejectInTheBrowser(t *testing.T) {
+	w := newUIWorld(t)
+	ctx := context.Background()
+	b := w.browser(t, "operatore.to3")
+
+	// Take in charge with notes.
+	b.Visit("/pratiche/" + w.sent)
+	require.Equal(t, "INVIATA", strings.ToUpper(b.Text("[data-testid=stato]")))
+	require.True(t, b.Exists("#prendi") && b.Exists("#valida") && b.Exists("#respingi"))
+	require.Equal(t, "29", b.Text("[data-testid=numero-prestazioni]"))
+	b.Fill("#nota_beneficiario", "Documenti ricevuti")
+	b.Fill("#nota_interna", "Controllare il timbro")
+	b.Click("#prendi")
+	require.Contains(t, b.Text(".alert-success"), "Pratica "+w.sent+" presa in carico con successo")
+	require.Equal(t, "In lavorazione", b.Text("[data-testid=stato-pratica]"))
+	require.False(t, b.Exists("#prendi"), "no take button once taken")
+	hist := b.Text("[data-testid=cronologia]")
+	require.Contains(t, hist, "Documenti ricevuti")
+	require.Contains(t, hist, "Controllare il timbro")
+	require.Contains(t, hist, w.opTO3.FiscalCode)
+	require.Contains(t, hist, "OPERATORE_ASL_DISTRETTO")
+
+	// Validate.
+	b.Click("#valida")
+	require.Contains(t, b.Text(".alert-success"), "validata con successo")
+	require.Equal(t, "Validata", b.Text("[data-testid=stato-pratica]"))
+	require.NotEmpty(t, b.Text("[data-testid=disponibile-fino-al]"))
+	p, err := w.Store().PracticeByNumber(ctx, w.sent)
+	require.NoError(t, err)
+	require.Equal(t, "VALIDATA", p.State)
+
+	// Take and validate in one step: two history rows.
+	other := w.Submit(w.rossi, "042", "5771")
+	b.Visit("/pratiche/" + other)
+	b.Click("#valida")
+	require.Equal(t, "Validata", b.Text("[data-testid=stato-pratica]"))
+	events, err := w.Store().PracticeEvents(ctx, other)
+	require.NoError(t, err)
+	require.Len(t, events, 3)
+	require.Equal(t, "IN_LAVORAZIONE", events[1].State)
+	require.Equal(t, "VALIDATA", events[0].State)
+
+	// Reject: a reason is mandatory.
+	b.Visit("/pratiche/" + w.inProgress)
+	b.Press("#respingi")
+	require.Contains(t, b.Text("#titolo-respingi"), "Sei sicuro di voler respingere la pratica "+w.inProgress+"?")
+	b.Click("#conferma-respingi-si")
+	require.Contains(t, b.Text("#motivazione-errore"), "obbligatorio")
+	require.Equal(t, "In lavorazione", b.Text("[data-testid=stato-pratica]"))
+	b.Select("#motivazione", "REQUISITI_NON_SUFFICIENTI")
+	b.Click("#conferma-respingi-si")
+	require.Equal(t, "Pratica "+w.inProgress+" respinta con successo", b.Text(".alert-success"))
+	require.Equal(t, "RESPINTA - REQUISITI NON SUFFICIENTI", b.Text("[data-testid=stato]"))
+	require.NotEmpty(t, b.Text("[data-testid=respinta-il]"))
+	require.False(t, b.Exists("#azioni"), "no actions on a closed practice")
+}
+
+func TestConflictWhenAnotherOperatorActedFirst(t *testing.T) {
+	w := newUIWorld(t)
+	b := w.browser(t, "operatore.to3")
+	b.Visit("/pratiche/" + w.sent)
+	// Meanwhile an administrator takes it.
+	w.Act(w.sent, practice.Take, access.Actor{FiscalCode: w.admin.FiscalCode, Role: access.Amministratore})
+	b.Click("#valida")
+	require.Contains(t, b.Text(".alert-danger"), "modificata da un altro operatore")
+	require.Equal(t, "In lavorazione", b.Text("[data-testid=stato-pratica]"), "the page shows the current state")
+}
+
+func TestCronologiaDialog(t *testing.T) {
+	w := newUIWorld(t)
+	b := w.browser(t, "operatore.to3")
+	b.Visit("/pratiche/da-fare?cognome=BIANCHI")
+	b.Press("[data-numero='" + w.inProgress + "'] a[hx-get$='/cronologia']")
+	b.Run(chromedp.WaitVisible(chromedp.CSS("#modale-cronologia")))
+	text := b.Text("#modale-cronologia")
+	require.Contains(t, text, "CRONOLOGIA")
+	require.Contains(t, text, "In lavorazione")
+	require.Contains(t, text, "Inviata")
+	require.Contains(t, text, "MEDICO_SPECIALISTA")
+}
+
+func TestOtherASLIsNotFound(t *testing.T) {
+	w := newUIWorld(t)
+	b := w.browser(t, "operatore.to3")
+	b.Visit("/pratiche/" + w.cn2)
+	require.Contains(t, b.Text("main"), "Pratica non trovata")
+	require.NotContains(t, b.Text("main"), "NERI", "nothing of the practice is revealed")
+	// And acting on it is refused the same way.
+	resp := w.postWithSession(t, "operatore.to3", "/pratiche/"+w.cn2+"/azioni/prendi", url.Values{"versione": {"1"}})
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	p, err := w.Store().PracticeByNumber(context.Background(), w.cn2)
+	require.NoError(t, err)
+	require.Equal(t, "INVIATA", p.State)
+	// A regional administrator sees it.
+	a := w.browser(t, "amministratore")
+	a.Visit("/pratiche/" + w.cn2)
+	require.Contains(t, a.Text("[data-testid=beneficiario]"), "NERI")
+}
+
+// postWithSession logs in over HTTP and posts a form with the session's CSRF
+// token (read from a page), as a browser would.
+func (w *uiWorld) postWithSession(t *testing.T, username, path string, form url.Values) *http.Response {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page := func(p string) string {
+		resp, err := c.Get(w.URL + p)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	loginToken := between(page("/login"), `name="_csrf" value="`, `"`)
+	resp, err := c.PostForm(w.URL+"/login", url.Values{"_csrf": {loginToken}, "username": {username},
+		"password": {apptest.Password}, "pin": {apptest.PIN}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	csrf := between(page("/"), `name="_csrf" value="`, `"`)
+	if form.Get("_csrf") == "" {
+		form.Set("_csrf", csrf)
+	}
+	resp, err = c.PostForm(w.URL+path, form)
+	require.NoError(t, err)
+	return resp
+}
+
+func between(s, start, end string) string {
+	i := strings.Index(s, start)
+	if i < 0 {
+		return ""
+	}
+	s = s[i+len(start):]
+	j := strings.Index(s, end)
+	if j < 0 {
+		return ""
+	}
+	return s[:j]
+}
+
+func TestCSRFIsRefused(t *testing.T) {
+	w := newUIWorld(t)
+	resp := w.postWithSession(t, "operatore.to3", "/pratiche/"+w.sent+"/azioni/prendi", url.Values{"_csrf": {"falso"}, "versione": {"1"}})
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	body, _ := io.ReadAll(resp.Body)
+	require.Contains(t, string(body), "non è stata accettata")
+	p, err := w.Store().PracticeByNumber(context.Background(), w.sent)
+	require.NoError(t, err)
+	require.Equal(t, "INVIATA", p.State, "nothing happened")
+
+	// In the browser: a form whose token was tampered with.
+	b := w.browser(t, "operatore.to3")
+	b.Visit("/pratiche/" + w.sent)
+	b.Run(chromedp.SetValue(chromedp.CSS("#azioni input[name=_csrf]"), "manomesso"))
+	b.Click("#prendi")
+	require.Contains(t, b.Text("main"), "non è stata accettata")
+}
+
+func TestAuditExport(t *testing.T) {
+	w := newUIWorld(t)
+	b := w.browser(t, "operatore.to3")
+	b.Visit("/pratiche/da-fare?cf=" + w.rossi.FiscalCode)
+	b.Visit("/pratiche/" + w.sent)
+	b.Click("#prendi")
+	// Another ASL's operator cannot export.
+	resp := w.postWithSession(t, "operatore.cn2", "/logout", url.Values{})
+	resp.Body.Close()
+
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	loginPage, err := c.Get(w.URL + "/login")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(loginPage.Body)
+	loginPage.Body.Close()
+	resp, err = c.PostForm(w.URL+"/login", url.Values{"_csrf": {between(string(body), `name="_csrf" value="`, `"`)},
+		"username": {"amministratore"}, "password": {apptest.Password}, "pin": {apptest.PIN}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	resp, err = c.Get(w.URL + "/amministrazione/accessi.csv?cf=" + w.rossi.FiscalCode)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Content-Disposition"), "accessi-"+w.rossi.FiscalCode+".csv")
+	raw, _ := io.ReadAll(resp.Body)
+	r := csv.NewReader(strings.NewReader(strings.TrimPrefix(string(raw), "\ufeff")))
+	r.Comma = ';'
+	rows, err := r.ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, "Data e ora", rows[0][0])
+	actions := map[string]bool{}
+	for _, row := range rows[1:] {
+		actions[row[4]] = true
+		require.Equal(t, w.opTO3.FiscalCode, row[1], "only the TO3 operator accessed Rossi's data")
+		require.Equal(t, "OK", row[7])
+	}
+	for _, a := range []string{"RICERCA_PRATICHE", "DETTAGLIO_PRATICA", "AZIONE_PRATICA"} {
+		require.True(t, actions[a], "the export lists %s: %v", a, actions)
+	}
+}
