@@ -152,7 +152,7 @@ func (s *Store) ProjectExemption(ctx context.Context, id int64, state string, en
 			return fmt.Errorf("project exemption event %d/%d: %w", id, ev.Seq, err)
 		}
 		if len(documentIDs) > 0 {
-			if _, err := tx.NewUpdate().Table("attachment").Set("exemption_id = ?", id).
+			if _, err := tx.NewUpdate().Table("attachment").Set("exemption_id = ?, staging_key = NULL", id).
 				Where("id IN (?) AND (exemption_id IS NULL OR exemption_id = ?)", bun.In(documentIDs), id).Exec(ctx); err != nil {
 				return fmt.Errorf("link documents to exemption %d: %w", id, err)
 			}

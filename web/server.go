@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"esenzioni/codec"
+	"esenzioni/exemptions"
 	"esenzioni/internal/config"
 	"esenzioni/practices"
 	"esenzioni/store"
@@ -24,13 +25,14 @@ import (
 
 // Deps are the web server's collaborators.
 type Deps struct {
-	Config    config.Config
-	Log       *slog.Logger
-	Store     *store.Store
-	Temporal  client.Client
-	S3        *minio.Client
-	Codec     *codec.Codec
-	Practices *practices.Service
+	Config     config.Config
+	Log        *slog.Logger
+	Store      *store.Store
+	Temporal   client.Client
+	S3         *minio.Client
+	Codec      *codec.Codec
+	Practices  *practices.Service
+	Exemptions *exemptions.Service
 }
 
 // Server serves every HTTP endpoint.

@@ -44,6 +44,23 @@ func (s *Server) routeUI(e *gin.Engine) {
 	ui.GET("/pratiche/:number/prestazioni", s.practiceServices)
 	ui.POST("/pratiche/:number/azioni/:action", s.practiceAction)
 
+	ui.GET("/esenzioni", s.exemptionList)
+	ui.GET("/esenzioni/nuova", s.wizardSearch)
+	ui.GET("/esenzioni/nuova/assistito", s.wizardPerson)
+	ui.POST("/esenzioni/nuova", s.wizardStart)
+	ui.GET("/esenzioni/nuova/:draft/tipologia", s.wizardTipologia)
+	ui.POST("/esenzioni/nuova/:draft/tipologia", s.wizardTipologia)
+	ui.GET("/esenzioni/nuova/:draft/scadenza", s.wizardScadenza)
+	ui.POST("/esenzioni/nuova/:draft/scadenza", s.wizardScadenza)
+	ui.GET("/esenzioni/nuova/:draft/documenti", s.wizardDocumenti)
+	ui.GET("/esenzioni/nuova/:draft/riepilogo", s.wizardRiepilogo)
+	ui.POST("/esenzioni/nuova/:draft/conferma", s.wizardConfirm)
+	ui.GET("/esenzioni/nuova/:draft/esito", s.wizardResult)
+	ui.GET("/esenzioni/:id", s.exemptionDetail)
+	ui.GET("/esenzioni/:id/prestazioni", s.exemptionServices)
+	ui.GET("/esenzioni/:id/modifica", s.exemptionEditForm)
+	ui.POST("/esenzioni/:id/modifica", s.exemptionEdit)
+
 	ui.GET("/amministrazione/accessi", s.auditExportForm)
 	ui.GET("/amministrazione/accessi.csv", s.auditExport)
 }

@@ -105,6 +105,17 @@ type PracticeCommand struct {
 // finished; a validated practice leaves a running ExemptionWorkflow behind.
 func PracticeWorkflow(ctx workflow.Context, st PracticeState) (PracticeState, error) {
 	w := &practiceWorkflow{st: st}
+	// The submission itself, before any handler: an update delivered with
+	// the start (update-with-start, the new-exemption wizard) must find the
+	// practice already INVIATA.
+	if w.st.State == "" {
+		w.st.State = practice.Inviata
+		w.st.Version = 1
+		w.st.Events = append(w.st.Events, practice.Event{
+			Seq: 1, At: w.st.Input.SubmittedAt, Action: practice.Submit, State: practice.Inviata,
+			Actor: access.Actor{FiscalCode: w.st.Input.Submitter.FiscalCode, Role: w.st.Input.Submitter.Role},
+		})
+	}
 	if err := w.setup(ctx); err != nil {
 		return w.st, err
 	}
@@ -162,14 +173,6 @@ func (w *practiceWorkflow) subject() practice.Subject {
 }
 
 func (w *practiceWorkflow) run(ctx workflow.Context) (PracticeState, error) {
-	if w.st.State == "" { // first run: the submission itself
-		w.st.State = practice.Inviata
-		w.st.Version = 1
-		w.st.Events = append(w.st.Events, practice.Event{
-			Seq: 1, At: w.st.Input.SubmittedAt, Action: practice.Submit, State: practice.Inviata,
-			Actor: access.Actor{FiscalCode: w.st.Input.Submitter.FiscalCode, Role: w.st.Input.Submitter.Role},
-		})
-	}
 	w.publishVisibility(ctx)
 	if w.st.ProjectedSeq < w.lastSeq() {
 		if err := w.project(ctx); err != nil {

@@ -15,6 +15,7 @@ import (
 	"esenzioni/catalog"
 	"esenzioni/demo"
 	"esenzioni/exemptioncode"
+	"esenzioni/exemptions"
 	"esenzioni/internal/config"
 	"esenzioni/migrations"
 	"esenzioni/places"
@@ -41,11 +42,17 @@ func practiceService(a *app.App) *practices.Service {
 	}
 }
 
+// exemptionService builds the exemptions service on the app's connections.
+func exemptionService(a *app.App) *exemptions.Service {
+	return &exemptions.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue,
+		ReminderOffsets: a.Config.ReminderOffsets}
+}
+
 // webServer builds the HTTP server on the app's connections.
 func webServer(a *app.App) (*web.Server, error) {
 	return web.New(web.Deps{
 		Config: a.Config, Log: a.Log.With("component", "web"), Store: a.Store, Temporal: a.Temporal,
-		S3: a.S3, Codec: a.Codec, Practices: practiceService(a),
+		S3: a.S3, Codec: a.Codec, Practices: practiceService(a), Exemptions: exemptionService(a),
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 	"esenzioni/app"
 	"esenzioni/codec"
 	"esenzioni/exemptioncode"
+	"esenzioni/exemptions"
 	"esenzioni/internal/config"
 	"esenzioni/internal/testenv"
 	"esenzioni/places"
@@ -27,13 +28,14 @@ import (
 
 // Env is a running application.
 type Env struct {
-	T         testing.TB
-	App       *app.App
-	DB        *testenv.DB
-	Namespace string
-	Practices *practices.Service
-	Web       *web.Server
-	URL       string // base URL of the web server
+	T          testing.TB
+	App        *app.App
+	DB         *testenv.DB
+	Namespace  string
+	Practices  *practices.Service
+	Exemptions *exemptions.Service
+	Web        *web.Server
+	URL        string // base URL of the web server
 }
 
 // Options tune the application under test.
@@ -95,8 +97,10 @@ func New(t testing.TB, opts Options) *Env {
 		}
 		t.Cleanup(w.Stop)
 	}
+	e.Exemptions = &exemptions.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue,
+		ReminderOffsets: cfg.ReminderOffsets}
 	e.Web, err = web.New(web.Deps{Config: cfg, Log: log, Store: a.Store, Temporal: a.Temporal, S3: a.S3,
-		Codec: a.Codec, Practices: e.Practices})
+		Codec: a.Codec, Practices: e.Practices, Exemptions: e.Exemptions})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,7 @@ func (b *Browser) Back() {
 	b.T.Helper()
 	from := b.Location()
 	b.Run(chromedp.Evaluate[chromedp.Void](`history.back()`))
-	b.waitFor(fmt.Sprintf(`location.href !== %q && document.readyState === "complete"`, from))
+	b.WaitFor(fmt.Sprintf(`location.href !== %q && document.readyState === "complete"`, from))
 }
 
 // Location is the current URL.
@@ -147,7 +147,7 @@ func (b *Browser) Text(sel string) string {
 	b.T.Helper()
 	// Read through JavaScript rather than chromedp's DOM mirror, which can
 	// lag behind history navigations.
-	b.waitFor(fmt.Sprintf(`(function(e){ return !!e && e.getClientRects().length > 0; })(document.querySelector(%q))`, sel))
+	b.WaitFor(fmt.Sprintf(`(function(e){ return !!e && e.getClientRects().length > 0; })(document.querySelector(%q))`, sel))
 	return strings.TrimSpace(value(b, chromedp.Evaluate[string](fmt.Sprintf("document.querySelector(%q).innerText", sel))))
 }
 
@@ -169,7 +169,16 @@ func (b *Browser) Fill(sel, value string) {
 func (b *Browser) Select(sel, value string) {
 	b.T.Helper()
 	b.Run(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
-		"(function(e){ e.value = %q; e.dispatchEvent(new Event('change', {bubbles: true})); })(document.querySelector(%q))", value, sel)))
+		"(function(e){ e.value = %q; e.dispatchEvent(new Event('change', {bubbles: true})); })(document.querySelector(%q))", value, sel)),
+		chromedp.Sleep(30*time.Millisecond))
+	// A change may trigger an htmx request (dependent fields): let it land.
+	b.WaitFor(`!document.querySelector(".htmx-request")`)
+}
+
+// Checked reports whether a checkbox or radio is checked.
+func (b *Browser) Checked(sel string) bool {
+	b.T.Helper()
+	return value(b, chromedp.Evaluate[bool](fmt.Sprintf("document.querySelector(%q).checked", sel)))
 }
 
 // OptionValue returns the value of the i-th option of a select.
@@ -186,7 +195,7 @@ func (b *Browser) Click(sel string) {
 	b.Run(chromedp.WaitVisible(chromedp.CSS(sel)),
 		chromedp.Evaluate[chromedp.Void](`(document.getElementById("contenuto")||document.body).dataset.stale = "1"`),
 		chromedp.Click(chromedp.CSS(sel)))
-	b.waitFor(`(function(){ var m = document.getElementById("contenuto"); return !!m && !m.dataset.stale &&
+	b.WaitFor(`(function(){ var m = document.getElementById("contenuto"); return !!m && !m.dataset.stale &&
 		document.readyState === "complete" && !document.querySelector(".htmx-request"); })()`)
 }
 
@@ -195,12 +204,12 @@ func (b *Browser) Click(sel string) {
 func (b *Browser) Press(sel string) {
 	b.T.Helper()
 	b.Run(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)), chromedp.Sleep(50*time.Millisecond))
-	b.waitFor(`document.readyState === "complete" && !document.querySelector(".htmx-request")`)
+	b.WaitFor(`document.readyState === "complete" && !document.querySelector(".htmx-request")`)
 }
 
-// waitFor polls a JavaScript condition, surviving the navigations that
+// WaitFor polls a JavaScript condition, surviving the navigations that
 // destroy the page's execution context meanwhile.
-func (b *Browser) waitFor(cond string) {
+func (b *Browser) WaitFor(cond string) {
 	b.T.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {

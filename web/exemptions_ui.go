@@ -1,0 +1,377 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"esenzioni/exemption"
+	"esenzioni/exemptions"
+	"esenzioni/practice"
+	"esenzioni/store"
+	"esenzioni/workflows"
+)
+
+// exemptionForm is the filter of the "Esenzioni" tab, in the URL.
+type exemptionForm struct {
+	Stato, Codice, Da, A, Cognome, Nome, CF, Dopo string
+}
+
+func (f exemptionForm) values() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"stato": f.Stato, "codice": f.Codice, "da": f.Da, "a": f.A,
+		"cognome": f.Cognome, "nome": f.Nome, "cf": f.CF} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v
+}
+
+type exemptionListPage struct {
+	Base
+	Form     exemptionForm
+	Errors   map[string]string
+	Codes    []store.CodeOption
+	Rows     []exemptionView
+	Total    int
+	Capped   bool
+	Searched bool
+	NextURL  string
+	FirstURL string
+}
+
+// exemptionView adds what lists and detail derive from a row.
+type exemptionView struct {
+	store.ExemptionRow
+	Expiring bool
+}
+
+func (s *Server) viewOf(r store.ExemptionRow) exemptionView {
+	return exemptionView{ExemptionRow: r, Expiring: exemption.Expiring(exemption.State(r.State), r.EndDate, time.Now(), s.reminderWindow())}
+}
+
+// reminderWindow is the "in scadenza" window: the earliest reminder.
+func (s *Server) reminderWindow() time.Duration {
+	var w time.Duration
+	for _, o := range s.Config.ReminderOffsets {
+		if o > w {
+			w = o
+		}
+	}
+	return w
+}
+
+var exemptionStates = []exemption.State{exemption.Valida, exemption.Scaduta, exemption.Annullata}
+
+func (s *Server) exemptionList(c *gin.Context) {
+	op := currentOperator(c)
+	form := exemptionForm{
+		Stato: c.Query("stato"), Codice: strings.TrimSpace(c.Query("codice")),
+		Da: strings.TrimSpace(c.Query("da")), A: strings.TrimSpace(c.Query("a")),
+		Cognome: strings.TrimSpace(c.Query("cognome")), Nome: strings.TrimSpace(c.Query("nome")),
+		CF: strings.ToUpper(strings.TrimSpace(c.Query("cf"))), Dopo: c.Query("dopo"),
+	}
+	if form.Stato == "TUTTE" {
+		form.Stato = ""
+	}
+	if strings.EqualFold(form.Codice, "TUTTE") {
+		form.Codice = ""
+	}
+	codes, err := s.Store.ExemptionCodes(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page := exemptionListPage{Base: s.base(c, "Esenzioni", "esenzioni"), Form: form, Errors: map[string]string{}, Codes: codes}
+	page.Searched = len(form.values()) > 0
+	if !page.Searched {
+		s.render(c, http.StatusOK, "exemptions.html", page)
+		return
+	}
+	f := store.ExemptionFilter{LastName: strings.ToUpper(form.Cognome), FirstName: strings.ToUpper(form.Nome), FiscalCode: form.CF}
+	if f.LastName == "" && f.FiscalCode == "" {
+		page.Errors["cognome"] = "Per effettuare la ricerca indica il cognome o il codice fiscale dell'assistito."
+	}
+	if form.CF != "" && len(form.CF) != 16 {
+		page.Errors["cf"] = "Il codice fiscale deve avere 16 caratteri."
+	}
+	if form.Stato != "" {
+		ok := false
+		for _, st := range exemptionStates {
+			ok = ok || string(st) == form.Stato
+		}
+		if !ok {
+			page.Errors["stato"] = "Stato non previsto."
+		}
+		f.States = []string{form.Stato}
+	}
+	if form.Codice != "" {
+		// The typeahead sends "CODE - description" or just what was typed.
+		code, _, _ := strings.Cut(form.Codice, " ")
+		f.ExemptionCode = strings.ToUpper(code)
+	}
+	if form.Da != "" {
+		d, err := parseDate(form.Da)
+		if err != nil {
+			page.Errors["da"] = "Data non valida: usa il formato gg/mm/aaaa."
+		}
+		f.IssuedFrom = dayUTC(d)
+	}
+	if form.A != "" {
+		d, err := parseDate(form.A)
+		if err != nil {
+			page.Errors["a"] = "Data non valida: usa il formato gg/mm/aaaa."
+		}
+		f.IssuedTo = dayUTC(d)
+	}
+	if len(page.Errors) > 0 {
+		s.render(c, http.StatusUnprocessableEntity, "exemptions.html", page)
+		return
+	}
+	after, _ := store.ParseExemptionCursor(form.Dopo)
+	rows, total, capped, err := s.Store.SearchExemptions(c.Request.Context(), f, after, pageSize, 10000)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page.Total, page.Capped = total, capped
+	fcs := make([]string, 0, len(rows))
+	for _, r := range rows {
+		page.Rows = append(page.Rows, s.viewOf(r))
+		fcs = append(fcs, r.BeneficiaryFC)
+	}
+	v := form.values()
+	page.FirstURL = "/esenzioni?" + v.Encode()
+	if len(rows) == pageSize {
+		last := rows[len(rows)-1]
+		v.Set("dopo", store.ExemptionCursor{IssuedOn: last.IssuedOn, ID: last.ID}.String())
+		page.NextURL = "/esenzioni?" + v.Encode()
+	}
+	s.auditSearch(c, op, auditSearchExempt, form.values().Encode(), total, fcs)
+	s.render(c, http.StatusOK, "exemptions.html", page)
+}
+
+// dayUTC is the calendar date of t as carried by date columns.
+func dayUTC(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+type exemptionPage struct {
+	Base
+	E        exemptionView
+	Person   store.Beneficiary
+	Events   []store.ExemptionEvent
+	Services []store.ExemptService
+	ShowAll  bool
+	CanEdit  bool
+	// Edit form
+	Key       string
+	Errors    map[string]string
+	EndDate   string
+	NewlyMade bool
+}
+
+// loadExemption loads an exemption any operator may see: the manual lets
+// every operator view a person's exemptions (7.1) and reserves changes to
+// the ASL of residence (7.2).
+func (s *Server) loadExemption(c *gin.Context) (exemptionPage, bool) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.exemptionNotFound(c)
+		return exemptionPage{}, false
+	}
+	ctx := c.Request.Context()
+	row, err := s.Store.ExemptionDetail(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.exemptionNotFound(c)
+		return exemptionPage{}, false
+	}
+	if err != nil {
+		s.fail(c, err)
+		return exemptionPage{}, false
+	}
+	page := exemptionPage{Base: s.base(c, "Esenzione "+row.ExemptionCode, "esenzioni"), E: s.viewOf(row), Errors: map[string]string{}}
+	if page.Person, err = s.Store.Beneficiary(ctx, row.BeneficiaryFC); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.fail(c, err)
+		return page, false
+	}
+	if page.Events, err = s.Store.ExemptionEvents(ctx, id); err != nil {
+		s.fail(c, err)
+		return page, false
+	}
+	if page.Services, err = s.Store.ExemptServices(ctx, row.ExemptionCode, row.DiagnosisCode, row.IssuedOn); err != nil {
+		s.fail(c, err)
+		return page, false
+	}
+	page.CanEdit = s.canEditExemption(currentOperator(c), page)
+	return page, true
+}
+
+// canEditExemption: a valid exemption, and an operator of the person's ASL
+// of residence (or regional).
+func (s *Server) canEditExemption(op *Operator, p exemptionPage) bool {
+	residence := p.Person.ASLCode
+	if residence == "" {
+		residence = p.E.ASLCode
+	}
+	return p.E.State == string(exemption.Valida) && op.Profile.Role.Operator() && op.InScope(residence)
+}
+
+func (s *Server) exemptionNotFound(c *gin.Context) {
+	s.renderError(c, http.StatusNotFound, "Esenzione non trovata", "L'esenzione richiesta non esiste.")
+}
+
+func (s *Server) exemptionDetail(c *gin.Context) {
+	page, ok := s.loadExemption(c)
+	if !ok {
+		return
+	}
+	page.NewlyMade = c.Query("rilasciata") == "1"
+	s.audit(c, auditEntry{Action: auditViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}, currentOperator(c))
+	s.render(c, http.StatusOK, "exemption.html", page)
+}
+
+func (s *Server) exemptionServices(c *gin.Context) {
+	page, ok := s.loadExemption(c)
+	if !ok {
+		return
+	}
+	page.ShowAll = true
+	if c.GetHeader("HX-Request") == "true" {
+		s.renderBlock(c, http.StatusOK, "exemption.html", "services", page)
+		return
+	}
+	s.render(c, http.StatusOK, "exemption.html", page)
+}
+
+// exemptionEditForm is "Modifica" (manual 7.2).
+func (s *Server) exemptionEditForm(c *gin.Context) {
+	page, ok := s.loadExemption(c)
+	if !ok {
+		return
+	}
+	op := currentOperator(c)
+	if !page.CanEdit {
+		s.audit(c, auditEntry{Action: auditExemptionEdit, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "NEGATO"}, op)
+		s.renderError(c, http.StatusForbidden, "Modifica non consentita",
+			"Solo gli operatori dell'ASL di residenza dell'assistito possono modificare un'esenzione valida.")
+		return
+	}
+	page.Key = randomKey()
+	if page.E.EndDate != nil {
+		page.EndDate = page.E.EndDate.Format("02/01/2006")
+	}
+	s.render(c, http.StatusOK, "exemption_edit.html", page)
+}
+
+// exemptionEdit confirms a Modifica: a new end date (renewal, or revocation
+// when today or earlier) and the documents uploaded with it.
+func (s *Server) exemptionEdit(c *gin.Context) {
+	page, ok := s.loadExemption(c)
+	if !ok {
+		return
+	}
+	op := currentOperator(c)
+	entry := auditEntry{Action: auditExemptionEdit, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}
+	if !page.CanEdit {
+		entry.Outcome = "NEGATO"
+		s.audit(c, entry, op)
+		s.renderError(c, http.StatusForbidden, "Modifica non consentita",
+			"Solo gli operatori dell'ASL di residenza dell'assistito possono modificare un'esenzione valida.")
+		return
+	}
+	page.Key = c.PostForm("chiave")
+	page.EndDate = strings.TrimSpace(c.PostForm("data_fine"))
+	version, _ := strconv.Atoi(c.PostForm("versione"))
+	cmd := workflows.ChangeEndDate{Actor: op.Actor(), ExpectedVersion: version,
+		RequestID: fmt.Sprintf("web:%d:%s", op.ID, page.Key), Note: strings.TrimSpace(c.PostForm("nota"))}
+	if page.EndDate == "" {
+		page.Errors["data_fine"] = "Indica la nuova data di fine validità."
+	} else if d, err := parseDate(page.EndDate); err != nil {
+		page.Errors["data_fine"] = "Data non valida: usa il formato gg/mm/aaaa."
+	} else {
+		day := dayUTC(d)
+		cmd.EndDate = &day
+	}
+	if page.Key == "" {
+		page.Errors["chiave"] = "Modulo non valido: ricarica la pagina."
+	}
+	docs, err := s.stagedDocuments(c, editStagingKey(op, page.E.ID))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, d := range docs {
+		cmd.DocumentIDs = append(cmd.DocumentIDs, d.ID)
+	}
+	if len(page.Errors) > 0 {
+		s.render(c, http.StatusUnprocessableEntity, "exemption_edit.html", page)
+		return
+	}
+	res, err := s.Exemptions.ChangeEndDate(c.Request.Context(), page.E.ID, cmd)
+	if err != nil {
+		var refusal *practice.Refusal
+		switch {
+		case errors.As(err, &refusal):
+			entry.Outcome = "RIFIUTATA"
+			entry.Detail = map[string]any{"codice": refusal.Code}
+			s.audit(c, entry, op)
+			status := http.StatusUnprocessableEntity
+			if refusal.Code == workflows.CodeExemptionStale || refusal.Code == workflows.CodeExemptionClosed {
+				status = http.StatusConflict
+			}
+			if refusal.Code == workflows.CodeExemptionScope {
+				status = http.StatusForbidden
+			}
+			page.Flash = &Flash{Kind: "danger", Message: refusal.Message}
+			page.Errors["data_fine"] = refusal.Message
+			s.render(c, status, "exemption_edit.html", page)
+		case errors.Is(err, exemptions.ErrTimeout):
+			s.audit(c, entry, op)
+			setFlash(c, "warning", exemptions.ErrTimeout.Error())
+			redirect(c, fmt.Sprintf("/esenzioni/%d", page.E.ID))
+		default:
+			s.fail(c, err)
+		}
+		return
+	}
+	entry.Detail = map[string]any{"modifica": string(res.Change), "documenti": len(docs)}
+	s.audit(c, entry, op)
+	msg := "Esenzione rinnovata: valida fino al " + dayString(res.EndDate) + "."
+	switch res.Change {
+	case exemption.Revoke:
+		msg = "Esenzione revocata: annullata con data di fine validità " + dayString(res.EndDate) + "."
+	case exemption.Shorten:
+		msg = "Data di fine validità anticipata al " + dayString(res.EndDate) + "."
+	}
+	setFlash(c, "success", msg)
+	redirect(c, fmt.Sprintf("/esenzioni/%d", page.E.ID))
+}
+
+func dayString(d *time.Time) string {
+	if d == nil {
+		return "senza scadenza"
+	}
+	return d.Format("02/01/2006")
+}
+
+// editStagingKey names the documents an operator stages for a Modifica.
+func editStagingKey(op *Operator, id int64) string {
+	return fmt.Sprintf("modifica:%d:%d", id, op.ID)
+}
+
+// stagedDocuments lists the documents waiting for a confirmation; the
+// attachments part fills it in.
+func (s *Server) stagedDocuments(c *gin.Context, key string) ([]store.Attachment, error) {
+	return s.Store.StagedAttachments(c.Request.Context(), key)
+}

@@ -1,0 +1,263 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"esenzioni/access"
+	"esenzioni/exemption"
+	"esenzioni/internal/apptest"
+	"esenzioni/internal/browser"
+	"esenzioni/practice"
+	"esenzioni/store"
+	"esenzioni/workflows"
+)
+
+// exemptionWorld has people with exemptions from practices and from the
+// registry, valid, expiring and expired.
+type exemptionWorld struct {
+	*apptest.Env
+	opTO3, opCN2                store.Operator
+	rossi, verdi, neri          store.Beneficiary
+	fromPractice, soon, expired int64
+	neriExemption               int64
+}
+
+func newExemptionWorld(t *testing.T) *exemptionWorld {
+	e := apptest.New(t, apptest.Options{})
+	w := &exemptionWorld{Env: e}
+	w.opTO3 = e.Operator("operatore.to3", apptest.Profile(access.OperatoreASL, apptest.ASLTO3, "DISTRETTO AREA M CENTRO"))
+	w.opCN2 = e.Operator("operatore.cn2", apptest.Profile(access.OperatoreASL, apptest.ASLCN2, "DISTRETTO BRA"))
+	w.rossi = e.Person("MARIO", "ROSSI", apptest.ASLTO3, "")
+	w.verdi = e.Person("GIUSEPPE", "VERDI", apptest.ASLTO3, "")
+	w.neri = e.Person("PAOLO", "NERI", apptest.ASLCN2, "")
+	to3 := access.Actor{FiscalCode: w.opTO3.FiscalCode, Role: access.OperatoreASL, ASL: apptest.ASLTO3}
+	n := e.Submit(w.rossi, "044", "2960")
+	w.fromPractice = e.Act(n, practice.Validate, to3).Exemption.ID
+	today := exemption.DateOf(time.Now())
+	w.soon = w.registry(w.rossi, "042", "5771", today.AddDate(-1, 0, 0), ptrDate(today.AddDate(0, 0, 10)), exemption.Valida, "AURA-1")
+	w.expired = w.registry(w.rossi, "067", "7109", today.AddDate(-2, 0, 0), ptrDate(today.AddDate(0, -1, 0)), exemption.Scaduta, "AURA-2")
+	cn2 := access.Actor{FiscalCode: w.opCN2.FiscalCode, Role: access.OperatoreASL, ASL: apptest.ASLCN2}
+	w.neriExemption = e.Act(e.Submit(w.neri, "044", "2960"), practice.Validate, cn2).Exemption.ID
+	return w
+}
+
+func ptrDate(d time.Time) *time.Time { return &d }
+
+func (w *exemptionWorld) registry(p store.Beneficiary, code, diag string, issued time.Time, end *time.Time, st exemption.State, id string) int64 {
+	ex := store.Exemption{BeneficiaryFC: p.FiscalCode, BeneficiaryFirstName: p.FirstName, BeneficiaryLastName: p.LastName,
+		ASLCode: p.ASLCode, ExemptionCode: code, DiagnosisCode: diag, IssuedOn: issued, EndDate: end, State: string(st),
+		Source: store.SourceRegistry, Version: 1, LastSeq: 1, PublicationState: "PUBLISHED", PublishedVersion: 1, RegistryID: &id}
+	n, _, err := w.Store().ImportRegistryExemption(context.Background(), &ex)
+	require.NoError(w.T, err)
+	return n
+}
+
+func (w *exemptionWorld) browser(t *testing.T, username string) *browser.Browser {
+	b := browser.New(t, w.URL)
+	b.Login(username, apptest.Password, apptest.PIN)
+	require.True(t, b.Exists("#esci"))
+	return b
+}
+
+func TestExemptionSearch(t *testing.T) {
+	w := newExemptionWorld(t)
+	b := w.browser(t, "operatore.to3")
+	b.Visit("/esenzioni")
+	b.Fill("#nome", "MARIO")
+	b.Click("#cerca")
+	require.Contains(t, b.Text("#errore-ricerca"), "indica il cognome o il codice fiscale")
+
+	b.Visit("/esenzioni")
+	b.Fill("#cognome", "Rossi")
+	b.Click("#cerca")
+	require.Equal(t, "Risultati trovati: 3", b.Text("[data-testid=totale]"), "practice and registry exemptions")
+	table := b.Text("[data-testid=esenzioni]")
+	require.Contains(t, table, "044 - PSICOSI")
+	require.Contains(t, table, "NAZIONALE")
+	require.Contains(t, table, "Malattie croniche")
+	require.Contains(t, table, "In scadenza", "the registry exemption ending in 10 days")
+
+	b.Visit("/esenzioni?cognome=ROSSI&stato=SCADUTA")
+	require.Equal(t, "Risultati trovati: 1", b.Text("[data-testid=totale]"))
+	b.Visit("/esenzioni")
+	b.Fill("#cf", w.rossi.FiscalCode)
+	b.Fill("#codice", "042 - PANCREATITE CRONICA")
+	b.Click("#cerca")
+	require.Equal(t, "Risultati trovati: 1", b.Text("[data-testid=totale]"), "typeahead value")
+	b.Visit("/esenzioni?cognome=ROSSI&codice=044")
+	require.Equal(t, "Risultati trovati: 1", b.Text("[data-testid=totale]"), "bare code typed")
+	today := time.Now().Format("02/01/2006")
+	b.Visit("/esenzioni?cognome=ROSSI&da=" + today + "&a=" + today)
+	require.Equal(t, "Risultati trovati: 1", b.Text("[data-testid=totale]"), "issued today")
+}
+
+func TestExemptionDetail(t *testing.T) {
+	w := newExemptionWorld(t)
+	b := w.browser(t, "operatore.to3")
+	b.Visit(fmt.Sprintf("/esenzioni/%d", w.soon))
+	require.Equal(t, "VALIDA", strings.ToUpper(b.Text("[data-testid=stato]")))
+	require.Contains(t, b.Text("[data-testid=numero]"), "AURA", "a registry exemption has no practice number")
+	require.Equal(t, "15", b.Text("[data-testid=numero-prestazioni]"))
+	require.True(t, b.Exists("[data-testid=in-scadenza]"))
+	b.Press("#mostra-tutto")
+	require.Contains(t, b.Text("[data-testid=prestazioni]"), "AMILASI")
+	require.True(t, b.Exists("#modifica"), "the ASL of residence may change it")
+	require.True(t, b.Exists("#scarica-promemoria"))
+
+	// Viewing is open to every operator; changing is not (manual 7.2).
+	c := w.browser(t, "operatore.cn2")
+	c.Visit(fmt.Sprintf("/esenzioni/%d", w.soon))
+	require.Contains(t, c.Text("[data-testid=beneficiario]"), "ROSSI")
+	require.False(t, c.Exists("#modifica"))
+	c.Visit(fmt.Sprintf("/esenzioni/%d/modifica", w.soon))
+	require.Contains(t, c.Text("main"), "Modifica non consentita")
+}
+
+func TestRenewAndRevoke(t *testing.T) {
+	w := newExemptionWorld(t)
+	ctx := context.Background()
+	b := w.browser(t, "operatore.to3")
+
+	// Renew the exemption issued by a practice.
+	next := exemption.DateOf(time.Now()).AddDate(4, 0, 0)
+	b.Visit(fmt.Sprintf("/esenzioni/%d", w.fromPractice))
+	b.Click("#modifica")
+	b.Fill("#data_fine", next.Format("02/01/2006"))
+	b.Click("#conferma")
+	require.Contains(t, b.Text(".alert-success"), "rinnovata")
+	require.Equal(t, next.Format("02/01/2006"), b.Text("[data-testid=disponibile-fino-al]"))
+	require.Contains(t, b.Text("[data-testid=storia]"), "RINNOVO")
+	st := queryExemption(t, w.Env, w.fromPractice)
+	require.Equal(t, next, *st.EndDate, "the workflow's timers now aim at the new date")
+
+	// Revoke the registry one: today ends it (ANNULLATA). Its lifecycle
+	// workflow is started by the change itself.
+	b.Visit(fmt.Sprintf("/esenzioni/%d/modifica", w.soon))
+	b.Fill("#data_fine", time.Now().Format("02/01/2006"))
+	b.Click("#conferma")
+	require.Contains(t, b.Text(".alert-success"), "revocata")
+	require.Equal(t, "ANNULLATA", strings.ToUpper(b.Text("[data-testid=stato]")))
+	require.False(t, b.Exists("#modifica"), "an annulled exemption cannot be changed")
+	ex, err := w.Store().ExemptionByID(ctx, w.soon)
+	require.NoError(t, err)
+	require.Equal(t, "ANNULLATA", ex.State)
+
+	// Bad input keeps the operator on the form with a message.
+	b.Visit(fmt.Sprintf("/esenzioni/%d/modifica", w.fromPractice))
+	b.Fill("#data_fine", "31/02/2030")
+	b.Click("#conferma")
+	require.Contains(t, b.Text("#data-fine-errore"), "gg/mm/aaaa")
+	b.Fill("#data_fine", "01/01/2000")
+	b.Click("#conferma")
+	require.Contains(t, b.Text("#data-fine-errore"), "non può precedere la data di emissione")
+}
+
+func TestModificaOfAnotherASLIsRefusedByServerAndWorkflow(t *testing.T) {
+	w := newExemptionWorld(t)
+	resp := w.postForm(t, "operatore.cn2", fmt.Sprintf("/esenzioni/%d/modifica", w.soon), map[string]string{
+		"data_fine": time.Now().AddDate(2, 0, 0).Format("02/01/2006"), "chiave": "k", "versione": "1"})
+	require.Equal(t, http.StatusForbidden, resp)
+	ex, err := w.Store().ExemptionByID(context.Background(), w.soon)
+	require.NoError(t, err)
+	require.Equal(t, 1, ex.Version, "nothing changed")
+	// The workflow refuses it too, whatever the web layer does.
+	end := exemption.DateOf(time.Now()).AddDate(2, 0, 0)
+	_, err = w.Exemptions.ChangeEndDate(context.Background(), w.fromPractice, workflows.ChangeEndDate{
+		Actor:   access.Actor{FiscalCode: w.opCN2.FiscalCode, Role: access.OperatoreASL, ASL: apptest.ASLCN2},
+		EndDate: &end, RequestID: "cn2-direct"})
+	var refusal *practice.Refusal
+	require.ErrorAs(t, err, &refusal)
+	require.Equal(t, workflows.CodeExemptionScope, refusal.Code)
+}
+
+func queryExemption(t *testing.T, e *apptest.Env, id int64) workflows.ExemptionState {
+	v, err := e.App.Temporal.QueryWorkflow(context.Background(), exemption.WorkflowID(id), "", workflows.QueryState)
+	require.NoError(t, err)
+	var st workflows.ExemptionState
+	require.NoError(t, v.Get(&st))
+	return st
+}
+
+// postForm logs in over HTTP and posts a form (with the CSRF token), and
+// returns the status.
+func (w *exemptionWorld) postForm(t *testing.T, username, path string, fields map[string]string) int {
+	ui := &uiWorld{Env: w.Env}
+	form := map[string][]string{}
+	for k, v := range fields {
+		form[k] = []string{v}
+	}
+	resp := ui.postWithSession(t, username, path, form)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestNewExemptionWizard(t *testing.T) {
+	w := newExemptionWorld(t)
+	ctx := context.Background()
+	b := w.browser(t, "operatore.to3")
+	b.Visit("/esenzioni")
+	b.Click("#nuova-esenzione")
+	b.Fill("#cf", w.verdi.FiscalCode)
+	b.Click("#cerca")
+	require.Contains(t, b.Text("[data-testid=assistiti]"), "VERDI")
+	b.Click("[data-testid=assistiti] a")
+	require.Contains(t, b.Text("[data-testid=anagrafica]"), w.verdi.FiscalCode)
+	b.Click("#procedi")
+
+	// Tipologia, diagnosis, code: the code follows from the diagnosis.
+	b.Select("#categoria", "MC")
+	b.Select("#diagnosi", "2535") // htmx refreshes the step with the codes of the diagnosis
+	b.WaitFor(`document.querySelector("#codice").value === "012" && !document.querySelector(".htmx-request")`)
+	b.Click("#conferma-passo")
+	// End date: 012 has no end by default; the operator sets one.
+	require.True(t, b.Checked("#senza_scadenza"))
+	b.Press("#senza_scadenza")
+	b.Fill("#data_fine", exemption.DateOf(time.Now()).AddDate(1, 0, 0).Format("02/01/2006"))
+	b.Click("#conferma-passo")
+	// Documents: none for now.
+	b.Click("#conferma-passo")
+	summary := b.Text("[data-testid=riepilogo]")
+	require.Contains(t, summary, "012")
+	require.Contains(t, summary, "2535")
+	b.Click("#conferma-esenzione")
+
+	require.Equal(t, "Validata", b.Text("[data-testid=stato-esenzione]"))
+	require.Equal(t, "7", b.Text("[data-testid=numero-prestazioni]"))
+	number := strings.Fields(b.Text("[data-testid=numero]"))[0]
+	_, err := practice.ParseNumber(number)
+	require.NoError(t, err)
+	require.True(t, b.Exists("#scarica-promemoria") && b.Exists("#nuova-esenzione") && b.Exists("#torna-home"))
+	loc := b.Location()
+
+	// Confirming twice issues one exemption.
+	draft := strings.Split(strings.TrimPrefix(loc, w.URL+"/esenzioni/nuova/"), "/")[0]
+	status := w.postForm(t, "operatore.to3", "/esenzioni/nuova/"+draft+"/conferma", nil)
+	require.Equal(t, http.StatusSeeOther, status)
+	rows, err := w.Store().ExemptionsOf(ctx, w.verdi.FiscalCode)
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	require.Equal(t, "012", rows[0].ExemptionCode)
+	require.Equal(t, number, *rows[0].PracticeNumber)
+
+	// A second valid exemption with the same code is refused.
+	b.Visit("/esenzioni/nuova/assistito?cf=" + w.verdi.FiscalCode)
+	require.Contains(t, b.Text("[data-testid=esenzioni-assistito]"), "012")
+	b.Click("#procedi")
+	b.Select("#categoria", "MC")
+	b.Select("#diagnosi", "2535")
+	b.WaitFor(`document.querySelector("#codice").value === "012" && !document.querySelector(".htmx-request")`)
+	b.Click("#conferma-passo")
+	require.Contains(t, b.Text("#codice-errore"), "già un'esenzione valida con codice 012")
+
+	// Another ASL's resident cannot get one from a TO3 operator.
+	b.Visit("/esenzioni/nuova/assistito?cf=" + w.neri.FiscalCode)
+	require.False(t, b.Exists("#procedi"))
+	require.Contains(t, b.Text("main"), "solo agli assistiti residenti nella tua ASL")
+}

@@ -1,0 +1,517 @@
+package web
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"esenzioni/exemption"
+	"esenzioni/practice"
+	"esenzioni/practices"
+	"esenzioni/store"
+	"esenzioni/workflows"
+)
+
+// The new-exemption wizard (manual 7.3): find the beneficiary, see their
+// data and exemptions, choose tipologia, diagnosis and code, the end date,
+// the documents, check the summary and confirm. The draft lives in the
+// database, so every step is a plain page with its own URL.
+
+type wizardStep struct {
+	Key, Title string
+}
+
+var wizardSteps = []wizardStep{
+	{"tipologia", "Scelta esenzione"},
+	{"scadenza", "Fine validità"},
+	{"documenti", "Carica documenti"},
+	{"riepilogo", "Riepilogo"},
+}
+
+type wizardPage struct {
+	Base
+	Step     string
+	Steps    []wizardStep
+	Draft    store.Draft
+	Person   store.Beneficiary
+	Existing []exemptionView
+	Errors   map[string]string
+	// Search
+	Query    struct{ Cognome, Nome, CF string }
+	People   []store.Beneficiary
+	Searched bool
+	// Tipologia
+	Categories []string
+	Diagnoses  []store.CatalogItem
+	Codes      []store.CatalogItem
+	// Scadenza
+	EndDate    string
+	DefaultEnd string
+	Duration   string
+	// Documenti and riepilogo
+	Documents      []store.Attachment
+	DocumentTypes  []store.DocumentType
+	Services       []store.ExemptService
+	CodeLabel      string
+	DiagnosisLabel string
+	InScope        bool
+	// Esito
+	Result *exemptionView
+}
+
+func newUUID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}
+
+// wizardSearch is the first step: find the beneficiary.
+func (s *Server) wizardSearch(c *gin.Context) {
+	op := currentOperator(c)
+	page := wizardPage{Base: s.base(c, "Nuova esenzione: ricerca beneficiario", "esenzioni"), Errors: map[string]string{}}
+	page.Query.Cognome = strings.TrimSpace(c.Query("cognome"))
+	page.Query.Nome = strings.TrimSpace(c.Query("nome"))
+	page.Query.CF = strings.ToUpper(strings.TrimSpace(c.Query("cf")))
+	page.Searched = page.Query.Cognome != "" || page.Query.Nome != "" || page.Query.CF != ""
+	if page.Searched {
+		switch {
+		case page.Query.CF != "" && len(page.Query.CF) != 16:
+			page.Errors["cf"] = "Il codice fiscale deve avere 16 caratteri."
+		case page.Query.CF == "" && (page.Query.Cognome == "" || page.Query.Nome == ""):
+			page.Errors["cognome"] = "Indica il codice fiscale, oppure nome e cognome dell'assistito."
+		}
+		if len(page.Errors) == 0 {
+			people, err := s.Store.FindBeneficiaries(c.Request.Context(), page.Query.CF,
+				strings.ToUpper(page.Query.Cognome), strings.ToUpper(page.Query.Nome), 50)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			page.People = people
+			fcs := make([]string, len(people))
+			for i, p := range people {
+				fcs[i] = p.FiscalCode
+			}
+			s.auditSearch(c, op, auditViewPerson, c.Request.URL.RawQuery, len(people), fcs)
+		}
+	}
+	status := http.StatusOK
+	if len(page.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	s.render(c, status, "wizard_search.html", page)
+}
+
+// wizardPerson shows the beneficiary's data and every exemption of theirs,
+// valid and expired, from practices and from the registry.
+func (s *Server) wizardPerson(c *gin.Context) {
+	op := currentOperator(c)
+	fc := strings.ToUpper(strings.TrimSpace(c.Query("cf")))
+	page := wizardPage{Base: s.base(c, "Nuova esenzione: beneficiario", "esenzioni"), Errors: map[string]string{}}
+	person, err := s.Store.Beneficiary(c.Request.Context(), fc)
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderError(c, http.StatusNotFound, "Assistito non trovato", "Non esistono profili anagrafici che rispondono ai parametri indicati.")
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page.Person = person
+	if err := s.fillExisting(c, &page); err != nil {
+		s.fail(c, err)
+		return
+	}
+	page.InScope = op.InScope(person.ASLCode)
+	s.audit(c, auditEntry{Action: auditViewPerson, Target: "nuova-esenzione", BeneficiaryFC: fc, Outcome: "OK"}, op)
+	s.render(c, http.StatusOK, "wizard_person.html", page)
+}
+
+func (s *Server) fillExisting(c *gin.Context, page *wizardPage) error {
+	rows, err := s.Store.ExemptionsOf(c.Request.Context(), page.Person.FiscalCode)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		page.Existing = append(page.Existing, s.viewOf(r))
+	}
+	return nil
+}
+
+// wizardStart creates a draft for a beneficiary of the operator's scope.
+func (s *Server) wizardStart(c *gin.Context) {
+	op := currentOperator(c)
+	fc := strings.ToUpper(strings.TrimSpace(c.PostForm("cf")))
+	person, err := s.Store.Beneficiary(c.Request.Context(), fc)
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderError(c, http.StatusNotFound, "Assistito non trovato", "Non esistono profili anagrafici che rispondono ai parametri indicati.")
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !op.InScope(person.ASLCode) {
+		s.renderError(c, http.StatusForbidden, "Operazione non consentita",
+			"Puoi rilasciare esenzioni solo agli assistiti residenti nella tua ASL.")
+		return
+	}
+	d := &store.Draft{ID: newUUID(), OperatorID: op.ID, BeneficiaryFC: fc, Category: "MC"}
+	if err := s.Store.CreateDraft(c.Request.Context(), d); err != nil {
+		s.fail(c, err)
+		return
+	}
+	redirect(c, "/esenzioni/nuova/"+d.ID+"/tipologia")
+}
+
+// loadDraft loads the operator's draft and the page around it.
+func (s *Server) loadDraft(c *gin.Context, step string) (wizardPage, bool) {
+	op := currentOperator(c)
+	d, err := s.Store.DraftOf(c.Request.Context(), c.Param("draft"), op.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderError(c, http.StatusNotFound, "Bozza non trovata", "La nuova esenzione che stai compilando non esiste più: ricomincia da «Nuova esenzione».")
+		return wizardPage{}, false
+	}
+	if err != nil {
+		s.fail(c, err)
+		return wizardPage{}, false
+	}
+	page := wizardPage{Base: s.base(c, "Nuova esenzione", "esenzioni"), Step: step, Steps: wizardSteps, Draft: d, Errors: map[string]string{}}
+	if page.Person, err = s.Store.Beneficiary(c.Request.Context(), d.BeneficiaryFC); err != nil {
+		s.fail(c, err)
+		return page, false
+	}
+	if d.ExemptionID != nil && step != "esito" {
+		// Already confirmed: the result is the only page left.
+		redirect(c, "/esenzioni/nuova/"+d.ID+"/esito")
+		return page, false
+	}
+	return page, true
+}
+
+func (s *Server) wizardTipologia(c *gin.Context) {
+	page, ok := s.loadDraft(c, "tipologia")
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	d := &page.Draft
+	// The choices come from the form (POST) or, while the operator picks
+	// them one after the other, from the query (htmx refreshes the step).
+	field := func(name string) (string, bool) {
+		if c.Request.Method == http.MethodPost {
+			return c.GetPostForm(name)
+		}
+		return c.GetQuery(name)
+	}
+	if v, ok := field("categoria"); ok && v != "" && v != d.Category {
+		d.Category, d.DiagnosisCode, d.ExemptionCode = v, "", ""
+	}
+	if v, ok := field("diagnosi"); ok && v != d.DiagnosisCode {
+		d.DiagnosisCode, d.ExemptionCode = v, ""
+	}
+	if v, ok := field("codice"); ok {
+		d.ExemptionCode = v
+	}
+	var err error
+	if page.Categories, err = s.Store.Categories(ctx); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if page.Diagnoses, err = s.Store.DiagnosesOfCategory(ctx, d.Category); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if d.DiagnosisCode != "" {
+		if page.Codes, err = s.Store.CodesOfDiagnosis(ctx, d.Category, d.DiagnosisCode); err != nil {
+			s.fail(c, err)
+			return
+		}
+		if len(page.Codes) == 1 && d.ExemptionCode == "" {
+			d.ExemptionCode = page.Codes[0].Code // the usual case: one code covers it
+		}
+	}
+	if c.Request.Method != http.MethodPost {
+		s.render(c, http.StatusOK, "wizard.html", page)
+		return
+	}
+	// Confirm the step: consistent with the catalogue and not a duplicate.
+	if d.DiagnosisCode == "" || !containsItem(page.Diagnoses, d.DiagnosisCode) {
+		page.Errors["diagnosi"] = "Scegli la patologia (diagnosi) tra quelle della tipologia."
+	}
+	if len(page.Errors) == 0 && (d.ExemptionCode == "" || !containsItem(page.Codes, d.ExemptionCode)) {
+		page.Errors["codice"] = "Scegli un codice di esenzione che copra la patologia scelta."
+	}
+	if len(page.Errors) == 0 {
+		dup, err := s.Store.ValidExemptionWithCode(ctx, d.BeneficiaryFC, d.ExemptionCode, "")
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if dup != 0 {
+			page.Errors["codice"] = fmt.Sprintf("L'assistito ha già un'esenzione valida con codice %s: non se ne può rilasciare una seconda.", d.ExemptionCode)
+		}
+	}
+	if len(page.Errors) > 0 {
+		s.render(c, http.StatusUnprocessableEntity, "wizard.html", page)
+		return
+	}
+	dur, _, err := s.Store.DiagnosisDuration(ctx, d.ExemptionCode, d.DiagnosisCode)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	d.EndDate, d.NoEndDate = nil, dur.Unlimited()
+	if end, ok := dur.EndDate(exemption.DateOf(time.Now())); ok {
+		d.EndDate = &end
+	}
+	if err := s.Store.SaveDraft(ctx, d); err != nil {
+		s.fail(c, err)
+		return
+	}
+	redirect(c, "/esenzioni/nuova/"+d.ID+"/scadenza")
+}
+
+func containsItem(items []store.CatalogItem, code string) bool {
+	for _, i := range items {
+		if i.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) wizardScadenza(c *gin.Context) {
+	page, ok := s.loadDraft(c, "scadenza")
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	d := &page.Draft
+	if d.ExemptionCode == "" {
+		redirect(c, "/esenzioni/nuova/"+d.ID+"/tipologia")
+		return
+	}
+	dur, _, err := s.Store.DiagnosisDuration(ctx, d.ExemptionCode, d.DiagnosisCode)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page.Duration = dur.String()
+	if end, ok := dur.EndDate(exemption.DateOf(time.Now())); ok {
+		page.DefaultEnd = end.Format("02/01/2006")
+	}
+	if d.EndDate != nil {
+		page.EndDate = d.EndDate.Format("02/01/2006")
+	}
+	if c.Request.Method != http.MethodPost {
+		s.render(c, http.StatusOK, "wizard.html", page)
+		return
+	}
+	page.EndDate = strings.TrimSpace(c.PostForm("data_fine"))
+	d.NoEndDate = c.PostForm("senza_scadenza") == "1"
+	d.EndDate = nil
+	if d.NoEndDate && page.EndDate != "" {
+		page.Errors["data_fine"] = "Indica una data di fine validità oppure «Senza scadenza», non entrambe."
+	}
+	if !d.NoEndDate {
+		t, err := parseDate(page.EndDate)
+		switch {
+		case page.EndDate == "":
+			page.Errors["data_fine"] = "Indica la data di fine validità, oppure scegli «Senza scadenza»."
+		case err != nil:
+			page.Errors["data_fine"] = "Data non valida: usa il formato gg/mm/aaaa."
+		case !dayUTC(t).After(exemption.DateOf(time.Now())):
+			page.Errors["data_fine"] = "La data di fine validità deve essere successiva a oggi."
+		default:
+			day := dayUTC(t)
+			d.EndDate = &day
+		}
+	}
+	if len(page.Errors) > 0 {
+		s.render(c, http.StatusUnprocessableEntity, "wizard.html", page)
+		return
+	}
+	if err := s.Store.SaveDraft(ctx, d); err != nil {
+		s.fail(c, err)
+		return
+	}
+	redirect(c, "/esenzioni/nuova/"+d.ID+"/documenti")
+}
+
+// draftStagingKey names the documents of a draft.
+func draftStagingKey(id string) string { return "bozza:" + id }
+
+func (s *Server) wizardDocumenti(c *gin.Context) {
+	page, ok := s.loadDraft(c, "documenti")
+	if !ok {
+		return
+	}
+	if err := s.fillDocuments(c, &page); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.render(c, http.StatusOK, "wizard.html", page)
+}
+
+func (s *Server) fillDocuments(c *gin.Context, page *wizardPage) error {
+	var err error
+	if page.Documents, err = s.Store.StagedAttachments(c.Request.Context(), draftStagingKey(page.Draft.ID)); err != nil {
+		return err
+	}
+	page.DocumentTypes, err = s.Store.DocumentTypes(c.Request.Context())
+	return err
+}
+
+func (s *Server) wizardRiepilogo(c *gin.Context) {
+	page, ok := s.loadDraft(c, "riepilogo")
+	if !ok {
+		return
+	}
+	if !s.fillSummary(c, &page) {
+		return
+	}
+	s.render(c, http.StatusOK, "wizard.html", page)
+}
+
+// fillSummary loads what the summary shows; it sends the operator back to a
+// step that is not complete.
+func (s *Server) fillSummary(c *gin.Context, page *wizardPage) bool {
+	ctx := c.Request.Context()
+	d := page.Draft
+	if d.ExemptionCode == "" {
+		redirect(c, "/esenzioni/nuova/"+d.ID+"/tipologia")
+		return false
+	}
+	if d.EndDate == nil && !d.NoEndDate {
+		redirect(c, "/esenzioni/nuova/"+d.ID+"/scadenza")
+		return false
+	}
+	if err := s.fillDocuments(c, page); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	code, err := s.Store.ExemptionCode(ctx, d.ExemptionCode)
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
+	page.CodeLabel = code.Code + " - " + code.Description
+	diag, err := s.Store.DiagnosisDescription(ctx, d.DiagnosisCode)
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
+	page.DiagnosisLabel = d.DiagnosisCode + " - " + diag
+	if page.Services, err = s.Store.ExemptServices(ctx, d.ExemptionCode, d.DiagnosisCode, time.Now()); err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
+}
+
+// wizardConfirm issues the exemption: an operator's practice validated in
+// the same step. Confirming twice (the same draft) issues one exemption.
+func (s *Server) wizardConfirm(c *gin.Context) {
+	page, ok := s.loadDraft(c, "riepilogo")
+	if !ok {
+		return
+	}
+	if !s.fillSummary(c, &page) {
+		return
+	}
+	op := currentOperator(c)
+	d := page.Draft
+	ctx := c.Request.Context()
+	sub := practices.Submission{
+		Source: fmt.Sprintf("wizard:%d", op.ID), Key: d.ID,
+		SubmitterKind: practice.SubmitterOperator, SubmitterFC: op.FiscalCode, SubmitterRole: op.Profile.Role,
+		Beneficiary:   practices.BeneficiaryData{FiscalCode: d.BeneficiaryFC},
+		ExemptionCode: d.ExemptionCode, DiagnosisCode: d.DiagnosisCode,
+	}
+	cmd := workflows.PracticeCommand{
+		Command:  practice.Command{Actor: op.Actor(), RequestID: "wizard:" + d.ID, InternalNote: "Esenzione rilasciata dall'operatore"},
+		Validate: workflows.ValidateOptions{EndDate: d.EndDate, NoEndDate: d.NoEndDate},
+	}
+	res, err := s.Practices.SubmitAndValidate(ctx, sub, cmd)
+	entry := auditEntry{Action: auditAction, Target: "nuova-esenzione", BeneficiaryFC: d.BeneficiaryFC, Outcome: "OK",
+		Detail: map[string]any{"azione": "NUOVA_ESENZIONE", "codice": d.ExemptionCode}}
+	if err != nil {
+		var refusal *practice.Refusal
+		var verr *practices.ValidationError
+		switch {
+		case errors.As(err, &refusal):
+			entry.Outcome, entry.Detail["esito"] = "RIFIUTATA", refusal.Code
+			s.audit(c, entry, op)
+			page.Flash = &Flash{Kind: "danger", Message: refusal.Message}
+			status := http.StatusUnprocessableEntity
+			if refusal.Code == practice.CodeOutOfScope || refusal.Code == practice.CodeNotAllowed {
+				status = http.StatusForbidden
+			}
+			s.render(c, status, "wizard.html", page)
+		case errors.As(err, &verr):
+			entry.Outcome = "RIFIUTATA"
+			s.audit(c, entry, op)
+			page.Flash = &Flash{Kind: "danger", Message: verr.Fields[0].Message}
+			s.render(c, http.StatusUnprocessableEntity, "wizard.html", page)
+		default:
+			s.fail(c, err)
+		}
+		return
+	}
+	entry.Target = res.Number
+	s.audit(c, entry, op)
+	if res.Exemption != nil {
+		if err := s.Store.LinkStaged(ctx, draftStagingKey(d.ID), res.Exemption.ID, res.Number); err != nil {
+			s.fail(c, err)
+			return
+		}
+		d.ExemptionID = &res.Exemption.ID
+	}
+	d.PracticeNumber = &res.Number
+	if err := s.Store.SaveDraft(ctx, &d); err != nil {
+		s.fail(c, err)
+		return
+	}
+	redirect(c, "/esenzioni/nuova/"+d.ID+"/esito")
+}
+
+// wizardResult is the result page: number, state, end date, services,
+// promemoria, «Nuova esenzione», «Torna alla Home».
+func (s *Server) wizardResult(c *gin.Context) {
+	page, ok := s.loadDraft(c, "esito")
+	if !ok {
+		return
+	}
+	if page.Draft.ExemptionID == nil {
+		redirect(c, "/esenzioni/nuova/"+page.Draft.ID+"/riepilogo")
+		return
+	}
+	row, err := s.Store.ExemptionDetail(c.Request.Context(), *page.Draft.ExemptionID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	v := s.viewOf(row)
+	page.Result = &v
+	if page.Services, err = s.Store.ExemptServices(c.Request.Context(), row.ExemptionCode, row.DiagnosisCode, row.IssuedOn); err != nil {
+		s.fail(c, err)
+		return
+	}
+	page.Flash = &Flash{Kind: "success", Message: "Esenzione rilasciata: pratica " + deref(row.PracticeNumber) + " validata."}
+	s.render(c, http.StatusOK, "wizard_result.html", page)
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
