@@ -261,3 +261,23 @@ func TestNewExemptionWizard(t *testing.T) {
 	require.False(t, b.Exists("#procedi"))
 	require.Contains(t, b.Text("main"), "solo agli assistiti residenti nella tua ASL")
 }
+
+func TestNotificationsPanel(t *testing.T) {
+	w := newExemptionWorld(t)
+	ctx := context.Background()
+	require.NoError(t, w.Store().CreateNotification(ctx, "k1", apptest.ASLTO3, "SCADENZA",
+		"Esenzione 042 in scadenza il 31/12/2026", "Esenzione n. 7", fmt.Sprintf("/esenzioni/%d", w.soon)))
+	require.NoError(t, w.Store().CreateNotification(ctx, "k2", apptest.ASLCN2, "SCADENZA",
+		"Esenzione 044 in scadenza il 01/01/2027", "Esenzione n. 8", "/esenzioni/8"))
+	b := w.browser(t, "operatore.to3")
+	b.Visit("/")
+	require.Equal(t, "1", b.Text("[data-testid=notifiche-non-lette]"))
+	require.Contains(t, b.Text("#notifiche-personali"), "Nessun messaggio disponibile")
+	b.Press("#tab-altre")
+	other := b.Text("#notifiche-altre")
+	require.Contains(t, other, "Esenzione 042 in scadenza")
+	require.NotContains(t, other, "044", "another ASL's notification is not shown")
+	b.Visit("/notifiche")
+	b.Visit("/")
+	require.False(t, b.Exists("[data-testid=notifiche-non-lette]"), "read once seen")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"esenzioni/demo"
 	"esenzioni/devstack"
 	"esenzioni/internal/config"
+	"esenzioni/mailsink"
 	"esenzioni/migrations"
 	"esenzioni/search"
 	"esenzioni/store"
@@ -80,6 +82,33 @@ func runDev(ctx context.Context, _ []string) error {
 		stack.Stop()
 	}()
 	consoleURL := ""
+	// Without an SMTP relay, reminder emails go to an in-process sink with a
+	// small web viewer, so a developer sees what citizens would receive.
+	mailURL := ""
+	if cfg.SMTPAddr == "" {
+		smtpPort, err := envPort("ESENZIONI_MAIL_PORT", 1025)
+		if err != nil {
+			return err
+		}
+		uiPort, err := envPort("ESENZIONI_MAIL_UI_PORT", 8025)
+		if err != nil {
+			return err
+		}
+		sink, err := mailsink.Start(fmt.Sprintf("127.0.0.1:%d", smtpPort))
+		if err != nil {
+			return fmt.Errorf("mail sink: 127.0.0.1:%d is taken; choose another port with ESENZIONI_MAIL_PORT (%v)", smtpPort, err)
+		}
+		defer sink.Close()
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", uiPort))
+		if err != nil {
+			return fmt.Errorf("mail viewer: 127.0.0.1:%d is taken; choose another port with ESENZIONI_MAIL_UI_PORT", uiPort)
+		}
+		srv := &http.Server{Handler: sink.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(l) }()
+		defer srv.Close()
+		cfg.SMTPAddr = sink.Addr()
+		mailURL = fmt.Sprintf("http://localhost:%d", uiPort)
+	}
 	if stack.Postgres != nil {
 		if err := stack.Postgres.CreateDatabase(ctx, "esenzioni"); err != nil {
 			return err
@@ -135,7 +164,7 @@ func runDev(ctx context.Context, _ []string) error {
 		accounts = drep.Accounts
 		log.Info("demo data loaded", "elapsed", drep.Elapsed.Round(time.Millisecond))
 	}
-	printBanner(cfg, consoleURL, accounts, time.Since(start))
+	printBanner(cfg, consoleURL, mailURL, accounts, time.Since(start))
 	return <-errc
 }
 
@@ -147,7 +176,7 @@ func checkHTTPPortFree(addr string) error {
 	return l.Close()
 }
 
-func printBanner(cfg config.Config, consoleURL string, accounts []demo.Account, took time.Duration) {
+func printBanner(cfg config.Config, consoleURL, mailURL string, accounts []demo.Account, took time.Duration) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n  Esenzioni per patologia is running (ready in %s)\n\n", took.Round(100*time.Millisecond))
 	fmt.Fprintf(&b, "  Application      %s\n", cfg.PublicURL)
@@ -159,11 +188,15 @@ func printBanner(cfg config.Config, consoleURL string, accounts []demo.Account, 
 	if consoleURL != "" {
 		fmt.Fprintf(&b, "  MinIO console    %s  (user %s, password %s)\n", consoleURL, cfg.S3AccessKey, cfg.S3SecretKey)
 	}
+	if mailURL != "" {
+		fmt.Fprintf(&b, "  Outgoing mail    %s  (reminder emails, not delivered)\n", mailURL)
+	}
 	if len(accounts) > 0 {
 		fmt.Fprintf(&b, "\n  Demo accounts (username / password / PIN):\n")
 		for _, a := range accounts {
 			fmt.Fprintf(&b, "    %-22s %-16s %-7s %s\n", a.Username, a.Password, a.PIN, a.Description)
 		}
+		fmt.Fprintf(&b, "\n  Demo API tokens: %s (doctor's software), %s (citizens' portal)\n", demo.TokenDoctor, demo.TokenPortal)
 	}
 	fmt.Fprintf(&b, "\n  Data in %s · Ctrl-C stops everything\n\n", cfg.DataDir)
 	fmt.Fprint(os.Stderr, b.String())
