@@ -3,7 +3,11 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +18,7 @@ import (
 	"esenzioni/exemption"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
+	"esenzioni/internal/testenv"
 	"esenzioni/practice"
 	"esenzioni/store"
 	"esenzioni/workflows"
@@ -280,4 +285,60 @@ func TestNotificationsPanel(t *testing.T) {
 	b.Visit("/notifiche")
 	b.Visit("/")
 	require.False(t, b.Exists("[data-testid=notifiche-non-lette]"), "read once seen")
+}
+
+// download fetches path with the browser's session, as a click on a
+// download link does.
+func download(t *testing.T, b *browser.Browser, path string) (*http.Response, []byte) {
+	req, err := http.NewRequest(http.MethodGet, b.Base+path, nil)
+	require.NoError(t, err)
+	for _, c := range b.Cookies() {
+		req.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, body
+}
+
+func TestPromemoriaPDF(t *testing.T) {
+	w := newExemptionWorld(t)
+	b := w.browser(t, "operatore.to3")
+	b.Visit(fmt.Sprintf("/esenzioni/%d", w.expired))
+	href := b.Attribute("#scarica-promemoria", "href")
+	resp, pdf := download(t, b, href)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "application/pdf", resp.Header.Get("Content-Type"))
+	require.Contains(t, resp.Header.Get("Content-Disposition"), "attachment; filename=\"promemoria-esenzione-AURA-2.pdf\"")
+	text := pdftotext(t, pdf)
+	flat := strings.Join(strings.Fields(text), " ")
+	require.Contains(t, flat, "PROMEMORIA ATTESTATO DI SINGOLA ESENZIONE PER PATOLOGIA")
+	require.Contains(t, flat, "AURA-2")
+	require.Contains(t, flat, w.rossi.FiscalCode)
+	require.Contains(t, flat, "ROSSI")
+	require.Contains(t, flat, "ASL TO3")
+	require.Contains(t, flat, "067")
+	// Every one of the 663 exempt services is printed.
+	services, err := w.Store().ExemptServices(context.Background(), "067", "7109", time.Now())
+	require.NoError(t, err)
+	require.Len(t, services, 663)
+	// The PDF's core fonts spell ≥ and ≤ as >= and <= (outside cp1252).
+	spell := strings.NewReplacer("≥", ">=", "≤", "<=")
+	for _, s := range services {
+		require.Contains(t, flat, spell.Replace(strings.Join(strings.Fields(s.Description), " ")), "service %s", s.Code)
+	}
+}
+
+func pdftotext(t *testing.T, pdf []byte) string {
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		testenv.Missing(t, "pdftotext (poppler-utils) is not installed")
+	}
+	f := filepath.Join(t.TempDir(), "doc.pdf")
+	require.NoError(t, os.WriteFile(f, pdf, 0o644))
+	out, err := exec.Command(bin, f, "-").CombinedOutput()
+	require.NoError(t, err, string(out))
+	return string(out)
 }

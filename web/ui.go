@@ -58,6 +58,7 @@ func (s *Server) routeUI(e *gin.Engine) {
 	ui.GET("/esenzioni/nuova/:draft/esito", s.wizardResult)
 	ui.GET("/esenzioni/:id", s.exemptionDetail)
 	ui.GET("/esenzioni/:id/prestazioni", s.exemptionServices)
+	ui.GET("/esenzioni/:id/promemoria.pdf", s.promemoria)
 	ui.GET("/esenzioni/:id/modifica", s.exemptionEditForm)
 	ui.POST("/esenzioni/:id/modifica", s.exemptionEdit)
 

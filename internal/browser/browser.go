@@ -175,6 +175,12 @@ func (b *Browser) Select(sel, value string) {
 	b.WaitFor(`!document.querySelector(".htmx-request")`)
 }
 
+// Attribute returns an attribute of the first element matching sel.
+func (b *Browser) Attribute(sel, name string) string {
+	b.T.Helper()
+	return value(b, chromedp.Evaluate[string](fmt.Sprintf("document.querySelector(%q).getAttribute(%q) || ''", sel, name)))
+}
+
 // Checked reports whether a checkbox or radio is checked.
 func (b *Browser) Checked(sel string) bool {
 	b.T.Helper()
