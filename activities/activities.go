@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"esenzioni/access"
+	"esenzioni/attachments"
 	"esenzioni/exemption"
 	"esenzioni/practice"
 	"esenzioni/registry"
@@ -32,7 +33,9 @@ type Activities struct {
 	Mailer   Mailer // nil: reminder emails are not sent (logged instead)
 	// PublicURL builds links in notifications.
 	PublicURL string
-	Log       *slog.Logger
+	// Attachments is used by the cleanup of orphaned documents.
+	Attachments *attachments.Service
+	Log         *slog.Logger
 }
 
 // ErrTypeInvalid marks errors retries cannot fix (bad input).

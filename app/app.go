@@ -18,12 +18,14 @@ import (
 	tlog "go.temporal.io/sdk/log"
 
 	"esenzioni/activities"
+	"esenzioni/attachments"
 	"esenzioni/codec"
 	"esenzioni/internal/config"
 	"esenzioni/mail"
 	"esenzioni/migrations"
 	"esenzioni/registry"
 	"esenzioni/search"
+	"esenzioni/signature"
 	"esenzioni/store"
 )
 
@@ -38,6 +40,8 @@ type App struct {
 	S3       *minio.Client
 	Registry *registry.Local
 	Mailer   activities.Mailer
+	// Attachments stores and serves signed documents.
+	Attachments *attachments.Service
 }
 
 // Open connects to every dependency the configuration names and fails with
@@ -67,6 +71,17 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if cfg.SMTPAddr != "" {
 		a.Mailer = &mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom}
 	}
+	trust := signature.NewTrustStore()
+	if cfg.TrustStoreDir != "" {
+		if trust, err = signature.LoadTrustStore(cfg.TrustStoreDir); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("trust store: %w", err)
+		}
+	}
+	if trust.Len() == 0 {
+		log.Warn("the trust store is empty: every signed document will be refused as untrusted; set TRUST_STORE_DIR (docs/TRUST_STORE.md)")
+	}
+	a.Attachments = &attachments.Service{Store: a.Store, S3: a.S3, Bucket: cfg.S3Bucket, Trust: trust, MaxBytes: cfg.MaxUploadBytes}
 	return a, nil
 }
 
@@ -115,7 +130,7 @@ func (a *App) RegisterSearchAttributes(ctx context.Context) error {
 // Activities builds the activity implementations on the app's connections.
 func (a *App) Activities() *activities.Activities {
 	return &activities.Activities{
-		Store: a.Store, Registry: a.Registry, Mailer: a.Mailer, PublicURL: a.Config.PublicURL,
+		Store: a.Store, Registry: a.Registry, Mailer: a.Mailer, PublicURL: a.Config.PublicURL, Attachments: a.Attachments,
 		Log: a.Log.With("component", "activities"),
 	}
 }

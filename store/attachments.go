@@ -33,6 +33,9 @@ type Attachment struct {
 	UploadedByOperator *int64     `bun:"uploaded_by_operator"`
 	UploadedAt         time.Time  `bun:"uploaded_at,nullzero,default:now()"`
 	StagingKey         *string    `bun:"staging_key"`
+	// ContentObjectKey holds the document extracted from a CAdES envelope.
+	ContentObjectKey   *string `bun:"content_object_key"`
+	ContentContentType *string `bun:"content_content_type"`
 
 	// DocumentTypeLabel is filled by the list queries.
 	DocumentTypeLabel string `bun:"document_type_label,scanonly"`
@@ -110,5 +113,57 @@ type DocumentType struct {
 func (s *Store) DocumentTypes(ctx context.Context) ([]DocumentType, error) {
 	var out []DocumentType
 	err := s.DB.NewSelect().Table("document_type").Column("code", "label", "description").OrderExpr("position, code").Scan(ctx, &out)
+	return out, err
+}
+
+// StaleStagedAttachments lists documents staged before t and never confirmed.
+func (s *Store) StaleStagedAttachments(ctx context.Context, t time.Time) ([]Attachment, error) {
+	var out []Attachment
+	err := s.DB.NewSelect().Model(&out).Where("staging_key IS NOT NULL AND uploaded_at < ?", t).Scan(ctx)
+	return out, err
+}
+
+// KnownObjectKeys reports which of keys belong to an attachment (as its
+// original or its extracted content).
+func (s *Store) KnownObjectKeys(ctx context.Context, keys []string) (map[string]bool, error) {
+	var found []string
+	err := s.DB.NewRaw(`
+SELECT object_key FROM attachment WHERE object_key IN (?)
+UNION SELECT content_object_key FROM attachment WHERE content_object_key IN (?)`, bun.In(keys), bun.In(keys)).Scan(ctx, &found)
+	out := make(map[string]bool, len(found))
+	for _, k := range found {
+		out[k] = true
+	}
+	return out, err
+}
+
+// LinkToPractice attaches documents staged under key to a practice with
+// role; only ids staged under that key move.
+func (s *Store) LinkToPractice(ctx context.Context, key string, ids []string, number, role string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res, err := s.DB.NewUpdate().Table("attachment").
+		Set("practice_number = ?, role = ?, staging_key = NULL", number, role).
+		Where("staging_key = ? AND id IN (?)", key, bun.In(ids)).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// StagedIDs returns which of ids are staged under key.
+func (s *Store) StagedIDs(ctx context.Context, key string, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var found []string
+	err := s.DB.NewSelect().Table("attachment").Column("id").
+		Where("staging_key = ? AND id::text IN (?)", key, bun.In(ids)).Scan(ctx, &found)
+	for _, id := range found {
+		out[id] = true
+	}
 	return out, err
 }

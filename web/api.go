@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"esenzioni/access"
+	"esenzioni/attachments"
 	"esenzioni/auth"
 	"esenzioni/practice"
 	"esenzioni/practices"
@@ -49,6 +51,7 @@ func (s *Server) routeAPI(e *gin.Engine) {
 		c.Data(http.StatusOK, "application/yaml; charset=utf-8", b)
 	})
 	g := e.Group("/api/v1", s.apiAuth)
+	g.POST("/attachments", s.apiUpload)
 	g.POST("/practices", s.apiSubmit)
 	g.GET("/practices/:number", s.apiGetPractice)
 	g.POST("/practices/:number/cancel", s.apiCancel)
@@ -216,6 +219,33 @@ func (s *Server) apiSubmit(c *gin.Context) {
 			return
 		}
 	}
+	// Documents by reference: uploaded beforehand by this client
+	// (POST /api/v1/attachments) and not yet used.
+	var fields []practices.FieldError
+	refs := append([]string{}, req.AttachmentIDs...)
+	if req.CertificateID != "" {
+		refs = append(refs, req.CertificateID)
+	}
+	staged, err := s.Store.StagedIDs(c.Request.Context(), clientSource(cl), refs)
+	if err != nil {
+		s.apiInternal(c, err)
+		return
+	}
+	if req.CertificateID != "" && !staged[req.CertificateID] {
+		fields = append(fields, practices.FieldError{Field: "certificateId", Code: "attachment.unknown",
+			Message: "Certificato non trovato: caricalo prima con POST /api/v1/attachments."})
+	}
+	for i, id := range req.AttachmentIDs {
+		if !staged[id] {
+			fields = append(fields, practices.FieldError{Field: fmt.Sprintf("attachmentIds[%d]", i), Code: "attachment.unknown",
+				Message: "Allegato non trovato: caricalo prima con POST /api/v1/attachments."})
+		}
+	}
+	if len(fields) > 0 {
+		s.answer(c, key, hash, http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
+			Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: fields}})
+		return
+	}
 	requestKey := key
 	if requestKey == "" {
 		requestKey = "anon-" + randomKey()
@@ -238,6 +268,16 @@ func (s *Server) apiSubmit(c *gin.Context) {
 		return
 	}
 	if err != nil {
+		s.apiInternal(c, err)
+		return
+	}
+	if req.CertificateID != "" {
+		if _, err := s.Store.LinkToPractice(c.Request.Context(), clientSource(cl), []string{req.CertificateID}, res.Number, store.RoleCertificate); err != nil {
+			s.apiInternal(c, err)
+			return
+		}
+	}
+	if _, err := s.Store.LinkToPractice(c.Request.Context(), clientSource(cl), req.AttachmentIDs, res.Number, store.RoleCitizen); err != nil {
 		s.apiInternal(c, err)
 		return
 	}
@@ -421,4 +461,43 @@ func actionErrorStatus(err error) (int, apiErrorBody) {
 		return http.StatusAccepted, apiErrorBody{Code: "practice.pending", Message: practices.ErrTimeout.Error()}
 	}
 	return http.StatusInternalServerError, apiErrorBody{Code: "internal", Message: "Errore interno: riprova più tardi."}
+}
+
+// apiUpload receives one signed document (the body is the file; the name
+// in ?fileName=) and keeps it for the client's next submission.
+func (s *Server) apiUpload(c *gin.Context) {
+	cl := apiClient(c)
+	limit := s.Config.MaxUploadBytes
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+1)
+	a, err := s.Attachments.Put(c.Request.Context(), c.Request.Body, attachments.Upload{
+		FileName: c.Query("fileName"), Role: store.RoleCitizen, StagingKey: clientSource(cl),
+		UploadedBy: cl.Name,
+	})
+	var ae *attachments.Error
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		status := http.StatusUnprocessableEntity
+		if ae.Code == attachments.CodeTooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
+		c.JSON(status, apiError(ae.Code, ae.Message))
+		return
+	case errors.As(err, &tooBig):
+		c.JSON(http.StatusRequestEntityTooLarge, apiError(attachments.CodeTooLarge,
+			fmt.Sprintf("Il file supera la dimensione massima di %d MB.", limit>>20)))
+		return
+	case errors.Is(err, attachments.ErrUnavailable):
+		c.JSON(http.StatusServiceUnavailable, apiError("storage.unavailable", "Archivio documenti non disponibile: nulla è stato salvato, riprova più tardi."))
+		return
+	case err != nil:
+		s.apiInternal(c, err)
+		return
+	}
+	out := gin.H{"id": a.ID, "fileName": a.FileName, "sizeBytes": a.SizeBytes, "sha256": fmt.Sprintf("%x", a.SHA256),
+		"signatureFormat": a.SignatureFormat, "signerName": a.SignerName, "signerFiscalCode": a.SignerFC}
+	if a.SigningTime != nil {
+		out["signingTime"] = a.SigningTime
+	}
+	c.JSON(http.StatusCreated, out)
 }

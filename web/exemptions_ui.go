@@ -175,10 +175,14 @@ type exemptionPage struct {
 	ShowAll  bool
 	CanEdit  bool
 	// Edit form
-	Key       string
-	Errors    map[string]string
-	EndDate   string
-	NewlyMade bool
+	Key           string
+	Errors        map[string]string
+	EndDate       string
+	NewlyMade     bool
+	Documents     []store.Attachment // confirmed documents of the exemption
+	Staged        []store.Attachment // documents waiting for Conferma
+	DocumentTypes []store.DocumentType
+	UploadErrors  map[string]string
 }
 
 // loadExemption loads an exemption any operator may see: the manual lets
@@ -210,6 +214,10 @@ func (s *Server) loadExemption(c *gin.Context) (exemptionPage, bool) {
 		return page, false
 	}
 	if page.Services, err = s.Store.ExemptServices(ctx, row.ExemptionCode, row.DiagnosisCode, row.IssuedOn); err != nil {
+		s.fail(c, err)
+		return page, false
+	}
+	if page.Documents, err = s.Store.ExemptionAttachments(ctx, id); err != nil {
 		s.fail(c, err)
 		return page, false
 	}
@@ -267,9 +275,21 @@ func (s *Server) exemptionEditForm(c *gin.Context) {
 			"Solo gli operatori dell'ASL di residenza dell'assistito possono modificare un'esenzione valida.")
 		return
 	}
-	page.Key = randomKey()
+	page.Key = c.Query("chiave")
+	if page.Key == "" {
+		page.Key = randomKey()
+	}
 	if page.E.EndDate != nil {
 		page.EndDate = page.E.EndDate.Format("02/01/2006")
+	}
+	var err error
+	if page.Staged, err = s.stagedDocuments(c, editStagingKey(op, page.E.ID)); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if page.DocumentTypes, err = s.Store.DocumentTypes(c.Request.Context()); err != nil {
+		s.fail(c, err)
+		return
 	}
 	s.render(c, http.StatusOK, "exemption_edit.html", page)
 }
@@ -313,6 +333,11 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 	}
 	for _, d := range docs {
 		cmd.DocumentIDs = append(cmd.DocumentIDs, d.ID)
+	}
+	page.Staged = docs
+	if page.DocumentTypes, err = s.Store.DocumentTypes(c.Request.Context()); err != nil {
+		s.fail(c, err)
+		return
 	}
 	if len(page.Errors) > 0 {
 		s.render(c, http.StatusUnprocessableEntity, "exemption_edit.html", page)

@@ -226,11 +226,18 @@ func TestNewExemptionWizard(t *testing.T) {
 	b.Press("#senza_scadenza")
 	b.Fill("#data_fine", exemption.DateOf(time.Now()).AddDate(1, 0, 0).Format("02/01/2006"))
 	b.Click("#conferma-passo")
-	// Documents: none for now.
+	// Documents: a signed clinical record.
+	b.Select("#tipo", "CARTELLA_CLINICA")
+	b.Fill("#data_rilascio", "15/11/2026")
+	b.Upload("#file", "cartella-clinica.pdf", w.SignedPDF("Cartella clinica"))
+	b.Click("#aggiungi")
+	require.Contains(t, b.Text("[data-testid=documenti-da-confermare]"), "cartella-clinica.pdf")
 	b.Click("#conferma-passo")
 	summary := b.Text("[data-testid=riepilogo]")
 	require.Contains(t, summary, "012")
 	require.Contains(t, summary, "2535")
+	require.Contains(t, summary, "cartella-clinica.pdf")
+	require.Contains(t, summary, "CARTELLA CLINICA ELETTRONICA")
 	b.Click("#conferma-esenzione")
 
 	require.Equal(t, "Validata", b.Text("[data-testid=stato-esenzione]"))
@@ -250,6 +257,9 @@ func TestNewExemptionWizard(t *testing.T) {
 	require.Len(t, rows, 1)
 	require.Equal(t, "012", rows[0].ExemptionCode)
 	require.Equal(t, number, *rows[0].PracticeNumber)
+	docs, err := w.Store().ExemptionAttachments(ctx, rows[0].ID)
+	require.NoError(t, err)
+	require.Len(t, docs, 1, "the draft's document belongs to the exemption")
 
 	// A second valid exemption with the same code is refused.
 	b.Visit("/esenzioni/nuova/assistito?cf=" + w.verdi.FiscalCode)

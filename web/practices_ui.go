@@ -203,19 +203,21 @@ func (s *Server) auditSearch(c *gin.Context, op *Operator, action, query string,
 // practicePage is the detail page.
 type practicePage struct {
 	Base
-	P          store.PracticeDetail
-	Person     store.Beneficiary
-	Events     []store.PracticeEvent
-	Services   []store.ExemptService
-	Reasons    []store.RejectReason
-	Allowed    map[string]bool // by practice.Action
-	Key        string
-	Errors     map[string]string
-	Notes      struct{ Beneficiary, Internal string }
-	ShowAll    bool
-	Closed     bool
-	Expiring   bool
-	Categories map[string]string
+	P                              store.PracticeDetail
+	Person                         store.Beneficiary
+	Events                         []store.PracticeEvent
+	Services                       []store.ExemptService
+	Reasons                        []store.RejectReason
+	Allowed                        map[string]bool // by practice.Action
+	Key                            string
+	Errors                         map[string]string
+	Notes                          struct{ Beneficiary, Internal string }
+	ShowAll                        bool
+	Closed                         bool
+	Expiring                       bool
+	Categories                     map[string]string
+	Documents                      []store.Attachment
+	HasCertificate, HasCitizenDocs bool
 }
 
 // loadPractice finds a practice the operator may see. Anything else is 404,
@@ -282,6 +284,13 @@ func (s *Server) practicePageData(c *gin.Context, op *Operator, p store.Practice
 	}
 	if page.Reasons, err = s.Store.RejectReasons(ctx); err != nil {
 		return page, err
+	}
+	if page.Documents, err = s.Store.PracticeAttachments(ctx, p.Number); err != nil {
+		return page, err
+	}
+	for _, d := range page.Documents {
+		page.HasCertificate = page.HasCertificate || d.Role == store.RoleCertificate
+		page.HasCitizenDocs = page.HasCitizenDocs || d.Role == store.RoleCitizen
 	}
 	subject := practice.Subject{Number: p.Number, State: practice.State(p.State), Version: p.Version, ASL: p.ASLCode,
 		SubmitterFC: p.SubmitterFC, SubmitterKind: practice.SubmitterKind(p.SubmitterKind)}

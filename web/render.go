@@ -33,6 +33,8 @@ type Base struct {
 	Section string
 	// Notifications counts unread notifications for the header badge.
 	Notifications int
+	// MaxUploadMB is the size limit of documents, for the forms.
+	MaxUploadMB int64
 }
 
 // Flash is a one-shot banner (success, warning, error).
@@ -94,6 +96,15 @@ var funcs = template.FuncMap{
 	},
 	"add":           func(a, b int) int { return a + b },
 	"categoryLabel": categoryLabel,
+	"roleLabel": func(role string) string {
+		switch role {
+		case "CERTIFICATO":
+			return "Certificato del medico"
+		case "ALLEGATO":
+			return "Allegato del cittadino"
+		}
+		return "Documento"
+	},
 	"deref": func(p *string) string {
 		if p == nil {
 			return ""
@@ -192,7 +203,7 @@ func (s *Server) renderBlock(c *gin.Context, status int, page, block string, dat
 
 // base fills the common page data for the request's operator.
 func (s *Server) base(c *gin.Context, title, section string) Base {
-	b := Base{Title: title, Section: section}
+	b := Base{Title: title, Section: section, MaxUploadMB: s.Config.MaxUploadBytes >> 20}
 	if op, ok := s.sessionOperator(c); ok {
 		b.Operator = op
 		b.CSRF = op.CSRF

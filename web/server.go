@@ -16,6 +16,7 @@ import (
 	"github.com/minio/minio-go/v7"
 	"go.temporal.io/sdk/client"
 
+	"esenzioni/attachments"
 	"esenzioni/codec"
 	"esenzioni/exemptions"
 	"esenzioni/internal/config"
@@ -25,14 +26,15 @@ import (
 
 // Deps are the web server's collaborators.
 type Deps struct {
-	Config     config.Config
-	Log        *slog.Logger
-	Store      *store.Store
-	Temporal   client.Client
-	S3         *minio.Client
-	Codec      *codec.Codec
-	Practices  *practices.Service
-	Exemptions *exemptions.Service
+	Config      config.Config
+	Log         *slog.Logger
+	Store       *store.Store
+	Temporal    client.Client
+	S3          *minio.Client
+	Codec       *codec.Codec
+	Practices   *practices.Service
+	Exemptions  *exemptions.Service
+	Attachments *attachments.Service
 }
 
 // Server serves every HTTP endpoint.

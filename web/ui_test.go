@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -297,6 +299,32 @@ func (w *uiWorld) postWithSession(t *testing.T, username, path string, form url.
 	return resp
 }
 
+// postMultipart logs in and posts a multipart form without a CSRF token.
+func (w *uiWorld) postMultipart(t *testing.T, username, path string, fields map[string]string) int {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(w.URL + "/login")
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp, err = c.PostForm(w.URL+"/login", url.Values{"_csrf": {between(string(page), `name="_csrf" value="`, `"`)},
+		"username": {username}, "password": {apptest.Password}, "pin": {apptest.PIN}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, v := range fields {
+		require.NoError(t, mw.WriteField(k, v))
+	}
+	require.NoError(t, mw.Close())
+	req, _ := http.NewRequest(http.MethodPost, w.URL+path, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err = c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func between(s, start, end string) string {
 	i := strings.Index(s, start)
 	if i < 0 {
@@ -320,6 +348,13 @@ func TestCSRFIsRefused(t *testing.T) {
 	p, err := w.Store().PracticeByNumber(context.Background(), w.sent)
 	require.NoError(t, err)
 	require.Equal(t, "INVIATA", p.State, "nothing happened")
+
+	// A multipart body does not skip the check outside the upload routes.
+	status := w.postMultipart(t, "operatore.to3", "/pratiche/"+w.sent+"/azioni/prendi", map[string]string{"versione": "1"})
+	require.Equal(t, http.StatusForbidden, status)
+	p, err = w.Store().PracticeByNumber(context.Background(), w.sent)
+	require.NoError(t, err)
+	require.Equal(t, "INVIATA", p.State)
 
 	// In the browser: a form whose token was tampered with.
 	b := w.browser(t, "operatore.to3")

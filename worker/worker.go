@@ -3,7 +3,14 @@
 package worker
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -34,6 +41,25 @@ type workflowRegistry interface {
 func RegisterWorkflows(r workflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.PracticeWorkflow, workflow.RegisterOptions{Name: workflows.PracticeWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ExemptionWorkflow, workflow.RegisterOptions{Name: workflows.ExemptionWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.CleanupWorkflow, workflow.RegisterOptions{Name: workflows.CleanupWorkflowName})
+}
+
+// EnsureSchedules creates the recurring jobs when they do not exist yet:
+// the hourly cleanup of orphaned and stale documents.
+func EnsureSchedules(ctx context.Context, c client.Client, taskQueue string) error {
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+		ID:   workflows.CleanupScheduleID,
+		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: time.Hour}}},
+		Action: &client.ScheduleWorkflowAction{
+			ID: workflows.CleanupScheduleID, Workflow: workflows.CleanupWorkflowName, TaskQueue: taskQueue,
+			Args: []interface{}{activities.CleanupInput{Grace: time.Hour, StaleAfter: 48 * time.Hour}},
+		},
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+	})
+	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		return fmt.Errorf("temporal: create schedule %s: %w", workflows.CleanupScheduleID, err)
+	}
+	return nil
 }
 
 // Register adds the workflows and the activities.

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -122,6 +123,16 @@ func runDev(ctx context.Context, _ []string) error {
 	if stack.MinIO != nil {
 		cfg.S3Endpoint = stack.MinIO.Endpoint()
 		consoleURL = stack.MinIO.ConsoleURL()
+	}
+
+	// Signed documents: without a configured trust store, a demo CA kept in
+	// the data directory (and a demo signer to make test documents with
+	// `esenzioni firma-demo`).
+	if cfg.TrustStoreDir == "" {
+		cfg.TrustStoreDir = filepath.Join(cfg.DataDir, "truststore")
+		if _, _, err := demo.LoadOrCreateCA(cfg.TrustStoreDir); err != nil {
+			return fmt.Errorf("demo CA: %w", err)
+		}
 	}
 
 	// Migrations and the catalogue run as the owner role, the app as the

@@ -52,7 +52,7 @@ func exemptionService(a *app.App) *exemptions.Service {
 func webServer(a *app.App) (*web.Server, error) {
 	return web.New(web.Deps{
 		Config: a.Config, Log: a.Log.With("component", "web"), Store: a.Store, Temporal: a.Temporal,
-		S3: a.S3, Codec: a.Codec, Practices: practiceService(a), Exemptions: exemptionService(a),
+		S3: a.S3, Codec: a.Codec, Practices: practiceService(a), Exemptions: exemptionService(a), Attachments: a.Attachments,
 	})
 }
 
@@ -68,6 +68,9 @@ func serveWeb(ctx context.Context, a *app.App) error {
 // runWorker runs the Temporal worker until ctx ends.
 func serveWorker(ctx context.Context, a *app.App) error {
 	if err := a.RegisterSearchAttributes(ctx); err != nil {
+		return err
+	}
+	if err := worker.EnsureSchedules(ctx, a.Temporal, a.Config.TaskQueue); err != nil {
 		return err
 	}
 	w := worker.New(a.Temporal, a.Config.TaskQueue, a.Activities())

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"esenzioni/places"
 	"esenzioni/practices"
 	"esenzioni/registry"
+	"esenzioni/signature"
 	"esenzioni/store"
 	"esenzioni/web"
 	"esenzioni/worker"
@@ -36,6 +38,10 @@ type Env struct {
 	Exemptions *exemptions.Service
 	Web        *web.Server
 	URL        string // base URL of the web server
+	// Signer signs documents the application trusts (its CA is the whole
+	// trust store); SignedPDF and SignedP7M use it.
+	Signer *signature.TestSigner
+	CA     *signature.TestCA
 }
 
 // Options tune the application under test.
@@ -65,6 +71,18 @@ func New(t testing.TB, opts Options) *Env {
 	cfg.S3Bucket = "b-" + ns[len(ns)-8:]
 	cfg.SMTPAddr = ""
 	cfg.DemoData = false
+	ca, err := signature.NewTestCA("CA DI PROVA " + ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ca.NewSigner(signature.TestSignerOptions{CommonName: "GIOVANNI VERDI", SerialNumber: "TINIT-VRDGNN66E04L219X"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.TrustStoreDir = t.TempDir()
+	if err := os.WriteFile(filepath.Join(cfg.TrustStoreDir, "ca.pem"), signature.CertPEM(ca.Cert), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +103,7 @@ func New(t testing.TB, opts Options) *Env {
 	if err := a.EnsureBucket(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{T: t, App: a, DB: db, Namespace: ns, URL: cfg.PublicURL}
+	e := &Env{T: t, App: a, DB: db, Namespace: ns, URL: cfg.PublicURL, Signer: signer, CA: ca}
 	e.Practices = &practices.Service{
 		Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue, Places: places.Default(),
 		Codes: exemptioncode.New(cfg.RegionalCodes...), ReminderOffsets: cfg.ReminderOffsets,
@@ -100,7 +118,7 @@ func New(t testing.TB, opts Options) *Env {
 	e.Exemptions = &exemptions.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue,
 		ReminderOffsets: cfg.ReminderOffsets}
 	e.Web, err = web.New(web.Deps{Config: cfg, Log: log, Store: a.Store, Temporal: a.Temporal, S3: a.S3,
-		Codec: a.Codec, Practices: e.Practices, Exemptions: e.Exemptions})
+		Codec: a.Codec, Practices: e.Practices, Exemptions: e.Exemptions, Attachments: a.Attachments})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +135,26 @@ func New(t testing.TB, opts Options) *Env {
 		}
 	})
 	return e
+}
+
+// SignedPDF is a one-page PDF with text, PAdES-signed by the test signer.
+func (e *Env) SignedPDF(text string) []byte {
+	e.T.Helper()
+	b, err := signature.SignPAdES(signature.MinimalPDF(text), e.Signer)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return b
+}
+
+// SignedP7M is text in a one-page PDF wrapped in a CAdES envelope.
+func (e *Env) SignedP7M(text string) []byte {
+	e.T.Helper()
+	b, err := signature.SignCAdES(signature.MinimalPDF(text), e.Signer)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return b
 }
 
 // Store is the application's store.

@@ -181,6 +181,17 @@ func (b *Browser) Attribute(sel, name string) string {
 	return value(b, chromedp.Evaluate[string](fmt.Sprintf("document.querySelector(%q).getAttribute(%q) || ''", sel, name)))
 }
 
+// Upload puts a file (written to a temporary directory) into a file input.
+func (b *Browser) Upload(sel, name string, data []byte) {
+	b.T.Helper()
+	dir := b.T.TempDir()
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		b.T.Fatal(err)
+	}
+	b.Run(chromedp.SetUploadFiles(chromedp.CSS(sel), []string{path}))
+}
+
 // Checked reports whether a checkbox or radio is checked.
 func (b *Browser) Checked(sel string) bool {
 	b.T.Helper()

@@ -1,0 +1,392 @@
+package web
+
+import (
+	"archive/zip"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"esenzioni/attachments"
+	"esenzioni/store"
+)
+
+// uploadForm is a document sent with its data from the Modifica and wizard
+// pages: the fields come first in the form, the file last, so the body is
+// read as a stream and the file goes to the checks without a temporary copy.
+type uploadForm struct {
+	Type       string
+	IssuedOn   *time.Time
+	ValidUntil *time.Time
+	Errors     map[string]string
+}
+
+// readUpload streams a multipart upload into the attachments service.
+func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (store.Attachment, uploadForm, error) {
+	form := uploadForm{Errors: map[string]string{}}
+	limit := s.Config.MaxUploadBytes
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+1<<20)
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		form.Errors["file"] = "Caricamento non valido: scegli un file e riprova."
+		return store.Attachment{}, form, nil
+	}
+	fields := map[string]string{}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return store.Attachment{}, form, s.uploadReadError(&form, err)
+		}
+		if part.FileName() == "" {
+			b, _ := io.ReadAll(io.LimitReader(part, 4096))
+			fields[part.FormName()] = strings.TrimSpace(string(b))
+			continue
+		}
+		if subtle.ConstantTimeCompare([]byte(fields["_csrf"]), []byte(op.CSRF)) != 1 {
+			return store.Attachment{}, form, errCSRF
+		}
+		form.Type = fields["tipo"]
+		if form.Type == "" {
+			form.Errors["tipo"] = "Scegli il tipo di documento."
+		}
+		if v := fields["data_rilascio"]; v != "" {
+			if d, err := parseDate(v); err != nil {
+				form.Errors["data_rilascio"] = "Data non valida: usa il formato gg/mm/aaaa."
+			} else {
+				day := dayUTC(d)
+				form.IssuedOn = &day
+			}
+		} else {
+			form.Errors["data_rilascio"] = "Indica la data di rilascio del documento."
+		}
+		if v := fields["data_validita"]; v != "" {
+			if d, err := parseDate(v); err != nil {
+				form.Errors["data_validita"] = "Data non valida: usa il formato gg/mm/aaaa."
+			} else {
+				day := dayUTC(d)
+				form.ValidUntil = &day
+			}
+		}
+		if len(form.Errors) > 0 {
+			return store.Attachment{}, form, nil
+		}
+		a, err := s.Attachments.Put(c.Request.Context(), part, attachments.Upload{
+			FileName: part.FileName(), Role: store.RoleDocument, DocumentType: form.Type,
+			IssuedOn: form.IssuedOn, ValidUntil: form.ValidUntil, StagingKey: stagingKey,
+			UploadedBy: op.FiscalCode, OperatorID: &op.ID,
+		})
+		if err != nil {
+			return a, form, s.uploadReadError(&form, err)
+		}
+		return a, form, nil
+	}
+	form.Errors["file"] = "Scegli il file da allegare."
+	return store.Attachment{}, form, nil
+}
+
+var errCSRF = errors.New("csrf")
+
+// uploadReadError turns a refusal into a message by the file field; other
+// errors go back to the caller.
+func (s *Server) uploadReadError(form *uploadForm, err error) error {
+	var ae *attachments.Error
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		form.Errors["file"] = ae.Message
+		return nil
+	case errors.As(err, &tooBig):
+		form.Errors["file"] = fmt.Sprintf("Il file supera la dimensione massima di %d MB.", s.Config.MaxUploadBytes>>20)
+		return nil
+	}
+	return err
+}
+
+// uploadError answers an upload that failed for a reason other than the
+// document: storage down (503), forged form (403) or anything else.
+func (s *Server) uploadError(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, attachments.ErrUnavailable):
+		s.Log.Error("upload: S3 unavailable", "error", err)
+		s.renderError(c, http.StatusServiceUnavailable, "Archivio documenti non disponibile",
+			"Non è stato possibile salvare il documento: l'archivio dei documenti non risponde. Nulla è stato salvato; riprova tra qualche minuto.")
+	case errors.Is(err, errCSRF):
+		s.renderError(c, http.StatusForbidden, "Richiesta non valida",
+			"La richiesta non è stata accettata perché il modulo è scaduto o non proviene da questa applicazione. Ricarica la pagina e riprova.")
+	default:
+		s.fail(c, err)
+	}
+}
+
+// exemptionDocumentUpload adds a document to a pending Modifica.
+func (s *Server) exemptionDocumentUpload(c *gin.Context) {
+	page, ok := s.loadExemption(c)
+	if !ok {
+		return
+	}
+	op := currentOperator(c)
+	if !page.CanEdit {
+		s.renderError(c, http.StatusForbidden, "Modifica non consentita",
+			"Solo gli operatori dell'ASL di residenza dell'assistito possono modificare un'esenzione valida.")
+		return
+	}
+	a, form, err := s.readUpload(c, op, editStagingKey(op, page.E.ID))
+	if err != nil {
+		s.uploadError(c, err)
+		return
+	}
+	if len(form.Errors) > 0 {
+		page.Key = c.Query("chiave")
+		page.UploadErrors = form.Errors
+		if page.Staged, err = s.stagedDocuments(c, editStagingKey(op, page.E.ID)); err != nil {
+			s.fail(c, err)
+			return
+		}
+		if page.DocumentTypes, err = s.Store.DocumentTypes(c.Request.Context()); err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.render(c, http.StatusUnprocessableEntity, "exemption_edit.html", page)
+		return
+	}
+	s.audit(c, auditEntry{Action: "CARICAMENTO_DOCUMENTO", Target: a.ID, BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}, op)
+	setFlash(c, "success", "Documento «"+a.FileName+"» aggiunto: firma di "+a.SignerName+" verificata. Conferma la modifica per registrarlo.")
+	redirect(c, fmt.Sprintf("/esenzioni/%d/modifica", page.E.ID))
+}
+
+// exemptionDocumentDelete removes a document from a pending Modifica.
+func (s *Server) exemptionDocumentDelete(c *gin.Context) {
+	page, ok := s.loadExemption(c)
+	if !ok {
+		return
+	}
+	op := currentOperator(c)
+	if err := s.Attachments.DeleteStaged(c.Request.Context(), c.Param("doc"), editStagingKey(op, page.E.ID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.fail(c, err)
+		return
+	}
+	redirect(c, fmt.Sprintf("/esenzioni/%d/modifica", page.E.ID))
+}
+
+// wizardDocumentUpload adds a document to a draft.
+func (s *Server) wizardDocumentUpload(c *gin.Context) {
+	page, ok := s.loadDraft(c, "documenti")
+	if !ok {
+		return
+	}
+	op := currentOperator(c)
+	a, form, err := s.readUpload(c, op, draftStagingKey(page.Draft.ID))
+	if err != nil {
+		s.uploadError(c, err)
+		return
+	}
+	if len(form.Errors) > 0 {
+		page.Errors = form.Errors
+		if err := s.fillDocuments(c, &page); err != nil {
+			s.fail(c, err)
+			return
+		}
+		s.render(c, http.StatusUnprocessableEntity, "wizard.html", page)
+		return
+	}
+	s.audit(c, auditEntry{Action: "CARICAMENTO_DOCUMENTO", Target: a.ID, BeneficiaryFC: page.Draft.BeneficiaryFC, Outcome: "OK"}, op)
+	setFlash(c, "success", "Documento «"+a.FileName+"» aggiunto: firma di "+a.SignerName+" verificata.")
+	redirect(c, "/esenzioni/nuova/"+page.Draft.ID+"/documenti")
+}
+
+func (s *Server) wizardDocumentDelete(c *gin.Context) {
+	page, ok := s.loadDraft(c, "documenti")
+	if !ok {
+		return
+	}
+	if err := s.Attachments.DeleteStaged(c.Request.Context(), c.Param("doc"), draftStagingKey(page.Draft.ID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.fail(c, err)
+		return
+	}
+	redirect(c, "/esenzioni/nuova/"+page.Draft.ID+"/documenti")
+}
+
+// canDownload applies role and ASL scope to a document: a staged one only
+// to whoever uploaded it; a practice's or an exemption's to the operators of
+// its ASL and the regional roles.
+func (s *Server) canDownload(c *gin.Context, op *Operator, a store.Attachment) (beneficiary string, ok bool, err error) {
+	ctx := c.Request.Context()
+	switch {
+	case a.StagingKey != nil:
+		return "", a.UploadedByOperator != nil && *a.UploadedByOperator == op.ID, nil
+	case a.ExemptionID != nil:
+		e, err := s.Store.ExemptionByID(ctx, *a.ExemptionID)
+		if err != nil {
+			return "", false, err
+		}
+		return e.BeneficiaryFC, op.InScope(e.ASLCode), nil
+	case a.PracticeNumber != nil:
+		p, err := s.Store.PracticeByNumber(ctx, *a.PracticeNumber)
+		if err != nil {
+			return "", false, err
+		}
+		return p.BeneficiaryFC, op.InScope(p.ASLCode), nil
+	}
+	return "", false, nil
+}
+
+// documentDownload serves a document (the signed original, or the content
+// extracted from a .p7m with /contenuto) through the application, after the
+// scope check, with a safe Content-Disposition, and audits it.
+func (s *Server) documentDownload(c *gin.Context) {
+	op := currentOperator(c)
+	content := strings.HasSuffix(c.FullPath(), "/contenuto")
+	a, err := s.Store.AttachmentByID(c.Request.Context(), c.Param("doc"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderError(c, http.StatusNotFound, "Documento non trovato", "Il documento richiesto non esiste oppure non è di competenza del tuo profilo.")
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	fc, ok, err := s.canDownload(c, op, a)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	entry := auditEntry{Action: auditDownload, Target: "documento " + a.ID, BeneficiaryFC: fc, Outcome: "OK"}
+	if !ok || (content && a.ContentObjectKey == nil) {
+		entry.Outcome = "NEGATO"
+		s.audit(c, entry, op)
+		s.renderError(c, http.StatusNotFound, "Documento non trovato", "Il documento richiesto non esiste oppure non è di competenza del tuo profilo.")
+		return
+	}
+	name := a.FileName
+	if content {
+		name = strings.TrimSuffix(strings.TrimSuffix(name, ".p7m"), ".P7M")
+	}
+	s.serveObject(c, a, content, name, entry, op)
+}
+
+func (s *Server) serveObject(c *gin.Context, a store.Attachment, content bool, name string, entry auditEntry, op *Operator) {
+	r, ct, err := s.Attachments.Open(c.Request.Context(), a, content)
+	if err != nil {
+		entry.Outcome = "ERRORE"
+		s.audit(c, entry, op)
+		s.uploadError(c, err)
+		return
+	}
+	defer r.Close()
+	s.audit(c, entry, op)
+	c.Header("Content-Type", ct)
+	c.Header("Content-Disposition", contentDisposition(name))
+	c.Header("Cache-Control", "no-store")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Status(http.StatusOK)
+	_, _ = io.Copy(c.Writer, r)
+}
+
+// contentDisposition quotes a file name safely: an ASCII fallback and the
+// UTF-8 name (RFC 6266).
+func contentDisposition(name string) string {
+	ascii := make([]rune, 0, len(name))
+	for _, r := range name {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			r = '_'
+		}
+		ascii = append(ascii, r)
+	}
+	return `attachment; filename="` + string(ascii) + `"; filename*=UTF-8''` + url.PathEscape(name)
+}
+
+// practiceCertificate downloads the doctor's certificate of a practice.
+func (s *Server) practiceCertificate(c *gin.Context) {
+	op := currentOperator(c)
+	p, ok := s.loadPractice(c, op)
+	if !ok {
+		return
+	}
+	docs, err := s.Store.PracticeAttachments(c.Request.Context(), p.Number)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, a := range docs {
+		if a.Role == store.RoleCertificate {
+			entry := auditEntry{Action: auditDownload, Target: "certificato " + p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"}
+			s.serveObject(c, a, false, a.FileName, entry, op)
+			return
+		}
+	}
+	s.renderError(c, http.StatusNotFound, "Certificato non presente", "La pratica non ha un certificato allegato.")
+}
+
+// practiceAttachmentsZip is "Scarica allegati": the citizen's attachments
+// of a practice in one zip, streamed.
+func (s *Server) practiceAttachmentsZip(c *gin.Context) {
+	op := currentOperator(c)
+	p, ok := s.loadPractice(c, op)
+	if !ok {
+		return
+	}
+	docs, err := s.Store.PracticeAttachments(c.Request.Context(), p.Number)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var citizen []store.Attachment
+	for _, a := range docs {
+		if a.Role == store.RoleCitizen {
+			citizen = append(citizen, a)
+		}
+	}
+	if len(citizen) == 0 {
+		s.renderError(c, http.StatusNotFound, "Nessun allegato", "La pratica non ha allegati del cittadino.")
+		return
+	}
+	// Open every object first: a storage failure is an error page, not a
+	// truncated zip.
+	readers := make([]io.ReadCloser, 0, len(citizen))
+	defer func() {
+		for _, r := range readers {
+			r.Close()
+		}
+	}()
+	for _, a := range citizen {
+		r, _, err := s.Attachments.Open(c.Request.Context(), a, false)
+		if err != nil {
+			s.uploadError(c, err)
+			return
+		}
+		readers = append(readers, r)
+	}
+	s.audit(c, auditEntry{Action: auditDownload, Target: "allegati " + p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK",
+		Detail: map[string]any{"documenti": len(citizen)}}, op)
+	c.Header("Content-Type", "application/zip")
+	c.Header("Content-Disposition", contentDisposition("allegati-pratica-"+p.Number+".zip"))
+	c.Header("Cache-Control", "no-store")
+	c.Status(http.StatusOK)
+	zw := zip.NewWriter(c.Writer)
+	used := map[string]int{}
+	for i, a := range citizen {
+		name := a.FileName
+		if n := used[name]; n > 0 {
+			name = strconv.Itoa(n) + "-" + name
+		}
+		used[a.FileName]++
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store, Modified: a.UploadedAt})
+		if err != nil {
+			return
+		}
+		if _, err := io.Copy(w, readers[i]); err != nil {
+			return
+		}
+	}
+	_ = zw.Close()
+}
