@@ -1,10 +1,13 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 
 	"esenzioni/access"
 	"esenzioni/app"
+	"esenzioni/attachments"
 	"esenzioni/auth"
 	"esenzioni/exemption"
 	"esenzioni/fiscalcode"
@@ -21,6 +25,7 @@ import (
 	"esenzioni/practice"
 	"esenzioni/practices"
 	"esenzioni/search"
+	"esenzioni/signature"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )
@@ -341,6 +346,9 @@ func demoPractices(ctx context.Context, a *app.App, svc *practices.Service, ppl 
 		case 8:
 			steps = append(steps, cmd(practice.Cancel, "Annullata su richiesta del medico"))
 		}
+		if err := demoDocuments(ctx, a, res.Number, kind); err != nil {
+			return n, err
+		}
 		if len(steps) == 0 {
 			continue
 		}
@@ -361,6 +369,54 @@ func demoPractices(ctx context.Context, a *app.App, svc *practices.Service, ppl 
 		}
 	}
 	return n, nil
+}
+
+// demoDocuments attaches a signed certificate (CAdES, from the doctor) and,
+// for citizens, a signed attachment (PAdES) to a demo practice, when the
+// trust store is the demo one (`esenzioni dev`) and the practice has none.
+func demoDocuments(ctx context.Context, a *app.App, number string, kind practice.SubmitterKind) error {
+	dir := a.Config.TrustStoreDir
+	if dir == "" || a.Attachments == nil {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, caFile)); err != nil {
+		return nil // not the demo trust store: demo documents would not verify
+	}
+	docs, err := a.Store.PracticeAttachments(ctx, number)
+	if err != nil || len(docs) > 0 {
+		return err
+	}
+	_, signer, err := LoadOrCreateCA(dir)
+	if err != nil {
+		return err
+	}
+	key := "demo:" + number
+	cert, err := signature.SignCAdES(signature.MinimalPDF("Certificato di patologia - pratica "+number+" (documento dimostrativo)"), signer)
+	if err != nil {
+		return err
+	}
+	up, err := a.Attachments.Put(ctx, bytes.NewReader(cert), attachments.Upload{
+		FileName: "certificato-" + number + ".pdf.p7m", Role: store.RoleCertificate, StagingKey: key, UploadedBy: "DEMO"})
+	if err != nil {
+		return fmt.Errorf("demo certificate: %w", err)
+	}
+	if _, err := a.Store.LinkToPractice(ctx, key, []string{up.ID}, number, store.RoleCertificate); err != nil {
+		return err
+	}
+	if kind == practice.SubmitterDoctor {
+		return nil
+	}
+	pdf, err := signature.SignPAdES(signature.MinimalPDF("Referto specialistico allegato dal cittadino (documento dimostrativo)"), signer)
+	if err != nil {
+		return err
+	}
+	up, err = a.Attachments.Put(ctx, bytes.NewReader(pdf), attachments.Upload{
+		FileName: "referto-specialistico.pdf", Role: store.RoleCitizen, StagingKey: key, UploadedBy: "DEMO"})
+	if err != nil {
+		return fmt.Errorf("demo attachment: %w", err)
+	}
+	_, err = a.Store.LinkToPractice(ctx, key, []string{up.ID}, number, store.RoleCitizen)
+	return err
 }
 
 // waitProjected waits until the first projection of a new practice is in
