@@ -25,3 +25,4 @@ build() { # name package
 
 build temporal github.com/temporalio/cli/cmd/temporal
 build minio github.com/minio/minio
+build workflowcheck go.temporal.io/sdk/contrib/tools/workflowcheck

@@ -9,6 +9,8 @@ cd "$root"
 
 ./scripts/install-deps.sh
 go vet ./...
+# Workflow code must be deterministic (no map iteration, time.Now, ...).
+./.tools/bin/workflowcheck ./workflows/...
 
 pkgs=("$@")
 [[ ${#pkgs[@]} -eq 0 ]] && pkgs=(./...)

@@ -138,8 +138,8 @@ func (w *practiceWorkflow) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (PracticeState, error) { return w.st, nil }); err != nil {
 		return err
 	}
-	for action, name := range ActionMessages {
-		action := action
+	for _, action := range practice.Actions { // a slice: a fixed order, unlike the map
+		action, name := action, ActionMessages[action]
 		err := workflow.SetUpdateHandlerWithOptions(ctx, name,
 			func(ctx workflow.Context, cmd PracticeCommand) (ActionResult, error) {
 				cmd.Action = action
