@@ -180,21 +180,47 @@ type IssueRequest struct {
 // IssueExemption inserts the exemption (VALIDA, publication pending) and its
 // first event, once per practice: a retry returns the same id.
 func (a *Activities) IssueExemption(ctx context.Context, req IssueRequest) (int64, error) {
-	fc, role := req.IssuedBy.FiscalCode, string(req.IssuedBy.Role)
-	id, err := a.Store.IssueExemption(ctx, store.Exemption{
-		PracticeNumber: &req.PracticeNumber, BeneficiaryFC: req.BeneficiaryFC,
-		BeneficiaryFirstName: req.BeneficiaryFirstName, BeneficiaryLastName: req.BeneficiaryLastName,
-		ASLCode: req.ASL, ExemptionCode: req.ExemptionCode, DiagnosisCode: req.DiagnosisCode,
-		IssuedOn: req.IssuedOn, EndDate: req.EndDate, State: string(exemption.Valida), Source: store.SourcePractice,
-		IssuedByFC: &fc, IssuedByRole: &role, Version: 1, LastSeq: 1, CreatedAt: req.At, UpdatedAt: req.At,
-	}, store.ExemptionEvent{
-		Seq: 1, At: req.At, Action: "EMISSIONE", ActorFC: fc, ActorRole: role, State: string(exemption.Valida),
-		NewEndDate: req.EndDate, Note: "Pratica " + req.PracticeNumber,
-	})
+	e, first := exemptionRow(req)
+	id, err := a.Store.IssueExemption(ctx, e, first)
 	if errors.Is(err, store.ErrDuplicateExemption) {
 		return 0, temporal.NewNonRetryableApplicationError("duplicate valid exemption", CodeDuplicateExemption, err)
 	}
 	return id, err
+}
+
+// IssueAndProjectInput is a validation's two writes.
+type IssueAndProjectInput struct {
+	Issue    IssueRequest
+	Practice PracticeRecord
+}
+
+// IssueAndProject records the exemption (once per practice) and projects
+// the validated practice with the exemption's id, in one transaction.
+func (a *Activities) IssueAndProject(ctx context.Context, in IssueAndProjectInput) (int64, error) {
+	if in.Practice.Number == "" || len(in.Practice.Events) == 0 {
+		return 0, invalid("practice projection without number or events")
+	}
+	e, first := exemptionRow(in.Issue)
+	id, err := a.Store.IssueAndProject(ctx, e, first, toStorePractice(in.Practice))
+	if errors.Is(err, store.ErrDuplicateExemption) {
+		return 0, temporal.NewNonRetryableApplicationError("duplicate valid exemption", CodeDuplicateExemption, err)
+	}
+	return id, err
+}
+
+// exemptionRow is the read-model row and first event of a new exemption.
+func exemptionRow(req IssueRequest) (store.Exemption, store.ExemptionEvent) {
+	fc, role := req.IssuedBy.FiscalCode, string(req.IssuedBy.Role)
+	return store.Exemption{
+			PracticeNumber: &req.PracticeNumber, BeneficiaryFC: req.BeneficiaryFC,
+			BeneficiaryFirstName: req.BeneficiaryFirstName, BeneficiaryLastName: req.BeneficiaryLastName,
+			ASLCode: req.ASL, ExemptionCode: req.ExemptionCode, DiagnosisCode: req.DiagnosisCode,
+			IssuedOn: req.IssuedOn, EndDate: req.EndDate, State: string(exemption.Valida), Source: store.SourcePractice,
+			IssuedByFC: &fc, IssuedByRole: &role, Version: 1, LastSeq: 1, CreatedAt: req.At, UpdatedAt: req.At,
+		}, store.ExemptionEvent{
+			Seq: 1, At: req.At, Action: "EMISSIONE", ActorFC: fc, ActorRole: role, State: string(exemption.Valida),
+			NewEndDate: req.EndDate, Note: "Pratica " + req.PracticeNumber,
+		}
 }
 
 // ExemptionEvent is one row of an exemption's history.
@@ -237,6 +263,15 @@ type RegistryRecord = registry.Record
 // registry keeps the highest version, so retries and reorderings are safe.
 func (a *Activities) PublishExemption(ctx context.Context, rec RegistryRecord) error {
 	return a.Registry.Publish(ctx, rec)
+}
+
+// PublishAndRecord publishes a version to the registry and records it in
+// the read model (both idempotent by version).
+func (a *Activities) PublishAndRecord(ctx context.Context, rec RegistryRecord) error {
+	if err := a.Registry.Publish(ctx, rec); err != nil {
+		return err
+	}
+	return a.Store.MarkPublished(ctx, rec.ExemptionID, rec.Version)
 }
 
 // Publication acknowledges a published version.

@@ -131,6 +131,9 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 	return t, nil
 }
 
+// PID is the server process's id (for resource measurements).
+func (t *Temporal) PID() int { return t.proc.cmd.Process.Pid }
+
 // Stop stops the dev server.
 func (t *Temporal) Stop() {
 	if t != nil {

@@ -49,9 +49,11 @@ func (s *Service) now() time.Time {
 // Submission is a request for an exemption.
 type Submission struct {
 	// Source and Key make the request idempotent: the same key from the
-	// same source yields the same practice.
-	Source string
-	Key    string
+	// same source yields the same practice. RequestHash, when set, must
+	// match the first request's (ErrKeyReused otherwise).
+	Source      string
+	Key         string
+	RequestHash []byte
 
 	SubmitterKind practice.SubmitterKind
 	SubmitterFC   string
@@ -114,6 +116,9 @@ const (
 	CodeSubmitterKind     = "submitter.kind"
 	CodeDuplicate         = "exemption.duplicate"
 )
+
+// ErrKeyReused: the idempotency key was used for another request.
+var ErrKeyReused = errors.New("chiave di idempotenza già usata per una richiesta diversa")
 
 // Submitted is the outcome of an intake.
 type Submitted struct {
@@ -283,7 +288,11 @@ func (s *Service) allocate(ctx context.Context, p prepared) (string, bool, error
 		at = p.sub.SubmittedAt
 	}
 	year := exemption.DateOf(at).Year()
-	return s.Store.AllocatePracticeNumber(ctx, p.in.ASL, year, p.sub.Source, p.sub.Key)
+	number, created, err := s.Store.AllocatePracticeNumber(ctx, p.in.ASL, year, p.sub.Source, p.sub.Key, p.sub.RequestHash)
+	if errors.Is(err, store.ErrKeyReused) {
+		return "", false, ErrKeyReused
+	}
+	return number, created, err
 }
 
 func (s *Service) startOptions(in workflows.PracticeInput) client.StartWorkflowOptions {

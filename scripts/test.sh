@@ -15,5 +15,7 @@ go vet ./...
 pkgs=("$@")
 [[ ${#pkgs[@]} -eq 0 ]] && pkgs=(./...)
 start=$SECONDS
+# Always the binary of this tree: its migrations build the test template.
+go build -o .bin/esenzioni ./cmd/esenzioni
 ./.bin/esenzioni testenv -- go test -count=1 -timeout 30m "${pkgs[@]}"
 echo "tests passed in $((SECONDS - start)) s" >&2

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -29,15 +31,15 @@ type Operator struct {
 
 // Profile is a role an operator holds, with the ASL and location names.
 type Profile struct {
-	ID         int64   `bun:"id"`
-	OperatorID int64   `bun:"operator_id"`
-	Role       string  `bun:"role"`
-	ASLCode    *string `bun:"asl_code"`
-	ASLShort   *string `bun:"asl_short"`
-	ASLName    *string `bun:"asl_name"`
-	DistrictID *int64  `bun:"district_id"`
-	Location   string  `bun:"location"`
-	Position   int     `bun:"position"`
+	ID         int64   `bun:"id" json:"id"`
+	OperatorID int64   `bun:"operator_id" json:"operator_id"`
+	Role       string  `bun:"role" json:"role"`
+	ASLCode    *string `bun:"asl_code" json:"asl_code"`
+	ASLShort   *string `bun:"asl_short" json:"asl_short"`
+	ASLName    *string `bun:"asl_name" json:"asl_name"`
+	DistrictID *int64  `bun:"district_id" json:"district_id"`
+	Location   string  `bun:"location" json:"location"`
+	Position   int     `bun:"position" json:"position"`
 }
 
 // OperatorByUsername returns an operator by login name.
@@ -135,4 +137,50 @@ func (s *Store) OperatorByID(ctx context.Context, id int64) (Operator, error) {
 		return o, ErrNotFound
 	}
 	return o, err
+}
+
+// SessionContext is a live session with its operator and profiles, loaded
+// in one round trip (every page and action needs them).
+type SessionContext struct {
+	Session  Session
+	Operator Operator
+	Profiles []Profile
+}
+
+// LoadSession returns the live session with token digest, or ErrNotFound
+// (expired, unknown, or its operator deactivated).
+func (s *Store) LoadSession(ctx context.Context, digest []byte) (SessionContext, error) {
+	var row struct {
+		Session
+		OpUsername  string `bun:"op_username"`
+		OpFC        string `bun:"op_fiscal_code"`
+		OpFirstName string `bun:"op_first_name"`
+		OpLastName  string `bun:"op_last_name"`
+		OpEmail     string `bun:"op_email"`
+		Profiles    []byte `bun:"profiles"`
+	}
+	err := s.DB.NewRaw(`
+SELECT s.token_hash, s.operator_id, s.profile_id, s.csrf_token, s.address, s.created_at, s.last_seen_at, s.expires_at,
+       o.username AS op_username, o.fiscal_code AS op_fiscal_code, o.first_name AS op_first_name,
+       o.last_name AS op_last_name, o.email AS op_email,
+       (SELECT json_agg(json_build_object('id', p.id, 'operator_id', p.operator_id, 'role', p.role,
+                'asl_code', p.asl_code, 'asl_short', a.short_name, 'asl_name', a.name, 'district_id', p.district_id,
+                'location', p.location, 'position', p.position) ORDER BY p.position, p.id)
+        FROM operator_profile p LEFT JOIN asl a ON a.code = p.asl_code WHERE p.operator_id = o.id) AS profiles
+FROM web_session s JOIN operator o ON o.id = s.operator_id
+WHERE s.token_hash = ? AND s.expires_at > now() AND o.active`, digest).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return SessionContext{}, ErrNotFound
+	}
+	if err != nil {
+		return SessionContext{}, err
+	}
+	out := SessionContext{Session: row.Session, Operator: Operator{ID: row.OperatorID, Username: row.OpUsername,
+		FiscalCode: row.OpFC, FirstName: row.OpFirstName, LastName: row.OpLastName, Email: row.OpEmail, Active: true}}
+	if len(row.Profiles) > 0 {
+		if err := json.Unmarshal(row.Profiles, &out.Profiles); err != nil {
+			return out, fmt.Errorf("session profiles: %w", err)
+		}
+	}
+	return out, nil
 }

@@ -119,15 +119,11 @@ func (s *Store) SearchExemptions(ctx context.Context, f ExemptionFilter, after E
 	if f.LastName == "" && f.FiscalCode == "" {
 		return nil, 0, false, errors.New("search exemptions: a surname or a fiscal code is required")
 	}
-	q := f.apply(s.exemptionQuery())
-	if after.ID != 0 {
-		q = q.Where("(exemption.issued_on, exemption.id) < (?, ?)", after.IssuedOn, after.ID)
-	}
-	if err = q.OrderExpr("exemption.issued_on DESC, exemption.id DESC").Limit(int64(limit)).Scan(ctx, &rows); err != nil {
+	q, cq := s.ExemptionSearchQueries(f, after, limit, countLimit)
+	if err = q.Scan(ctx, &rows); err != nil {
 		return nil, 0, false, fmt.Errorf("search exemptions: %w", err)
 	}
-	cq := f.apply(s.DB.NewSelect().TableExpr("exemption AS exemption").Column("exemption.id")).Limit(int64(countLimit) + 1)
-	n, err := s.DB.NewSelect().TableExpr("(?) AS m", cq).Count(ctx)
+	n, err := cq.Count(ctx)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("count exemptions: %w", err)
 	}
@@ -135,6 +131,17 @@ func (s *Store) SearchExemptions(ctx context.Context, f ExemptionFilter, after E
 		return rows, countLimit, true, nil
 	}
 	return rows, int(n), false, nil
+}
+
+// ExemptionSearchQueries builds the page and count queries of a search.
+func (s *Store) ExemptionSearchQueries(f ExemptionFilter, after ExemptionCursor, limit, countLimit int) (rows, count *bun.SelectQuery) {
+	q := f.apply(s.exemptionQuery())
+	if after.ID != 0 {
+		q = q.Where("(exemption.issued_on, exemption.id) < (?, ?)", after.IssuedOn, after.ID)
+	}
+	q = q.OrderExpr("exemption.issued_on DESC, exemption.id DESC").Limit(int64(limit))
+	cq := f.apply(s.DB.NewSelect().TableExpr("exemption AS exemption").Column("exemption.id")).Limit(int64(countLimit) + 1)
+	return q, s.DB.NewSelect().TableExpr("(?) AS m", cq)
 }
 
 // ExemptionDetail loads one exemption with its catalogue names.

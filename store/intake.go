@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -18,12 +19,20 @@ var ErrNotFound = errors.New("not found")
 // (source, key): the same request key always gets the same number. The
 // counter row is locked by the UPDATE, so concurrent allocations serialise
 // per ASL and year and never repeat a number.
-func (s *Store) AllocatePracticeNumber(ctx context.Context, asl string, year int, source, key string) (number string, created bool, err error) {
+func (s *Store) AllocatePracticeNumber(ctx context.Context, asl string, year int, source, key string, hash []byte) (number string, created bool, err error) {
 	err = s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if key != "" {
-			err := tx.NewSelect().Table("intake_request").Column("practice_number").
-				Where("source = ? AND key = ?", source, key).Scan(ctx, &number)
+			var prev struct {
+				Number string `bun:"practice_number"`
+				Hash   []byte `bun:"request_hash"`
+			}
+			err := tx.NewSelect().Table("intake_request").Column("practice_number", "request_hash").
+				Where("source = ? AND key = ?", source, key).Scan(ctx, &prev)
 			if err == nil {
+				number = prev.Number
+				if len(hash) > 0 && len(prev.Hash) > 0 && !bytes.Equal(hash, prev.Hash) {
+					return ErrKeyReused
+				}
 				return nil
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
@@ -45,8 +54,8 @@ RETURNING last`, asl, year).Scan(ctx, &counter)
 		if key == "" {
 			return nil
 		}
-		res, err := tx.NewRaw(`INSERT INTO intake_request (source, key, practice_number) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-			source, key, number).Exec(ctx)
+		res, err := tx.NewRaw(`INSERT INTO intake_request (source, key, practice_number, request_hash) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			source, key, number, hash).Exec(ctx)
 		if err != nil {
 			return err
 		}
@@ -66,6 +75,9 @@ RETURNING last`, asl, year).Scan(ctx, &counter)
 }
 
 var errRetryIntake = errors.New("intake key taken concurrently")
+
+// ErrKeyReused: an idempotency key already used for a different request.
+var ErrKeyReused = errors.New("idempotency key reused with a different request")
 
 // Beneficiary returns the person with fiscal code fc.
 func (s *Store) Beneficiary(ctx context.Context, fc string) (Beneficiary, error) {
@@ -131,4 +143,15 @@ func (s *Store) ExemptionCode(ctx context.Context, code string) (ExemptionCodeIn
 func (s *Store) DiagnosisLinked(ctx context.Context, code, diagnosis string) (bool, error) {
 	return s.DB.NewSelect().Table("exemption_diagnosis").
 		Where("exemption_code = ? AND diagnosis_code = ?", code, diagnosis).Exists(ctx)
+}
+
+// IntakeNumber returns the practice number a (source, key) request got.
+func (s *Store) IntakeNumber(ctx context.Context, source, key string) (string, error) {
+	var n string
+	err := s.DB.NewSelect().Table("intake_request").Column("practice_number").
+		Where("source = ? AND key = ?", source, key).Scan(ctx, &n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return n, err
 }

@@ -31,21 +31,40 @@ var practiceUpdatable = []string{
 // projection cannot undo a newer one; events are immutable and inserted once.
 func (s *Store) ProjectPractice(ctx context.Context, p PracticeProjection) error {
 	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		q := tx.NewInsert().Model(&p.Practice).On("CONFLICT (number) DO UPDATE")
-		for _, c := range practiceUpdatable {
-			q = q.Set(c + " = EXCLUDED." + c)
-		}
-		if _, err := q.Where("practice.last_seq <= EXCLUDED.last_seq").Exec(ctx); err != nil {
-			return fmt.Errorf("project practice %s: %w", p.Practice.Number, err)
-		}
-		if len(p.Events) == 0 {
-			return nil
-		}
-		if _, err := tx.NewInsert().Model(&p.Events).On("CONFLICT (practice_number, seq) DO NOTHING").Exec(ctx); err != nil {
-			return fmt.Errorf("project history of %s: %w", p.Practice.Number, err)
-		}
-		return nil
+		return projectPractice(ctx, tx, p)
 	})
+}
+
+func projectPractice(ctx context.Context, tx bun.Tx, p PracticeProjection) error {
+	q := tx.NewInsert().Model(&p.Practice).On("CONFLICT (number) DO UPDATE")
+	for _, c := range practiceUpdatable {
+		q = q.Set(c + " = EXCLUDED." + c)
+	}
+	if _, err := q.Where("practice.last_seq <= EXCLUDED.last_seq").Exec(ctx); err != nil {
+		return fmt.Errorf("project practice %s: %w", p.Practice.Number, err)
+	}
+	if len(p.Events) == 0 {
+		return nil
+	}
+	if _, err := tx.NewInsert().Model(&p.Events).On("CONFLICT (practice_number, seq) DO NOTHING").Exec(ctx); err != nil {
+		return fmt.Errorf("project history of %s: %w", p.Practice.Number, err)
+	}
+	return nil
+}
+
+// IssueAndProject records a validation's exemption (once per practice) and
+// projects the practice, carrying the exemption's id, in one transaction.
+func (s *Store) IssueAndProject(ctx context.Context, e Exemption, first ExemptionEvent, p PracticeProjection) (int64, error) {
+	var id int64
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if id, err = issueExemption(ctx, tx, e, first); err != nil {
+			return err
+		}
+		p.Practice.ExemptionID = &id
+		return projectPractice(ctx, tx, p)
+	})
+	return id, err
 }
 
 // RejectReasonActive reports whether code is an active reject reason.
@@ -97,34 +116,43 @@ var ErrDuplicateExemption = errors.New("a valid exemption with this code already
 func (s *Store) IssueExemption(ctx context.Context, e Exemption, first ExemptionEvent) (int64, error) {
 	var id int64
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if e.PracticeNumber != nil {
-			err := tx.NewSelect().Table("exemption").Column("id").Where("practice_number = ?", *e.PracticeNumber).Scan(ctx, &id)
-			if err == nil {
-				return nil
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
+		var err error
+		id, err = issueExemption(ctx, tx, e, first)
+		if err != nil || e.PracticeNumber == nil {
+			return err
 		}
-		e.PublicationState = "PENDING"
-		if _, err := tx.NewInsert().Model(&e).Returning("id").Exec(ctx, &id); err != nil {
-			if isUniqueViolation(err, "exemption_one_valid") {
-				return ErrDuplicateExemption
-			}
-			return fmt.Errorf("issue exemption: %w", err)
-		}
-		first.ExemptionID = id
-		if _, err := tx.NewInsert().Model(&first).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
-			return fmt.Errorf("issue exemption event: %w", err)
-		}
-		if e.PracticeNumber == nil {
-			return nil
-		}
-		_, err := tx.NewUpdate().Table("practice").Set("exemption_id = ?", id).
+		_, err = tx.NewUpdate().Table("practice").Set("exemption_id = ?", id).
 			Where("number = ?", *e.PracticeNumber).Exec(ctx)
 		return err
 	})
 	return id, err
+}
+
+// issueExemption inserts an exemption and its first event, once per
+// practice number (an existing one's id is returned).
+func issueExemption(ctx context.Context, tx bun.Tx, e Exemption, first ExemptionEvent) (int64, error) {
+	var id int64
+	if e.PracticeNumber != nil {
+		err := tx.NewSelect().Table("exemption").Column("id").Where("practice_number = ?", *e.PracticeNumber).Scan(ctx, &id)
+		if err == nil {
+			return id, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, err
+		}
+	}
+	e.PublicationState = "PENDING"
+	if _, err := tx.NewInsert().Model(&e).Returning("id").Exec(ctx, &id); err != nil {
+		if isUniqueViolation(err, "exemption_one_valid") {
+			return 0, ErrDuplicateExemption
+		}
+		return 0, fmt.Errorf("issue exemption: %w", err)
+	}
+	first.ExemptionID = id
+	if _, err := tx.NewInsert().Model(&first).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+		return 0, fmt.Errorf("issue exemption event: %w", err)
+	}
+	return id, nil
 }
 
 func isUniqueViolation(err error, constraint string) bool {

@@ -106,6 +106,24 @@ func likePrefix(s string) string {
 // cursor, and the total count of matches (countLimit caps the count so a
 // very broad search stays cheap; the count is then a lower bound).
 func (s *Store) SearchPractices(ctx context.Context, f PracticeFilter, after Cursor, limit, countLimit int) (rows []PracticeRow, total int, capped bool, err error) {
+	q, cq := s.PracticeSearchQueries(f, after, limit, countLimit)
+	if err = q.Scan(ctx, &rows); err != nil {
+		return nil, 0, false, fmt.Errorf("search practices: %w", err)
+	}
+	n, err := cq.Count(ctx)
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("count practices: %w", err)
+	}
+	total = int(n)
+	if total > countLimit {
+		return rows, countLimit, true, nil
+	}
+	return rows, total, false, nil
+}
+
+// PracticeSearchQueries builds the two queries of a search: the page of
+// rows and the capped count (the benchmark runs their SQL directly).
+func (s *Store) PracticeSearchQueries(f PracticeFilter, after Cursor, limit, countLimit int) (rows, count *bun.SelectQuery) {
 	q := s.DB.NewSelect().TableExpr("practice AS p").
 		ColumnExpr("p.number, p.asl_code, a.name AS asl_name, COALESCE(d.name, '') AS district_name").
 		ColumnExpr("p.beneficiary_fc, p.beneficiary_first_name, p.beneficiary_last_name").
@@ -116,21 +134,9 @@ func (s *Store) SearchPractices(ctx context.Context, f PracticeFilter, after Cur
 	if after.Number != "" {
 		q = q.Where("(p.created_at, p.number) < (?, ?)", after.CreatedAt, after.Number)
 	}
-	err = q.OrderExpr("p.created_at DESC, p.number DESC").Limit(int64(limit)).Scan(ctx, &rows)
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("search practices: %w", err)
-	}
-	cq := s.DB.NewSelect().TableExpr("practice AS p").Column("p.number")
-	cq = f.apply(cq).Limit(int64(countLimit) + 1)
-	n, err := s.DB.NewSelect().TableExpr("(?) AS m", cq).Count(ctx)
-	total = int(n)
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("count practices: %w", err)
-	}
-	if total > countLimit {
-		return rows, countLimit, true, nil
-	}
-	return rows, total, false, nil
+	q = q.OrderExpr("p.created_at DESC, p.number DESC").Limit(int64(limit))
+	cq := f.apply(s.DB.NewSelect().TableExpr("practice AS p").Column("p.number")).Limit(int64(countLimit) + 1)
+	return q, s.DB.NewSelect().TableExpr("(?) AS m", cq)
 }
 
 // CodeOption is an exemption code for a select list.

@@ -35,7 +35,7 @@ func TestPracticeNumbersAreUniqueUnderConcurrency(t *testing.T) {
 			if i%4 == 3 {
 				key = fmt.Sprintf("k%d", i-2) // same ASL as i-2
 			}
-			numbers[i], _, errs[i] = st.AllocatePracticeNumber(ctx, asl, 2026, "test", key)
+			numbers[i], _, errs[i] = st.AllocatePracticeNumber(ctx, asl, 2026, "test", key, nil)
 		}()
 	}
 	wg.Wait()

@@ -191,20 +191,26 @@ func randomKey() string {
 	return hex.EncodeToString(b)
 }
 
+// apiSubmit receives a practice. Its Idempotency-Key is kept with the
+// practice number (intake_request) rather than as a stored answer: a repeat
+// re-runs the same checks, finds the same number and answers the same, and
+// the same key with another body is refused.
 func (s *Server) apiSubmit(c *gin.Context) {
 	var req submitRequest
 	body, ok := readJSON(c, &req)
 	if !ok {
 		return
 	}
-	key, hash, answered := s.idempotency(c, body)
-	if answered {
+	key := strings.TrimSpace(c.GetHeader("Idempotency-Key"))
+	if len(key) > 200 {
+		c.JSON(http.StatusBadRequest, apiError("idempotency_key.too_long", "Idempotency-Key troppo lunga (massimo 200 caratteri)."))
 		return
 	}
+	sum := sha256.Sum256(body)
 	cl := apiClient(c)
 	kind := practice.SubmitterKind(strings.ToUpper(strings.TrimSpace(req.Submitter.Kind)))
 	if kind == practice.SubmitterOperator || (kind.Valid() && !slices.Contains(cl.SubmitterKinds, string(kind))) {
-		s.answer(c, key, hash, http.StatusForbidden, apiError("submitter.forbidden",
+		c.JSON(http.StatusForbidden, apiError("submitter.forbidden",
 			"Questo client non può inviare pratiche come "+strings.ToLower(kind.Label())+"."))
 		return
 	}
@@ -214,7 +220,7 @@ func (s *Server) apiSubmit(c *gin.Context) {
 			submitterFC = *cl.FiscalCode
 		}
 		if submitterFC != *cl.FiscalCode {
-			s.answer(c, key, hash, http.StatusForbidden, apiError("submitter.forbidden",
+			c.JSON(http.StatusForbidden, apiError("submitter.forbidden",
 				"Questo client può inviare pratiche solo a nome del proprio titolare."))
 			return
 		}
@@ -226,32 +232,44 @@ func (s *Server) apiSubmit(c *gin.Context) {
 	if req.CertificateID != "" {
 		refs = append(refs, req.CertificateID)
 	}
-	staged, err := s.Store.StagedIDs(c.Request.Context(), clientSource(cl), refs)
-	if err != nil {
-		s.apiInternal(c, err)
-		return
-	}
-	if req.CertificateID != "" && !staged[req.CertificateID] {
-		fields = append(fields, practices.FieldError{Field: "certificateId", Code: "attachment.unknown",
-			Message: "Certificato non trovato: caricalo prima con POST /api/v1/attachments."})
-	}
-	for i, id := range req.AttachmentIDs {
-		if !staged[id] {
-			fields = append(fields, practices.FieldError{Field: fmt.Sprintf("attachmentIds[%d]", i), Code: "attachment.unknown",
-				Message: "Allegato non trovato: caricalo prima con POST /api/v1/attachments."})
+	staged := map[string]bool{}
+	if len(refs) > 0 {
+		var err error
+		if staged, err = s.Store.StagedIDs(c.Request.Context(), clientSource(cl), refs); err != nil {
+			s.apiInternal(c, err)
+			return
 		}
 	}
-	if len(fields) > 0 {
-		s.answer(c, key, hash, http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
-			Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: fields}})
-		return
+	number, replay := "", false
+	if key != "" {
+		// A repeat whose documents were linked the first time.
+		if n, err := s.Store.IntakeNumber(c.Request.Context(), clientSource(cl), key); err == nil {
+			number, replay = n, true
+		}
+	}
+	if !replay {
+		if req.CertificateID != "" && !staged[req.CertificateID] {
+			fields = append(fields, practices.FieldError{Field: "certificateId", Code: "attachment.unknown",
+				Message: "Certificato non trovato: caricalo prima con POST /api/v1/attachments."})
+		}
+		for i, id := range req.AttachmentIDs {
+			if !staged[id] {
+				fields = append(fields, practices.FieldError{Field: fmt.Sprintf("attachmentIds[%d]", i), Code: "attachment.unknown",
+					Message: "Allegato non trovato: caricalo prima con POST /api/v1/attachments."})
+			}
+		}
+		if len(fields) > 0 {
+			c.JSON(http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
+				Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: fields}})
+			return
+		}
 	}
 	requestKey := key
 	if requestKey == "" {
 		requestKey = "anon-" + randomKey()
 	}
 	res, err := s.Practices.Submit(c.Request.Context(), practices.Submission{
-		Source: clientSource(cl), Key: requestKey,
+		Source: clientSource(cl), Key: requestKey, RequestHash: sum[:],
 		SubmitterKind: kind, SubmitterFC: submitterFC, SubmitterRole: submitterRole(kind),
 		Beneficiary: practices.BeneficiaryData{
 			FiscalCode: req.Beneficiary.FiscalCode, FirstName: req.Beneficiary.FirstName, LastName: req.Beneficiary.LastName,
@@ -261,14 +279,21 @@ func (s *Server) apiSubmit(c *gin.Context) {
 		ExemptionCode: req.ExemptionCode, DiagnosisCode: req.DiagnosisCode,
 	})
 	var verr *practices.ValidationError
-	if errors.As(err, &verr) {
-		s.answer(c, key, hash, http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
+	switch {
+	case errors.As(err, &verr):
+		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
 			Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: verr.Fields,
 		}})
 		return
-	}
-	if err != nil {
+	case errors.Is(err, practices.ErrKeyReused):
+		c.JSON(http.StatusUnprocessableEntity, apiError("idempotency_key.reused", "Idempotency-Key già usata per una richiesta diversa."))
+		return
+	case err != nil:
 		s.apiInternal(c, err)
+		return
+	}
+	if replay && number != res.Number {
+		s.apiInternal(c, fmt.Errorf("intake replay: number %s, expected %s", res.Number, number))
 		return
 	}
 	if req.CertificateID != "" {
@@ -281,12 +306,11 @@ func (s *Server) apiSubmit(c *gin.Context) {
 		s.apiInternal(c, err)
 		return
 	}
-	status := http.StatusCreated
 	if !res.Created {
-		status = http.StatusOK
+		c.Header("Idempotent-Replayed", "true")
 	}
 	c.Header("Location", "/api/v1/practices/"+res.Number)
-	s.answer(c, key, hash, status, gin.H{
+	c.JSON(http.StatusCreated, gin.H{
 		"number": res.Number, "state": practice.Inviata,
 		"links": gin.H{"self": "/api/v1/practices/" + res.Number, "cancel": "/api/v1/practices/" + res.Number + "/cancel"},
 	})

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -223,12 +224,25 @@ type practicePage struct {
 // loadPractice finds a practice the operator may see. Anything else is 404,
 // the same answer as a practice that does not exist.
 func (s *Server) loadPractice(c *gin.Context, op *Operator) (store.PracticeDetail, bool) {
+	return s.loadPracticeWith(c, op, s.Store.PracticeDetailByNumber)
+}
+
+// loadPracticeBrief is loadPractice without the names joined for display,
+// for the actions, which only need scope and beneficiary.
+func (s *Server) loadPracticeBrief(c *gin.Context, op *Operator) (store.PracticeDetail, bool) {
+	return s.loadPracticeWith(c, op, func(ctx context.Context, number string) (store.PracticeDetail, error) {
+		p, err := s.Store.PracticeByNumber(ctx, number)
+		return store.PracticeDetail{Practice: p}, err
+	})
+}
+
+func (s *Server) loadPracticeWith(c *gin.Context, op *Operator, load func(context.Context, string) (store.PracticeDetail, error)) (store.PracticeDetail, bool) {
 	number := c.Param("number")
 	if _, err := practice.ParseNumber(number); err != nil {
 		s.notFound(c)
 		return store.PracticeDetail{}, false
 	}
-	p, err := s.Store.PracticeDetailByNumber(c.Request.Context(), number)
+	p, err := load(c.Request.Context(), number)
 	if errors.Is(err, store.ErrNotFound) {
 		s.notFound(c)
 		return p, false
@@ -385,7 +399,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 		s.notFound(c)
 		return
 	}
-	p, ok := s.loadPractice(c, op)
+	p, ok := s.loadPracticeBrief(c, op)
 	if !ok {
 		return
 	}

@@ -90,24 +90,14 @@ func (s *Server) loadSession(c *gin.Context) (*Operator, error) {
 	}
 	digest := auth.Digest(token)
 	ctx := c.Request.Context()
-	sess, err := s.Store.SessionByToken(ctx, digest)
+	sc, err := s.Store.LoadSession(ctx, digest)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNoSession
 	}
 	if err != nil {
 		return nil, err
 	}
-	o, err := s.Store.OperatorByID(ctx, sess.OperatorID)
-	if err != nil {
-		return nil, err
-	}
-	if !o.Active {
-		return nil, errNoSession
-	}
-	profiles, err := s.Store.Profiles(ctx, o.ID)
-	if err != nil {
-		return nil, err
-	}
+	sess, o, profiles := sc.Session, sc.Operator, sc.Profiles
 	op := &Operator{ID: o.ID, Username: o.Username, FiscalCode: o.FiscalCode, FirstName: o.FirstName,
 		LastName: o.LastName, CSRF: sess.CSRFToken, digest: digest}
 	for _, p := range profiles {

@@ -245,21 +245,33 @@ func (w *exemptionWorkflow) run(ctx workflow.Context) (ExemptionState, error) {
 	// still work; the newest version is published when it returns.
 	publishing := false
 	workflow.Go(ctx, func(ctx workflow.Context) {
+		// Version 1 publishes with one local activity (registry, then read
+		// model): no activity task round trips through the server for each
+		// exemption issued. Older histories replay the activity path.
+		local := false
 		for {
 			if err := workflow.Await(ctx, func() bool { return w.st.PublishedVersion < w.st.Version }); err != nil {
 				return
 			}
+			local = local || workflow.GetVersion(ctx, versionLocalPublication, workflow.DefaultVersion, 1) == 1
 			publishing = true
 			v := w.st.Version
-			err := workflow.ExecuteActivity(publishOptions(ctx), (*activities.Activities).PublishExemption, w.registryRecord()).Get(ctx, nil)
+			var a *activities.Activities
+			var err error
+			if local {
+				err = workflow.ExecuteLocalActivity(publishLocalOptions(ctx), a.PublishAndRecord, w.registryRecord()).Get(ctx, nil)
+			} else {
+				err = workflow.ExecuteActivity(publishOptions(ctx), (*activities.Activities).PublishExemption, w.registryRecord()).Get(ctx, nil)
+			}
 			publishing = false
 			if err != nil {
 				logger.Error("registry publication failed", "error", err)
 				return
 			}
 			w.st.PublishedVersion = v
-			var a *activities.Activities
-			_ = workflow.ExecuteLocalActivity(localOptions(ctx), a.MarkPublished, activities.Publication{ID: w.st.ID, Version: v}).Get(ctx, nil)
+			if !local {
+				_ = workflow.ExecuteLocalActivity(localOptions(ctx), a.MarkPublished, activities.Publication{ID: w.st.ID, Version: v}).Get(ctx, nil)
+			}
 		}
 	})
 
@@ -507,8 +519,27 @@ func (w *exemptionWorkflow) publishVisibility(ctx workflow.Context) {
 		w.st.ID, w.st.ExemptionCode, w.st.ASLShort, w.st.State, end, w.st.Version, w.st.PublishedVersion))
 }
 
-// publishOptions: the registry may be down for hours; publication retries
-// forever with a capped backoff and is idempotent by version.
+// versionLocalPublication marks the move of the registry publication to a
+// local activity.
+const versionLocalPublication = "local-publication"
+
+// publishLocalOptions: the registry may be down for hours; the local
+// activity retries forever with a capped backoff (the SDK turns long
+// backoffs into timers), and publication is idempotent by version.
+func publishLocalOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		// Without a schedule-to-close bound the SDK would stop retrying
+		// after one start-to-close: a registry outage can last days.
+		ScheduleToCloseTimeout: 365 * 24 * time.Hour,
+		StartToCloseTimeout:    30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		},
+	})
+}
+
+// publishOptions is the activity path of histories before
+// versionLocalPublication.
 func publishOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,

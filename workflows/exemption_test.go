@@ -64,6 +64,16 @@ func newExemptionHarness(t *testing.T, log *exemptionLog, start time.Time) *exem
 		return nil
 	})
 	h.env.OnActivity(acts.MarkPublished, mock.Anything, mock.Anything).Return(nil)
+	h.env.OnActivity(acts.PublishAndRecord, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.RegistryRecord) error {
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		if log.failPublish > 0 {
+			log.failPublish--
+			return errors.New("registro regionale non disponibile")
+		}
+		log.published = append(log.published, rec.Version)
+		return nil
+	})
 	h.env.OnActivity(acts.SendReminderEmail, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.Reminder) (bool, error) {
 		log.mu.Lock()
 		defer log.mu.Unlock()

@@ -315,14 +315,27 @@ func (w *practiceWorkflow) process(ctx workflow.Context, cmd PracticeCommand) (A
 	}
 	w.st.Version++
 
-	if cmd.Action == practice.Validate {
+	switch {
+	case cmd.Action == practice.Validate && workflow.GetVersion(ctx, versionSingleWriteValidation, workflow.DefaultVersion, 1) == 1:
+		// Version 1: the exemption and the practice's projection are written
+		// in one transaction (one commit less on the operator's wait).
+		if err := w.issueAndProject(ctx, cmd, facts, now); err != nil {
+			return ActionResult{}, err
+		}
+		w.publishVisibility(ctx)
+	case cmd.Action == practice.Validate:
 		if err := w.issueExemption(ctx, cmd, facts, now); err != nil {
 			return ActionResult{}, err
 		}
-	}
-	w.publishVisibility(ctx)
-	if err := w.project(ctx); err != nil {
-		return ActionResult{}, err
+		w.publishVisibility(ctx)
+		if err := w.project(ctx); err != nil {
+			return ActionResult{}, err
+		}
+	default:
+		w.publishVisibility(ctx)
+		if err := w.project(ctx); err != nil {
+			return ActionResult{}, err
+		}
 	}
 	res := ActionResult{Number: w.st.Input.Number, State: w.st.State, Version: w.st.Version, Exemption: w.st.Exemption}
 	if cmd.RequestID != "" {
@@ -346,31 +359,67 @@ func refusal(code, format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(r.Message, r.Code, nil, r)
 }
 
-// issueExemption computes the dates (start today in Europe/Rome, end from
-// the diagnosis duration unless the operator chose one) and records the
-// exemption in the read model, idempotently by practice number.
-func (w *practiceWorkflow) issueExemption(ctx workflow.Context, cmd PracticeCommand, facts activities.ValidationFacts, now time.Time) error {
+// versionSingleWriteValidation marks the change that merged the two writes
+// of a validation; histories recorded before it replay the old path.
+const versionSingleWriteValidation = "single-write-validation"
+
+// exemptionDates are the start (today, Europe/Rome) and the end (the
+// operator's choice, or the diagnosis duration) of a new exemption.
+func exemptionDates(cmd PracticeCommand, facts activities.ValidationFacts, now time.Time) (exemption.Date, *exemption.Date) {
 	start := exemption.DateOf(now)
-	var end *exemption.Date
 	switch {
 	case cmd.Validate.NoEndDate:
+		return start, nil
 	case cmd.Validate.EndDate != nil:
 		d := *cmd.Validate.EndDate
-		end = &d
-	default:
-		if d, ok := facts.Duration.EndDate(start); ok {
-			end = &d
-		}
+		return start, &d
 	}
-	var a *activities.Activities
-	var id int64
-	err := workflow.ExecuteLocalActivity(localOptions(ctx), a.IssueExemption, activities.IssueRequest{
+	if d, ok := facts.Duration.EndDate(start); ok {
+		return start, &d
+	}
+	return start, nil
+}
+
+func (w *practiceWorkflow) issueRequest(cmd PracticeCommand, start exemption.Date, end *exemption.Date, now time.Time) activities.IssueRequest {
+	return activities.IssueRequest{
 		PracticeNumber: w.st.Input.Number, ASL: w.st.Input.ASL,
 		BeneficiaryFC: w.st.Input.Beneficiary.FiscalCode, BeneficiaryFirstName: w.st.Input.Beneficiary.FirstName,
 		BeneficiaryLastName: w.st.Input.Beneficiary.LastName,
 		ExemptionCode:       w.st.Input.ExemptionCode, DiagnosisCode: w.st.Input.DiagnosisCode,
 		IssuedOn: start, EndDate: end, IssuedBy: cmd.Actor, At: now,
+	}
+}
+
+// issueAndProject records the exemption and projects the validated
+// practice (with the exemption's id) in one local activity.
+func (w *practiceWorkflow) issueAndProject(ctx workflow.Context, cmd PracticeCommand, facts activities.ValidationFacts, now time.Time) error {
+	start, end := exemptionDates(cmd, facts, now)
+	w.st.Exemption = &IssuedExemption{ValidFrom: start, EndDate: end}
+	seq := w.lastSeq()
+	var a *activities.Activities
+	var id int64
+	err := workflow.ExecuteLocalActivity(localOptions(ctx), a.IssueAndProject, activities.IssueAndProjectInput{
+		Issue: w.issueRequest(cmd, start, end, now), Practice: ProjectionOf(w.st),
 	}).Get(ctx, &id)
+	if err != nil {
+		w.st.Exemption = nil
+		return err
+	}
+	w.st.Exemption.ID = id
+	if seq > w.st.ProjectedSeq {
+		w.st.ProjectedSeq = seq
+	}
+	return nil
+}
+
+// issueExemption computes the dates (start today in Europe/Rome, end from
+// the diagnosis duration unless the operator chose one) and records the
+// exemption in the read model, idempotently by practice number.
+func (w *practiceWorkflow) issueExemption(ctx workflow.Context, cmd PracticeCommand, facts activities.ValidationFacts, now time.Time) error {
+	start, end := exemptionDates(cmd, facts, now)
+	var a *activities.Activities
+	var id int64
+	err := workflow.ExecuteLocalActivity(localOptions(ctx), a.IssueExemption, w.issueRequest(cmd, start, end, now)).Get(ctx, &id)
 	if err != nil {
 		return err
 	}

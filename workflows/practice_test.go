@@ -87,6 +87,14 @@ func newHarness(t *testing.T) *harness {
 		rm.issued = append(rm.issued, req)
 		return 77, nil
 	})
+	h.env.OnActivity(acts.IssueAndProject, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.IssueAndProjectInput) (int64, error) {
+		rm.mu.Lock()
+		defer rm.mu.Unlock()
+		rm.issued = append(rm.issued, in.Issue)
+		in.Practice.ExemptionID = 77
+		rm.projections = append(rm.projections, in.Practice)
+		return 77, nil
+	})
 	h.env.OnActivity(acts.ProjectExemption, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.ExemptionRecord) error {
 		rm.mu.Lock()
 		defer rm.mu.Unlock()
@@ -100,6 +108,12 @@ func newHarness(t *testing.T) *harness {
 		return nil
 	})
 	h.env.OnActivity(acts.MarkPublished, mock.Anything, mock.Anything).Return(nil)
+	h.env.OnActivity(acts.PublishAndRecord, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.RegistryRecord) error {
+		rm.mu.Lock()
+		defer rm.mu.Unlock()
+		rm.published = append(rm.published, rec)
+		return nil
+	})
 	h.env.OnActivity(acts.SendReminderEmail, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.Reminder) (bool, error) {
 		rm.mu.Lock()
 		defer rm.mu.Unlock()

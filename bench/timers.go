@@ -1,0 +1,258 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"esenzioni/app"
+	"esenzioni/exemption"
+	"esenzioni/internal/config"
+	"esenzioni/search"
+	"esenzioni/workflows"
+)
+
+// TimersReport measures live exemption workflows holding timers.
+type TimersReport struct {
+	Steps []TimerStep `json:"steps"`
+	// RSSRatio is the worker's RSS at the largest count over the smallest.
+	RSSRatio float64 `json:"rssRatio"`
+	Note     string  `json:"note,omitempty"`
+}
+
+// TimerStep is one count of live workflows.
+type TimerStep struct {
+	Live          int     `json:"live"`
+	StartSeconds  float64 `json:"startSeconds"`
+	StartsPerSec  float64 `json:"startsPerSec"`
+	WorkerRSSMB   float64 `json:"workerRssMb"`
+	ServerRSSMB   float64 `json:"serverRssMb"`
+	ServerIdleCPU float64 `json:"serverIdleCpuPercent"` // while the timers wait
+	WorkerIdleCPU float64 `json:"workerIdleCpuPercent"`
+	Complete      bool    `json:"complete"`
+}
+
+// timers starts exemption workflows (each waits on a reminder timer a year
+// away) up to each count, with the worker in a process of its own so its
+// memory can be read, and measures memory and idle CPU.
+func (e *env) timers(ctx context.Context) (*TimersReport, error) {
+	url, _, err := e.database(ctx, "bench_timers", true)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		return nil, err
+	}
+	cfg.DatabaseURL, cfg.TemporalAddress, cfg.S3Endpoint = url, e.stack.Temporal.Address(), e.stack.MinIO.Endpoint()
+	cfg.S3AccessKey, cfg.S3SecretKey, cfg.TaskQueue = "bench", "bench-secret-key", "bench-timers"
+	a, err := app.Open(ctx, cfg, e.log)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Close()
+	if err := a.RegisterSearchAttributes(ctx); err != nil {
+		return nil, err
+	}
+
+	logFile, err := os.Create(filepath.Join(e.opts.DataDir, "bench-worker.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	wcmd := exec.Command(e.opts.WorkerBinary, "worker")
+	wcmd.Env = append(os.Environ(), "DATABASE_URL="+url, "TEMPORAL_ADDRESS="+cfg.TemporalAddress, "S3_ENDPOINT="+cfg.S3Endpoint,
+		"S3_ACCESS_KEY=bench", "S3_SECRET_KEY=bench-secret-key", "TEMPORAL_TASK_QUEUE="+cfg.TaskQueue, "LOG_LEVEL=warn")
+	wcmd.Stdout, wcmd.Stderr = logFile, logFile
+	wcmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := wcmd.Start(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		_ = syscall.Kill(-wcmd.Process.Pid, syscall.SIGTERM)
+		_ = wcmd.Wait()
+	}()
+	serverPid := e.stack.Temporal.PID()
+
+	rep := &TimersReport{}
+	started := 0
+	deadline := time.Now().Add(e.opts.TimerBudget)
+	end := exemption.DateOf(time.Now()).AddDate(1, 0, 0)
+	var next atomic.Int64
+	next.Store(10_000_000)
+	for _, target := range e.opts.TimerCounts {
+		step := TimerStep{Live: target}
+		progress(e.opts.Out, "timers: starting exemption workflows up to %d", target)
+		t0 := time.Now()
+		n, err := startExemptions(ctx, a.Temporal, cfg.TaskQueue, target-started, end, &next, deadline)
+		started += n
+		step.StartSeconds = round2(time.Since(t0).Seconds())
+		if n > 0 {
+			step.StartsPerSec = round2(float64(n) / time.Since(t0).Seconds())
+		}
+		if err != nil {
+			return nil, err
+		}
+		step.Live = started
+		step.Complete = started >= target
+		// Let the worker process the first workflow tasks, then measure.
+		if err := waitIdle(ctx, a.Temporal, cfg.TaskQueue, 5*time.Minute); err != nil {
+			return nil, err
+		}
+		time.Sleep(5 * time.Second)
+		step.WorkerRSSMB = rssMB(wcmd.Process.Pid)
+		step.ServerRSSMB = rssMB(serverPid)
+		step.ServerIdleCPU, step.WorkerIdleCPU = cpuPercent([]int{serverPid, wcmd.Process.Pid}, 20*time.Second)
+		rep.Steps = append(rep.Steps, step)
+		progress(e.opts.Out, "timers: %d live, worker RSS %.0f MB, server idle CPU %.1f%%", started, step.WorkerRSSMB, step.ServerIdleCPU)
+		if !step.Complete {
+			rep.Note = fmt.Sprintf("the start budget of %s ran out at %d workflows", e.opts.TimerBudget, started)
+			break
+		}
+	}
+	if len(rep.Steps) >= 2 {
+		rep.RSSRatio = ratio(rep.Steps[len(rep.Steps)-1].WorkerRSSMB, rep.Steps[0].WorkerRSSMB)
+	}
+	return rep, nil
+}
+
+// startExemptions starts n exemption workflows with 32 callers.
+func startExemptions(ctx context.Context, tc client.Client, queue string, n int, end time.Time, next *atomic.Int64, deadline time.Time) (int, error) {
+	var done atomic.Int64
+	var firstErr error
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	work := make(chan struct{})
+	for k := 0; k < 32; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range work {
+				id := next.Add(1)
+				d := end
+				st := workflows.ExemptionState{ID: id, ASL: "010203", ASLShort: "TO3", BeneficiaryFC: "RSSMRA80A01H501U",
+					ExemptionCode: "044", DiagnosisCode: "2960", IssuedOn: exemption.DateOf(time.Now()), EndDate: &d,
+					State: exemption.Valida, Version: 1, Seq: 1, PublishedVersion: 1}
+				_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+					ID: exemption.WorkflowID(id), TaskQueue: queue,
+					TypedSearchAttributes: temporalAttrs(),
+				}, workflows.ExemptionWorkflowName, st)
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					continue
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	for i := 0; i < n && time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+		work <- struct{}{}
+	}
+	close(work)
+	wg.Wait()
+	return int(done.Load()), firstErr
+}
+
+// waitIdle waits until the task queue has no backlog of workflow tasks.
+func waitIdle(ctx context.Context, tc client.Client, queue string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		resp, err := tc.DescribeTaskQueue(ctx, queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+		if err != nil {
+			return err
+		}
+		if resp.GetTaskQueueStatus().GetBacklogCountHint() == 0 {
+			return nil
+		}
+		time.Sleep(time.Second)
+	}
+	return nil
+}
+
+// rssMB reads a process's resident set size.
+func rssMB(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			f := strings.Fields(line)
+			if len(f) >= 2 {
+				kb, _ := strconv.Atoi(f[1])
+				return round2(float64(kb) / 1024)
+			}
+		}
+	}
+	return 0
+}
+
+// cpuPercent samples the CPU time of processes over a window (percent of
+// one core).
+func cpuPercent(pids []int, window time.Duration) (float64, float64) {
+	read := func(pid int) float64 {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+		if len(f) < 13 {
+			return 0
+		}
+		u, _ := strconv.ParseFloat(f[11], 64)
+		k, _ := strconv.ParseFloat(f[12], 64)
+		return (u + k) / 100 // clock ticks (USER_HZ = 100)
+	}
+	before := make([]float64, len(pids))
+	for i, p := range pids {
+		before[i] = read(p)
+	}
+	time.Sleep(window)
+	out := make([]float64, len(pids))
+	for i, p := range pids {
+		out[i] = round2((read(p) - before[i]) / window.Seconds() * 100)
+	}
+	return out[0], out[1]
+}
+
+func temporalAttrs() temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		search.RecordKind.ValueSet(search.KindExemption),
+		search.ExemptionState.ValueSet(string(exemption.Valida)),
+		search.AslCode.ValueSet("TO3"),
+		search.ExemptionCode.ValueSet("044"),
+	)
+}
+
+func (t *TimersReport) markdown() string {
+	var b strings.Builder
+	b.WriteString("\n### Live exemption workflows holding timers\n\n| live workflows | start time s | starts/s | worker RSS MB | server RSS MB | server idle CPU % | worker idle CPU % |\n|---|---|---|---|---|---|---|\n")
+	for _, s := range t.Steps {
+		fmt.Fprintf(&b, "| %d%s | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f |\n", s.Live, map[bool]string{true: "", false: " (incomplete)"}[s.Complete],
+			s.StartSeconds, s.StartsPerSec, s.WorkerRSSMB, s.ServerRSSMB, s.ServerIdleCPU, s.WorkerIdleCPU)
+	}
+	if len(t.Steps) >= 2 {
+		fmt.Fprintf(&b, "\nWorker RSS ratio largest/smallest: %.2f (target <= 1.2: %s)\n", t.RSSRatio, mark(t.RSSRatio <= 1.2))
+	}
+	if t.Note != "" {
+		b.WriteString("\n" + t.Note + "\n")
+	}
+	return b.String()
+}
