@@ -47,10 +47,10 @@ type ActionLevel struct {
 	Callers int `json:"callers"`
 	Flows   int `json:"flows"`
 	// Bare: start, take, validate; Full: intake (API), take, validate (UI).
-	BareStart, BareTake, BareValidate Stats
-	FullIntake, FullTake, FullValidate Stats
-	BareStartsPerSec, FullIntakesPerSec  float64
-	BareTakesPerSec, FullTakesPerSec     float64
+	BareStart, BareTake, BareValidate   Stats
+	FullIntake, FullTake, FullValidate  Stats
+	BareStartsPerSec, FullIntakesPerSec float64
+	BareTakesPerSec, FullTakesPerSec    float64
 	// Ratios full/bare.
 	TakeP50Ratio, TakeP95Ratio, ValidateP50Ratio, ValidateP95Ratio, IntakeThroughputRatio float64
 }

@@ -12,12 +12,12 @@ import (
 
 // PDFReport compares the promemoria PDF with the same content as HTML.
 type PDFReport struct {
-	Services     int     `json:"services"`
-	PDFMS        float64 `json:"pdfMs"`
-	HTMLMS       float64 `json:"htmlMs"`
-	PDFBytes     int     `json:"pdfBytes"`
-	PDFAllocMB   float64 `json:"pdfAllocMb"`
-	Ratio        float64 `json:"ratio"`
+	Services   int     `json:"services"`
+	PDFMS      float64 `json:"pdfMs"`
+	HTMLMS     float64 `json:"htmlMs"`
+	PDFBytes   int     `json:"pdfBytes"`
+	PDFAllocMB float64 `json:"pdfAllocMb"`
+	Ratio      float64 `json:"ratio"`
 }
 
 // promemoria663 is a promemoria with the 663 services of the manual's
