@@ -70,6 +70,22 @@ type PracticeRecord struct {
 	ValidFrom            *exemption.Date
 	ValidUntil           *exemption.Date
 	Events               []practice.Event
+	// Audit is the operator's action this projection records, if any.
+	Audit *AuditRecord `json:",omitempty"`
+}
+
+// AuditRecord is an audit-log row written with a projection. Key makes the
+// write idempotent across retries.
+type AuditRecord struct {
+	Key           string
+	OperatorFC    string
+	OperatorRole  string
+	OperatorASL   string
+	BeneficiaryFC string
+	Action        string
+	Target        string
+	Address       string
+	Detail        map[string]any
 }
 
 // ProjectPractice upserts the practice row and its history rows, keyed by
@@ -119,6 +135,14 @@ func toStorePractice(rec PracticeRecord) store.PracticeProjection {
 			State: string(e.State), BeneficiaryNote: e.BeneficiaryNote, InternalNote: e.InternalNote,
 			ReasonCode: e.ReasonCode,
 		})
+	}
+	if a := rec.Audit; a != nil {
+		key := a.Key
+		p.Audit = &store.AuditEntry{
+			OperatorFC: a.OperatorFC, OperatorRole: a.OperatorRole, OperatorASL: a.OperatorASL,
+			BeneficiaryFC: a.BeneficiaryFC, Action: a.Action, Target: a.Target, Address: a.Address,
+			Outcome: "OK", Detail: a.Detail, SourceKey: &key,
+		}
 	}
 	return p
 }

@@ -51,6 +51,9 @@ type ActionLevel struct {
 	FullIntake, FullTake, FullValidate  Stats
 	BareStartsPerSec, FullIntakesPerSec float64
 	BareTakesPerSec, FullTakesPerSec    float64
+	// CPU per operation of each phase (the phase's asynchronous tail
+	// included: the wait for the exemption workflows after validate).
+	BareCPU, FullCPU map[string]CPU
 	// Ratios full/bare.
 	TakeP50Ratio, TakeP95Ratio, ValidateP50Ratio, ValidateP95Ratio, IntakeThroughputRatio float64
 }
@@ -112,17 +115,24 @@ func (e *env) actions(ctx context.Context) (*ActionsReport, error) {
 	go func() { _ = srv.Serve(sctx, l) }()
 	base := "http://" + cfg.HTTPAddr
 
-	total := 0
-	for _, c := range e.opts.Concurrency {
-		total += e.opts.Flows
-		_ = c
-	}
-	people, err := benchFixtures(ctx, a.Store, total+10)
+	const warmup = 24
+	total := warmup + e.opts.Flows*len(e.opts.Concurrency)
+	people, err := benchFixtures(ctx, a.Store, total)
 	if err != nil {
 		return nil, err
 	}
+	// Warm both paths (connection pools, caches, the JIT-less but lazy
+	// server internals) so the first level does not pay for them.
+	progress(e.opts.Out, "actions: warm-up, %d practices each system", warmup)
+	var discard ActionLevel
+	if err := e.bareLevel(ctx, a.Temporal, 4, people[:warmup], &discard); err != nil {
+		return nil, err
+	}
+	if err := e.fullLevel(ctx, a.Store, a.Temporal, base, 4, people[:warmup], &discard); err != nil {
+		return nil, err
+	}
 	rep := &ActionsReport{}
-	next := 0
+	next := warmup
 	for i, c := range e.opts.Concurrency {
 		progress(e.opts.Out, "actions: %d callers, %d practices each system", c, e.opts.Flows)
 		lvl := ActionLevel{Callers: c, Flows: e.opts.Flows}
@@ -131,7 +141,7 @@ func (e *env) actions(ctx context.Context) (*ActionsReport, error) {
 		// Alternate which system goes first, so neither always runs on a
 		// cooler (or warmer) server.
 		runBare := func() error { return e.bareLevel(ctx, a.Temporal, c, persons, &lvl) }
-		runFull := func() error { return e.fullLevel(ctx, a.Store, base, c, persons, &lvl) }
+		runFull := func() error { return e.fullLevel(ctx, a.Store, a.Temporal, base, c, persons, &lvl) }
 		first, second := runBare, runFull
 		if i%2 == 1 {
 			first, second = runFull, runBare
@@ -217,11 +227,32 @@ func randomKey() string {
 	return hex.EncodeToString(b)
 }
 
+// waitFirstTask waits until a workflow has completed its first workflow
+// task (its handlers are registered).
+func waitFirstTask(ctx context.Context, tc client.Client, id string) error {
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		d, err := tc.DescribeWorkflowExecution(ctx, id, "")
+		if err != nil {
+			return err
+		}
+		if d.PendingWorkflowTask == nil && d.WorkflowExecutionInfo.GetHistoryLength() >= 4 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("workflow %s: first task not completed in time", id)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func (e *env) bareLevel(ctx context.Context, tc client.Client, c int, persons []string, lvl *ActionLevel) error {
 	n := len(persons)
 	ids := make([]string, n)
 	prefix := randomKey()
 	var start, take, validate Sample
+	lvl.BareCPU = map[string]CPU{}
+	mark := e.cpuMark()
 	wall := phase(c, n, func(i int) {
 		ids[i] = fmt.Sprintf("bench-bare-%s-%d", prefix, i)
 		t := time.Now()
@@ -233,6 +264,14 @@ func (e *env) bareLevel(ctx context.Context, tc client.Client, c int, persons []
 		start.Add(time.Since(t))
 	})
 	lvl.BareStartsPerSec = float64(n) / wall.Seconds()
+	// Like the operator, who opens a practice once it is listed: take
+	// only after the workflow has run its first task.
+	for _, id := range ids {
+		if err := waitFirstTask(ctx, tc, id); err != nil {
+			return err
+		}
+	}
+	lvl.BareCPU["start"] = e.cpuSince(mark, n)
 	update := func(s *Sample, action practice.Action, version int) func(int) {
 		return func(i int) {
 			cmd := workflows.PracticeCommand{Command: practice.Command{Action: action, ExpectedVersion: version, RequestID: randomKey()}}
@@ -250,9 +289,18 @@ func (e *env) bareLevel(ctx context.Context, tc client.Client, c int, persons []
 			s.Add(time.Since(t))
 		}
 	}
+	mark = e.cpuMark()
 	wall = phase(c, n, update(&take, practice.Take, 1))
 	lvl.BareTakesPerSec = float64(n) / wall.Seconds()
+	lvl.BareCPU["take"] = e.cpuSince(mark, n)
+	mark = e.cpuMark()
 	phase(c, n, update(&validate, practice.Validate, 2))
+	for _, id := range ids {
+		if err := tc.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	lvl.BareCPU["validate"] = e.cpuSince(mark, n)
 	lvl.BareStart, lvl.BareTake, lvl.BareValidate = start.Stats(), take.Stats(), validate.Stats()
 	return nil
 }
@@ -313,7 +361,7 @@ func between(s, start, end string) string {
 	return ""
 }
 
-func (e *env) fullLevel(ctx context.Context, st *store.Store, base string, c int, persons []string, lvl *ActionLevel) error {
+func (e *env) fullLevel(ctx context.Context, st *store.Store, tc client.Client, base string, c int, persons []string, lvl *ActionLevel) error {
 	n := len(persons)
 	numbers := make([]string, n)
 	sessions := make(chan *session, c)
@@ -326,6 +374,7 @@ func (e *env) fullLevel(ctx context.Context, st *store.Store, base string, c int
 	}
 	api := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var intake, take, validate Sample
+	lvl.FullCPU = map[string]CPU{}
 	var firstErr error
 	var mu sync.Mutex
 	fail := func(err error) {
@@ -335,6 +384,7 @@ func (e *env) fullLevel(ctx context.Context, st *store.Store, base string, c int
 		}
 		mu.Unlock()
 	}
+	mark := e.cpuMark()
 	wall := phase(c, n, func(i int) {
 		body, _ := json.Marshal(map[string]any{"submitter": map[string]any{"kind": "MEDICO"},
 			"beneficiary": map[string]any{"fiscalCode": persons[i]}, "exemptionCode": "044", "diagnosisCode": "2960"})
@@ -378,6 +428,7 @@ func (e *env) fullLevel(ctx context.Context, st *store.Store, base string, c int
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	lvl.FullCPU["start"] = e.cpuSince(mark, n)
 	act := func(s *Sample, path string, version int) func(int) {
 		return func(i int) {
 			sess := <-sessions
@@ -400,9 +451,20 @@ func (e *env) fullLevel(ctx context.Context, st *store.Store, base string, c int
 			s.Add(time.Since(t))
 		}
 	}
+	mark = e.cpuMark()
 	wall = phase(c, n, act(&take, "prendi", 1))
 	lvl.FullTakesPerSec = float64(n) / wall.Seconds()
+	lvl.FullCPU["take"] = e.cpuSince(mark, n)
+	mark = e.cpuMark()
 	phase(c, n, act(&validate, "valida", 2))
+	// The validation's tail: each practice workflow starts its exemption
+	// workflow and completes.
+	for _, num := range numbers {
+		if err := tc.GetWorkflow(ctx, practice.WorkflowID(num), "").Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	lvl.FullCPU["validate"] = e.cpuSince(mark, n)
 	lvl.FullIntake, lvl.FullTake, lvl.FullValidate = intake.Stats(), take.Stats(), validate.Stats()
 	return firstErr
 }

@@ -36,6 +36,15 @@ func (r *Report) Markdown() string {
 			fmt.Fprintf(&b, "| %d | %.0f | %.0f | %.2f (%s) | %.0f | %.0f | %d / %d |\n", l.Callers, l.BareStartsPerSec, l.FullIntakesPerSec,
 				l.IntakeThroughputRatio, mark(l.IntakeThroughputRatio >= 0.7), l.BareTakesPerSec, l.FullTakesPerSec, errs, ferrs)
 		}
+		b.WriteString("\nCPU per operation, ms (Temporal server / PostgreSQL / this process: web, worker and clients), the asynchronous tail included:\n\n")
+		b.WriteString("| callers | phase | bare | full |\n|---|---|---|---|\n")
+		for _, l := range a.Levels {
+			for _, ph := range []string{"start", "take", "validate"} {
+				bc, fc := l.BareCPU[ph], l.FullCPU[ph]
+				fmt.Fprintf(&b, "| %d | %s | %.1f / %.1f / %.1f | %.1f / %.1f / %.1f |\n", l.Callers, ph,
+					bc.TemporalMS, bc.PostgresMS, bc.AppMS, fc.TemporalMS, fc.PostgresMS, fc.AppMS)
+			}
+		}
 	}
 	if s := r.Search; s != nil {
 		b.WriteString(s.markdown())

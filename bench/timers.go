@@ -206,28 +206,15 @@ func rssMB(pid int) float64 {
 // cpuPercent samples the CPU time of processes over a window (percent of
 // one core).
 func cpuPercent(pids []int, window time.Duration) (float64, float64) {
-	read := func(pid int) float64 {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			return 0
-		}
-		s := string(b)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-		if len(f) < 13 {
-			return 0
-		}
-		u, _ := strconv.ParseFloat(f[11], 64)
-		k, _ := strconv.ParseFloat(f[12], 64)
-		return (u + k) / 100 // clock ticks (USER_HZ = 100)
-	}
 	before := make([]float64, len(pids))
 	for i, p := range pids {
-		before[i] = read(p)
+		before[i], _, _ = procStat(p)
 	}
 	time.Sleep(window)
 	out := make([]float64, len(pids))
 	for i, p := range pids {
-		out[i] = round2((read(p) - before[i]) / window.Seconds() * 100)
+		now, _, _ := procStat(p)
+		out[i] = round2((now - before[i]) / window.Seconds() * 100)
 	}
 	return out[0], out[1]
 }

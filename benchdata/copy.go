@@ -33,8 +33,8 @@ type pipe struct {
 	done chan struct{} // closed by the reader on failure
 
 	mu     sync.Mutex
-	werr   error // writer's close error (nil = io.EOF)
-	rerr   error // reader's close error
+	werr   error  // writer's close error (nil = io.EOF)
+	rerr   error  // reader's close error
 	chunk  []byte // the chunk being read, recycled once consumed
 	cur    []byte // its unread part
 	closed bool
@@ -282,14 +282,6 @@ func (s *stream) date(d time.Time) {
 	s.buf = appendDate(s.buf, y, int(m), dd)
 }
 
-func (s *stream) dateOrNull(d *time.Time) {
-	if d == nil {
-		s.null()
-		return
-	}
-	s.date(*d)
-}
-
 // ts writes an instant as UTC with microseconds.
 func (s *stream) ts(t time.Time) {
 	s.field()
@@ -309,14 +301,6 @@ func (s *stream) ts(t time.Time) {
 		s.buf = append(s.buf, byte('0'+us/div%10))
 	}
 	s.buf = append(s.buf, '+', '0', '0')
-}
-
-func (s *stream) tsOrNull(t *time.Time) {
-	if t == nil {
-		s.null()
-		return
-	}
-	s.ts(*t)
 }
 
 func appendDate(b []byte, y, m, d int) []byte {

@@ -3,7 +3,6 @@ package benchdata
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"sort"
 	"strings"
 )
@@ -311,16 +310,4 @@ func (s sampler) prob(i int) float64 {
 	return (s.cum[i] - prev) / s.cum[len(s.cum)-1]
 }
 
-func (s sampler) len() int { return len(s.cum) }
-
 func clamp(x, lo, hi float64) float64 { return max(lo, min(hi, x)) }
-
-// distinctCount reports how many distinct strings list holds (tests).
-func distinctCount(lists ...[]string) int {
-	var all []string
-	for _, l := range lists {
-		all = append(all, l...)
-	}
-	slices.Sort(all)
-	return len(slices.Compact(all))
-}

@@ -67,7 +67,7 @@ SELECT i.indrelid::regclass::text AS tbl, quote_ident(c.relname) AS name, i.inde
        EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u')) AS "constraint",
        EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype = 'x') AS exclusion
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-WHERE i.indrelid IN (` + tables + `)
+WHERE i.indrelid IN (`+tables+`)
 ORDER BY 1, 2`).Scan(ctx, &s.indexes)
 	if err != nil {
 		return nil, fmt.Errorf("benchdata: read indexes: %w", err)
@@ -78,8 +78,8 @@ SELECT k.conrelid::regclass::text AS tbl, quote_ident(k.conname) AS name, k.cont
        CASE WHEN k.contype IN ('p', 'u') THEN quote_ident(ic.relname) ELSE '' END AS idx,
        k.condeferrable AS deferrable, k.condeferred AS deferred, k.convalidated AS validated
 FROM pg_constraint k LEFT JOIN pg_class ic ON ic.oid = k.conindid
-WHERE (k.contype IN ('p', 'u') AND k.conrelid IN (` + tables + `))
-   OR (k.contype = 'f' AND (k.conrelid IN (` + tables + `) OR k.confrelid IN (` + tables + `)))
+WHERE (k.contype IN ('p', 'u') AND k.conrelid IN (`+tables+`))
+   OR (k.contype = 'f' AND (k.conrelid IN (`+tables+`) OR k.confrelid IN (`+tables+`)))
 ORDER BY 1, 2`).Scan(ctx, &s.constraints)
 	if err != nil {
 		return nil, fmt.Errorf("benchdata: read constraints: %w", err)
@@ -145,21 +145,21 @@ func (s *schemaSnapshot) drop(ctx context.Context, db *bun.DB) error {
 	})
 }
 
-// restore rebuilds everything drop removed: the indexes in parallel (the
-// largest tables first), then the primary keys and unique constraints on
-// their rebuilt indexes, then the foreign keys, added NOT VALID and
-// validated in parallel, which leaves them exactly as they were.
+// restore rebuilds everything drop removed: restoreIndexes, then
+// restoreConstraints.
 func (s *schemaSnapshot) restore(ctx context.Context, db *bun.DB, workers int, maintenanceMem string) error {
-	sizes := map[string]int64{}
-	var rows []struct {
-		Tbl  string `bun:"tbl"`
-		Size int64  `bun:"size"`
+	if err := s.restoreIndexes(ctx, db, workers, maintenanceMem); err != nil {
+		return err
 	}
-	if err := db.NewRaw(`SELECT c.oid::regclass::text AS tbl, pg_relation_size(c.oid) AS size FROM pg_class c WHERE c.oid IN (` + tableList() + `)`).Scan(ctx, &rows); err != nil {
-		return fmt.Errorf("benchdata: table sizes: %w", err)
-	}
-	for _, r := range rows {
-		sizes[r.Tbl] = r.Size
+	return s.restoreConstraints(ctx, db, workers)
+}
+
+// restoreIndexes rebuilds every index, those of primary keys and unique
+// constraints included, in parallel, the largest tables first.
+func (s *schemaSnapshot) restoreIndexes(ctx context.Context, db *bun.DB, workers int, maintenanceMem string) error {
+	sizes, err := tableSizes(ctx, db)
+	if err != nil {
+		return err
 	}
 	var jobs []job
 	for _, ix := range s.indexes {
@@ -172,7 +172,15 @@ func (s *schemaSnapshot) restore(ctx context.Context, db *bun.DB, workers int, m
 	if maintenanceMem != "" {
 		setup = append(setup, "SET maintenance_work_mem = '"+strings.ReplaceAll(maintenanceMem, "'", "")+"'")
 	}
-	if err := runJobs(ctx, db, workers, setup, jobs); err != nil {
+	return runJobs(ctx, db, workers, setup, jobs)
+}
+
+// restoreConstraints attaches the primary keys and unique constraints to
+// their rebuilt indexes, then adds the foreign keys NOT VALID and validates
+// them in parallel, which leaves them exactly as they were.
+func (s *schemaSnapshot) restoreConstraints(ctx context.Context, db *bun.DB, workers int) error {
+	sizes, err := tableSizes(ctx, db)
+	if err != nil {
 		return err
 	}
 	for _, c := range s.constraints {
@@ -214,7 +222,24 @@ func (s *schemaSnapshot) restore(ctx context.Context, db *bun.DB, workers int, m
 			})
 		}
 	}
-	return runJobs(ctx, db, workers, setup, validate)
+	return runJobs(ctx, db, workers, []string{"SET synchronous_commit = off"}, validate)
+}
+
+// tableSizes returns the heap size of the loaded tables, to schedule the
+// longest jobs first.
+func tableSizes(ctx context.Context, db bun.IDB) (map[string]int64, error) {
+	var rows []struct {
+		Tbl  string `bun:"tbl"`
+		Size int64  `bun:"size"`
+	}
+	if err := db.NewRaw(`SELECT c.oid::regclass::text AS tbl, pg_relation_size(c.oid) AS size FROM pg_class c WHERE c.oid IN (`+tableList()+`)`).Scan(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("benchdata: table sizes: %w", err)
+	}
+	sizes := map[string]int64{}
+	for _, r := range rows {
+		sizes[r.Tbl] = r.Size
+	}
+	return sizes, nil
 }
 
 // job is one statement of a parallel phase.

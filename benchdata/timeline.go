@@ -113,9 +113,11 @@ func (tl *timeline) at(u float64) time.Time {
 func (tl *timeline) ageDays(t time.Time) float64 { return tl.now.Sub(t).Hours() / 24 }
 
 // openProbability is the chance that a practice of age days is still open
-// (INVIATA or IN_LAVORAZIONE): almost all of today's, few of last year's.
+// (INVIATA or IN_LAVORAZIONE): almost all of today's, a few of last year's,
+// practically none older (a stretched exponential, thinner-tailed than a
+// plain one).
 func openProbability(ageDays, tau float64) float64 {
-	return 0.97 * math.Exp(-ageDays/tau)
+	return 0.97 * math.Exp(-math.Pow(ageDays/tau, 1.5))
 }
 
 // calibrateOpen finds the decay (days) of openProbability that leaves the

@@ -36,6 +36,9 @@ type Postgres struct {
 	proc *process
 }
 
+// PID is the postmaster's process id; its backends are its children.
+func (p *Postgres) PID() int { return p.proc.cmd.Process.Pid }
+
 // Superuser is the cluster's bootstrap role.
 const Superuser = "esenzioni"
 

@@ -79,6 +79,13 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 		"--ip", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--http-port", strconv.Itoa(httpPort), "--metrics-port", strconv.Itoa(metricsPort),
 		"--log-level", "warn",
+		// One partition per task queue: with a few pollers, several
+		// partitions make tasks wait in a backlog or hop between partitions.
+		"--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
+		"--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
+		"--dynamic-config-value", "history.visibilityProcessorMaxPollRPS=1000",
+		"--dynamic-config-value", "history.timerProcessorMaxPollRPS=1000",
 	}
 	if opts.DBFile != "" {
 		args = append(args, "--db-filename", opts.DBFile,

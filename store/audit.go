@@ -21,6 +21,9 @@ type AuditEntry struct {
 	Address       string         `bun:"address"`
 	Outcome       string         `bun:"outcome"`
 	Detail        map[string]any `bun:"detail,type:jsonb"`
+	// SourceKey identifies the change a worker-written row records (nil
+	// for rows written by the web server): a retried write adds nothing.
+	SourceKey *string `bun:"source_key"`
 }
 
 // Audit appends entries to the log (the database refuses any change to

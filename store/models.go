@@ -8,7 +8,8 @@ import (
 
 // Store wraps the database with the application's queries.
 type Store struct {
-	DB *bun.DB
+	DB      *bun.DB
+	catalog catalogCache
 }
 
 // New returns a Store on db.

@@ -17,6 +17,10 @@ import (
 type PracticeProjection struct {
 	Practice Practice
 	Events   []PracticeEvent
+	// Audit, when set, is the operator's action that produced this
+	// projection: it commits with it (an action is never without its audit
+	// row, and the operator does not wait for a second commit).
+	Audit *AuditEntry
 }
 
 var practiceUpdatable = []string{
@@ -43,11 +47,21 @@ func projectPractice(ctx context.Context, tx bun.Tx, p PracticeProjection) error
 	if _, err := q.Where("practice.last_seq <= EXCLUDED.last_seq").Exec(ctx); err != nil {
 		return fmt.Errorf("project practice %s: %w", p.Practice.Number, err)
 	}
-	if len(p.Events) == 0 {
-		return nil
+	if len(p.Events) > 0 {
+		if _, err := tx.NewInsert().Model(&p.Events).On("CONFLICT (practice_number, seq) DO NOTHING").Exec(ctx); err != nil {
+			return fmt.Errorf("project history of %s: %w", p.Practice.Number, err)
+		}
 	}
-	if _, err := tx.NewInsert().Model(&p.Events).On("CONFLICT (practice_number, seq) DO NOTHING").Exec(ctx); err != nil {
-		return fmt.Errorf("project history of %s: %w", p.Practice.Number, err)
+	if a := p.Audit; a != nil {
+		if a.SourceKey == nil || *a.SourceKey == "" {
+			return fmt.Errorf("audit of %s without a source key", p.Practice.Number)
+		}
+		if a.Detail == nil {
+			a.Detail = map[string]any{}
+		}
+		if _, err := tx.NewInsert().Model(a).On("CONFLICT (source_key) WHERE source_key IS NOT NULL DO NOTHING").Exec(ctx); err != nil {
+			return fmt.Errorf("audit of %s: %w", p.Practice.Number, err)
+		}
 	}
 	return nil
 }

@@ -108,3 +108,38 @@ func TestAppRoleIsInUse(t *testing.T) {
 	require.NoError(t, db.NewRaw("SELECT current_user").Scan(context.Background(), &role))
 	require.Equal(t, "esenzioni_app", role, "the application runs with the restricted role")
 }
+
+// The audit row of an action commits with the action's projection, once even
+// when the write is retried (a local activity retried after a lost answer).
+func TestProjectionAuditIsWrittenOnce(t *testing.T) {
+	db := testenv.Database(t)
+	st := store.New(db.DB)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	key := "pratica:202601020300000001:2"
+	proj := func() store.PracticeProjection {
+		return store.PracticeProjection{
+			Practice: store.Practice{Number: "202601020300000001", ASLCode: "010203", BeneficiaryFC: "RSSMRA80A01H501U",
+				BeneficiaryFirstName: "MARIO", BeneficiaryLastName: "ROSSI", SubmitterKind: "MEDICO", SubmitterFC: "LBRCRD53H10D205E",
+				ExemptionCode: "044", DiagnosisCode: "2960", State: "IN_LAVORAZIONE", Version: 2, LastSeq: 2, CreatedAt: at, UpdatedAt: at},
+			Events: []store.PracticeEvent{
+				{PracticeNumber: "202601020300000001", Seq: 1, At: at, Action: "INVIO", ActorFC: "LBRCRD53H10D205E", ActorRole: "MEDICO", State: "INVIATA"},
+				{PracticeNumber: "202601020300000001", Seq: 2, At: at, Action: "PRESA_IN_CARICO", ActorFC: "CRRLBR63H10L219D", ActorRole: "OPERATORE_ASL", State: "IN_LAVORAZIONE"},
+			},
+			Audit: &store.AuditEntry{OperatorFC: "CRRLBR63H10L219D", OperatorRole: "OPERATORE_ASL", OperatorASL: "TO3",
+				BeneficiaryFC: "RSSMRA80A01H501U", Action: "AZIONE_PRATICA", Target: "202601020300000001", Address: "10.0.0.7",
+				Outcome: "OK", Detail: map[string]any{"azione": "PRESA_IN_CARICO"}, SourceKey: &key},
+		}
+	}
+	require.NoError(t, st.ProjectPractice(ctx, proj()))
+	require.NoError(t, st.ProjectPractice(ctx, proj()))
+
+	rows, err := st.AuditForBeneficiary(ctx, "RSSMRA80A01H501U", time.Time{}, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	require.Equal(t, "10.0.0.7", rows[0].Address)
+	require.Equal(t, "PRESA_IN_CARICO", rows[0].Detail["azione"])
+	p, err := st.PracticeByNumber(ctx, "202601020300000001")
+	require.NoError(t, err)
+	require.Equal(t, "IN_LAVORAZIONE", p.State)
+}

@@ -415,12 +415,12 @@ func (s *Server) practiceAction(c *gin.Context) {
 		ReasonCode:      strings.TrimSpace(c.PostForm("motivazione")),
 		// The key is the operator's: the same form sent twice is one action.
 		RequestID: fmt.Sprintf("web:%d:%s", op.ID, key),
-	}}
+	}, Audit: &workflows.AuditContext{Action: auditAction, Address: c.ClientIP(), OperatorASL: op.Profile.ASLShort}}
 	_, err := s.Practices.Act(c.Request.Context(), p.Number, cmd)
 	entry := auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK",
 		Detail: map[string]any{"azione": string(action)}}
 	if err == nil {
-		s.audit(c, entry, op)
+		// The workflow wrote the audit row with the action's projection.
 		setFlash(c, "success", successMessage(action, p.Number))
 		redirect(c, "/pratiche/"+p.Number)
 		return

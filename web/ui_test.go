@@ -400,6 +400,14 @@ func TestAuditExport(t *testing.T) {
 		actions[row[4]] = true
 		require.Equal(t, w.opTO3.FiscalCode, row[1], "only the TO3 operator accessed Rossi's data")
 		require.Equal(t, "OK", row[7])
+		// Every row, the action's too (written by the workflow with its
+		// projection), says with which profile and from where.
+		require.Equal(t, "OPERATORE_ASL_DISTRETTO", row[2], "%v", row)
+		require.NotEmpty(t, row[3], "%v", row)
+		require.NotEmpty(t, row[6], "%v", row)
+		if row[4] == "AZIONE_PRATICA" {
+			require.Equal(t, w.sent, row[5])
+		}
 	}
 	for _, a := range []string{"RICERCA_PRATICHE", "DETTAGLIO_PRATICA", "AZIONE_PRATICA"} {
 		require.True(t, actions[a], "the export lists %s: %v", a, actions)

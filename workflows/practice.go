@@ -96,6 +96,16 @@ type ValidateOptions struct {
 type PracticeCommand struct {
 	practice.Command
 	Validate ValidateOptions `json:"validate,omitempty"`
+	// Audit, set by the operators' web interface, makes the workflow write
+	// the action's audit row in the same transaction as its projection.
+	Audit *AuditContext `json:"audit,omitempty"`
+}
+
+// AuditContext is what the audit log needs of a request beyond the command.
+type AuditContext struct {
+	Action      string `json:"action"`      // audit action name
+	Address     string `json:"address"`     // client address
+	OperatorASL string `json:"operatorAsl"` // short name of the operator's ASL
 }
 
 // PracticeWorkflow runs one practice from submission to its closing state.
@@ -125,6 +135,9 @@ func PracticeWorkflow(ctx workflow.Context, st PracticeState) (PracticeState, er
 type practiceWorkflow struct {
 	st   PracticeState
 	busy bool // a command is being processed; others wait or are refused
+	// audit is the audit row of the command being processed, written with
+	// its projection.
+	audit *activities.AuditRecord
 }
 
 // errBusy refuses a command while another one is being processed: the other
@@ -314,6 +327,8 @@ func (w *practiceWorkflow) process(ctx workflow.Context, cmd PracticeCommand) (A
 		w.st.State = to
 	}
 	w.st.Version++
+	w.audit = w.auditOf(cmd)
+	defer func() { w.audit = nil }()
 
 	switch {
 	case cmd.Action == practice.Validate && workflow.GetVersion(ctx, versionSingleWriteValidation, workflow.DefaultVersion, 1) == 1:
@@ -399,7 +414,7 @@ func (w *practiceWorkflow) issueAndProject(ctx workflow.Context, cmd PracticeCom
 	var a *activities.Activities
 	var id int64
 	err := workflow.ExecuteLocalActivity(localOptions(ctx), a.IssueAndProject, activities.IssueAndProjectInput{
-		Issue: w.issueRequest(cmd, start, end, now), Practice: ProjectionOf(w.st),
+		Issue: w.issueRequest(cmd, start, end, now), Practice: w.projection(),
 	}).Get(ctx, &id)
 	if err != nil {
 		w.st.Exemption = nil
@@ -486,11 +501,33 @@ func ProjectionOf(st PracticeState) activities.PracticeRecord {
 	return rec
 }
 
+// projection is the read-model record of the current state, with the audit
+// row of the command being processed.
+func (w *practiceWorkflow) projection() activities.PracticeRecord {
+	rec := ProjectionOf(w.st)
+	rec.Audit = w.audit
+	return rec
+}
+
+// auditOf is the audit row of a command from the operators' interface
+// (nil for other channels, which keep their own audit).
+func (w *practiceWorkflow) auditOf(cmd PracticeCommand) *activities.AuditRecord {
+	if cmd.Audit == nil {
+		return nil
+	}
+	return &activities.AuditRecord{
+		Key:        fmt.Sprintf("pratica:%s:%d", w.st.Input.Number, w.lastSeq()),
+		OperatorFC: cmd.Actor.FiscalCode, OperatorRole: string(cmd.Actor.Role), OperatorASL: cmd.Audit.OperatorASL,
+		BeneficiaryFC: w.st.Input.Beneficiary.FiscalCode, Action: cmd.Audit.Action, Target: w.st.Input.Number,
+		Address: cmd.Audit.Address, Detail: map[string]any{"azione": string(cmd.Action)},
+	}
+}
+
 // project writes the practice and its cronologia to the read model.
 func (w *practiceWorkflow) project(ctx workflow.Context) error {
 	seq := w.lastSeq()
 	var a *activities.Activities
-	if err := workflow.ExecuteLocalActivity(localOptions(ctx), a.ProjectPractice, ProjectionOf(w.st)).Get(ctx, nil); err != nil {
+	if err := workflow.ExecuteLocalActivity(localOptions(ctx), a.ProjectPractice, w.projection()).Get(ctx, nil); err != nil {
 		return err
 	}
 	if seq > w.st.ProjectedSeq {

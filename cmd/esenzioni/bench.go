@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ func runBench(ctx context.Context, args []string) error {
 	reps := fs.Int("reps", 30, "timed runs per search query")
 	timers := fs.String("timers", "10000,100000", "live exemption workflows to measure")
 	budget := fs.Duration("timer-budget", 20*time.Minute, "time allowed to start the timer workflows")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (web, worker, clients) here")
 	out := fs.String("json", "", "write the JSON report here (default: <data>/bench-report.json)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -77,6 +79,17 @@ func runBench(ctx context.Context, args []string) error {
 			return fmt.Errorf("scale %q: not numbers", s)
 		}
 		opts.Scales = append(opts.Scales, bench.Scale{Name: parts[0], Practices: p, Exemptions: x})
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	_, err = bench.Run(ctx, opts)
 	return err
