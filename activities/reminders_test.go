@@ -37,6 +37,13 @@ func TestReminderEmailsThroughARealSMTPServer(t *testing.T) {
 	today := exemption.DateOf(time.Now())
 	res := e.Act(number, practice.Validate, access.Actor{FiscalCode: "LBRCRD53H10D205E", Role: access.OperatoreASL, ASL: apptest.ASLTO3},
 		func(c *workflows.PracticeCommand) { c.Validate.EndDate = &today })
+	// The validation wrote the exemption's first event with the chosen end.
+	evs, err := e.Store().ExemptionEvents(ctx, res.Exemption.ID)
+	require.NoError(t, err)
+	require.NotEmpty(t, evs)
+	require.Equal(t, "EMISSIONE", evs[0].Action)
+	require.NotNil(t, evs[0].NewEndDate)
+	require.Equal(t, today.Format(time.DateOnly), evs[0].NewEndDate.Format(time.DateOnly))
 
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -45,7 +45,8 @@ type ActionsReport struct {
 // ActionLevel is one concurrency level.
 type ActionLevel struct {
 	Callers int `json:"callers"`
-	Flows   int `json:"flows"`
+	Flows   int `json:"flows"`  // practices per system, over all rounds
+	Rounds  int `json:"rounds"` // alternating bare/full runs pooled
 	// Bare: start, take, validate; Full: intake (API), take, validate (UI).
 	BareStart, BareTake, BareValidate   Stats
 	FullIntake, FullTake, FullValidate  Stats
@@ -116,42 +117,52 @@ func (e *env) actions(ctx context.Context) (*ActionsReport, error) {
 	base := "http://" + cfg.HTTPAddr
 
 	const warmup = 24
-	total := warmup + e.opts.Flows*len(e.opts.Concurrency)
+	rounds := max(e.opts.Rounds, 1)
+	perRound := max(e.opts.Flows/rounds, 1)
+	total := warmup + perRound*rounds*len(e.opts.Concurrency)
 	people, err := benchFixtures(ctx, a.Store, total)
 	if err != nil {
 		return nil, err
 	}
-	// Warm both paths (connection pools, caches, the JIT-less but lazy
-	// server internals) so the first level does not pay for them.
+	// Warm both paths (connection pools, caches, the server's lazily
+	// loaded state) so the first level does not pay for them.
 	progress(e.opts.Out, "actions: warm-up, %d practices each system", warmup)
-	var discard ActionLevel
-	if err := e.bareLevel(ctx, a.Temporal, 4, people[:warmup], &discard); err != nil {
+	if err := e.bareLevel(ctx, a.Temporal, 4, people[:warmup], &systemRun{}); err != nil {
 		return nil, err
 	}
-	if err := e.fullLevel(ctx, a.Store, a.Temporal, base, 4, people[:warmup], &discard); err != nil {
+	if err := e.fullLevel(ctx, a.Store, a.Temporal, base, 4, people[:warmup], &systemRun{}); err != nil {
 		return nil, err
 	}
 	rep := &ActionsReport{}
 	next := warmup
-	for i, c := range e.opts.Concurrency {
-		progress(e.opts.Out, "actions: %d callers, %d practices each system", c, e.opts.Flows)
-		lvl := ActionLevel{Callers: c, Flows: e.opts.Flows}
-		persons := people[next : next+e.opts.Flows]
-		next += e.opts.Flows
-		// Alternate which system goes first, so neither always runs on a
-		// cooler (or warmer) server.
-		runBare := func() error { return e.bareLevel(ctx, a.Temporal, c, persons, &lvl) }
-		runFull := func() error { return e.fullLevel(ctx, a.Store, a.Temporal, base, c, persons, &lvl) }
-		first, second := runBare, runFull
-		if i%2 == 1 {
-			first, second = runFull, runBare
+	for _, c := range e.opts.Concurrency {
+		progress(e.opts.Out, "actions: %d callers, %d rounds of %d practices each system", c, rounds, perRound)
+		var bare, full systemRun
+		// Rounds alternate which system goes first, so that neither always
+		// runs on a cooler (or warmer) server; the machine's noise then
+		// spreads over both.
+		for r := 0; r < rounds; r++ {
+			persons := people[next : next+perRound]
+			next += perRound
+			runBare := func() error { return e.bareLevel(ctx, a.Temporal, c, persons, &bare) }
+			runFull := func() error { return e.fullLevel(ctx, a.Store, a.Temporal, base, c, persons, &full) }
+			first, second := runBare, runFull
+			if r%2 == 1 {
+				first, second = runFull, runBare
+			}
+			if err := first(); err != nil {
+				return nil, err
+			}
+			if err := second(); err != nil {
+				return nil, err
+			}
 		}
-		if err := first(); err != nil {
-			return nil, err
-		}
-		if err := second(); err != nil {
-			return nil, err
-		}
+		lvl := ActionLevel{Callers: c, Flows: perRound * rounds, Rounds: rounds}
+		lvl.BareStart, lvl.BareTake, lvl.BareValidate = bare.start.Stats(), bare.take.Stats(), bare.validate.Stats()
+		lvl.FullIntake, lvl.FullTake, lvl.FullValidate = full.start.Stats(), full.take.Stats(), full.validate.Stats()
+		lvl.BareStartsPerSec, lvl.BareTakesPerSec = bare.startRate(), bare.takeRate()
+		lvl.FullIntakesPerSec, lvl.FullTakesPerSec = full.startRate(), full.takeRate()
+		lvl.BareCPU, lvl.FullCPU = bare.cpuPerOp(), full.cpuPerOp()
 		lvl.TakeP50Ratio = ratio(lvl.FullTake.P50MS, lvl.BareTake.P50MS)
 		lvl.TakeP95Ratio = ratio(lvl.FullTake.P95MS, lvl.BareTake.P95MS)
 		lvl.ValidateP50Ratio = ratio(lvl.FullValidate.P50MS, lvl.BareValidate.P50MS)
@@ -227,6 +238,38 @@ func randomKey() string {
 	return hex.EncodeToString(b)
 }
 
+// systemRun pools the samples of one system at one concurrency level over
+// the rounds.
+type systemRun struct {
+	start, take, validate Sample
+	n                     int
+	startWall, takeWall   time.Duration
+	cpu                   map[string]CPU // sums over rounds, ms
+}
+
+func (r *systemRun) addCPU(phase string, c CPU) {
+	if r.cpu == nil {
+		r.cpu = map[string]CPU{}
+	}
+	x := r.cpu[phase]
+	x.TemporalMS += c.TemporalMS
+	x.PostgresMS += c.PostgresMS
+	x.AppMS += c.AppMS
+	r.cpu[phase] = x
+}
+
+func (r *systemRun) cpuPerOp() map[string]CPU {
+	out := map[string]CPU{}
+	for k, c := range r.cpu {
+		n := float64(max(r.n, 1))
+		out[k] = CPU{TemporalMS: round2(c.TemporalMS / n), PostgresMS: round2(c.PostgresMS / n), AppMS: round2(c.AppMS / n)}
+	}
+	return out
+}
+
+func (r *systemRun) startRate() float64 { return round2(float64(r.n) / r.startWall.Seconds()) }
+func (r *systemRun) takeRate() float64  { return round2(float64(r.n) / r.takeWall.Seconds()) }
+
 // waitFirstTask waits until a workflow has completed its first workflow
 // task (its handlers are registered).
 func waitFirstTask(ctx context.Context, tc client.Client, id string) error {
@@ -246,12 +289,12 @@ func waitFirstTask(ctx context.Context, tc client.Client, id string) error {
 	}
 }
 
-func (e *env) bareLevel(ctx context.Context, tc client.Client, c int, persons []string, lvl *ActionLevel) error {
+func (e *env) bareLevel(ctx context.Context, tc client.Client, c int, persons []string, run *systemRun) error {
 	n := len(persons)
 	ids := make([]string, n)
 	prefix := randomKey()
-	var start, take, validate Sample
-	lvl.BareCPU = map[string]CPU{}
+	start, take, validate := &run.start, &run.take, &run.validate
+	run.n += n
 	mark := e.cpuMark()
 	wall := phase(c, n, func(i int) {
 		ids[i] = fmt.Sprintf("bench-bare-%s-%d", prefix, i)
@@ -263,7 +306,7 @@ func (e *env) bareLevel(ctx context.Context, tc client.Client, c int, persons []
 		}
 		start.Add(time.Since(t))
 	})
-	lvl.BareStartsPerSec = float64(n) / wall.Seconds()
+	run.startWall += wall
 	// Like the operator, who opens a practice once it is listed: take
 	// only after the workflow has run its first task.
 	for _, id := range ids {
@@ -271,7 +314,7 @@ func (e *env) bareLevel(ctx context.Context, tc client.Client, c int, persons []
 			return err
 		}
 	}
-	lvl.BareCPU["start"] = e.cpuSince(mark, n)
+	run.addCPU("start", e.cpuSince(mark, 1))
 	update := func(s *Sample, action practice.Action, version int) func(int) {
 		return func(i int) {
 			cmd := workflows.PracticeCommand{Command: practice.Command{Action: action, ExpectedVersion: version, RequestID: randomKey()}}
@@ -290,18 +333,16 @@ func (e *env) bareLevel(ctx context.Context, tc client.Client, c int, persons []
 		}
 	}
 	mark = e.cpuMark()
-	wall = phase(c, n, update(&take, practice.Take, 1))
-	lvl.BareTakesPerSec = float64(n) / wall.Seconds()
-	lvl.BareCPU["take"] = e.cpuSince(mark, n)
+	run.takeWall += phase(c, n, update(take, practice.Take, 1))
+	run.addCPU("take", e.cpuSince(mark, 1))
 	mark = e.cpuMark()
-	phase(c, n, update(&validate, practice.Validate, 2))
+	phase(c, n, update(validate, practice.Validate, 2))
 	for _, id := range ids {
 		if err := tc.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
 			return err
 		}
 	}
-	lvl.BareCPU["validate"] = e.cpuSince(mark, n)
-	lvl.BareStart, lvl.BareTake, lvl.BareValidate = start.Stats(), take.Stats(), validate.Stats()
+	run.addCPU("validate", e.cpuSince(mark, 1))
 	return nil
 }
 
@@ -361,7 +402,7 @@ func between(s, start, end string) string {
 	return ""
 }
 
-func (e *env) fullLevel(ctx context.Context, st *store.Store, tc client.Client, base string, c int, persons []string, lvl *ActionLevel) error {
+func (e *env) fullLevel(ctx context.Context, st *store.Store, tc client.Client, base string, c int, persons []string, run *systemRun) error {
 	n := len(persons)
 	numbers := make([]string, n)
 	sessions := make(chan *session, c)
@@ -373,8 +414,8 @@ func (e *env) fullLevel(ctx context.Context, st *store.Store, tc client.Client, 
 		sessions <- s
 	}
 	api := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	var intake, take, validate Sample
-	lvl.FullCPU = map[string]CPU{}
+	intake, take, validate := &run.start, &run.take, &run.validate
+	run.n += n
 	var firstErr error
 	var mu sync.Mutex
 	fail := func(err error) {
@@ -411,7 +452,7 @@ func (e *env) fullLevel(ctx context.Context, st *store.Store, tc client.Client, 
 		_ = json.Unmarshal(raw, &out)
 		numbers[i] = out.Number
 	})
-	lvl.FullIntakesPerSec = float64(n) / wall.Seconds()
+	run.startWall += wall
 	if firstErr != nil {
 		return firstErr
 	}
@@ -428,7 +469,7 @@ func (e *env) fullLevel(ctx context.Context, st *store.Store, tc client.Client, 
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	lvl.FullCPU["start"] = e.cpuSince(mark, n)
+	run.addCPU("start", e.cpuSince(mark, 1))
 	act := func(s *Sample, path string, version int) func(int) {
 		return func(i int) {
 			sess := <-sessions
@@ -452,11 +493,10 @@ func (e *env) fullLevel(ctx context.Context, st *store.Store, tc client.Client, 
 		}
 	}
 	mark = e.cpuMark()
-	wall = phase(c, n, act(&take, "prendi", 1))
-	lvl.FullTakesPerSec = float64(n) / wall.Seconds()
-	lvl.FullCPU["take"] = e.cpuSince(mark, n)
+	run.takeWall += phase(c, n, act(take, "prendi", 1))
+	run.addCPU("take", e.cpuSince(mark, 1))
 	mark = e.cpuMark()
-	phase(c, n, act(&validate, "valida", 2))
+	phase(c, n, act(validate, "valida", 2))
 	// The validation's tail: each practice workflow starts its exemption
 	// workflow and completes.
 	for _, num := range numbers {
@@ -464,7 +504,6 @@ func (e *env) fullLevel(ctx context.Context, st *store.Store, tc client.Client, 
 			return err
 		}
 	}
-	lvl.FullCPU["validate"] = e.cpuSince(mark, n)
-	lvl.FullIntake, lvl.FullTake, lvl.FullValidate = intake.Stats(), take.Stats(), validate.Stats()
+	run.addCPU("validate", e.cpuSince(mark, 1))
 	return firstErr
 }

@@ -30,7 +30,8 @@ type Options struct {
 
 	Actions     bool
 	Concurrency []int // callers for the action benchmark, e.g. 1, 8, 32
-	Flows       int   // practices per concurrency level
+	Flows       int   // practices per concurrency level and system
+	Rounds      int   // alternating bare/full runs the flows are split into
 
 	Search      bool
 	Scales      []Scale

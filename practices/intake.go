@@ -301,11 +301,9 @@ func (s *Service) startOptions(in workflows.PracticeInput) client.StartWorkflowO
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		// When this process also runs the worker (esenzioni dev, or web and
-		// worker together), the server hands the first workflow task back in
-		// the start's answer: no trip through the task queue.
-		EnableEagerStart: true,
-		StaticSummary:    fmt.Sprintf("Pratica %s · codice %s · ASL %s", in.Number, in.ExemptionCode, in.ASLShort),
+		// No eager start: measured, it halves intake throughput under
+		// concurrency on the dev server (docs/BENCHMARKS.md).
+		StaticSummary: fmt.Sprintf("Pratica %s · codice %s · ASL %s", in.Number, in.ExemptionCode, in.ASLShort),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			search.RecordKind.ValueSet(search.KindPractice),
 			search.PracticeState.ValueSet(string(practice.Inviata)),

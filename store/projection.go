@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -33,51 +34,88 @@ var practiceUpdatable = []string{
 // ProjectPractice writes a practice and its events in one transaction. The
 // row moves only forward (by last_seq), so a late retry of an older
 // projection cannot undo a newer one; events are immutable and inserted once.
+// The statements go in one message (PostgreSQL runs them as one implicit
+// transaction): a single round trip on the operator's wait.
 func (s *Store) ProjectPractice(ctx context.Context, p PracticeProjection) error {
-	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return projectPractice(ctx, tx, p)
-	})
+	q, err := practiceStatements(s.DB, p)
+	if err != nil {
+		return err
+	}
+	if _, err := s.DB.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("project practice %s: %w", p.Practice.Number, err)
+	}
+	return nil
 }
 
-func projectPractice(ctx context.Context, tx bun.Tx, p PracticeProjection) error {
-	q := tx.NewInsert().Model(&p.Practice).On("CONFLICT (number) DO UPDATE")
+// practiceStatements are the statements of a practice projection, joined.
+func practiceStatements(db bun.IDB, p PracticeProjection) (string, error) {
+	q := db.NewInsert().Model(&p.Practice).On("CONFLICT (number) DO UPDATE")
 	for _, c := range practiceUpdatable {
 		q = q.Set(c + " = EXCLUDED." + c)
 	}
-	if _, err := q.Where("practice.last_seq <= EXCLUDED.last_seq").Exec(ctx); err != nil {
-		return fmt.Errorf("project practice %s: %w", p.Practice.Number, err)
-	}
+	stmts := []string{q.Where("practice.last_seq <= EXCLUDED.last_seq").String()}
 	if len(p.Events) > 0 {
-		if _, err := tx.NewInsert().Model(&p.Events).On("CONFLICT (practice_number, seq) DO NOTHING").Exec(ctx); err != nil {
-			return fmt.Errorf("project history of %s: %w", p.Practice.Number, err)
-		}
+		stmts = append(stmts, db.NewInsert().Model(&p.Events).On("CONFLICT (practice_number, seq) DO NOTHING").String())
 	}
 	if a := p.Audit; a != nil {
 		if a.SourceKey == nil || *a.SourceKey == "" {
-			return fmt.Errorf("audit of %s without a source key", p.Practice.Number)
+			return "", fmt.Errorf("audit of %s without a source key", p.Practice.Number)
 		}
 		if a.Detail == nil {
 			a.Detail = map[string]any{}
 		}
-		if _, err := tx.NewInsert().Model(a).On("CONFLICT (source_key) WHERE source_key IS NOT NULL DO NOTHING").Exec(ctx); err != nil {
-			return fmt.Errorf("audit of %s: %w", p.Practice.Number, err)
-		}
+		stmts = append(stmts, db.NewInsert().Model(a).On("CONFLICT (source_key) WHERE source_key IS NOT NULL DO NOTHING").String())
+	}
+	return strings.Join(stmts, ";\n"), nil
+}
+
+func projectPractice(ctx context.Context, tx bun.Tx, p PracticeProjection) error {
+	q, err := practiceStatements(tx, p)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("project practice %s: %w", p.Practice.Number, err)
 	}
 	return nil
 }
 
 // IssueAndProject records a validation's exemption (once per practice) and
-// projects the practice, carrying the exemption's id, in one transaction.
+// projects the practice, carrying the exemption's id, in one transaction:
+// one message of statements (an implicit transaction) and one read of the
+// id, instead of a round trip per statement on the operator's wait.
 func (s *Store) IssueAndProject(ctx context.Context, e Exemption, first ExemptionEvent, p PracticeProjection) (int64, error) {
-	var id int64
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		if id, err = issueExemption(ctx, tx, e, first); err != nil {
-			return err
+	if e.PracticeNumber == nil {
+		return 0, errors.New("issue and project: exemption without practice number")
+	}
+	number := *e.PracticeNumber
+	e.PublicationState = "PENDING"
+	p.Practice.ExemptionID = nil // set below from the exemption row
+	proj, err := practiceStatements(s.DB, p)
+	if err != nil {
+		return 0, err
+	}
+	var newEnd any // a date, not a timestamp
+	if first.NewEndDate != nil {
+		newEnd = first.NewEndDate.Format(time.DateOnly)
+	}
+	stmts := []string{
+		// A retry finds the practice's exemption already there.
+		s.DB.NewInsert().Model(&e).ExcludeColumn("id").On("CONFLICT (practice_number) DO NOTHING").String(),
+		s.DB.NewRaw(`INSERT INTO exemption_event (exemption_id, seq, at, action, actor_fc, actor_role, state, new_end_date, note)
+SELECT id, ?, ?, ?, ?, ?, ?, ?, ? FROM exemption WHERE practice_number = ? ON CONFLICT DO NOTHING`,
+			first.Seq, first.At, first.Action, first.ActorFC, first.ActorRole, first.State, newEnd, first.Note, number).String(),
+		proj,
+		s.DB.NewRaw(`UPDATE practice SET exemption_id = (SELECT id FROM exemption WHERE practice_number = ?) WHERE number = ?`, number, number).String(),
+	}
+	if _, err := s.DB.ExecContext(ctx, strings.Join(stmts, ";\n")); err != nil {
+		if isUniqueViolation(err, "exemption_one_valid") {
+			return 0, ErrDuplicateExemption
 		}
-		p.Practice.ExemptionID = &id
-		return projectPractice(ctx, tx, p)
-	})
+		return 0, fmt.Errorf("issue exemption of %s: %w", number, err)
+	}
+	var id int64
+	err = s.DB.NewSelect().Table("exemption").Column("id").Where("practice_number = ?", number).Scan(ctx, &id)
 	return id, err
 }
 
@@ -89,22 +127,28 @@ func (s *Store) RejectReasonActive(ctx context.Context, code string) (bool, erro
 // DiagnosisDuration returns how long an exemption for code and diagnosis
 // lasts; found is false when the diagnosis is not linked to the code.
 func (s *Store) DiagnosisDuration(ctx context.Context, code, diagnosis string) (d exemption.Duration, found bool, err error) {
-	var row struct {
-		Value sql.NullInt64  `bun:"duration_value"`
-		Unit  sql.NullString `bun:"duration_unit"`
-	}
-	err = s.DB.NewSelect().Table("exemption_diagnosis").Column("duration_value", "duration_unit").
-		Where("exemption_code = ? AND diagnosis_code = ?", code, diagnosis).Scan(ctx, &row)
-	if errors.Is(err, sql.ErrNoRows) {
+	v, err := s.catalog.get("duration:"+code+":"+diagnosis, func() (any, error) {
+		var row struct {
+			Value sql.NullInt64  `bun:"duration_value"`
+			Unit  sql.NullString `bun:"duration_unit"`
+		}
+		err := s.DB.NewSelect().Table("exemption_diagnosis").Column("duration_value", "duration_unit").
+			Where("exemption_code = ? AND diagnosis_code = ?", code, diagnosis).Scan(ctx, &row)
+		if errors.Is(err, sql.ErrNoRows) {
+			return exemption.Duration{}, ErrNotFound
+		}
+		if err != nil || !row.Unit.Valid {
+			return exemption.Duration{}, err
+		}
+		return exemption.Duration{Value: int(row.Value.Int64), Unit: exemption.Unit(row.Unit.String)}, nil
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
 		return d, false, nil
-	}
-	if err != nil {
+	case err != nil:
 		return d, false, err
 	}
-	if row.Unit.Valid {
-		d = exemption.Duration{Value: int(row.Value.Int64), Unit: exemption.Unit(row.Unit.String)}
-	}
-	return d, true, nil
+	return v.(exemption.Duration), true, nil
 }
 
 // ValidExemptionWithCode returns the id of a valid exemption of person fc with

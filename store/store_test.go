@@ -124,7 +124,8 @@ func TestProjectionAuditIsWrittenOnce(t *testing.T) {
 				ExemptionCode: "044", DiagnosisCode: "2960", State: "IN_LAVORAZIONE", Version: 2, LastSeq: 2, CreatedAt: at, UpdatedAt: at},
 			Events: []store.PracticeEvent{
 				{PracticeNumber: "202601020300000001", Seq: 1, At: at, Action: "INVIO", ActorFC: "LBRCRD53H10D205E", ActorRole: "MEDICO", State: "INVIATA"},
-				{PracticeNumber: "202601020300000001", Seq: 2, At: at, Action: "PRESA_IN_CARICO", ActorFC: "CRRLBR63H10L219D", ActorRole: "OPERATORE_ASL", State: "IN_LAVORAZIONE"},
+				{PracticeNumber: "202601020300000001", Seq: 2, At: at, Action: "PRESA_IN_CARICO", ActorFC: "CRRLBR63H10L219D", ActorRole: "OPERATORE_ASL", State: "IN_LAVORAZIONE",
+					InternalNote: `Perché? Manca l'esito ?0 \? ; DROP TABLE practice; --`},
 			},
 			Audit: &store.AuditEntry{OperatorFC: "CRRLBR63H10L219D", OperatorRole: "OPERATORE_ASL", OperatorASL: "TO3",
 				BeneficiaryFC: "RSSMRA80A01H501U", Action: "AZIONE_PRATICA", Target: "202601020300000001", Address: "10.0.0.7",
@@ -142,4 +143,9 @@ func TestProjectionAuditIsWrittenOnce(t *testing.T) {
 	p, err := st.PracticeByNumber(ctx, "202601020300000001")
 	require.NoError(t, err)
 	require.Equal(t, "IN_LAVORAZIONE", p.State)
+	// The statements go as one message: values are quoted, not placeholders.
+	var note string
+	require.NoError(t, db.NewSelect().Table("practice_event").Column("internal_note").
+		Where("practice_number = ? AND seq = 2", "202601020300000001").Scan(ctx, &note))
+	require.Equal(t, `Perché? Manca l'esito ?0 \? ; DROP TABLE practice; --`, note)
 }

@@ -241,7 +241,7 @@ func (s *Server) apiSubmit(c *gin.Context) {
 		}
 	}
 	number, replay := "", false
-	if key != "" {
+	if key != "" && len(refs) > 0 {
 		// A repeat whose documents were linked the first time.
 		if n, err := s.Store.IntakeNumber(c.Request.Context(), clientSource(cl), key); err == nil {
 			number, replay = n, true

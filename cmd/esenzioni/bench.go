@@ -21,7 +21,8 @@ func runBench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	only := fs.String("only", "actions,search,pdf,timers", "sections to run")
 	callers := fs.String("callers", "1,8,32", "concurrent callers of the action benchmark")
-	flows := fs.Int("flows", 96, "practices per concurrency level and system")
+	flows := fs.Int("flows", 192, "practices per concurrency level and system")
+	rounds := fs.Int("rounds", 4, "alternating bare/full runs the practices of a level are split into")
 	scales := fs.String("scales", "20k:20000:50000,2m:2000000:5000000", "search scales name:practices:exemptions")
 	reps := fs.Int("reps", 30, "timed runs per search query")
 	timers := fs.String("timers", "10000,100000", "live exemption workflows to measure")
@@ -40,7 +41,7 @@ func runBench(ctx context.Context, args []string) error {
 		return err
 	}
 	opts := bench.Options{
-		DataDir: filepath.Join(cfg.DataDir, "bench"), Out: os.Stdout, Flows: *flows, Repetitions: *reps,
+		DataDir: filepath.Join(cfg.DataDir, "bench"), Out: os.Stdout, Flows: *flows, Rounds: *rounds, Repetitions: *reps,
 		TimerBudget: *budget, WorkerBinary: exe,
 	}
 	opts.JSON = *out
