@@ -71,22 +71,15 @@ func (e *env) actions(ctx context.Context) (*ActionsReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load()
+	a, base, stop, err := e.serve(ctx, url)
 	if err != nil {
 		return nil, err
 	}
-	cfg.DatabaseURL, cfg.TemporalAddress, cfg.S3Endpoint = url, e.stack.Temporal.Address(), e.stack.MinIO.Endpoint()
-	cfg.S3AccessKey, cfg.S3SecretKey, cfg.TaskQueue = "bench", "bench-secret-key", "bench-app"
-	cfg.SMTPAddr, cfg.DemoData = "", false
-	a, err := app.Open(ctx, cfg, e.log)
-	if err != nil {
-		return nil, err
-	}
-	defer a.Close()
+	defer stop()
 	if err := a.RegisterSearchAttributes(ctx); err != nil {
 		return nil, err
 	}
-	w := worker.New(a.Temporal, cfg.TaskQueue, a.Activities())
+	w := worker.New(a.Temporal, a.Config.TaskQueue, a.Activities())
 	if err := w.Start(); err != nil {
 		return nil, err
 	}
@@ -97,24 +90,6 @@ func (e *env) actions(ctx context.Context) (*ActionsReport, error) {
 		return nil, err
 	}
 	defer bare.Stop()
-
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	cfg.HTTPAddr = l.Addr().String()
-	svc := &practices.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue, Places: places.Default(),
-		Codes: exemptioncode.New(cfg.RegionalCodes...), ReminderOffsets: cfg.ReminderOffsets}
-	srv, err := web.New(web.Deps{Config: cfg, Log: e.log, Store: a.Store, Temporal: a.Temporal, S3: a.S3, Codec: a.Codec,
-		Practices: svc, Exemptions: &exemptions.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue},
-		Attachments: a.Attachments})
-	if err != nil {
-		return nil, err
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() { _ = srv.Serve(sctx, l) }()
-	base := "http://" + cfg.HTTPAddr
 
 	const warmup = 24
 	rounds := max(e.opts.Rounds, 1)
@@ -173,21 +148,45 @@ func (e *env) actions(ctx context.Context) (*ActionsReport, error) {
 	return rep, nil
 }
 
+// serve opens the application on database url and serves its web
+// interface on a loopback port, as `esenzioni web` would.
+func (e *env) serve(ctx context.Context, url string) (*app.App, string, func(), error) {
+	cfg, err := config.Load()
+	if err != nil {
+		return nil, "", nil, err
+	}
+	cfg.DatabaseURL, cfg.TemporalAddress, cfg.S3Endpoint = url, e.stack.Temporal.Address(), e.stack.MinIO.Endpoint()
+	cfg.S3AccessKey, cfg.S3SecretKey, cfg.TaskQueue = "bench", "bench-secret-key", "bench-app"
+	cfg.SMTPAddr, cfg.DemoData = "", false
+	a, err := app.Open(ctx, cfg, e.log)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		a.Close()
+		return nil, "", nil, err
+	}
+	cfg.HTTPAddr = l.Addr().String()
+	svc := &practices.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue, Places: places.Default(),
+		Codes: exemptioncode.New(cfg.RegionalCodes...), ReminderOffsets: cfg.ReminderOffsets}
+	srv, err := web.New(web.Deps{Config: cfg, Log: e.log, Store: a.Store, Temporal: a.Temporal, S3: a.S3, Codec: a.Codec,
+		Practices: svc, Exemptions: &exemptions.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue},
+		Attachments: a.Attachments})
+	if err != nil {
+		a.Close()
+		return nil, "", nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	go func() { _ = srv.Serve(sctx, l) }()
+	return a, "http://" + cfg.HTTPAddr, func() { cancel(); a.Close() }, nil
+}
+
 // benchFixtures creates the operator, the API client and n people of TO3.
 func benchFixtures(ctx context.Context, st *store.Store, n int) ([]string, error) {
-	pw, err := auth.HashSecret(benchPassword)
-	if err != nil {
-		return nil, err
-	}
-	pin, err := auth.HashSecret(benchPIN)
-	if err != nil {
-		return nil, err
-	}
 	torino, _ := places.Default().Find("TORINO", "TO")
 	asl := "010203"
-	op := &store.Operator{Username: "bench.to3", FiscalCode: fiscalcode.Generate("BENCH", "OPERATORE", time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), 'M', torino.Code),
-		FirstName: "OPERATORE", LastName: "BENCH", PasswordHash: pw, PINHash: pin, Active: true}
-	if err := st.CreateOperator(ctx, op, []store.OperatorProfile{{Role: string(access.OperatoreASL), ASLCode: &asl, Location: "BENCH"}}); err != nil {
+	if err := benchOperator(ctx, st, asl); err != nil {
 		return nil, err
 	}
 	doctor := fiscalcode.Generate("MEDICO", "BENCH", time.Date(1965, 5, 5, 0, 0, 0, 0, time.UTC), 'M', torino.Code)
@@ -208,6 +207,27 @@ func benchFixtures(ctx context.Context, st *store.Store, n int) ([]string, error
 		out = append(out, fc)
 	}
 	return out, nil
+}
+
+// benchOperator creates the operator of asl the benchmarks log in as
+// (bench.ASL, benchPassword, benchPIN), once per database.
+func benchOperator(ctx context.Context, st *store.Store, asl string) error {
+	username := "bench." + asl
+	if _, err := st.OperatorByUsername(ctx, username); err == nil {
+		return nil
+	}
+	pw, err := auth.HashSecret(benchPassword)
+	if err != nil {
+		return err
+	}
+	pin, err := auth.HashSecret(benchPIN)
+	if err != nil {
+		return err
+	}
+	torino, _ := places.Default().Find("TORINO", "TO")
+	op := &store.Operator{Username: username, FiscalCode: fiscalcode.Generate("BENCH", "OPERATORE", time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), 'M', torino.Code),
+		FirstName: "OPERATORE", LastName: "BENCH", PasswordHash: pw, PINHash: pin, Active: true}
+	return st.CreateOperator(ctx, op, []store.OperatorProfile{{Role: string(access.OperatoreASL), ASLCode: &asl, Location: "BENCH"}})
 }
 
 // phase runs work for every item with c callers and returns the wall time.
@@ -352,7 +372,9 @@ type session struct {
 	csrf string
 }
 
-func login(base string) (*session, error) {
+func login(base string) (*session, error) { return loginAs(base, "bench.010203") }
+
+func loginAs(base, username string) (*session, error) {
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, Timeout: 60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -362,7 +384,7 @@ func login(base string) (*session, error) {
 		return nil, err
 	}
 	token := between(page, `name="_csrf" value="`, `"`)
-	resp, err := hc.PostForm(base+"/login", url.Values{"_csrf": {token}, "username": {"bench.to3"}, "password": {benchPassword}, "pin": {benchPIN}})
+	resp, err := hc.PostForm(base+"/login", url.Values{"_csrf": {token}, "username": {username}, "password": {benchPassword}, "pin": {benchPIN}})
 	if err != nil {
 		return nil, err
 	}

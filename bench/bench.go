@@ -179,6 +179,15 @@ func (e *env) database(ctx context.Context, name string, fresh bool) (string, bo
 	}
 	url := e.stack.Postgres.URL(name)
 	if exists {
+		// Data kept from a previous run get this version's migrations.
+		db, err := store.Open(ctx, url, store.OpenOptions{})
+		if err != nil {
+			return "", false, err
+		}
+		defer db.Close()
+		if _, err := migrations.Migrate(ctx, db); err != nil {
+			return "", false, err
+		}
 		return url, false, nil
 	}
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {

@@ -145,6 +145,10 @@ type SessionContext struct {
 	Session  Session
 	Operator Operator
 	Profiles []Profile
+	// Unread counts the notifications of the operator, and of the ASL of
+	// the session's profile (all ASL for regional roles), not yet read:
+	// the header's badge.
+	Unread int
 }
 
 // LoadSession returns the live session with token digest, or ErrNotFound
@@ -158,6 +162,7 @@ func (s *Store) LoadSession(ctx context.Context, digest []byte) (SessionContext,
 		OpLastName  string `bun:"op_last_name"`
 		OpEmail     string `bun:"op_email"`
 		Profiles    []byte `bun:"profiles"`
+		Unread      int    `bun:"unread"`
 	}
 	err := s.DB.NewRaw(`
 SELECT s.token_hash, s.operator_id, s.profile_id, s.csrf_token, s.address, s.created_at, s.last_seen_at, s.expires_at,
@@ -166,8 +171,12 @@ SELECT s.token_hash, s.operator_id, s.profile_id, s.csrf_token, s.address, s.cre
        (SELECT json_agg(json_build_object('id', p.id, 'operator_id', p.operator_id, 'role', p.role,
                 'asl_code', p.asl_code, 'asl_short', a.short_name, 'asl_name', a.name, 'district_id', p.district_id,
                 'location', p.location, 'position', p.position) ORDER BY p.position, p.id)
-        FROM operator_profile p LEFT JOIN asl a ON a.code = p.asl_code WHERE p.operator_id = o.id) AS profiles
+        FROM operator_profile p LEFT JOIN asl a ON a.code = p.asl_code WHERE p.operator_id = o.id) AS profiles,
+       (SELECT count(*) FROM notification n
+        WHERE NOT EXISTS (SELECT 1 FROM notification_read r WHERE r.notification_id = n.id AND r.operator_id = o.id)
+          AND (n.operator_id = o.id OR (n.operator_id IS NULL AND (sp.asl_code IS NULL OR n.asl_code = sp.asl_code)))) AS unread
 FROM web_session s JOIN operator o ON o.id = s.operator_id
+LEFT JOIN operator_profile sp ON sp.id = s.profile_id
 WHERE s.token_hash = ? AND s.expires_at > now() AND o.active`, digest).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return SessionContext{}, ErrNotFound
@@ -175,7 +184,7 @@ WHERE s.token_hash = ? AND s.expires_at > now() AND o.active`, digest).Scan(ctx,
 	if err != nil {
 		return SessionContext{}, err
 	}
-	out := SessionContext{Session: row.Session, Operator: Operator{ID: row.OperatorID, Username: row.OpUsername,
+	out := SessionContext{Session: row.Session, Unread: row.Unread, Operator: Operator{ID: row.OperatorID, Username: row.OpUsername,
 		FiscalCode: row.OpFC, FirstName: row.OpFirstName, LastName: row.OpLastName, Email: row.OpEmail, Active: true}}
 	if len(row.Profiles) > 0 {
 		if err := json.Unmarshal(row.Profiles, &out.Profiles); err != nil {

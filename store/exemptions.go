@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/base64"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -34,10 +35,12 @@ type ExemptionFilter struct {
 	IssuedTo      time.Time // inclusive (date)
 }
 
-// ExemptionCursor is a keyset position in the exemption results.
+// ExemptionCursor is a keyset position in the exemption results, which
+// are in name order, then newest issue first.
 type ExemptionCursor struct {
-	IssuedOn time.Time
-	ID       int64
+	LastName, FirstName string
+	IssuedOn            time.Time
+	ID                  int64
 }
 
 // String encodes the cursor for a URL.
@@ -45,24 +48,33 @@ func (c ExemptionCursor) String() string {
 	if c.ID == 0 {
 		return ""
 	}
-	return c.IssuedOn.Format("20060102") + "-" + strconv.FormatInt(c.ID, 10)
+	names := base64.RawURLEncoding.EncodeToString([]byte(c.LastName + "\n" + c.FirstName))
+	return c.IssuedOn.Format("20060102") + "-" + strconv.FormatInt(c.ID, 10) + "-" + names
 }
 
 // ParseExemptionCursor decodes ExemptionCursor.String.
 func ParseExemptionCursor(s string) (ExemptionCursor, bool) {
-	day, id, ok := strings.Cut(s, "-")
+	parts := strings.SplitN(s, "-", 3)
+	if len(parts) != 3 {
+		return ExemptionCursor{}, false
+	}
+	d, err := time.Parse("20060102", parts[0])
+	if err != nil {
+		return ExemptionCursor{}, false
+	}
+	n, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return ExemptionCursor{}, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return ExemptionCursor{}, false
+	}
+	last, first, ok := strings.Cut(string(raw), "\n")
 	if !ok {
 		return ExemptionCursor{}, false
 	}
-	d, err := time.Parse("20060102", day)
-	if err != nil {
-		return ExemptionCursor{}, false
-	}
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil {
-		return ExemptionCursor{}, false
-	}
-	return ExemptionCursor{IssuedOn: d, ID: n}, true
+	return ExemptionCursor{LastName: last, FirstName: first, IssuedOn: d, ID: n}, true
 }
 
 // ExemptionRow is a line of the exemption results and the data of the
@@ -78,8 +90,13 @@ type ExemptionRow struct {
 }
 
 func (s *Store) exemptionQuery() *bun.SelectQuery {
-	return s.DB.NewSelect().TableExpr("exemption AS exemption").
-		ColumnExpr("exemption.*").
+	return withExemptionNames(s.DB.NewSelect().TableExpr("exemption AS exemption"))
+}
+
+// withExemptionNames adds the row's columns and catalogue names to a query
+// reading "exemption AS exemption".
+func withExemptionNames(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.ColumnExpr("exemption.*").
 		ColumnExpr("COALESCE(c.description, '') AS code_description, COALESCE(c.category, '') AS category, COALESCE(c.level, 'NAZIONALE') AS level").
 		ColumnExpr("COALESCE(d.description, '') AS diagnosis_description").
 		ColumnExpr("a.name AS asl_name, a.short_name AS asl_short").
@@ -88,15 +105,19 @@ func (s *Store) exemptionQuery() *bun.SelectQuery {
 		Join("JOIN asl AS a ON a.code = exemption.asl_code")
 }
 
+// exemptionOrder is the order of the search results: by name (byte order,
+// as the exemption_name_order index), then newest issue first.
+const exemptionOrder = `exemption.beneficiary_last_name COLLATE "C", exemption.beneficiary_first_name COLLATE "C", exemption.issued_on DESC, exemption.id DESC`
+
 func (f ExemptionFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	if f.FiscalCode != "" {
 		q = q.Where("exemption.beneficiary_fc = ?", f.FiscalCode)
 	}
 	if f.LastName != "" {
-		q = q.Where("exemption.beneficiary_last_name LIKE ?", likePrefix(f.LastName))
+		q = q.Where(`exemption.beneficiary_last_name COLLATE "C" LIKE ?`, likePrefix(f.LastName))
 	}
 	if f.FirstName != "" {
-		q = q.Where("exemption.beneficiary_first_name LIKE ?", likePrefix(f.FirstName))
+		q = q.Where(`exemption.beneficiary_first_name COLLATE "C" LIKE ?`, likePrefix(f.FirstName))
 	}
 	if len(f.States) > 0 {
 		q = q.Where("exemption.state IN (?)", bun.In(f.States))
@@ -120,12 +141,9 @@ func (s *Store) SearchExemptions(ctx context.Context, f ExemptionFilter, after E
 		return nil, 0, false, errors.New("search exemptions: a surname or a fiscal code is required")
 	}
 	q, cq := s.ExemptionSearchQueries(f, after, limit, countLimit)
-	if err = q.Scan(ctx, &rows); err != nil {
-		return nil, 0, false, fmt.Errorf("search exemptions: %w", err)
-	}
-	n, err := cq.Count(ctx)
+	n, err := pageAndCount(ctx, q, cq, &rows)
 	if err != nil {
-		return nil, 0, false, fmt.Errorf("count exemptions: %w", err)
+		return nil, 0, false, fmt.Errorf("search exemptions: %w", err)
 	}
 	if int(n) > countLimit {
 		return rows, countLimit, true, nil
@@ -133,13 +151,24 @@ func (s *Store) SearchExemptions(ctx context.Context, f ExemptionFilter, after E
 	return rows, int(n), false, nil
 }
 
-// ExemptionSearchQueries builds the page and count queries of a search.
+// ExemptionSearchQueries builds the page and count queries of a search. The
+// page is found among index entries only (exemption_name_order holds the
+// names, the order and the other filters), then its rows are read.
 func (s *Store) ExemptionSearchQueries(f ExemptionFilter, after ExemptionCursor, limit, countLimit int) (rows, count *bun.SelectQuery) {
-	q := f.apply(s.exemptionQuery())
+	top := f.apply(s.DB.NewSelect().TableExpr("exemption AS exemption").Column("exemption.id"))
 	if after.ID != 0 {
-		q = q.Where("(exemption.issued_on, exemption.id) < (?, ?)", after.IssuedOn, after.ID)
+		// The first condition only lets the index start at the cursor.
+		top = top.Where(`exemption.beneficiary_last_name COLLATE "C" >= ?`, after.LastName).
+			WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+				return q.Where(`exemption.beneficiary_last_name COLLATE "C" > ?`, after.LastName).
+					WhereOr(`exemption.beneficiary_last_name = ? AND exemption.beneficiary_first_name COLLATE "C" > ?`, after.LastName, after.FirstName).
+					WhereOr(`exemption.beneficiary_last_name = ? AND exemption.beneficiary_first_name = ? AND (exemption.issued_on, exemption.id) < (?, ?)`,
+						after.LastName, after.FirstName, after.IssuedOn, after.ID)
+			})
 	}
-	q = q.OrderExpr("exemption.issued_on DESC, exemption.id DESC").Limit(int64(limit))
+	top = top.OrderExpr(exemptionOrder).Limit(int64(limit))
+	q := withExemptionNames(s.DB.NewSelect().TableExpr("(?) AS top", top).
+		Join("JOIN exemption AS exemption ON exemption.id = top.id")).OrderExpr(exemptionOrder)
 	cq := f.apply(s.DB.NewSelect().TableExpr("exemption AS exemption").Column("exemption.id")).Limit(int64(countLimit) + 1)
 	return q, s.DB.NewSelect().TableExpr("(?) AS m", cq)
 }

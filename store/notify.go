@@ -93,19 +93,6 @@ func (s *Store) NotificationsFor(ctx context.Context, operatorID int64, asl stri
 	return out, err
 }
 
-// UnreadNotifications counts what NotificationsFor would show as unread.
-func (s *Store) UnreadNotifications(ctx context.Context, operatorID int64, asl string) (int, error) {
-	q := s.DB.NewSelect().TableExpr("notification AS n").
-		Where("NOT EXISTS (SELECT 1 FROM notification_read r WHERE r.notification_id = n.id AND r.operator_id = ?)", operatorID)
-	if asl == "" {
-		q = q.Where("n.operator_id = ? OR n.operator_id IS NULL", operatorID)
-	} else {
-		q = q.Where("n.operator_id = ? OR (n.operator_id IS NULL AND n.asl_code = ?)", operatorID, asl)
-	}
-	n, err := q.Count(ctx)
-	return int(n), err
-}
-
 // MarkNotificationsRead records that the operator has seen ids.
 func (s *Store) MarkNotificationsRead(ctx context.Context, operatorID int64, ids []int64) error {
 	if len(ids) == 0 {

@@ -35,6 +35,13 @@ type auditEntry struct {
 // audit appends entries for the operator (nil for anonymous requests) to
 // the GDPR log. A failure to audit is logged loudly: the access has happened.
 func (s *Server) audit(c *gin.Context, e auditEntry, op *Operator, more ...auditEntry) {
+	s.auditStart(c, e, op, more...)()
+}
+
+// auditStart starts writing the entries and returns a function that waits
+// for the write: a handler renders its page meanwhile, and waits before
+// answering, so that no page leaves without its audit rows committed.
+func (s *Server) auditStart(c *gin.Context, e auditEntry, op *Operator, more ...auditEntry) (wait func()) {
 	entries := make([]store.AuditEntry, 0, 1+len(more))
 	for _, x := range append([]auditEntry{e}, more...) {
 		row := store.AuditEntry{
@@ -48,7 +55,13 @@ func (s *Server) audit(c *gin.Context, e auditEntry, op *Operator, more ...audit
 		}
 		entries = append(entries, row)
 	}
-	if err := s.Store.Audit(c.Request.Context(), entries...); err != nil {
-		s.Log.Error("audit log write failed", "action", e.Action, "error", err)
-	}
+	ctx := c.Request.Context()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := s.Store.Audit(ctx, entries...); err != nil {
+			s.Log.Error("audit log write failed", "action", e.Action, "error", err)
+		}
+	}()
+	return func() { <-done }
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,8 +39,8 @@ type exemptionListPage struct {
 	Base
 	Form     exemptionForm
 	Errors   map[string]string
-	Codes    []store.CodeOption
-	Rows     []exemptionView
+	CodeList template.HTML // the <datalist> of codes
+	Rows     []exemptionListRow
 	Total    int
 	Capped   bool
 	Searched bool
@@ -55,6 +56,27 @@ type exemptionView struct {
 
 func (s *Server) viewOf(r store.ExemptionRow) exemptionView {
 	return exemptionView{ExemptionRow: r, Expiring: exemption.Expiring(exemption.State(r.State), r.EndDate, time.Now(), s.reminderWindow())}
+}
+
+// exemptionListRow is a line of the results: flat, because templates look
+// fields up by reflection, which is slow through embedded structs.
+type exemptionListRow struct {
+	ID                                        int64
+	BeneficiaryFirstName, BeneficiaryLastName string
+	BeneficiaryFC, Category, Level            string
+	ExemptionCode, CodeDescription, State     string
+	DiagnosisCode, DiagnosisDescription       string
+	IssuedOn                                  time.Time
+	EndDate                                   *time.Time
+	Expiring                                  bool
+}
+
+func (s *Server) listRowOf(r store.ExemptionRow) exemptionListRow {
+	return exemptionListRow{ID: r.ID, BeneficiaryFirstName: r.BeneficiaryFirstName, BeneficiaryLastName: r.BeneficiaryLastName,
+		BeneficiaryFC: r.BeneficiaryFC, Category: r.Category, Level: r.Level, ExemptionCode: r.ExemptionCode,
+		CodeDescription: r.CodeDescription, State: r.State, DiagnosisCode: r.DiagnosisCode,
+		DiagnosisDescription: r.DiagnosisDescription, IssuedOn: r.IssuedOn, EndDate: r.EndDate,
+		Expiring: exemption.Expiring(exemption.State(r.State), r.EndDate, time.Now(), s.reminderWindow())}
 }
 
 // reminderWindow is the "in scadenza" window: the earliest reminder.
@@ -89,7 +111,7 @@ func (s *Server) exemptionList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page := exemptionListPage{Base: s.base(c, "Esenzioni", "esenzioni"), Form: form, Errors: map[string]string{}, Codes: codes}
+	page := exemptionListPage{Base: s.base(c, "Esenzioni", "esenzioni"), Form: form, Errors: map[string]string{}, CodeList: s.codes.dataList(codes)}
 	page.Searched = len(form.values()) > 0
 	if !page.Searched {
 		s.render(c, http.StatusOK, "exemptions.html", page)
@@ -136,7 +158,7 @@ func (s *Server) exemptionList(c *gin.Context) {
 		return
 	}
 	after, _ := store.ParseExemptionCursor(form.Dopo)
-	rows, total, capped, err := s.Store.SearchExemptions(c.Request.Context(), f, after, pageSize, 10000)
+	rows, total, capped, err := s.Store.SearchExemptions(c.Request.Context(), f, after, pageSize, searchCountCap)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -144,18 +166,18 @@ func (s *Server) exemptionList(c *gin.Context) {
 	page.Total, page.Capped = total, capped
 	fcs := make([]string, 0, len(rows))
 	for _, r := range rows {
-		page.Rows = append(page.Rows, s.viewOf(r))
+		page.Rows = append(page.Rows, s.listRowOf(r))
 		fcs = append(fcs, r.BeneficiaryFC)
 	}
 	v := form.values()
 	page.FirstURL = "/esenzioni?" + v.Encode()
 	if len(rows) == pageSize {
 		last := rows[len(rows)-1]
-		v.Set("dopo", store.ExemptionCursor{IssuedOn: last.IssuedOn, ID: last.ID}.String())
+		v.Set("dopo", store.ExemptionCursor{LastName: last.BeneficiaryLastName, FirstName: last.BeneficiaryFirstName, IssuedOn: last.IssuedOn, ID: last.ID}.String())
 		page.NextURL = "/esenzioni?" + v.Encode()
 	}
-	s.auditSearch(c, op, auditSearchExempt, form.values().Encode(), total, fcs)
-	s.render(c, http.StatusOK, "exemptions.html", page)
+	wait := s.auditSearch(c, op, auditSearchExempt, form.values().Encode(), total, fcs)
+	s.renderThen(c, http.StatusOK, "exemptions.html", page, wait)
 }
 
 // dayUTC is the calendar date of t as carried by date columns.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,6 +32,10 @@ var (
 )
 
 const pageSize = 20
+
+// searchCountCap bounds the count of a search's results: beyond it the page
+// says "oltre 1000", and the count costs the same at any data size.
+const searchCountCap = 1000
 
 // practiceFilterForm is the filter form of the two practice tabs, as it
 // travels in the URL (bookmarkable, back button friendly).
@@ -65,7 +70,7 @@ type listPage struct {
 	Tabs      []tab
 	Form      practiceFilterForm
 	Errors    map[string]string
-	Codes     []store.CodeOption
+	Codes     template.HTML // the <option>s of the code select
 	Rows      []store.PracticeRow
 	Total     int
 	Capped    bool
@@ -147,11 +152,12 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 			return
 		}
 		page := listPage{Base: s.base(c, t.Title, t.Key), Tab: t, Tabs: []tab{tabToDo, tabClosed},
-			Form: form, Errors: errs, Codes: codes, Searched: form.Active(),
+			Form: form, Errors: errs, Codes: s.codes.selectOptions(codes, form.Codice), Searched: form.Active(),
 			ResetURL: "/pratiche/" + t.Key}
+		wait := func() {}
 		if len(errs) == 0 {
 			after, _ := store.ParseCursor(form.Dopo)
-			rows, total, capped, err := s.Store.SearchPractices(c.Request.Context(), f, after, pageSize, 10000)
+			rows, total, capped, err := s.Store.SearchPractices(c.Request.Context(), f, after, pageSize, searchCountCap)
 			if err != nil {
 				s.fail(c, err)
 				return
@@ -161,16 +167,20 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 			page.FirstURL = "/pratiche/" + t.Key + "?" + v.Encode()
 			if len(rows) == pageSize {
 				last := rows[len(rows)-1]
-				v.Set("dopo", store.Cursor{CreatedAt: last.CreatedAt, Number: last.Number}.String())
+				next := store.Cursor{CreatedAt: last.CreatedAt, Number: last.Number}
+				if f.ByName() {
+					next.LastName, next.FirstName = last.BeneficiaryLastName, last.BeneficiaryFirstName
+				}
+				v.Set("dopo", next.String())
 				page.NextURL = "/pratiche/" + t.Key + "?" + v.Encode()
 			}
-			s.auditSearch(c, op, auditSearch, form.values().Encode(), total, rowsFC(rows))
+			wait = s.auditSearch(c, op, auditSearch, form.values().Encode(), total, rowsFC(rows))
 		}
 		status := http.StatusOK
 		if len(errs) > 0 {
 			status = http.StatusUnprocessableEntity
 		}
-		s.render(c, status, "practices.html", page)
+		s.renderThen(c, status, "practices.html", page, wait)
 	}
 }
 
@@ -184,7 +194,7 @@ func rowsFC(rows []store.PracticeRow) []string {
 
 // auditSearch logs a search: one row per person whose data the results
 // showed (so the export for one citizen finds it), or one row when none.
-func (s *Server) auditSearch(c *gin.Context, op *Operator, action, query string, total int, fcs []string) {
+func (s *Server) auditSearch(c *gin.Context, op *Operator, action, query string, total int, fcs []string) (wait func()) {
 	detail := map[string]any{"filtri": query, "risultati": total}
 	seen := map[string]bool{}
 	var entries []auditEntry
@@ -198,7 +208,7 @@ func (s *Server) auditSearch(c *gin.Context, op *Operator, action, query string,
 	if len(entries) == 0 {
 		entries = append(entries, auditEntry{Action: action, Target: c.Request.URL.Path, Outcome: "OK", Detail: detail})
 	}
-	s.audit(c, entries[0], op, entries[1:]...)
+	return s.auditStart(c, entries[0], op, entries[1:]...)
 }
 
 // practicePage is the detail page.

@@ -178,8 +178,23 @@ func (s *Server) render(c *gin.Context, status int, page string, data any) {
 	s.renderBlock(c, status, page, "layout", data)
 }
 
+// renderThen renders a page and calls wait (for an audit write started
+// before) before answering.
+func (s *Server) renderThen(c *gin.Context, status int, page string, data any, wait func()) {
+	s.renderBlockThen(c, status, page, "layout", data, wait)
+}
+
 // renderBlock executes one named template of a page (for htmx fragments).
 func (s *Server) renderBlock(c *gin.Context, status int, page, block string, data any) {
+	s.renderBlockThen(c, status, page, block, data, nil)
+}
+
+func (s *Server) renderBlockThen(c *gin.Context, status int, page, block string, data any, wait func()) {
+	defer func() {
+		if wait != nil {
+			wait() // also when rendering failed
+		}
+	}()
 	if err := tpl.load(); err != nil {
 		s.Log.Error("templates", "error", err)
 		c.String(http.StatusInternalServerError, "errore interno")
@@ -197,6 +212,10 @@ func (s *Server) renderBlock(c *gin.Context, status int, page, block string, dat
 		c.String(http.StatusInternalServerError, "errore interno")
 		return
 	}
+	if wait != nil {
+		wait()
+		wait = nil
+	}
 	c.Header("Cache-Control", "no-store")
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
@@ -207,9 +226,7 @@ func (s *Server) base(c *gin.Context, title, section string) Base {
 	if op, ok := s.sessionOperator(c); ok {
 		b.Operator = op
 		b.CSRF = op.CSRF
-		if n, err := s.Store.UnreadNotifications(c.Request.Context(), op.ID, op.Profile.ASL); err == nil {
-			b.Notifications = n
-		}
+		b.Notifications = op.unread // loaded with the session
 	}
 	if f, err := c.Cookie(flashCookie); err == nil && f != "" {
 		b.Flash = decodeFlash(f)

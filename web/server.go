@@ -41,6 +41,7 @@ type Deps struct {
 type Server struct {
 	Deps
 	engine *gin.Engine
+	codes  codeLists
 }
 
 // New builds the server and its routes.

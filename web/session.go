@@ -53,6 +53,7 @@ type Operator struct {
 	Profiles   []Profile
 	CSRF       string
 	digest     []byte
+	unread     int // unread notifications, for the header's badge
 }
 
 // Actor is what the workflows record for this operator.
@@ -99,7 +100,7 @@ func (s *Server) loadSession(c *gin.Context) (*Operator, error) {
 	}
 	sess, o, profiles := sc.Session, sc.Operator, sc.Profiles
 	op := &Operator{ID: o.ID, Username: o.Username, FiscalCode: o.FiscalCode, FirstName: o.FirstName,
-		LastName: o.LastName, CSRF: sess.CSRFToken, digest: digest}
+		LastName: o.LastName, CSRF: sess.CSRFToken, digest: digest, unread: sc.Unread}
 	for _, p := range profiles {
 		pp := toProfile(p)
 		op.Profiles = append(op.Profiles, pp)

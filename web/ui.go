@@ -117,6 +117,7 @@ func (s *Server) notifications(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	op.unread = max(op.unread-len(ids), 0)
 	page := homePage{Base: s.base(c, "Notifiche", "home")}
 	for _, n := range ns {
 		if n.Personal {

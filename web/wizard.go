@@ -99,7 +99,7 @@ func (s *Server) wizardSearch(c *gin.Context) {
 			for i, p := range people {
 				fcs[i] = p.FiscalCode
 			}
-			s.auditSearch(c, op, auditViewPerson, c.Request.URL.RawQuery, len(people), fcs)
+			s.auditSearch(c, op, auditViewPerson, c.Request.URL.RawQuery, len(people), fcs)()
 		}
 	}
 	status := http.StatusOK
