@@ -134,14 +134,17 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 	if opts.Search {
+		e.quiet("search")
 		if rep.Search, err = e.search(ctx); err != nil {
 			return rep, fmt.Errorf("search: %w", err)
 		}
 	}
 	if opts.PDF {
+		e.quiet("pdf")
 		rep.PDF = pdfBench()
 	}
 	if opts.Timers {
+		e.quiet("timers")
 		if rep.Timers, err = e.timers(ctx); err != nil {
 			return rep, fmt.Errorf("timers: %w", err)
 		}
@@ -156,6 +159,25 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		progress(opts.Out, "JSON report written to %s", opts.JSON)
 	}
 	return rep, nil
+}
+
+// quiet waits (up to three minutes) until the Temporal server and
+// PostgreSQL have finished the work a previous section left queued, so that
+// it does not run into the next section's figures.
+func (e *env) quiet(section string) {
+	start := time.Now()
+	for time.Since(start) < 3*time.Minute {
+		t0 := e.cpuMark()
+		time.Sleep(3 * time.Second)
+		c := e.cpuSince(t0, 1)
+		if (c.TemporalMS+c.PostgresMS)/3000 < 0.10 { // under 10% of a core
+			break
+		}
+	}
+	runtime.GC()
+	if d := time.Since(start); d > 4*time.Second {
+		progress(e.opts.Out, "%s: waited %s for the stack to go quiet", section, d.Round(time.Second))
+	}
 }
 
 func progress(w io.Writer, format string, args ...any) {

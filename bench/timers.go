@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -130,8 +131,14 @@ func (e *env) timers(ctx context.Context) (*TimersReport, error) {
 			}
 		}
 		step.SettleSeconds = round2(time.Since(t1).Seconds())
-		step.WorkerRSSMB = rssMB(wcmd.Process.Pid)
-		step.ServerRSSMB = rssMB(serverPid)
+		// RSS moves with the garbage collector's cycles: the median of a
+		// few samples over 20 seconds.
+		var wr, sr []float64
+		for k := 0; k < 11; k++ {
+			wr, sr = append(wr, rssMB(wcmd.Process.Pid)), append(sr, rssMB(serverPid))
+			time.Sleep(2 * time.Second)
+		}
+		step.WorkerRSSMB, step.ServerRSSMB = median(wr), median(sr)
 		step.ServerIdleCPU, step.WorkerIdleCPU = cpuPercent([]int{serverPid, wcmd.Process.Pid}, 20*time.Second)
 		rep.Steps = append(rep.Steps, step)
 		progress(e.opts.Out, "timers: %d live, worker RSS %.0f MB, server idle CPU %.1f%%", started, step.WorkerRSSMB, step.ServerIdleCPU)
@@ -185,6 +192,12 @@ func startExemptions(ctx context.Context, tc client.Client, queue string, n int,
 	close(work)
 	wg.Wait()
 	return int(done.Load()), firstErr
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
 }
 
 // rssMB reads a process's resident set size.

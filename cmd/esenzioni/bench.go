@@ -24,7 +24,7 @@ func runBench(ctx context.Context, args []string) error {
 	flows := fs.Int("flows", 192, "practices per concurrency level and system")
 	rounds := fs.Int("rounds", 4, "alternating bare/full runs the practices of a level are split into")
 	scales := fs.String("scales", "20k:20000:50000,2m:2000000:5000000", "search scales name:practices:exemptions")
-	reps := fs.Int("reps", 30, "timed runs per search query")
+	reps := fs.Int("reps", 100, "timed runs per search query")
 	timers := fs.String("timers", "10000,100000", "live exemption workflows to measure")
 	budget := fs.Duration("timer-budget", 20*time.Minute, "time allowed to start the timer workflows")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (web, worker, clients) here")
