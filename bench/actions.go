@@ -79,7 +79,8 @@ func (e *env) actions(ctx context.Context) (*ActionsReport, error) {
 	if err := a.RegisterSearchAttributes(ctx); err != nil {
 		return nil, err
 	}
-	w := worker.New(a.Temporal, a.Config.TaskQueue, a.Activities())
+	// The product's cache size, which the bare worker shares (process-wide).
+	w := worker.New(a.Temporal, a.Config.TaskQueue, a.Activities(), a.Config.WorkflowCacheSize)
 	if err := w.Start(); err != nil {
 		return nil, err
 	}

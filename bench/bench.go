@@ -202,7 +202,7 @@ func (e *env) database(ctx context.Context, name string, fresh bool) (string, bo
 	url := e.stack.Postgres.URL(name)
 	if exists {
 		// Data kept from a previous run get this version's migrations.
-		db, err := store.Open(ctx, url, store.OpenOptions{})
+		db, err := store.Open(ctx, url, store.OpenOptions{Maintenance: true})
 		if err != nil {
 			return "", false, err
 		}
@@ -215,7 +215,7 @@ func (e *env) database(ctx context.Context, name string, fresh bool) (string, bo
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		return "", false, err
 	}
-	db, err := store.Open(ctx, url, store.OpenOptions{})
+	db, err := store.Open(ctx, url, store.OpenOptions{Maintenance: true})
 	if err != nil {
 		return "", false, err
 	}

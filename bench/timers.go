@@ -3,6 +3,8 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +20,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"esenzioni/app"
+	"esenzioni/devstack"
 	"esenzioni/exemption"
 	"esenzioni/internal/config"
 	"esenzioni/search"
@@ -43,7 +46,11 @@ type TimerStep struct {
 	SettleSeconds     float64 `json:"settleSeconds"`        // until the server's queues drained
 	ServerIdleCPU     float64 `json:"serverIdleCpuPercent"` // while the timers wait
 	WorkerIdleCPU     float64 `json:"workerIdleCpuPercent"`
-	Complete          bool    `json:"complete"`
+	// What the worker's runtime says of its memory at the same time.
+	WorkerHeapInuseMB  float64 `json:"workerHeapInuseMb"`
+	WorkerStackInuseMB float64 `json:"workerStackInuseMb"`
+	WorkerGoroutines   int     `json:"workerGoroutines"`
+	Complete           bool    `json:"complete"`
 }
 
 // timers starts exemption workflows (each waits on a reminder timer a year
@@ -74,8 +81,13 @@ func (e *env) timers(ctx context.Context) (*TimersReport, error) {
 		return nil, err
 	}
 	defer logFile.Close()
+	debugPort, err := devstack.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	debugAddr := fmt.Sprintf("127.0.0.1:%d", debugPort)
 	wcmd := exec.Command(e.opts.WorkerBinary, "worker")
-	wcmd.Env = append(os.Environ(), "DATABASE_URL="+url, "TEMPORAL_ADDRESS="+cfg.TemporalAddress, "S3_ENDPOINT="+cfg.S3Endpoint,
+	wcmd.Env = append(os.Environ(), "ESENZIONI_DEBUG_ADDR="+debugAddr, "DATABASE_URL="+url, "TEMPORAL_ADDRESS="+cfg.TemporalAddress, "S3_ENDPOINT="+cfg.S3Endpoint,
 		"S3_ACCESS_KEY=bench", "S3_SECRET_KEY=bench-secret-key", "TEMPORAL_TASK_QUEUE="+cfg.TaskQueue, "LOG_LEVEL=warn")
 	wcmd.Stdout, wcmd.Stderr = logFile, logFile
 	wcmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -139,6 +151,9 @@ func (e *env) timers(ctx context.Context) (*TimersReport, error) {
 			time.Sleep(2 * time.Second)
 		}
 		step.WorkerRSSMB, step.ServerRSSMB = median(wr), median(sr)
+		if err := workerMemory(debugAddr, filepath.Join(e.opts.DataDir, fmt.Sprintf("worker-heap-%d.pb.gz", started)), &step); err != nil {
+			progress(e.opts.Out, "timers: worker memory statistics not read: %v", err)
+		}
 		step.ServerIdleCPU, step.WorkerIdleCPU = cpuPercent([]int{serverPid, wcmd.Process.Pid}, 20*time.Second)
 		rep.Steps = append(rep.Steps, step)
 		progress(e.opts.Out, "timers: %d live, worker RSS %.0f MB, server idle CPU %.1f%%", started, step.WorkerRSSMB, step.ServerIdleCPU)
@@ -200,6 +215,45 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
+// workerMemory reads the worker's runtime statistics from its profile
+// endpoint and saves its heap profile (go tool pprof FILE) next to the
+// report.
+func workerMemory(addr, heapFile string, step *TimerStep) error {
+	get := func(path string) ([]byte, error) {
+		res, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return nil, err
+		}
+		defer res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("%s: %s", path, res.Status)
+		}
+		return io.ReadAll(res.Body)
+	}
+	text, err := get("/debug/pprof/heap?debug=1")
+	if err != nil {
+		return err
+	}
+	for _, line := range strings.Split(string(text), "\n") {
+		var v float64
+		if _, err := fmt.Sscanf(line, "# HeapInuse = %g", &v); err == nil {
+			step.WorkerHeapInuseMB = round2(v / (1 << 20))
+		} else if _, err := fmt.Sscanf(line, "# Stack = %g", &v); err == nil {
+			step.WorkerStackInuseMB = round2(v / (1 << 20))
+		}
+	}
+	g, err := get("/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		return err
+	}
+	_, _ = fmt.Sscanf(string(g), "goroutine profile: total %d", &step.WorkerGoroutines)
+	prof, err := get("/debug/pprof/heap")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(heapFile, prof, 0o644)
+}
+
 // rssMB reads a process's resident set size.
 func rssMB(pid int) float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -245,10 +299,10 @@ func temporalAttrs() temporal.SearchAttributes {
 
 func (t *TimersReport) markdown() string {
 	var b strings.Builder
-	b.WriteString("\n### Live exemption workflows holding timers\n\n| live workflows | start time s | starts/s | first tasks done after s | quiet after s | worker RSS MB | server RSS MB | server idle CPU % | worker idle CPU % |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n### Live exemption workflows holding timers\n\n| live workflows | start time s | starts/s | first tasks done after s | quiet after s | worker RSS MB | worker heap in use MB | worker stacks MB | worker goroutines | server RSS MB | server idle CPU % | worker idle CPU % |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range t.Steps {
-		fmt.Fprintf(&b, "| %d%s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.1f | %.1f |\n", s.Live, map[bool]string{true: "", false: " (incomplete)"}[s.Complete],
-			s.StartSeconds, s.StartsPerSec, s.FirstTasksSeconds, s.SettleSeconds, s.WorkerRSSMB, s.ServerRSSMB, s.ServerIdleCPU, s.WorkerIdleCPU)
+		fmt.Fprintf(&b, "| %d%s | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %d | %.0f | %.1f | %.1f |\n", s.Live, map[bool]string{true: "", false: " (incomplete)"}[s.Complete],
+			s.StartSeconds, s.StartsPerSec, s.FirstTasksSeconds, s.SettleSeconds, s.WorkerRSSMB, s.WorkerHeapInuseMB, s.WorkerStackInuseMB, s.WorkerGoroutines, s.ServerRSSMB, s.ServerIdleCPU, s.WorkerIdleCPU)
 	}
 	if len(t.Steps) >= 2 {
 		fmt.Fprintf(&b, "\nWorker RSS ratio largest/smallest: %.2f (target <= 1.2: %s)\n", t.RSSRatio, mark(t.RSSRatio <= 1.2))

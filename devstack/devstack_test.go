@@ -62,7 +62,7 @@ func TestFailureLeavesNoChildBehind(t *testing.T) {
 	}
 	defer l.Close()
 	taken := l.Addr().(*net.TCPAddr).Port
-	pgPort, err := freePort()
+	pgPort, err := FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

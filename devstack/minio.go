@@ -37,20 +37,24 @@ func (m *MinIO) ConsoleURL() string { return "http://localhost:" + strconv.Itoa(
 
 // StartMinIO starts `minio server` on dir.
 func StartMinIO(ctx context.Context, opts MinIOOptions) (*MinIO, error) {
+	return retryPortClash("minio", func() (*MinIO, error) { return startMinIOOnce(ctx, opts) })
+}
+
+func startMinIOOnce(ctx context.Context, opts MinIOOptions) (*MinIO, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, err
 	}
 	port, cport := opts.Port, opts.ConsolePort
 	var err error
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		if port, err = FreePort(); err != nil {
 			return nil, err
 		}
 	} else if err := checkPortFree("minio", "ESENZIONI_MINIO_PORT", port); err != nil {
 		return nil, err
 	}
 	if cport == 0 {
-		if cport, err = freePort(); err != nil {
+		if cport, err = FreePort(); err != nil {
 			return nil, err
 		}
 	} else if err := checkPortFree("minio console", "ESENZIONI_MINIO_CONSOLE_PORT", cport); err != nil {

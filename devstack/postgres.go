@@ -99,6 +99,10 @@ func runAs() (*syscall.Credential, error) {
 
 // StartPostgres initialises the cluster on first use and starts it.
 func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error) {
+	return retryPortClash("postgresql", func() (*Postgres, error) { return startPostgresOnce(ctx, opts) })
+}
+
+func startPostgresOnce(ctx context.Context, opts PostgresOptions) (*Postgres, error) {
 	bin, err := pgBinDir()
 	if err != nil {
 		return nil, err
@@ -109,7 +113,7 @@ func StartPostgres(ctx context.Context, opts PostgresOptions) (*Postgres, error)
 	}
 	port := opts.Port
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		if port, err = FreePort(); err != nil {
 			return nil, err
 		}
 	} else if err := checkPortFree("postgresql", "ESENZIONI_PG_PORT", port); err != nil {

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -98,7 +99,11 @@ func waitReady(ctx context.Context, p *process, logPath string, timeout time.Dur
 			return nil
 		}
 		if done, err := p.exited(); done {
-			return fmt.Errorf("%s exited before it was ready (%v); see %s:\n%s", p.name, err, logPath, tail(logPath, 15))
+			logTail := tail(logPath, 15)
+			if strings.Contains(strings.ToLower(logTail), "address already in use") {
+				err = fmt.Errorf("%w: %v", errPortClash, err)
+			}
+			return fmt.Errorf("%s exited before it was ready (%w); see %s:\n%s", p.name, err, logPath, logTail)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s was not ready after %s (%v); see %s", p.name, timeout, last, logPath)
@@ -129,6 +134,24 @@ func tail(path string, n int) string {
 	return string(b)
 }
 
+// errPortClash marks a child that died because a port it was to listen on was
+// taken: a free port is only free when asked, and the Temporal dev server
+// picks its internal services' ports itself, so a busy machine (CI running
+// three servers at once) can hand the same port to two of them.
+var errPortClash = errors.New("port taken between choosing and binding it")
+
+// retryPortClash calls start again, three attempts in all, while it fails
+// with errPortClash; start chooses fresh free ports on every call.
+func retryPortClash[T any](name string, start func() (T, error)) (T, error) {
+	for attempt := 1; ; attempt++ {
+		v, err := start()
+		if err == nil || !errors.Is(err, errPortClash) || attempt == 3 {
+			return v, err
+		}
+		fmt.Fprintf(os.Stderr, "%s: a port was taken while it started; starting it again on other ports\n", name)
+	}
+}
+
 // ErrPortInUse is returned when a fixed port is already taken.
 var ErrPortInUse = errors.New("port already in use")
 
@@ -144,8 +167,12 @@ func checkPortFree(component, envVar string, port int) error {
 
 var portMu sync.Mutex
 
-// freePort asks the kernel for a free TCP port on the loopback interface.
-func freePort() (int, error) {
+// FreePort asks the kernel for a free TCP port on the loopback interface.
+// The port is left in TIME_WAIT by a connection this side closes first: the
+// kernel then does not hand it out again to another bind(:0) for a minute
+// (such as the ports the Temporal dev server picks for its own services),
+// while our child, which listens with SO_REUSEADDR, can still bind it.
+func FreePort() (int, error) {
 	portMu.Lock()
 	defer portMu.Unlock()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -153,7 +180,18 @@ func freePort() (int, error) {
 		return 0, err
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	addr := l.Addr().(*net.TCPAddr)
+	client, err := net.DialTCP("tcp", nil, addr)
+	if err != nil {
+		return 0, err
+	}
+	defer client.Close()
+	server, err := l.Accept()
+	if err != nil {
+		return 0, err
+	}
+	server.Close() // the listening side closes first and keeps the TIME_WAIT
+	return addr.Port, nil
 }
 
 // findExecutable looks for name in the given directories, then in PATH.

@@ -49,17 +49,21 @@ func (t *Temporal) UIURL() string {
 // StartTemporal starts `temporal server start-dev` with the WAL pragmas that
 // make its SQLite store several times faster than the defaults.
 func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error) {
+	return retryPortClash("temporal", func() (*Temporal, error) { return startTemporalOnce(ctx, opts) })
+}
+
+func startTemporalOnce(ctx context.Context, opts TemporalOptions) (*Temporal, error) {
 	port, uiPort := opts.Port, opts.UIPort
 	var err error
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		if port, err = FreePort(); err != nil {
 			return nil, err
 		}
 	} else if err := checkPortFree("temporal", "ESENZIONI_TEMPORAL_PORT", port); err != nil {
 		return nil, err
 	}
 	if uiPort == 0 {
-		if uiPort, err = freePort(); err != nil {
+		if uiPort, err = FreePort(); err != nil {
 			return nil, err
 		}
 	} else if uiPort > 0 {
@@ -67,11 +71,11 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 			return nil, err
 		}
 	}
-	httpPort, err := freePort()
+	httpPort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	metricsPort, err := freePort()
+	metricsPort, err := FreePort()
 	if err != nil {
 		return nil, err
 	}

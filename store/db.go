@@ -22,6 +22,10 @@ type OpenOptions struct {
 	Role         string
 	MaxOpenConns int
 	AppName      string
+	// Maintenance connections run statements that take minutes on a large
+	// database (migrations building indexes, imports): no read timeout,
+	// where the application's connections give up after 10 seconds.
+	Maintenance bool
 }
 
 // Open connects to PostgreSQL and checks the connection. The error names the
@@ -43,11 +47,15 @@ func Open(ctx context.Context, url string, opts OpenOptions) (*bun.DB, error) {
 			params["role"] = opts.Role
 		}
 	}
-	connector := pgdriver.NewConnector(
+	options := []pgdriver.Option{
 		pgdriver.WithDSN(url),
 		pgdriver.WithConnParams(params),
-		pgdriver.WithTimeout(10*time.Second),
-	)
+		pgdriver.WithTimeout(10 * time.Second),
+	}
+	if opts.Maintenance {
+		options = append(options, pgdriver.WithReadTimeout(0))
+	}
+	connector := pgdriver.NewConnector(options...)
 	sqldb := sql.OpenDB(connector)
 	maxOpen := opts.MaxOpenConns
 	if maxOpen == 0 {

@@ -20,8 +20,12 @@ import (
 
 // New returns a worker for taskQueue with every workflow and activity
 // registered. Activities are registered as a struct, so workflows may call
-// its methods as local activities through a nil receiver.
-func New(c client.Client, taskQueue string, acts *activities.Activities) sdkworker.Worker {
+// its methods as local activities through a nil receiver. cacheSize is how
+// many workflows the process keeps in memory between their tasks (config
+// TEMPORAL_WORKFLOW_CACHE_SIZE): an SDK setting shared by every worker of
+// the process, taken when the first one starts.
+func New(c client.Client, taskQueue string, acts *activities.Activities, cacheSize int) sdkworker.Worker {
+	sdkworker.SetStickyWorkflowCacheSize(cacheSize)
 	w := sdkworker.New(c, taskQueue, sdkworker.Options{
 		// Operator actions are latency-sensitive: keep workflow tasks
 		// flowing even while long activities (registry, SMTP) run.

@@ -18,6 +18,7 @@ import (
 // runBench runs the benchmark suite on its own embedded stack (not part of
 // the test run). See docs/BENCHMARKS.md.
 func runBench(ctx context.Context, args []string) error {
+	tuneGCForWeb() // as `esenzioni web`, which the benchmark measures
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	only := fs.String("only", "actions,search,pdf,timers", "sections to run")
 	callers := fs.String("callers", "1,8,32", "concurrent callers of the action benchmark")

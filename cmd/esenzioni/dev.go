@@ -39,6 +39,7 @@ func envPort(name string, def int) (int, error) {
 // under ESENZIONI_DATA_DIR, then migrations, catalogue and demo data are
 // loaded and the worker and web server run until Ctrl-C.
 func runDev(ctx context.Context, _ []string) error {
+	tuneGCForWeb()
 	start := time.Now()
 	cfg, err := config.Load()
 	if err != nil {
@@ -137,7 +138,7 @@ func runDev(ctx context.Context, _ []string) error {
 
 	// Migrations and the catalogue run as the owner role, the app as the
 	// restricted one.
-	owner, err := store.Open(ctx, cfg.DatabaseURL, store.OpenOptions{AppName: "esenzioni-migrate"})
+	owner, err := store.Open(ctx, cfg.DatabaseURL, store.OpenOptions{AppName: "esenzioni-migrate", Maintenance: true})
 	if err != nil {
 		return err
 	}

@@ -73,7 +73,7 @@ func serveWorker(ctx context.Context, a *app.App) error {
 	if err := worker.EnsureSchedules(ctx, a.Temporal, a.Config.TaskQueue); err != nil {
 		return err
 	}
-	w := worker.New(a.Temporal, a.Config.TaskQueue, a.Activities())
+	w := worker.New(a.Temporal, a.Config.TaskQueue, a.Activities(), a.Config.WorkflowCacheSize)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("temporal worker: %w", err)
 	}
@@ -91,6 +91,7 @@ func openApp(ctx context.Context) (*app.App, error) {
 }
 
 func runWeb(ctx context.Context, _ []string) error {
+	tuneGCForWeb()
 	a, err := openApp(ctx)
 	if err != nil {
 		return err
@@ -107,6 +108,9 @@ func runWorker(ctx context.Context, _ []string) error {
 	}
 	defer a.Close()
 	a.Log.Info("worker started", "task_queue", a.Config.TaskQueue, "namespace", a.Config.TemporalNamespace)
+	if err := serveDebug(ctx, a.Log); err != nil {
+		return err
+	}
 	return serveWorker(ctx, a)
 }
 
@@ -116,7 +120,7 @@ func openDB(ctx context.Context) (*store.Store, config.Config, error) {
 	if err != nil {
 		return nil, cfg, err
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.OpenOptions{AppName: "esenzioni-migrate"})
+	db, err := store.Open(ctx, cfg.DatabaseURL, store.OpenOptions{AppName: "esenzioni-migrate", Maintenance: true})
 	if err != nil {
 		return nil, cfg, err
 	}

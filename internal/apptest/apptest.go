@@ -109,7 +109,7 @@ func New(t testing.TB, opts Options) *Env {
 		Codes: exemptioncode.New(cfg.RegionalCodes...), ReminderOffsets: cfg.ReminderOffsets,
 	}
 	if !opts.NoWorker {
-		w := worker.New(a.Temporal, cfg.TaskQueue, a.Activities())
+		w := worker.New(a.Temporal, cfg.TaskQueue, a.Activities(), a.Config.WorkflowCacheSize)
 		if err := w.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -46,6 +46,14 @@ type Config struct {
 	ReminderOffsets []time.Duration // REMINDER_OFFSETS, e.g. "30d,7d"
 	MaxUploadBytes  int64           // MAX_UPLOAD_BYTES
 
+	// WorkflowCacheSize is how many workflows a worker process keeps in
+	// memory between their tasks (TEMPORAL_WORKFLOW_CACHE_SIZE). An evicted
+	// workflow replays its short history at its next task. 2000, not the
+	// SDK's 10000: exemption workflows wait months between tasks, and a
+	// cache of 10000 made a worker hold 530 MB instead of 175 MB, growing
+	// with the live count by fragmentation (docs/BENCHMARKS.md).
+	WorkflowCacheSize int
+
 	// RegionalCodes are exemption codes valid in this region beyond the
 	// national formats (REGIONAL_EXEMPTION_CODES, comma separated).
 	RegionalCodes []string
@@ -104,6 +112,9 @@ func load(getenv func(string) string) (Config, error) {
 	}
 	if c.MaxUploadBytes, err = strconv.ParseInt(get("MAX_UPLOAD_BYTES", "20971520"), 10, 64); err != nil || c.MaxUploadBytes <= 0 {
 		return c, fmt.Errorf("MAX_UPLOAD_BYTES must be a positive number of bytes")
+	}
+	if c.WorkflowCacheSize, err = strconv.Atoi(get("TEMPORAL_WORKFLOW_CACHE_SIZE", "2000")); err != nil || c.WorkflowCacheSize <= 0 {
+		return c, fmt.Errorf("TEMPORAL_WORKFLOW_CACHE_SIZE must be a positive number of workflows")
 	}
 	for _, code := range strings.Split(get("REGIONAL_EXEMPTION_CODES", "93A"), ",") {
 		if code = strings.ToUpper(strings.TrimSpace(code)); code != "" {

@@ -94,7 +94,7 @@ func PrepareTemplate(ctx context.Context, e Env) error {
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+TemplateDB); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, dbURL(e.PostgresURL, TemplateDB), store.OpenOptions{})
+	db, err := store.Open(ctx, dbURL(e.PostgresURL, TemplateDB), store.OpenOptions{Maintenance: true})
 	if err != nil {
 		return err
 	}

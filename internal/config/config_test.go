@@ -1,0 +1,38 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func env(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WorkflowCacheSize != 2000 || c.MaxUploadBytes != 20<<20 || c.TaskQueue != "esenzioni" {
+		t.Fatalf("defaults: cache %d, upload %d, queue %q", c.WorkflowCacheSize, c.MaxUploadBytes, c.TaskQueue)
+	}
+}
+
+func TestLoadRefusesBadNumbers(t *testing.T) {
+	for _, tc := range []struct{ key, value, want string }{
+		{"TEMPORAL_WORKFLOW_CACHE_SIZE", "0", "TEMPORAL_WORKFLOW_CACHE_SIZE"},
+		{"TEMPORAL_WORKFLOW_CACHE_SIZE", "molti", "TEMPORAL_WORKFLOW_CACHE_SIZE"},
+		{"MAX_UPLOAD_BYTES", "-1", "MAX_UPLOAD_BYTES"},
+		{"REMINDER_OFFSETS", "30x", "REMINDER_OFFSETS"},
+	} {
+		_, err := load(env(map[string]string{tc.key: tc.value}))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s=%s: error %v, want one naming %s", tc.key, tc.value, err, tc.want)
+		}
+	}
+	c, err := load(env(map[string]string{"TEMPORAL_WORKFLOW_CACHE_SIZE": "5000"}))
+	if err != nil || c.WorkflowCacheSize != 5000 {
+		t.Fatalf("cache size 5000: %d, %v", c.WorkflowCacheSize, err)
+	}
+}
