@@ -1,6 +1,11 @@
 package web
 
-import "testing"
+import (
+	"io/fs"
+	"regexp"
+	"strings"
+	"testing"
+)
 
 // Every template parses (they load lazily at the first request otherwise).
 func TestTemplatesParse(t *testing.T) {
@@ -13,5 +18,29 @@ func TestTemplatesParse(t *testing.T) {
 		if _, ok := tpl.pages[page]; !ok {
 			t.Errorf("page %s missing", page)
 		}
+	}
+}
+
+// Bootstrap Italia styles form controls by their type: an <input> without a
+// type attribute renders with no border, an invisible field.
+func TestEveryInputHasAType(t *testing.T) {
+	input := regexp.MustCompile(`<input\b[^>]*>`)
+	err := fs.WalkDir(templateFS, "templates", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := templateFS.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, tag := range input.FindAllString(string(b), -1) {
+			if !strings.Contains(tag, ` type="`) {
+				t.Errorf("%s: input without a type: %s", path, tag)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
