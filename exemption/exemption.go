@@ -162,7 +162,18 @@ const (
 	Renew   Change = "RINNOVO" // end date later than today
 	Revoke  Change = "REVOCA"  // end date today or earlier: the exemption is annulled
 	Shorten Change = "RIDUZIONE"
+	// Documents: the end date stays as it was and documents are added.
+	Documents Change = "DOCUMENTI"
 )
+
+// Unchanged reports whether setting newEnd (nil with noEnd: no end date)
+// leaves an exemption ending on currentEnd as it is.
+func Unchanged(currentEnd, newEnd *Date, noEnd bool) bool {
+	if noEnd || newEnd == nil {
+		return currentEnd == nil
+	}
+	return currentEnd != nil && newEnd.Equal(*currentEnd)
+}
 
 // Classify tells what setting newEnd does to an exemption currently ending on
 // currentEnd (nil = no end date), today being today.

@@ -68,6 +68,19 @@ func TestDocumentsInModifica(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, linked, 1)
 
+	// Documents alone, with the end date left as it is: not a renewal.
+	renewed := b.Text("[data-testid=disponibile-fino-al]")
+	b.Click("#modifica")
+	b.Select("#tipo", "VERBALE_INVALIDITA")
+	b.Fill("#data_rilascio", "03/10/2026")
+	b.Upload("#file", "verbale-2.pdf.p7m", w.SignedP7M("Verbale bis"))
+	b.Click("#aggiungi")
+	b.Click("#conferma")
+	require.Contains(t, b.Text(".alert-success"), "Documenti aggiunti")
+	require.Equal(t, renewed, b.Text("[data-testid=disponibile-fino-al]"))
+	require.Contains(t, b.Text("[data-testid=storia]"), "Documenti aggiunti")
+	require.Contains(t, b.Text("#titolo-documenti + div"), "verbale-2.pdf.p7m")
+
 	// Download: intact for the ASL, refused (404) for another ASL.
 	resp, body := download(t, b, "/documenti/"+linked[0].ID)
 	require.Equal(t, http.StatusOK, resp.StatusCode)

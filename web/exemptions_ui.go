@@ -337,7 +337,9 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 	version, _ := strconv.Atoi(c.PostForm("versione"))
 	cmd := workflows.ChangeEndDate{Actor: op.Actor(), ExpectedVersion: version,
 		RequestID: fmt.Sprintf("web:%d:%s", op.ID, page.Key), Note: strings.TrimSpace(c.PostForm("nota"))}
-	if page.EndDate == "" {
+	if page.EndDate == "" && page.E.EndDate == nil {
+		cmd.NoEndDate = true // an exemption without end date keeps none
+	} else if page.EndDate == "" {
 		page.Errors["data_fine"] = "Indica la nuova data di fine validità."
 	} else if d, err := parseDate(page.EndDate); err != nil {
 		page.Errors["data_fine"] = "Data non valida: usa il formato gg/mm/aaaa."
@@ -357,6 +359,9 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		cmd.DocumentIDs = append(cmd.DocumentIDs, d.ID)
 	}
 	page.Staged = docs
+	if len(page.Errors) == 0 && len(docs) == 0 && exemption.Unchanged(endDateOf(page.E.EndDate), endDateOf(cmd.EndDate), cmd.NoEndDate) {
+		page.Errors["data_fine"] = "Nessuna modifica: indica una data di fine validità diversa o aggiungi dei documenti."
+	}
 	if page.DocumentTypes, err = s.Store.DocumentTypes(c.Request.Context()); err != nil {
 		s.fail(c, err)
 		return
@@ -400,6 +405,8 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		msg = "Esenzione revocata: annullata con data di fine validità " + dayString(res.EndDate) + "."
 	case exemption.Shorten:
 		msg = "Data di fine validità anticipata al " + dayString(res.EndDate) + "."
+	case exemption.Documents:
+		msg = fmt.Sprintf("Documenti aggiunti all'esenzione (%d); la data di fine validità non cambia.", len(docs))
 	}
 	setFlash(c, "success", msg)
 	redirect(c, fmt.Sprintf("/esenzioni/%d", page.E.ID))
@@ -421,4 +428,13 @@ func editStagingKey(op *Operator, id int64) string {
 // attachments part fills it in.
 func (s *Server) stagedDocuments(c *gin.Context, key string) ([]store.Attachment, error) {
 	return s.Store.StagedAttachments(c.Request.Context(), key)
+}
+
+// endDateOf is an end date as a calendar day (nil: no end date).
+func endDateOf(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	d := dayUTC(*t)
+	return &d
 }

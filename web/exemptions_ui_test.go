@@ -138,9 +138,15 @@ func TestRenewAndRevoke(t *testing.T) {
 	b.Click("#conferma")
 	require.Contains(t, b.Text(".alert-success"), "rinnovata")
 	require.Equal(t, next.Format("02/01/2006"), b.Text("[data-testid=disponibile-fino-al]"))
-	require.Contains(t, b.Text("[data-testid=storia]"), "RINNOVO")
+	require.Contains(t, b.Text("[data-testid=storia]"), "Rinnovo")
 	st := queryExemption(t, w.Env, w.fromPractice)
 	require.Equal(t, next, *st.EndDate, "the workflow's timers now aim at the new date")
+
+	// Confirming the same date with no document changes nothing.
+	b.Click("#modifica")
+	b.Click("#conferma")
+	require.Contains(t, b.Text("#data-fine-errore"), "Nessuna modifica")
+	require.Equal(t, st.Version, queryExemption(t, w.Env, w.fromPractice).Version)
 
 	// Revoke the registry one: today ends it (ANNULLATA). Its lifecycle
 	// workflow is started by the change itself.

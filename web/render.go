@@ -59,6 +59,13 @@ var funcs = template.FuncMap{
 		}
 		return ""
 	},
+	// operation names an exemption event for the history table.
+	"operation": func(action string) string {
+		if label, ok := operationLabels[action]; ok {
+			return label
+		}
+		return action
+	},
 	// day formats a calendar date (carried as midnight UTC) without
 	// converting time zones.
 	"day": func(t any) string {
@@ -250,4 +257,15 @@ func (s *Server) renderError(c *gin.Context, status int, heading, message string
 		return
 	}
 	s.render(c, status, "error.html", data)
+}
+
+// operationLabels are the exemption events as operators read them.
+var operationLabels = map[string]string{
+	"EMISSIONE":                 "Emissione",
+	string(exemption.Renew):     "Rinnovo",
+	string(exemption.Shorten):   "Fine validità anticipata",
+	string(exemption.Revoke):    "Revoca",
+	string(exemption.Documents): "Documenti aggiunti",
+	"SCADENZA":                  "Scadenza",
+	"PROMEMORIA":                "Promemoria di scadenza",
 }

@@ -188,7 +188,11 @@ func (w *exemptionWorkflow) change(ctx workflow.Context, cmd ChangeEndDate) (Cha
 	today := exemption.DateOf(workflow.Now(ctx))
 	old := w.st.EndDate
 	var kind exemption.Change
-	if cmd.NoEndDate {
+	if exemption.Unchanged(old, cmd.EndDate, cmd.NoEndDate) &&
+		workflow.GetVersion(ctx, versionDocumentsOnly, workflow.DefaultVersion, 1) == 1 {
+		// Documents added with the same end date: not a renewal.
+		kind = exemption.Documents
+	} else if cmd.NoEndDate {
 		kind = exemption.Renew
 		w.st.EndDate = nil
 	} else {
@@ -522,6 +526,10 @@ func (w *exemptionWorkflow) publishVisibility(ctx workflow.Context) {
 // versionLocalPublication marks the move of the registry publication to a
 // local activity.
 const versionLocalPublication = "local-publication"
+
+// versionDocumentsOnly marks a Modifica that keeps the end date and adds
+// documents, recorded as DOCUMENTI (it was recorded as a renewal before).
+const versionDocumentsOnly = "documents-only"
 
 // publishLocalOptions: the registry may be down for hours; the local
 // activity retries forever with a capped backoff (the SDK turns long

@@ -318,3 +318,23 @@ func TestTenYearsRenewedEveryYear(t *testing.T) {
 	require.Equal(t, 20, log.notified)
 	require.Equal(t, 11, log.published[len(log.published)-1], "issue + 9 renewals + expiry")
 }
+
+// A Modifica that keeps the end date and adds documents is not a renewal:
+// recorded as DOCUMENTI, timers where they were.
+func TestDocumentsWithTheSameEndDateAreNotARenewal(t *testing.T) {
+	log := &exemptionLog{}
+	h := newExemptionHarness(t, log, rome(2026, 3, 10, 10, 0))
+	var docs changeOutcome
+	h.change(24*time.Hour, workflows.ChangeEndDate{Actor: operatorTO3, EndDate: dptr(2026, 6, 30), ExpectedVersion: 1,
+		RequestID: "r1", DocumentIDs: []string{"doc-1"}}, &docs)
+	h.env.ExecuteWorkflow(workflows.ExemptionWorkflow, exemptionInput(exemption.NewDate(2026, 3, 10), dptr(2026, 6, 30)))
+	require.NoError(t, h.env.GetWorkflowError())
+	require.NoError(t, docs.err)
+	require.Equal(t, exemption.Documents, docs.result.Change)
+	require.Equal(t, exemption.Valida, docs.result.State)
+	require.Equal(t, dptr(2026, 6, 30), docs.result.EndDate)
+	require.Equal(t, 2, docs.result.Version)
+	// The reminders (30 and 7 days before the end of 30 June) and the expiry are kept.
+	require.Equal(t, []time.Time{rome(2026, 6, 1, 0, 0), rome(2026, 6, 24, 0, 0)}, log.reminders)
+	require.Equal(t, rome(2026, 7, 1, 0, 0), h.env.Now().In(exemption.Rome))
+}
