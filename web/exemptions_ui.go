@@ -112,7 +112,9 @@ func (s *Server) exemptionList(c *gin.Context) {
 		return
 	}
 	page := exemptionListPage{Base: s.base(c, "Esenzioni", "esenzioni"), Form: form, Errors: map[string]string{}, CodeList: s.codes.dataList(codes)}
-	page.Searched = len(form.values()) > 0
+	// "Cerca" with every field empty still sends a query: it gets the message
+	// below, where the first visit (no query) gets the empty form.
+	page.Searched = len(form.values()) > 0 || c.Request.URL.RawQuery != ""
 	if !page.Searched {
 		s.render(c, http.StatusOK, "exemptions.html", page)
 		return
@@ -135,9 +137,11 @@ func (s *Server) exemptionList(c *gin.Context) {
 		f.States = []string{form.Stato}
 	}
 	if form.Codice != "" {
-		// The typeahead sends "CODE - description" or just what was typed.
-		code, _, _ := strings.Cut(form.Codice, " ")
-		f.ExemptionCode = strings.ToUpper(code)
+		code, msg := matchCode(codes, form.Codice)
+		if msg != "" {
+			page.Errors["codice"] = msg
+		}
+		f.ExemptionCode = code
 	}
 	if form.Da != "" {
 		d, err := parseDate(form.Da)
@@ -152,6 +156,9 @@ func (s *Server) exemptionList(c *gin.Context) {
 			page.Errors["a"] = "Data non valida: usa il formato gg/mm/aaaa."
 		}
 		f.IssuedTo = dayUTC(d)
+	}
+	if page.Errors["da"] == "" && page.Errors["a"] == "" && !f.IssuedFrom.IsZero() && !f.IssuedTo.IsZero() && f.IssuedTo.Before(f.IssuedFrom) {
+		page.Errors["a"] = "La data finale precede quella iniziale."
 	}
 	if len(page.Errors) > 0 {
 		s.render(c, http.StatusUnprocessableEntity, "exemptions.html", page)
@@ -248,13 +255,11 @@ func (s *Server) loadExemption(c *gin.Context) (exemptionPage, bool) {
 }
 
 // canEditExemption: a valid exemption, and an operator of the person's ASL
-// of residence (or regional).
+// of residence (or regional). The ASL is the exemption's own, the one its
+// workflow checks, so that the button is shown exactly when the change will
+// be accepted.
 func (s *Server) canEditExemption(op *Operator, p exemptionPage) bool {
-	residence := p.Person.ASLCode
-	if residence == "" {
-		residence = p.E.ASLCode
-	}
-	return p.E.State == string(exemption.Valida) && op.Profile.Role.Operator() && op.InScope(residence)
+	return p.E.State == string(exemption.Valida) && op.Profile.Role.Operator() && op.InScope(p.E.ASLCode)
 }
 
 func (s *Server) exemptionNotFound(c *gin.Context) {
@@ -277,10 +282,11 @@ func (s *Server) exemptionServices(c *gin.Context) {
 		return
 	}
 	page.ShowAll = true
-	if c.GetHeader("HX-Request") == "true" {
+	if c.GetHeader("HX-Request") == "true" { // the catalogue's services only
 		s.renderBlock(c, http.StatusOK, "exemption.html", "services", page)
 		return
 	}
+	s.audit(c, auditEntry{Action: auditViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}, currentOperator(c))
 	s.render(c, http.StatusOK, "exemption.html", page)
 }
 
@@ -297,6 +303,8 @@ func (s *Server) exemptionEditForm(c *gin.Context) {
 			"Solo gli operatori dell'ASL di residenza dell'assistito possono modificare un'esenzione valida.")
 		return
 	}
+	s.audit(c, auditEntry{Action: auditViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK",
+		Detail: map[string]any{"pagina": "modifica"}}, op)
 	page.Key = c.Query("chiave")
 	if page.Key == "" {
 		page.Key = randomKey()
@@ -437,4 +445,37 @@ func endDateOf(t *time.Time) *time.Time {
 	}
 	d := dayUTC(*t)
 	return &d
+}
+
+// matchCode reads the code filter: the typeahead sends "CODE - description",
+// an operator may type a code or words of its description (manual 7.1). A
+// description matching several codes asks for a choice.
+func matchCode(codes []store.CodeOption, typed string) (code, msg string) {
+	first, _, _ := strings.Cut(typed, " ")
+	first = strings.ToUpper(first)
+	for _, c := range codes {
+		if c.Code == first {
+			return c.Code, ""
+		}
+	}
+	words := strings.Fields(strings.ToUpper(typed))
+	var found []string
+	for _, c := range codes {
+		desc := strings.ToUpper(c.Description)
+		all := true
+		for _, w := range words {
+			all = all && strings.Contains(desc, w)
+		}
+		if all {
+			found = append(found, c.Code)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return "", "Nessun codice esenzione corrisponde a «" + typed + "»."
+	case 1:
+		return found[0], ""
+	default:
+		return "", fmt.Sprintf("«%s» corrisponde a %d codici esenzione: sceglilo dall'elenco.", typed, len(found))
+	}
 }

@@ -376,10 +376,11 @@ func (s *Server) practiceServices(c *gin.Context) {
 		return
 	}
 	page.ShowAll = true
-	if c.GetHeader("HX-Request") == "true" {
+	if c.GetHeader("HX-Request") == "true" { // the catalogue's services only
 		s.renderBlock(c, http.StatusOK, "practice.html", "services", page)
 		return
 	}
+	s.audit(c, auditEntry{Action: auditViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"}, op)
 	s.render(c, http.StatusOK, "practice.html", page)
 }
 

@@ -378,6 +378,8 @@ func (s *Server) wizardRiepilogo(c *gin.Context) {
 	if !s.fillSummary(c, &page) {
 		return
 	}
+	s.audit(c, auditEntry{Action: auditViewPerson, Target: "nuova-esenzione", BeneficiaryFC: page.Person.FiscalCode, Outcome: "OK",
+		Detail: map[string]any{"pagina": "riepilogo"}}, currentOperator(c))
 	s.render(c, http.StatusOK, "wizard.html", page)
 }
 
