@@ -26,6 +26,7 @@ type uploadForm struct {
 	IssuedOn   *time.Time
 	ValidUntil *time.Time
 	Errors     map[string]string
+	Values     map[string]string // what was typed, shown again with the errors
 }
 
 // readUpload streams a multipart upload into the attachments service.
@@ -39,6 +40,7 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 		return store.Attachment{}, form, nil
 	}
 	fields := map[string]string{}
+	form.Values = fields
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -147,7 +149,7 @@ func (s *Server) exemptionDocumentUpload(c *gin.Context) {
 	}
 	if len(form.Errors) > 0 {
 		page.Key = c.Query("chiave")
-		page.UploadErrors = form.Errors
+		page.UploadErrors, page.UploadValues = form.Errors, form.Values
 		if page.Staged, err = s.stagedDocuments(c, editStagingKey(op, page.E.ID)); err != nil {
 			s.fail(c, err)
 			return
@@ -191,7 +193,7 @@ func (s *Server) wizardDocumentUpload(c *gin.Context) {
 		return
 	}
 	if len(form.Errors) > 0 {
-		page.Errors = form.Errors
+		page.Errors, page.UploadValues = form.Errors, form.Values
 		if err := s.fillDocuments(c, &page); err != nil {
 			s.fail(c, err)
 			return

@@ -35,6 +35,8 @@ func TestDocumentsInModifica(t *testing.T) {
 	b.Upload("#file", "non-firmato.pdf", []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"))
 	b.Click("#aggiungi")
 	require.Contains(t, b.Text("#file-errore"), "non è firmato digitalmente")
+	require.Equal(t, "01/10/2026", b.Attribute("#data_rilascio", "value"), "what was typed stays")
+	require.True(t, b.Exists(`#tipo option[value=CERTIFICAZIONE_SPECIALISTICA][selected]`), "the chosen type stays")
 
 	// A signed one is accepted, with its signer.
 	signed := w.SignedPDF("Certificazione specialistica per rinnovo")

@@ -212,6 +212,7 @@ type exemptionPage struct {
 	Staged        []store.Attachment // documents waiting for Conferma
 	DocumentTypes []store.DocumentType
 	UploadErrors  map[string]string
+	UploadValues  map[string]string
 }
 
 // loadExemption loads an exemption any operator may see: the manual lets

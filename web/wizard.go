@@ -41,6 +41,8 @@ type wizardPage struct {
 	Person   store.Beneficiary
 	Existing []exemptionView
 	Errors   map[string]string
+	// UploadValues are the document fields typed before a refused upload.
+	UploadValues map[string]string
 	// Search
 	Query    struct{ Cognome, Nome, CF string }
 	People   []store.Beneficiary
