@@ -157,6 +157,18 @@ func TestRenewAndRevoke(t *testing.T) {
 	require.Contains(t, b.Text("#data-fine-errore"), "Nessuna modifica")
 	require.Equal(t, st.Version, queryExemption(t, w.Env, w.fromPractice).Version)
 
+	// Brought forward into the reminder window: its practice shows it.
+	ex, err := w.Store().ExemptionByID(ctx, w.fromPractice)
+	require.NoError(t, err)
+	b.Visit(fmt.Sprintf("/pratiche/%s", *ex.PracticeNumber))
+	require.False(t, b.Exists("[data-testid=in-scadenza]"))
+	b.Visit(fmt.Sprintf("/esenzioni/%d/modifica", w.fromPractice))
+	b.Fill("#data_fine", exemption.DateOf(time.Now()).AddDate(0, 0, 10).Format("02/01/2006"))
+	b.Click("#conferma")
+	require.Contains(t, b.Text(".alert-success"), "anticipata")
+	b.Visit(fmt.Sprintf("/pratiche/%s", *ex.PracticeNumber))
+	require.True(t, b.Exists("[data-testid=in-scadenza]"), "the practice's exemption ends within the reminder window")
+
 	// Revoke the registry one: today ends it (ANNULLATA). Its lifecycle
 	// workflow is started by the change itself.
 	b.Visit(fmt.Sprintf("/esenzioni/%d/modifica", w.soon))
@@ -165,7 +177,7 @@ func TestRenewAndRevoke(t *testing.T) {
 	require.Contains(t, b.Text(".alert-success"), "revocata")
 	require.Equal(t, "ANNULLATA", strings.ToUpper(b.Text("[data-testid=stato]")))
 	require.False(t, b.Exists("#modifica"), "an annulled exemption cannot be changed")
-	ex, err := w.Store().ExemptionByID(ctx, w.soon)
+	ex, err = w.Store().ExemptionByID(ctx, w.soon)
 	require.NoError(t, err)
 	require.Equal(t, "ANNULLATA", ex.State)
 

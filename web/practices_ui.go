@@ -299,6 +299,15 @@ func (s *Server) practicePageData(c *gin.Context, op *Operator, p store.Practice
 	if page.Events, err = s.Store.PracticeEvents(ctx, p.Number); err != nil {
 		return page, err
 	}
+	if p.ExemptionID != nil && p.State == string(practice.Validata) {
+		// The exemption's own state and end date: it may have been renewed
+		// or revoked since the practice was validated.
+		e, err := s.Store.ExemptionByID(ctx, *p.ExemptionID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return page, err
+		}
+		page.Expiring = err == nil && exemption.Expiring(exemption.State(e.State), e.EndDate, time.Now(), s.reminderWindow())
+	}
 	at := time.Now()
 	if p.ValidFrom != nil {
 		at = *p.ValidFrom
