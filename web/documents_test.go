@@ -91,6 +91,13 @@ func TestDocumentsInModifica(t *testing.T) {
 	other := w.browser(t, "operatore.cn2")
 	resp, _ = download(t, other, "/documenti/"+linked[0].ID)
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	// It reads the exemption with its documents' names, and gets no link it
+	// could not open.
+	other.Visit(fmt.Sprintf("/esenzioni/%d", w.fromPractice))
+	require.Contains(t, other.Text("[data-testid=documenti]"), "certificazione-rinnovo.pdf")
+	require.False(t, other.Exists("[data-testid=documenti] a"))
+	require.False(t, other.Exists("[data-testid=numero] a"))
+	require.True(t, b.Exists("[data-testid=documenti] a"))
 }
 
 // TestDocumentsThroughTheAPI: a doctor's software uploads a signed

@@ -203,6 +203,9 @@ type exemptionPage struct {
 	Services []store.ExemptService
 	ShowAll  bool
 	CanEdit  bool
+	// CanDownload: the exemption's ASL (or a regional role) may open its
+	// practice and documents; other operators read the exemption only.
+	CanDownload bool
 	// Edit form
 	Key           string
 	Errors        map[string]string
@@ -252,6 +255,7 @@ func (s *Server) loadExemption(c *gin.Context) (exemptionPage, bool) {
 		return page, false
 	}
 	page.CanEdit = s.canEditExemption(currentOperator(c), page)
+	page.CanDownload = currentOperator(c).InScope(page.E.ASLCode)
 	return page, true
 }
 

@@ -225,6 +225,7 @@ type practicePage struct {
 	Notes                          struct{ Beneficiary, Internal string }
 	ShowAll                        bool
 	Closed                         bool
+	BackURL                        string // the list the operator came from, filters included
 	Expiring                       bool
 	Categories                     map[string]string
 	Documents                      []store.Attachment
@@ -333,6 +334,14 @@ func (s *Server) practicePageData(c *gin.Context, op *Operator, p store.Practice
 	}
 	page.Key = randomKey()
 	page.Closed = practice.State(p.State).IsClosed()
+	page.BackURL = "/pratiche/da-fare"
+	if page.Closed {
+		page.BackURL = "/pratiche/chiuse"
+	}
+	if ref, err := url.Parse(c.Request.Referer()); err == nil && ref.Host == c.Request.Host &&
+		(ref.Path == "/pratiche/da-fare" || ref.Path == "/pratiche/chiuse") {
+		page.BackURL = ref.RequestURI()
+	}
 	return page, nil
 }
 

@@ -171,6 +171,10 @@ func TestPracticeTabsAndFilters(t *testing.T) {
 	b.Click("#cerca")
 	require.Equal(t, "Risultati trovati: 1", b.Text("[data-testid=totale]"))
 	require.Contains(t, b.Text("[data-testid=pratiche]"), w.rejected)
+	// The detail's "Indietro" goes back to the list with its filters.
+	b.Click(`[data-testid=pratiche] tbody a[href="/pratiche/` + w.rejected + `"]`)
+	require.Contains(t, b.Location(), "/pratiche/"+w.rejected)
+	require.Contains(t, b.Attribute("#indietro", "href"), "stato=RESPINTA")
 }
 
 func TestTakeValidateRejectInTheBrowser(t *testing.T) {
