@@ -372,7 +372,7 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		cmd.DocumentIDs = append(cmd.DocumentIDs, d.ID)
 	}
 	page.Staged = docs
-	if len(page.Errors) == 0 && len(docs) == 0 && exemption.Unchanged(endDateOf(page.E.EndDate), endDateOf(cmd.EndDate), cmd.NoEndDate) {
+	if len(page.Errors) == 0 && len(docs) == 0 && exemption.Unchanged(page.E.EndDate, cmd.EndDate, cmd.NoEndDate) {
 		page.Errors["data_fine"] = "Nessuna modifica: indica una data di fine validità diversa o aggiungi dei documenti."
 	}
 	if page.DocumentTypes, err = s.Store.DocumentTypes(c.Request.Context()); err != nil {
@@ -441,15 +441,6 @@ func editStagingKey(op *Operator, id int64) string {
 // attachments part fills it in.
 func (s *Server) stagedDocuments(c *gin.Context, key string) ([]store.Attachment, error) {
 	return s.Store.StagedAttachments(c.Request.Context(), key)
-}
-
-// endDateOf is an end date as a calendar day (nil: no end date).
-func endDateOf(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	d := dayUTC(*t)
-	return &d
 }
 
 // matchCode reads the code filter: the typeahead sends "CODE - description",
