@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"esenzioni/internal/testenv"
@@ -72,6 +75,25 @@ type Browser struct {
 	T    testing.TB
 	Ctx  context.Context
 	Base string
+
+	mu sync.Mutex
+	// console holds the page's uncaught exceptions, console.error calls and
+	// browser log entries of level error, in the order they came.
+	console []ConsoleEntry
+}
+
+// ConsoleEntry is one error the page reported.
+type ConsoleEntry struct {
+	Kind string // exception, console, log
+	Text string
+	URL  string // the page or resource it is about, when known
+}
+
+func (e ConsoleEntry) String() string {
+	if e.URL != "" {
+		return e.Kind + ": " + e.Text + " (" + e.URL + ")"
+	}
+	return e.Kind + ": " + e.Text
 }
 
 // New opens a fresh browser context for t on the application at base.
@@ -87,6 +109,14 @@ func New(t testing.TB, base string) *Browser {
 		t.Fatalf("start chromium: %v", err)
 	}
 	b := &Browser{T: t, Ctx: ctx, Base: strings.TrimRight(base, "/")}
+	if err := chromedp.Listen(ctx, b.listen); err != nil {
+		cancel()
+		t.Fatalf("listen to the browser: %v", err)
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		cancel()
+		t.Fatalf("enable browser log: %v", err)
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
 			b.Screenshot("failure")
@@ -130,8 +160,11 @@ func (b *Browser) Visit(path string) {
 func (b *Browser) Back() {
 	b.T.Helper()
 	from := b.Location()
-	b.Run(chromedp.Evaluate[chromedp.Void](`history.back()`))
-	b.WaitFor(fmt.Sprintf(`location.href !== %q && document.readyState === "complete"`, from))
+	// As in Click: the old content is marked, so the page restored by htmx
+	// (which swaps in the content it fetches again) is waited for.
+	b.Run(chromedp.Evaluate[chromedp.Void](`(document.getElementById("contenuto")||document.body).dataset.stale = "1"; history.back()`))
+	b.WaitFor(fmt.Sprintf(`(function(){ var m = document.getElementById("contenuto"); return location.href !== %q && !!m && !m.dataset.stale &&
+		document.readyState === "complete" && !document.querySelector(".htmx-request"); })()`, from))
 }
 
 // Location is the current URL.
@@ -209,6 +242,7 @@ func (b *Browser) OptionValue(sel string, i int) string {
 // The old <main> is marked before the click, so a stale page is never read.
 func (b *Browser) Click(sel string) {
 	b.T.Helper()
+	b.settle(sel)
 	b.Run(chromedp.WaitVisible(chromedp.CSS(sel)),
 		chromedp.Evaluate[chromedp.Void](`(document.getElementById("contenuto")||document.body).dataset.stale = "1"`),
 		chromedp.Click(chromedp.CSS(sel)))
@@ -216,10 +250,27 @@ func (b *Browser) Click(sel string) {
 		document.readyState === "complete" && !document.querySelector(".htmx-request"); })()`)
 }
 
+// settle waits until sel stands still: a page restored from history (or
+// scrolling smoothly) moves its elements, and a mouse click aimed at where
+// an element was lands beside it.
+func (b *Browser) settle(sel string) {
+	b.T.Helper()
+	b.WaitFor(fmt.Sprintf(`(function(e){
+		if (!e) return false;
+		// CSS transitions (a dialog fading in) ignore clicks until they end.
+		if (document.getAnimations().some(function(a){ return a.playState === "running" && a.effect && a.effect.getTiming().iterations !== Infinity; })) return false;
+		var r = e.getBoundingClientRect(), key = r.top + ":" + r.left + ":" + window.scrollY;
+		var same = e.dataset.settle === key;
+		e.dataset.settle = key;
+		return same;
+	})(document.querySelector(%q))`, sel))
+}
+
 // Press clicks an element that acts inside the page (opens a dialog, loads
 // a fragment) and waits for htmx to be idle.
 func (b *Browser) Press(sel string) {
 	b.T.Helper()
+	b.settle(sel)
 	b.Run(chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)), chromedp.Sleep(50*time.Millisecond))
 	b.WaitFor(`document.readyState === "complete" && !document.querySelector(".htmx-request")`)
 }
@@ -298,4 +349,122 @@ func artifactsDir() string {
 			return filepath.Join(wd, ".artifacts")
 		}
 	}
+}
+
+// listen records what the page reports as errors.
+func (b *Browser) listen(ev any) {
+	var e ConsoleEntry
+	switch ev := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		d := ev.ExceptionDetails
+		e = ConsoleEntry{Kind: "exception", Text: d.Text, URL: d.URL}
+		if d.Exception != nil && d.Exception.Description != "" {
+			e.Text = d.Exception.Description
+		}
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeAssert {
+			return
+		}
+		var parts []string
+		for _, a := range ev.Args {
+			if a.Description != "" {
+				parts = append(parts, a.Description)
+			} else {
+				parts = append(parts, strings.Trim(string(a.Value), `"`))
+			}
+		}
+		e = ConsoleEntry{Kind: "console", Text: strings.Join(parts, " ")}
+	case *cdplog.EventEntryAdded:
+		if ev.Entry.Level != cdplog.EntryLevelError {
+			return
+		}
+		e = ConsoleEntry{Kind: "log", Text: ev.Entry.Text, URL: ev.Entry.URL}
+	default:
+		return
+	}
+	b.mu.Lock()
+	b.console = append(b.console, e)
+	b.mu.Unlock()
+}
+
+// ConsoleErrors returns the errors the pages reported so far.
+func (b *Browser) ConsoleErrors() []ConsoleEntry {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]ConsoleEntry(nil), b.console...)
+}
+
+// RequireNoConsoleErrors fails the test if any page reported an error since
+// the browser opened (or since the last ResetConsole).
+func (b *Browser) RequireNoConsoleErrors() {
+	b.T.Helper()
+	if errs := b.ConsoleErrors(); len(errs) > 0 {
+		lines := make([]string, len(errs))
+		for i, e := range errs {
+			lines[i] = e.String()
+		}
+		b.Screenshot("console")
+		b.T.Fatalf("browser console errors on %s:\n  %s", b.Location(), strings.Join(lines, "\n  "))
+	}
+}
+
+// ResetConsole forgets the errors reported so far (after a step that is
+// expected to report one).
+func (b *Browser) ResetConsole() {
+	b.mu.Lock()
+	b.console = nil
+	b.mu.Unlock()
+}
+
+// RequireInteractive fails the test when the page is left inert: a dialog
+// open that nobody asked for, a modal backdrop, an inert element, or a
+// control of the page covered by something else.
+func (b *Browser) RequireInteractive(controls ...string) {
+	b.T.Helper()
+	state := value(b, chromedp.Evaluate[string](`(function(){
+		if (document.querySelector(".modal.show")) return "a dialog is open: " + document.querySelector(".modal.show").id;
+		if (document.querySelector(".modal-backdrop")) return "a modal backdrop covers the page";
+		if (document.body.classList.contains("modal-open")) return "the body is in modal mode";
+		if (document.querySelector("[inert]")) return "an element is inert";
+		return "";
+	})()`))
+	if state != "" {
+		b.Screenshot("inert")
+		b.T.Fatalf("browser: page %s is inert: %s", b.Location(), state)
+	}
+	for _, sel := range controls {
+		covered := value(b, chromedp.Evaluate[string](fmt.Sprintf(`(function(e){
+			if (!e) return "missing";
+			e.scrollIntoView({block: "center", behavior: "instant"});
+			var r = e.getBoundingClientRect();
+			var top = document.elementFromPoint(r.left + r.width/2, r.top + r.height/2);
+			return (top === e || e.contains(top)) ? "" : "covered by " + (top ? top.outerHTML.slice(0, 80) : "nothing");
+		})(document.querySelector(%q))`, sel)))
+		if covered != "" {
+			b.Screenshot("inert")
+			b.T.Fatalf("browser: %s on %s is not usable: %s", sel, b.Location(), covered)
+		}
+	}
+}
+
+// ClickLink clicks the link whose visible text is text (inside scope, a CSS
+// selector; "" for the whole page) and waits for the new content, as Click.
+func (b *Browser) ClickLink(scope, text string) {
+	b.T.Helper()
+	if scope == "" {
+		scope = "body"
+	}
+	js := fmt.Sprintf(`(function(){
+		var links = document.querySelectorAll(%q + " a");
+		for (var i = 0; i < links.length; i++) {
+			if (links[i].innerText.trim() === %q && links[i].getClientRects().length > 0) {
+				document.querySelectorAll("[data-click-target]").forEach(function(e){ e.removeAttribute("data-click-target"); });
+				links[i].setAttribute("data-click-target", "1");
+				return true;
+			}
+		}
+		return false;
+	})()`, scope, text)
+	b.WaitFor(js)
+	b.Click("[data-click-target]")
 }

@@ -12,21 +12,32 @@
     ];
     htmx.config.historyCacheSize = 0; // always refetch on back: data changes
   }
-  // A dialog loaded by htmx (the cronologia) opens as soon as it arrives and
-  // gives focus back to the button that opened it when closed.
+  // A dialog loaded by htmx into a dialog container (the cronologia, into
+  // <div data-dialogo>) opens as soon as it arrives and gives focus back to
+  // the button that opened it when closed. Only there: a boosted page swap
+  // also carries dialogs (the practice's reject and cancel confirmations),
+  // which must stay closed until their button is pressed.
   document.addEventListener("htmx:afterSwap", function (ev) {
-    var modal = ev.detail.target.querySelector(".modal");
+    var target = ev.detail && ev.detail.target;
+    if (!target || !target.matches || !target.matches("[data-dialogo]")) return;
+    var modal = target.querySelector(".modal");
     if (!modal || !window.bootstrap) return;
     var opener = document.activeElement;
     var m = new bootstrap.Modal(modal);
     modal.addEventListener("hidden.bs.modal", function () { if (opener) opener.focus(); }, { once: true });
     m.show();
   });
-  // A rejection refused for a missing reason reopens its dialog.
-  document.addEventListener("DOMContentLoaded", function () {
+  // A rejection refused for a missing reason reopens its dialog, on a full
+  // page load and on a page swapped in by htmx alike.
+  function reopenRefusedDialog() {
     var err = document.getElementById("motivazione-errore");
-    if (err && window.bootstrap) {
-      bootstrap.Modal.getOrCreateInstance(document.getElementById("conferma-respingi")).show();
+    var dialog = document.getElementById("conferma-respingi");
+    if (err && dialog && window.bootstrap) {
+      bootstrap.Modal.getOrCreateInstance(dialog).show();
     }
+  }
+  document.addEventListener("DOMContentLoaded", reopenRefusedDialog);
+  document.addEventListener("htmx:afterSettle", function (ev) {
+    if (ev.detail && ev.detail.target === document.body) reopenRefusedDialog();
   });
 })();
