@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"esenzioni/requestid"
 )
 
 // AuditEntry is one row of the GDPR audit log.
@@ -27,14 +29,19 @@ type AuditEntry struct {
 }
 
 // Audit appends entries to the log (the database refuses any change to
-// them afterwards).
+// them afterwards). The ID of the HTTP request ctx carries, if any, goes
+// into each row's detail (request_id), to join a row to the access log.
 func (s *Store) Audit(ctx context.Context, entries ...AuditEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
+	rid := requestid.From(ctx)
 	for i := range entries {
 		if entries[i].Detail == nil {
 			entries[i].Detail = map[string]any{}
+		}
+		if _, ok := entries[i].Detail["request_id"]; !ok && rid != "" {
+			entries[i].Detail["request_id"] = rid
 		}
 	}
 	_, err := s.DB.NewInsert().Model(&entries).Exec(ctx)
