@@ -223,7 +223,7 @@ func TestHelmDefault(t *testing.T) {
 		}
 	}
 	if backlog == nil || !strings.Contains(backlog.Metric.Name, "backlog") ||
-		backlog.Metric.Selector == nil || backlog.Metric.Selector.MatchLabels["task_queue"] != "esenzioni" ||
+		backlog.Metric.Selector == nil || backlog.Metric.Selector.MatchLabels["taskqueue"] != "esenzioni" ||
 		backlog.Target.Type != autoscalingv2.AverageValueMetricType || backlog.Target.AverageValue == nil {
 		t.Errorf("worker HPA: want an External backlog metric of task queue esenzioni, averaged per pod; got %+v", backlog)
 	}
@@ -259,6 +259,10 @@ func TestHelmProduction(t *testing.T) {
 	}
 	if _, ok := r.hpas["esenzioni-worker"]; ok {
 		t.Error("worker.autoscaling.enabled=false still renders its HPA")
+	}
+	// Worker Versioning: the build ID is the image tag.
+	if env := envMap(worker.Spec.Template.Spec.Containers[0]); env["TEMPORAL_BUILD_ID"] != "1.4.2" || env["TEMPORAL_DEPLOYMENT_NAME"] != "esenzioni" {
+		t.Errorf("worker: versioning env %v, want build ID 1.4.2 of deployment esenzioni", env)
 	}
 	for _, d := range r.deployments {
 		c := d.Spec.Template.Spec.Containers[0]

@@ -265,14 +265,18 @@ global:
       framework: tally
       timerType: histogram
       listenAddress: "127.0.0.1:{{.S.Metrics}}"
+# Every service is listed (membership needs them all); this process runs
+# {{.Own}} with its own ports.
 services:
-  {{.S.Service}}:
+{{- range .Services}}
+  {{.Service}}:
     rpc:
-      grpcPort: {{.S.GRPC}}
-      membershipPort: {{.S.Member}}
+      grpcPort: {{.GRPC}}
+      membershipPort: {{.Member}}
       bindOnLocalHost: true
-{{- if .S.HTTP}}
-      httpPort: {{.S.HTTP}}
+{{- if .HTTP}}
+      httpPort: {{.HTTP}}
+{{- end}}
 {{- end}}
 clusterMetadata:
   enableGlobalNamespace: false
@@ -330,9 +334,19 @@ func (c *Cluster) writeConfig(s clusterService) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	// This process's ports for its own service, the first process's for the
+	// others.
+	services := []map[string]any{{"Service": s.service, "GRPC": s.grpc, "Member": s.member, "HTTP": s.http}}
+	seen := map[string]bool{s.service: true}
+	for _, x := range c.services {
+		if !seen[x.service] {
+			seen[x.service] = true
+			services = append(services, map[string]any{"Service": x.service, "GRPC": x.grpc, "Member": x.member, "HTTP": x.http})
+		}
+	}
 	var b bytes.Buffer
 	err := configTemplate.Execute(&b, map[string]any{
-		"Shards": c.opts.Shards, "PGPort": c.Postgres.Port, "User": Superuser,
+		"Shards": c.opts.Shards, "PGPort": c.Postgres.Port, "User": Superuser, "Own": s.name, "Services": services,
 		"S":            map[string]any{"Service": s.service, "GRPC": s.grpc, "Member": s.member, "HTTP": s.http, "Metrics": s.metrics, "Pprof": s.pprof},
 		"FrontendPort": fe.grpc, "FrontendHTTP": fe.http,
 		"Dynamic": filepath.Join(c.dir, "dynamicconfig.yaml"),
@@ -412,7 +426,7 @@ func (c *Cluster) waitFrontend(ctx context.Context, timeout time.Duration) error
 		}
 		for name, p := range c.procs {
 			if done, perr := p.exited(); done {
-				return fmt.Errorf("temporal %s exited (%v); see %s:\n%s", name, perr, filepath.Join(c.dir, name+".log"), tail(filepath.Join(c.dir, name+".log"), 15))
+				return fmt.Errorf("temporal %s exited (%v); see %s:\n%s", name, perr, filepath.Join(c.dir, name+".log"), shorten(tail(filepath.Join(c.dir, name+".log"), 3), 1500))
 			}
 		}
 		if time.Now().After(deadline) {
@@ -475,4 +489,11 @@ func (c *Cluster) Stop() {
 			p.stop(syscall.SIGTERM, 15*time.Second)
 		}
 	}
+}
+
+func shorten(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }

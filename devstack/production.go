@@ -29,6 +29,9 @@ type ProductionOptions struct {
 	Progress io.Writer
 	// Histories is the number of history processes; 0: 2.
 	Histories int
+	// RegisterSearchAttributes adds the application's search attributes
+	// to the namespace (before the demo data starts workflows).
+	RegisterSearchAttributes func(ctx context.Context, address, namespace string) error
 }
 
 // Production is the running system.
@@ -95,6 +98,11 @@ func StartProduction(ctx context.Context, opts ProductionOptions) (_ *Production
 		Histories: opts.Histories, Progress: opts.Progress}); err != nil {
 		return nil, err
 	}
+	if opts.RegisterSearchAttributes != nil {
+		if err := opts.RegisterSearchAttributes(ctx, p.Cluster.FrontendAddress(), p.Cluster.Namespace()); err != nil {
+			return nil, err
+		}
+	}
 	if err := p.Postgres.CreateDatabase(ctx, "esenzioni"); err != nil {
 		return nil, err
 	}
@@ -109,7 +117,7 @@ func StartProduction(ctx context.Context, opts ProductionOptions) (_ *Production
 		"LOG_FORMAT=json",
 	)
 	p.env = append(p.env, opts.Env...)
-	for _, step := range [][]string{{"migrate"}, {"import", "catalog"}, {"demo"}} {
+	for _, step := range [][]string{{"migrate"}, {"import", "catalog"}} {
 		cmd := exec.CommandContext(ctx, opts.Binary, step...)
 		cmd.Env = p.env
 		out, err := cmd.CombinedOutput()
@@ -117,7 +125,7 @@ func StartProduction(ctx context.Context, opts ProductionOptions) (_ *Production
 			return nil, fmt.Errorf("esenzioni %s: %w\n%s", strings.Join(step, " "), err, tail2(string(out), 20))
 		}
 	}
-	say("database: migrated, catalogue and demo data loaded")
+	say("database: migrated, catalogue loaded")
 	for i := 1; i <= opts.Workers; i++ {
 		name := "worker-" + strconv.Itoa(i)
 		metrics := net.JoinHostPort("127.0.0.1", strconv.Itoa(19190+i))
@@ -126,6 +134,18 @@ func StartProduction(ctx context.Context, opts ProductionOptions) (_ *Production
 		}
 		p.MetricsURLs[name] = "http://" + metrics
 	}
+	// The demo data waits for its practices to be projected: workers first.
+	for name, u := range p.MetricsURLs {
+		if err := p.waitHealthy(ctx, name, u+"/healthz", 60*time.Second); err != nil {
+			return nil, err
+		}
+	}
+	demo := exec.CommandContext(ctx, opts.Binary, "demo")
+	demo.Env = p.env
+	if out, err := demo.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("esenzioni demo: %w\n%s", err, tail2(string(out), 20))
+	}
+	say("demo data loaded")
 	for i := 1; i <= opts.Webs; i++ {
 		name := "web-" + strconv.Itoa(i)
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(18079+i))

@@ -9,8 +9,11 @@ import (
 	"sort"
 	"time"
 
+	"go.temporal.io/sdk/client"
+
 	"esenzioni/devstack"
 	"esenzioni/internal/config"
+	"esenzioni/search"
 )
 
 // runCluster runs the production form of the system on this machine: the
@@ -43,6 +46,7 @@ func runCluster(ctx context.Context, args []string) error {
 	p, err := devstack.StartProduction(ctx, devstack.ProductionOptions{
 		Binary: exe, DataDir: filepath.Join(cfg.DataDir, "cluster"), BasePort: base,
 		Webs: *webs, Workers: *workers, Histories: *histories, Progress: os.Stderr,
+		RegisterSearchAttributes: registerSearchAttributes,
 	})
 	if err != nil {
 		return err
@@ -70,4 +74,15 @@ func runCluster(ctx context.Context, args []string) error {
 	fmt.Printf("\n  Logs and data in %s · Ctrl-C stops everything\n\n", filepath.Join(cfg.DataDir, "cluster"))
 	<-ctx.Done()
 	return nil
+}
+
+// registerSearchAttributes adds the application's search attributes to a
+// namespace of the cluster.
+func registerSearchAttributes(ctx context.Context, address, namespace string) error {
+	c, err := client.DialContext(ctx, client.Options{HostPort: address, Namespace: namespace})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return search.Register(ctx, c, namespace)
 }

@@ -67,7 +67,11 @@ func serveWorker(ctx context.Context, a *app.App) error {
 	if err := worker.EnsureSchedules(ctx, a.Temporal, a.Config.TaskQueue); err != nil {
 		return err
 	}
-	w := worker.New(a.Temporal, a.Config.TaskQueue, a.Activities(), a.Config.WorkflowCacheSize)
+	w := worker.NewWithOptions(a.Temporal, a.Config.TaskQueue, a.Activities(), worker.Options{
+		CacheSize:      a.Config.WorkflowCacheSize,
+		DeploymentName: a.Config.TemporalDeploymentName,
+		BuildID:        a.Config.TemporalBuildID,
+	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("temporal worker: %w", err)
 	}

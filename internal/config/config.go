@@ -30,6 +30,10 @@ type Config struct {
 	TemporalTLSKey        string // TEMPORAL_TLS_KEY: its private key (PEM)
 	TemporalTLSCA         string // TEMPORAL_TLS_CA: CA of the frontend's certificate (PEM)
 	TemporalTLSServerName string // TEMPORAL_TLS_SERVER_NAME: name in the frontend's certificate
+	// Worker Versioning: the Worker Deployment's name and this build's ID
+	// (TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_BUILD_ID); no build ID: unversioned.
+	TemporalDeploymentName string
+	TemporalBuildID        string
 	// TemporalTokenFile holds the bearer token (a JWT) sent to the frontend's
 	// authorizer (TEMPORAL_TOKEN_FILE), read again when it changes.
 	TemporalTokenFile string
@@ -120,6 +124,9 @@ func load(getenv func(string) string) (Config, error) {
 		TemporalTLSCA:         get("TEMPORAL_TLS_CA", ""),
 		TemporalTLSServerName: get("TEMPORAL_TLS_SERVER_NAME", ""),
 		TemporalTokenFile:     get("TEMPORAL_TOKEN_FILE", ""),
+
+		TemporalDeploymentName: get("TEMPORAL_DEPLOYMENT_NAME", "esenzioni"),
+		TemporalBuildID:        get("TEMPORAL_BUILD_ID", ""),
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.LogFormat)
