@@ -16,6 +16,7 @@ package clustertest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -34,12 +35,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"esenzioni/devstack"
 	"esenzioni/fiscalcode"
 	"esenzioni/places"
+	"esenzioni/search"
 	"esenzioni/store"
 )
 
@@ -65,10 +68,21 @@ func TestKillWorkerAndHistoryUnderLoad(t *testing.T) {
 
 	dataDir, err := os.MkdirTemp("/var/tmp", "esenzioni-cluster-")
 	require.NoError(t, err)
+	// PostgreSQL runs as its own user when the test runs as root: it must
+	// reach its data directory inside.
+	require.NoError(t, os.Chmod(dataDir, 0o755))
 	defer os.RemoveAll(dataDir)
 	start := time.Now()
 	p, err := devstack.StartProduction(ctx, devstack.ProductionOptions{
 		Binary: bin, DataDir: dataDir, BasePort: 27200, Progress: testWriter{t},
+		RegisterSearchAttributes: func(ctx context.Context, o client.Options) error {
+			c, err := client.DialContext(ctx, o)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return search.Register(ctx, c, o.Namespace)
+		},
 	})
 	require.NoError(t, err)
 	defer p.Stop()
@@ -79,8 +93,12 @@ func TestKillWorkerAndHistoryUnderLoad(t *testing.T) {
 	defer db.Close()
 	people := makePeople(t, ctx, db, n)
 
+	checkSecurity(t, ctx, p)
+
 	// Practice workflows before the load (the demo data's).
-	tc, err := client.Dial(client.Options{HostPort: p.Cluster.FrontendAddress(), Namespace: p.Cluster.Namespace()})
+	admin, err := p.Cluster.ClientOptions(p.Cluster.Namespace(), "admin", true)
+	require.NoError(t, err)
+	tc, err := client.Dial(admin)
 	require.NoError(t, err)
 	defer tc.Close()
 	countPractices := func() int64 {
@@ -192,6 +210,50 @@ func TestKillWorkerAndHistoryUnderLoad(t *testing.T) {
 	require.Zero(t, resp.GetCount(), "failed or terminated workflows")
 	t.Logf("verified in %s: %d practices, each taken once, %d validated once with one exemption each; total %s",
 		time.Since(start)-elapsed, n, (n+1)/2, time.Since(start).Round(time.Second))
+}
+
+// checkSecurity: the frontend speaks mTLS only, and its JWT authorizer lets
+// the application and the named supervisors act on the namespace, nobody
+// else: a supervisor without a token, or with a token for another
+// namespace, is refused.
+func checkSecurity(t *testing.T, ctx context.Context, p *devstack.Production) {
+	ns := p.Cluster.Namespace()
+	count := func(o client.Options) error {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		c, err := client.DialContext(cctx, o)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.CountWorkflow(cctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: ns})
+		return err
+	}
+	denied := func(err error) bool {
+		var pd *serviceerror.PermissionDenied
+		return errors.As(err, &pd)
+	}
+	for _, who := range append([]string{"app"}, devstack.Supervisors...) {
+		o, err := p.Cluster.ClientOptions(ns, who, true)
+		require.NoError(t, err)
+		require.NoError(t, count(o), "%s with its token", who)
+	}
+	o, err := p.Cluster.ClientOptions(ns, devstack.Supervisors[0], false)
+	require.NoError(t, err)
+	err = count(o)
+	require.True(t, denied(err), "a supervisor without a token must be refused, got %v", err)
+	o, err = p.Cluster.ClientOptions(ns, "estraneo", true)
+	require.NoError(t, err)
+	err = count(o)
+	require.True(t, denied(err), "a token for another namespace must be refused, got %v", err)
+	// Without a client certificate the TLS handshake fails.
+	o, err = p.Cluster.ClientOptions(ns, devstack.Supervisors[0], true)
+	require.NoError(t, err)
+	o.ConnectionOptions.TLS.Certificates = nil
+	require.Error(t, count(o), "no client certificate")
+	o.ConnectionOptions.TLS = nil
+	require.Error(t, count(o), "no TLS at all")
+	t.Log("security: mTLS required; app and supervisors with tokens allowed; no token, foreign token, no certificate refused")
 }
 
 type row struct {

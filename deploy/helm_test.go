@@ -266,7 +266,8 @@ func TestHelmProduction(t *testing.T) {
 	}
 	for _, d := range r.deployments {
 		c := d.Spec.Template.Spec.Containers[0]
-		if env := envMap(c); env["TEMPORAL_TLS_CERT"] == "" || env["TEMPORAL_TLS_SERVER_NAME"] != "temporal-frontend.temporal.svc" || env["TRUST_STORE_DIR"] == "" {
+		if env := envMap(c); env["TEMPORAL_TLS_CERT"] == "" || env["TEMPORAL_TLS_SERVER_NAME"] != "temporal-frontend.temporal.svc" ||
+			env["TRUST_STORE_DIR"] == "" || env["TEMPORAL_TOKEN_FILE"] == "" {
 			t.Errorf("%s: TLS towards Temporal or the trust store not configured: %v", d.Name, env)
 		}
 		if !strings.HasSuffix(c.Image, ":1.4.2") {
@@ -608,7 +609,7 @@ func checkPod(t *testing.T, r *rendered, where string, p corev1.PodTemplateSpec)
 				t.Errorf("%s/%s: %s is not set", where, c.Name, key)
 			}
 		}
-		for _, key := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CA", "TRUST_STORE_DIR"} {
+		for _, key := range []string{"TEMPORAL_TLS_CERT", "TEMPORAL_TLS_KEY", "TEMPORAL_TLS_CA", "TRUST_STORE_DIR", "TEMPORAL_TOKEN_FILE"} {
 			if path := env[key]; path != "" && !mountedAt(c, path) {
 				t.Errorf("%s/%s: %s=%s is on no mounted volume", where, c.Name, key, path)
 			}

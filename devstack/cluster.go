@@ -39,6 +39,9 @@ type ClusterOptions struct {
 	Retention time.Duration
 	Namespace string // 0: esenzioni
 	Progress  io.Writer
+	// Security, when set, turns on mTLS (frontend and internode) and the
+	// JWT authorizer; the system worker then reaches an internal-frontend.
+	Security *Security
 }
 
 // Cluster is a running Temporal cluster in its production form.
@@ -149,6 +152,11 @@ func StartCluster(ctx context.Context, pg *Postgres, opts ClusterOptions) (_ *Cl
 		c.services = append(c.services, s)
 	}
 	add("frontend", "frontend", p+10)
+	if opts.Security != nil {
+		// The system worker's way in: mTLS between services, no JWT.
+		add("internal-frontend", "internal-frontend", p+45)
+		c.services[len(c.services)-1].http = p + 49
+	}
 	for i := 1; i <= opts.Histories; i++ {
 		add("history-"+strconv.Itoa(i), "history", p+10+5*i)
 	}
@@ -168,9 +176,17 @@ func StartCluster(ctx context.Context, pg *Postgres, opts ClusterOptions) (_ *Cl
 	// History and matching first: the frontend and the system worker need them.
 	order := slices.Clone(c.services)
 	slices.SortStableFunc(order, func(a, b clusterService) int { return rank(a.service) - rank(b.service) })
-	for _, s := range order {
+	// The first process initialises the cluster's metadata in a fresh
+	// database; two doing it at once fail ("failed to initialize current
+	// cluster metadata"), so the others wait for it.
+	for i, s := range order {
 		if err := c.start(s.name); err != nil {
 			return nil, err
+		}
+		if i == 0 {
+			if err := c.waitMetadata(ctx, s.name, 60*time.Second); err != nil {
+				return nil, err
+			}
 		}
 	}
 	c.logf("temporal: waiting for the frontend at %s", c.FrontendAddress())
@@ -183,8 +199,30 @@ func StartCluster(ctx context.Context, pg *Postgres, opts ClusterOptions) (_ *Cl
 	return c, nil
 }
 
+// waitMetadata waits until the cluster's metadata row exists.
+func (c *Cluster) waitMetadata(ctx context.Context, first string, timeout time.Duration) error {
+	conn := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(c.Postgres.URL("temporal"))))
+	defer conn.Close()
+	deadline := time.Now().Add(timeout)
+	for {
+		var n int
+		err := conn.QueryRowContext(ctx, `SELECT count(*) FROM cluster_metadata_info`).Scan(&n)
+		if err == nil && n > 0 {
+			return nil
+		}
+		if done, perr := c.procs[first].exited(); done {
+			log := filepath.Join(c.dir, first+".log")
+			return fmt.Errorf("temporal %s exited (%v); see %s:\n%s", first, perr, log, shorten(tail(log, 3), 1500))
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("temporal: cluster metadata not initialised after %s (%v); see %s", timeout, err, c.dir)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+}
+
 func rank(service string) int {
-	return map[string]int{"history": 0, "matching": 1, "frontend": 2, "worker": 3}[service]
+	return map[string]int{"history": 0, "matching": 1, "internal-frontend": 2, "frontend": 2, "worker": 3}[service]
 }
 
 func (c *Cluster) setupSchemas(ctx context.Context, sqlTool string) error {
@@ -265,7 +303,7 @@ global:
       framework: tally
       timerType: histogram
       listenAddress: "127.0.0.1:{{.S.Metrics}}"
-# Every service is listed (membership needs them all); this process runs
+{{.Security}}# Every service is listed (membership needs them all); this process runs
 # {{.Own}} with its own ports.
 services:
 {{- range .Services}}
@@ -306,6 +344,41 @@ namespaceDefaults:
 dynamicConfigClient:
   filepath: {{.Dynamic}}
   pollInterval: 10s
+`))
+
+// securityTemplate is appended under global: when security is on.
+var securityTemplate = template.Must(template.New("security").Parse(`  tls:
+    internode:
+      server:
+        certFile: {{.Dir}}/internode.pem
+        keyFile: {{.Dir}}/internode-key.pem
+        requireClientAuth: true
+        clientCaFiles: [{{.Dir}}/ca.pem]
+      client:
+        serverName: temporal-internode
+        rootCaFiles: [{{.Dir}}/ca.pem]
+    frontend:
+      server:
+        certFile: {{.Dir}}/frontend.pem
+        keyFile: {{.Dir}}/frontend-key.pem
+        requireClientAuth: true
+        clientCaFiles: [{{.Dir}}/ca.pem]
+      client:
+        serverName: temporal-frontend
+        rootCaFiles: [{{.Dir}}/ca.pem]
+    systemWorker:
+      certFile: {{.Dir}}/internode.pem
+      keyFile: {{.Dir}}/internode-key.pem
+      client:
+        serverName: temporal-internode
+        rootCaFiles: [{{.Dir}}/ca.pem]
+  authorization:
+    jwtKeyProvider:
+      keySourceURIs: [{{.JWKS}}]
+      refreshInterval: 1m
+    permissionsClaimName: permissions
+    authorizer: default
+    claimMapper: default
 `))
 
 // dynamicConfig: the application's search attributes live in SQL
@@ -349,13 +422,35 @@ func (c *Cluster) writeConfig(s clusterService) error {
 		"Shards": c.opts.Shards, "PGPort": c.Postgres.Port, "User": Superuser, "Own": s.name, "Services": services,
 		"S":            map[string]any{"Service": s.service, "GRPC": s.grpc, "Member": s.member, "HTTP": s.http, "Metrics": s.metrics, "Pprof": s.pprof},
 		"FrontendPort": fe.grpc, "FrontendHTTP": fe.http,
-		"Dynamic": filepath.Join(c.dir, "dynamicconfig.yaml"),
+		"Dynamic":  filepath.Join(c.dir, "dynamicconfig.yaml"),
+		"Security": c.securityConfig(),
 	})
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "development.yaml"), b.Bytes(), 0o644)
 }
+
+func (c *Cluster) securityConfig() string {
+	if c.opts.Security == nil {
+		return ""
+	}
+	var b bytes.Buffer
+	_ = securityTemplate.Execute(&b, map[string]string{"Dir": c.opts.Security.Dir, "JWKS": c.opts.Security.JWKSURL})
+	return b.String()
+}
+
+// ClientOptions are SDK options for who (admin, app, a supervisor) on the
+// cluster: with security, its certificate and (if token) its JWT.
+func (c *Cluster) ClientOptions(namespace, who string, token bool) (client.Options, error) {
+	if c.opts.Security == nil {
+		return client.Options{HostPort: c.FrontendAddress(), Namespace: namespace}, nil
+	}
+	return c.opts.Security.ClientOptions(c.FrontendAddress(), namespace, who, token)
+}
+
+// Security is the cluster's TLS and JWT material (nil: none).
+func (c *Cluster) Security() *Security { return c.opts.Security }
 
 // start starts (or restarts) one server process.
 func (c *Cluster) start(name string) error {
@@ -369,8 +464,11 @@ func (c *Cluster) start(name string) error {
 		return fmt.Errorf("temporal: no service %q", name)
 	}
 	logPath := filepath.Join(c.dir, name+".log")
-	cmd := exec.Command(c.server, "--root", c.dir, "--config", filepath.Join("config", name), "--env", "development",
-		"--allow-no-auth", "start", "--service", s.service)
+	args := []string{"--root", c.dir, "--config", filepath.Join("config", name), "--env", "development"}
+	if c.opts.Security == nil {
+		args = append(args, "--allow-no-auth")
+	}
+	cmd := exec.Command(c.server, append(args, "start", "--service", s.service)...)
 	p, err := startProcess("temporal "+name, cmd, logPath)
 	if err != nil {
 		return err
@@ -413,7 +511,11 @@ func (c *Cluster) waitFrontend(ctx context.Context, timeout time.Duration) error
 		err := func() error {
 			cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 			defer cancel()
-			cl, err := client.DialContext(cctx, client.Options{HostPort: c.FrontendAddress(), Namespace: "temporal-system"})
+			o, err := c.ClientOptions("temporal-system", "admin", true)
+			if err != nil {
+				return err
+			}
+			cl, err := client.DialContext(cctx, o)
 			if err != nil {
 				return err
 			}
@@ -439,7 +541,11 @@ func (c *Cluster) waitFrontend(ctx context.Context, timeout time.Duration) error
 // ensureNamespace registers the namespace with its retention, or updates
 // the retention of an existing one.
 func (c *Cluster) ensureNamespace(ctx context.Context) error {
-	nc, err := client.NewNamespaceClient(client.Options{HostPort: c.FrontendAddress()})
+	o, err := c.ClientOptions("", "admin", true)
+	if err != nil {
+		return err
+	}
+	nc, err := client.NewNamespaceClient(o)
 	if err != nil {
 		return err
 	}

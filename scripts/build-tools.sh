@@ -45,4 +45,4 @@ build temporal-server go.temporal.io/server/cmd/server temporal-server go1.26.10
 build temporal-sql-tool go.temporal.io/server/cmd/tools/sql temporal-server go1.26.10
 # The Temporal Web UI on its own, pointed at the production-form frontend
 # (the CLI's dev server embeds the same UI server).
-build temporal-ui github.com/temporalio/ui-server/v2/cmd/server temporal
+build temporal-ui github.com/temporalio/ui-server/v2/cmd/server

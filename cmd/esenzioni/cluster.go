@@ -27,6 +27,7 @@ func runCluster(ctx context.Context, args []string) error {
 	webs := fs.Int("webs", 2, "web processes")
 	workers := fs.Int("workers", 2, "worker processes")
 	histories := fs.Int("histories", 2, "Temporal history processes")
+	insecure := fs.Bool("insecure", false, "no mTLS and no JWT authorizer (the Temporal UI works without an identity provider)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -46,7 +47,7 @@ func runCluster(ctx context.Context, args []string) error {
 	p, err := devstack.StartProduction(ctx, devstack.ProductionOptions{
 		Binary: exe, DataDir: filepath.Join(cfg.DataDir, "cluster"), BasePort: base,
 		Webs: *webs, Workers: *workers, Histories: *histories, Progress: os.Stderr,
-		RegisterSearchAttributes: registerSearchAttributes,
+		RegisterSearchAttributes: registerSearchAttributes, Insecure: *insecure,
 	})
 	if err != nil {
 		return err
@@ -71,6 +72,12 @@ func runCluster(ctx context.Context, args []string) error {
 	for _, s := range p.Cluster.Services() {
 		fmt.Printf("  Server metrics   %-10s http://%s/metrics\n", s, p.Cluster.MetricsAddress(s))
 	}
+	if sec := p.Cluster.Security(); sec != nil {
+		fmt.Printf("\n  mTLS and JWT authorizer on. Supervisors (tokens in %s):\n", sec.Dir)
+		fmt.Printf("    temporal workflow list --address %s --namespace %s --tls-ca-path %s \\\n", p.Cluster.FrontendAddress(), p.Cluster.Namespace(), sec.CA())
+		fmt.Printf("      --tls-cert-path %s --tls-key-path %s \\\n", sec.ClientCert(devstack.Supervisors[0]), sec.ClientKey(devstack.Supervisors[0]))
+		fmt.Printf("      --tls-server-name %s --api-key \"$(cat %s)\"\n", devstack.FrontendServerName, sec.Token(devstack.Supervisors[0]))
+	}
 	fmt.Printf("\n  Logs and data in %s · Ctrl-C stops everything\n\n", filepath.Join(cfg.DataDir, "cluster"))
 	<-ctx.Done()
 	return nil
@@ -78,11 +85,11 @@ func runCluster(ctx context.Context, args []string) error {
 
 // registerSearchAttributes adds the application's search attributes to a
 // namespace of the cluster.
-func registerSearchAttributes(ctx context.Context, address, namespace string) error {
-	c, err := client.DialContext(ctx, client.Options{HostPort: address, Namespace: namespace})
+func registerSearchAttributes(ctx context.Context, opts client.Options) error {
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	return search.Register(ctx, c, namespace)
+	return search.Register(ctx, c, opts.Namespace)
 }

@@ -81,6 +81,10 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ . | quote }}
 {{- end }}
 {{- end }}
+{{- if .Values.config.temporal.tokenSecret }}
+- name: TEMPORAL_TOKEN_FILE
+  value: /etc/esenzioni/temporal-token/token
+{{- end }}
 {{- if .Values.config.trustStoreSecret }}
 - name: TRUST_STORE_DIR
   value: /etc/esenzioni/trust-store
@@ -93,6 +97,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.config.temporal.tls.enabled }}
 - name: temporal-tls
   mountPath: /etc/esenzioni/temporal-tls
+  readOnly: true
+{{- end }}
+{{- if .Values.config.temporal.tokenSecret }}
+- name: temporal-token
+  mountPath: /etc/esenzioni/temporal-token
   readOnly: true
 {{- end }}
 {{- if .Values.config.trustStoreSecret }}
@@ -109,6 +118,11 @@ app.kubernetes.io/component: {{ .component }}
 - name: temporal-tls
   secret:
     secretName: {{ required "config.temporal.tls.secretName is required when TLS is enabled" .Values.config.temporal.tls.secretName }}
+{{- end }}
+{{- if .Values.config.temporal.tokenSecret }}
+- name: temporal-token
+  secret:
+    secretName: {{ .Values.config.temporal.tokenSecret }}
 {{- end }}
 {{- if .Values.config.trustStoreSecret }}
 - name: trust-store
