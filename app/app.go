@@ -15,11 +15,10 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 
 	"esenzioni/activities"
-	"esenzioni/service"
 	"esenzioni/attachments"
 	"esenzioni/codec"
 	"esenzioni/internal/config"
@@ -27,6 +26,7 @@ import (
 	"esenzioni/migrations"
 	"esenzioni/registry"
 	"esenzioni/search"
+	"esenzioni/service"
 	"esenzioni/signature"
 	"esenzioni/store"
 )

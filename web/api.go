@@ -19,9 +19,9 @@ import (
 
 	"esenzioni/access"
 	"esenzioni/attachments"
+	"esenzioni/audit"
 	"esenzioni/auth"
 	"esenzioni/practice"
-	"esenzioni/audit"
 	"esenzioni/practices"
 	"esenzioni/service"
 	"esenzioni/store"

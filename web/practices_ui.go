@@ -13,8 +13,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/exemption"
 	"esenzioni/audit"
+	"esenzioni/exemption"
 	"esenzioni/practice"
 	"esenzioni/service"
 	"esenzioni/store"

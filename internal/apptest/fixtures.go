@@ -1,13 +1,13 @@
 package apptest
 
 import (
-	"regexp"
-	"net/url"
-	"net/http/cookiejar"
-	"net/http"
-	"io"
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
