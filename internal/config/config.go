@@ -59,6 +59,9 @@ type Config struct {
 	RegionalCodes []string
 
 	DemoData bool // ESENZIONI_DEMO_DATA: load demo operators, people and practices
+
+	// Login: certificate (CNS) and SPID/CIE logins (login.go).
+	Login Login
 }
 
 // DevCodecKey is the embedded development key. It is public: a real
@@ -115,6 +118,9 @@ func load(getenv func(string) string) (Config, error) {
 	}
 	if c.WorkflowCacheSize, err = strconv.Atoi(get("TEMPORAL_WORKFLOW_CACHE_SIZE", "2000")); err != nil || c.WorkflowCacheSize <= 0 {
 		return c, fmt.Errorf("TEMPORAL_WORKFLOW_CACHE_SIZE must be a positive number of workflows")
+	}
+	if err := loadLogin(&c, get); err != nil {
+		return c, err
 	}
 	for _, code := range strings.Split(get("REGIONAL_EXEMPTION_CODES", "93A"), ",") {
 		if code = strings.ToUpper(strings.TrimSpace(code)); code != "" {
