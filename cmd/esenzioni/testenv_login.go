@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+
+	"esenzioni/auth/cns/cnsca"
+	"esenzioni/devstack"
+	"esenzioni/internal/testenv"
+)
+
+// startTestLogin starts, for a test run, the local OpenID Connect provider
+// (the SPID and CIE of the browser tests) and creates the run's CNS test CA,
+// whose key the tests use to issue the certificates they present.
+func startTestLogin(ctx context.Context, dir string) (testenv.Login, func(), error) {
+	stop := func() {}
+	caDir := filepath.Join(dir, "cns-ca")
+	ca, err := cnsca.New("CA CNS DI TEST")
+	if err != nil {
+		return testenv.Login{}, stop, err
+	}
+	if err := ca.Save(caDir); err != nil {
+		return testenv.Login{}, stop, err
+	}
+	bin, err := devstack.Tool("", "oidcprovider")
+	if err != nil {
+		return testenv.Login{}, stop, err
+	}
+	var users []devstack.OIDCUser
+	for _, id := range testenv.OIDCUsers() {
+		users = append(users, devstack.OIDCUser{FiscalCode: id.FiscalCode, GivenName: id.GivenName, FamilyName: id.FamilyName, Description: id.Description})
+	}
+	o, err := devstack.StartOIDC(ctx, devstack.OIDCOptions{Binary: bin, Users: users,
+		ClientID: "esenzioni-test", ClientSecret: "esenzioni-test-secret", Dir: dir})
+	if err != nil {
+		return testenv.Login{}, stop, err
+	}
+	return testenv.Login{OIDCURL: o.BaseURL(), ClientID: o.ClientID, ClientSecret: o.ClientSecret, CADir: caDir}, o.Stop, nil
+}
