@@ -97,7 +97,7 @@ func providerLogin(b *browser.Browser, kind, fc string, level int) {
 	b.Visit("/login")
 	navigate(b, "#accedi-"+kind, fmt.Sprintf(`location.pathname === "/%s/accesso"`, kind))
 	atProvider(b, kind)
-	b.Run(chromedp.Click(chromedp.CSS("#utente-"+fc)))
+	b.Run(chromedp.Click(chromedp.CSS("#utente-" + fc)))
 	b.Select("#livello", fmt.Sprint(level))
 	navigate(b, "#entra", fmt.Sprintf(`location.href.startsWith(%q) && !!document.getElementById("contenuto")`, b.Base))
 }

@@ -65,7 +65,7 @@ type Config struct {
 
 // Reasons of a refused login: stable machine codes for the audit log.
 const (
-	ReasonProviderError = "oidc.errore_provider"   // the provider answered with an error (user cancelled, ...)
+	ReasonProviderError = "oidc.errore_provider" // the provider answered with an error (user cancelled, ...)
 	ReasonDiscovery     = "oidc.provider_non_raggiungibile"
 	ReasonExchange      = "oidc.codice_non_valido" // the code was refused (replayed, expired, PKCE)
 	ReasonIDToken       = "oidc.id_token_non_valido"
