@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -120,8 +121,7 @@ func (s *Server) presentedChain(c *gin.Context) ([]*x509.Certificate, error) {
 			// Anyone could set the header: it is not trusted, and the
 			// attempt is refused rather than silently treated as empty.
 			s.Log.Warn("certificate header from an address not in CNS_TRUSTED_PROXIES", "remote", c.Request.RemoteAddr)
-			return nil, &cns.Error{Reason: "certificato.proxy_non_fidato",
-				Message: "Il certificato non è stato ricevuto attraverso il proxy autorizzato."}
+			return nil, &cns.Error{Reason: cns.ReasonUntrustedProxy, Message: cns.Message(cns.ReasonUntrustedProxy)}
 		}
 		return nil, nil
 	}
@@ -227,7 +227,9 @@ func (s *Server) ServeCertificateTLS(ctx context.Context, l net.Listener) error 
 		TLSConfig:         cfg,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       time.Minute,
-		ErrorLog:          nil,
+		// Browsers open and drop TLS connections while the user chooses a
+		// certificate: handshake errors are not worth a line each.
+		ErrorLog: slog.NewLogLogger(s.Log.Handler(), slog.LevelDebug),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(tls.NewListener(l, cfg)) }()

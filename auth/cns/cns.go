@@ -38,6 +38,9 @@ const (
 	ReasonRevocation   = "certificato.verifica_revoca"   // OCSP responder unreachable or unsure
 	ReasonNoFiscalCode = "certificato.senza_codice_fiscale"
 	ReasonFiscalCode   = "certificato.codice_fiscale_non_valido"
+	// ReasonUntrustedProxy: the certificate header came from an address
+	// that is not a trusted proxy.
+	ReasonUntrustedProxy = "certificato.proxy_non_fidato"
 )
 
 // Error is a refused certificate.
@@ -61,16 +64,17 @@ func refuse(reason string, err error) *Error {
 }
 
 var messages = map[string]string{
-	ReasonMissing:      "Il browser non ha presentato alcun certificato. Inserisci la carta nel lettore (o importa il certificato nel browser) e riprova.",
-	ReasonMalformed:    "Il certificato presentato non è leggibile.",
-	ReasonUntrusted:    "Il certificato non è stato emesso da un'autorità di certificazione riconosciuta per l'accesso (CNS/TS-CNS).",
-	ReasonExpired:      "Il certificato è scaduto: rinnova la carta o il certificato e riprova.",
-	ReasonNotYetValid:  "Il certificato non è ancora valido.",
-	ReasonUsage:        "Il certificato presentato non è un certificato di autenticazione.",
-	ReasonRevoked:      "Il certificato è stato revocato.",
-	ReasonRevocation:   "Non è stato possibile verificare se il certificato è revocato: riprova tra qualche minuto.",
-	ReasonNoFiscalCode: "Il certificato non contiene un codice fiscale: usa la carta CNS/TS-CNS o un certificato di autenticazione intestato a te.",
-	ReasonFiscalCode:   "Il codice fiscale del certificato non è valido.",
+	ReasonMissing:        "Il browser non ha presentato alcun certificato valido: inserisci la carta nel lettore (o importa il certificato nel browser), verifica che il certificato non sia scaduto (i browser non propongono i certificati scaduti) e riprova.",
+	ReasonMalformed:      "Il certificato presentato non è leggibile.",
+	ReasonUntrusted:      "Il certificato non è stato emesso da un'autorità di certificazione riconosciuta per l'accesso (CNS/TS-CNS).",
+	ReasonExpired:        "Il certificato è scaduto: rinnova la carta o il certificato e riprova.",
+	ReasonNotYetValid:    "Il certificato non è ancora valido.",
+	ReasonUsage:          "Il certificato presentato non è un certificato di autenticazione.",
+	ReasonRevoked:        "Il certificato è stato revocato.",
+	ReasonRevocation:     "Non è stato possibile verificare se il certificato è revocato: riprova tra qualche minuto.",
+	ReasonNoFiscalCode:   "Il certificato non contiene un codice fiscale: usa la carta CNS/TS-CNS o un certificato di autenticazione intestato a te.",
+	ReasonFiscalCode:     "Il codice fiscale del certificato non è valido.",
+	ReasonUntrustedProxy: "Il certificato non è stato ricevuto attraverso il proxy autorizzato: l'accesso con certificato non è disponibile da questa rete.",
 }
 
 // Message returns the Italian text of a reason.
