@@ -192,7 +192,8 @@ func (ca *CA) CRL(revoked ...*x509.Certificate) ([]byte, error) {
 
 // PKCS12 encodes the certificate, its key and its chain for a browser or
 // an operating system's certificate store. AES-256 and SHA-256 (Modern2023):
-// NSS (Chromium and Firefox on Linux), Windows 10+ and macOS 13+ import it.
+// NSS (Chromium and Firefox on Linux) imports it, as do OpenSSL 3 and recent
+// Windows; older systems may need a legacy re-encoding.
 func (c *Cert) PKCS12(password string) ([]byte, error) {
 	return pkcs12.Modern2023.Encode(c.Key, c.Cert, c.Chain, password)
 }
