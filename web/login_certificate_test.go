@@ -201,6 +201,34 @@ func TestCertificateLoginThroughTrustedProxyHeader(t *testing.T) {
 		require.Equal(t, "certificato.scaduto", r.Detail["motivo"])
 		require.Equal(t, w.fc, r.Target)
 	})
+	t.Run("the outcome opened in another browser is refused (login CSRF)", func(t *testing.T) {
+		w := newCertWorld(t, func(c *config.Config) {
+			c.Login.CNSProxyHeader = "X-SSL-Client-Cert"
+			c.Login.CNSTrustedProxies = mustCIDRs(t, "127.0.0.1/32")
+			c.Login.CNSLoginURL = c.PublicURL + "/login/certificato/tls"
+		})
+		attacker := noRedirect(t)
+		resp, err := attacker.Get(w.URL + "/login/certificato")
+		require.NoError(t, err)
+		resp.Body.Close()
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		require.NoError(t, err)
+		req, _ := http.NewRequest(http.MethodGet, w.URL+loc.RequestURI(), nil)
+		req.Header.Set("X-SSL-Client-Cert", cert(w))
+		resp, err = attacker.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		victim := noRedirect(t)
+		resp, err = victim.Get(resp.Header.Get("Location"))
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NotContains(t, string(body), `id="esci"`)
+		require.Contains(t, string(body), "non è valida o è scaduta")
+		for _, ck := range victim.Jar.Cookies(mustURL(t, w.URL)) {
+			require.NotEqual(t, "esenzioni_sessione", ck.Name, "the victim got a session")
+		}
+	})
 	t.Run("the header from anyone else is refused", func(t *testing.T) {
 		w := newCertWorld(t, func(c *config.Config) {
 			c.Login.CNSProxyHeader = "X-SSL-Client-Cert"
@@ -227,4 +255,11 @@ func mustCIDRs(t *testing.T, cidrs ...string) []*net.IPNet {
 		out = append(out, n)
 	}
 	return out
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	require.NoError(t, err)
+	return u
 }

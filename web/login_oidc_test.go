@@ -289,6 +289,23 @@ func TestSPIDLoginRefusals(t *testing.T) {
 		b.Visit(u.RequestURI())
 		refused(t, b, "non è valida o è scaduta", "oidc.stato")
 	})
+	t.Run("a callback opened in another browser (login CSRF)", func(t *testing.T) {
+		// An attacker's own code and state, delivered to the victim's
+		// browser, must not log the victim in as the attacker.
+		attacker := browser.New(t, e.URL)
+		ci := interceptCallbacks(t, attacker)
+		ci.hold.Store(true)
+		attacker.Visit("/login")
+		navigate(attacker, "#accedi-spid", `location.pathname === "/spid/accesso"`)
+		atProvider(attacker, "spid")
+		attacker.Run(chromedp.Click(chromedp.CSS("#utente-" + testenv.OIDCOperator.FiscalCode)))
+		attacker.Run(chromedp.Click(chromedp.CSS("#entra")))
+		u, err := url.Parse(ci.next(t))
+		require.NoError(t, err)
+		victim := browser.New(t, e.URL)
+		victim.Visit(u.RequestURI())
+		refused(t, victim, "non è valida o è scaduta", "oidc.stato")
+	})
 	t.Run("a replayed code", func(t *testing.T) {
 		b := browser.New(t, e.URL)
 		ci := interceptCallbacks(t, b)
