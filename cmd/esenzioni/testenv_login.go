@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 
 	"esenzioni/auth/cns/cnsca"
@@ -22,9 +24,12 @@ func startTestLogin(ctx context.Context, dir string) (testenv.Login, func(), err
 	if err := ca.Save(caDir); err != nil {
 		return testenv.Login{}, stop, err
 	}
+	login := testenv.Login{CADir: caDir}
 	bin, err := devstack.Tool("", "oidcprovider")
 	if err != nil {
-		return testenv.Login{}, stop, err
+		// The SPID/CIE tests skip (fail under CI=true); the others run.
+		fmt.Fprintln(os.Stderr, "testenv: no local OpenID Connect provider:", err)
+		return login, stop, nil
 	}
 	var users []devstack.OIDCUser
 	for _, id := range testenv.OIDCUsers() {
@@ -35,5 +40,6 @@ func startTestLogin(ctx context.Context, dir string) (testenv.Login, func(), err
 	if err != nil {
 		return testenv.Login{}, stop, err
 	}
-	return testenv.Login{OIDCURL: o.BaseURL(), ClientID: o.ClientID, ClientSecret: o.ClientSecret, CADir: caDir}, o.Stop, nil
+	login.OIDCURL, login.ClientID, login.ClientSecret = o.BaseURL(), o.ClientID, o.ClientSecret
+	return login, o.Stop, nil
 }

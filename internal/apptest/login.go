@@ -69,7 +69,7 @@ func configureLogin(t testing.TB, cfg *config.Config, opts *LoginOptions) net.Li
 		l.CNSLoginURL = "https://" + tl.Addr().String() + "/login/certificato/tls"
 	}
 	if opts.OIDC {
-		le := testenv.LoginEnv(t)
+		le := testenv.OIDCEnv(t)
 		level := opts.MinLevel
 		if level == 0 {
 			level = 2

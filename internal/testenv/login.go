@@ -33,21 +33,30 @@ func (l Login) Environ() []string {
 		envOIDCSecret + "=" + l.ClientSecret, envCNSCA + "=" + l.CADir}
 }
 
-// LoginEnv returns the provider and CA, or skips (fails under CI=true).
-func LoginEnv(t testing.TB) Login {
-	t.Helper()
-	l := Login{OIDCURL: os.Getenv(envOIDCURL), ClientID: os.Getenv(envOIDCID),
+func loginEnv() Login {
+	return Login{OIDCURL: os.Getenv(envOIDCURL), ClientID: os.Getenv(envOIDCID),
 		ClientSecret: os.Getenv(envOIDCSecret), CADir: os.Getenv(envCNSCA)}
-	if l.OIDCURL == "" || l.CADir == "" {
-		Missing(t, "the local OpenID Connect provider and CNS test CA are not running (use `make test`, which runs `esenzioni testenv`)")
+}
+
+// OIDCEnv returns the run's provider, or skips (fails under CI=true).
+func OIDCEnv(t testing.TB) Login {
+	t.Helper()
+	l := loginEnv()
+	if l.OIDCURL == "" {
+		Missing(t, "the local OpenID Connect provider is not running (`make test` builds it with `make tools` and `esenzioni testenv` starts it)")
 	}
 	return l
 }
 
-// CNSCA loads the run's CNS test CA (certificate and key).
+// CNSCA loads the run's CNS test CA (certificate and key), or skips (fails
+// under CI=true).
 func CNSCA(t testing.TB) *cnsca.CA {
 	t.Helper()
-	ca, err := cnsca.Load(LoginEnv(t).CADir)
+	dir := loginEnv().CADir
+	if dir == "" {
+		Missing(t, "no CNS test CA: run the tests with `make test` (`esenzioni testenv`)")
+	}
+	ca, err := cnsca.Load(dir)
 	if err != nil {
 		t.Fatalf("CNS test CA: %v", err)
 	}
