@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ocsp"
+	"software.sslmate.com/src/go-pkcs12"
 
 	"esenzioni/auth/cns"
 	"esenzioni/auth/cns/cnsca"
@@ -260,7 +261,14 @@ func TestPKCS12RoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p12) < 500 {
-		t.Fatalf("p12 of %d bytes", len(p12))
+	key, cert, chain, err := pkcs12.DecodeChain(p12, "segreto")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cert.Equal(f.valid.Cert) || key == nil || len(chain) != 1 || !chain[0].Equal(f.ca.Cert) {
+		t.Fatalf("decoded %v, chain %d", cert.Subject, len(chain))
+	}
+	if _, _, _, err := pkcs12.DecodeChain(p12, "sbagliata"); err == nil {
+		t.Fatal("a wrong password opened the file")
 	}
 }
