@@ -90,6 +90,9 @@ func loadLogin(c *Config, get func(key, def string) string) error {
 	if l.CNSProxyHeader != "" && len(l.CNSTrustedProxies) == 0 {
 		return fmt.Errorf("CNS_PROXY_HEADER needs CNS_TRUSTED_PROXIES: the addresses of the proxies allowed to set it")
 	}
+	if l.CNSCADir != "" && l.CNSTLSAddr == "" && l.CNSProxyHeader == "" {
+		return fmt.Errorf("CNS_CA_DIR turns on certificate login, which needs the listener that asks for the certificate (CNS_TLS_ADDR, CNS_TLS_CERT, CNS_TLS_KEY) or a proxy that passes it (CNS_PROXY_HEADER, CNS_TRUSTED_PROXIES)")
+	}
 	if l.CNSCADir != "" && l.CNSLoginURL == "" {
 		l.CNSLoginURL = DefaultCNSLoginURL(c.PublicURL, l.CNSTLSAddr)
 	}

@@ -53,6 +53,7 @@ func TestLoginRefusesIncompleteSettings(t *testing.T) {
 		{map[string]string{"OIDC_PROVIDERS": "x", "OIDC_X_ISSUER": "https://i", "OIDC_X_CLIENT_ID": "c", "OIDC_X_KIND": "eidas"}, "OIDC_X_KIND"},
 		{map[string]string{"OIDC_PROVIDERS": "x", "OIDC_X_ISSUER": "https://i", "OIDC_X_CLIENT_ID": "c", "OIDC_X_MIN_LEVEL": "4"}, "OIDC_X_MIN_LEVEL"},
 		{map[string]string{"CNS_TLS_ADDR": ":8443"}, "CNS_TLS_CERT"},
+		{map[string]string{"CNS_CA_DIR": "/etc/cns"}, "CNS_PROXY_HEADER"},
 		{map[string]string{"CNS_PROXY_HEADER": "X-SSL-Client-Cert"}, "CNS_TRUSTED_PROXIES"},
 		{map[string]string{"CNS_PROXY_HEADER": "X", "CNS_TRUSTED_PROXIES": "proxy.local"}, "CNS_TRUSTED_PROXIES"},
 	} {
