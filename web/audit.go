@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"time"
+
 	"github.com/gin-gonic/gin"
 
 	"esenzioni/store"
@@ -65,10 +68,13 @@ func (s *Server) auditStart(c *gin.Context, e auditEntry, op *Operator, more ...
 		}
 		entries = append(entries, row)
 	}
-	ctx := c.Request.Context()
+	// Detached: an access that has happened is logged even if the client
+	// went away meanwhile.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 10*time.Second)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer cancel()
 		if err := s.Store.Audit(ctx, entries...); err != nil {
 			s.Log.Error("audit log write failed", "action", e.Action, "error", err)
 		}

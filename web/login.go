@@ -180,6 +180,10 @@ func (s *Server) switchProfile(c *gin.Context) {
 
 // fail answers an unexpected error without details for the user.
 func (s *Server) fail(c *gin.Context, err error) {
+	if unavailable(err) {
+		s.renderUnavailable(c, err)
+		return
+	}
 	s.Log.Error("request failed", "path", c.FullPath(), "error", err)
 	s.renderError(c, http.StatusInternalServerError, "Errore interno",
 		"Si è verificato un errore imprevisto. Riprova tra qualche istante; se il problema persiste contatta l'assistenza.")
