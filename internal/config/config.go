@@ -64,6 +64,9 @@ type Config struct {
 	RegionalCodes []string
 
 	DemoData bool // ESENZIONI_DEMO_DATA: load demo operators, people and practices
+
+	// Login: certificate (CNS) and SPID/CIE logins (login.go).
+	Login Login
 }
 
 // DevCodecKey is the embedded development key. It is public: a real
@@ -123,6 +126,9 @@ func load(getenv func(string) string) (Config, error) {
 	}
 	if c.Retention, err = time.ParseDuration(get("TEMPORAL_RETENTION", "720h")); err != nil || c.Retention < 30*24*time.Hour {
 		return c, fmt.Errorf("TEMPORAL_RETENTION must be a duration of at least 720h (30 days)")
+	}
+	if err := loadLogin(&c, get); err != nil {
+		return c, err
 	}
 	for _, code := range strings.Split(get("REGIONAL_EXEMPTION_CODES", "93A"), ",") {
 		if code = strings.ToUpper(strings.TrimSpace(code)); code != "" {
