@@ -52,10 +52,18 @@ func effectOptions(ctx workflow.Context) workflow.Context {
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+			MaximumAttempts:        effectAttempts,
 			NonRetryableErrorTypes: []string{activities.ErrTypeInvalid, activities.CodeDuplicateExemption},
 		},
 	})
 }
+
+// effectAttempts bounds retries at about a year of outage at the maximum
+// interval: in practice unlimited, and explicit, because the SDK's test
+// environment caps an unlimited policy at ten attempts (the outage tests
+// must see what the server does). A projection or publication that exhausts
+// them is tried again by its coroutine an hour later, never dropped.
+const effectAttempts = 100_000
 
 // readOptions: catalogue look-ups a handler needs before it decides (a pure
 // read) run as local activities, bounded: an outage fails the one command,

@@ -516,6 +516,7 @@ func (w *exemptionRun) remind(bg workflow.Context, end exemption.Date, offset ti
 			ScheduleToCloseTimeout: window,
 			RetryPolicy: &temporal.RetryPolicy{
 				InitialInterval: 10 * time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Minute,
+				MaximumAttempts:        effectAttempts, // until the expiry (the schedule-to-close bound)
 				NonRetryableErrorTypes: []string{activities.ErrTypeInvalid},
 			},
 		})
