@@ -16,7 +16,7 @@ test: tools build
 # workflowcheck, promtool, helm), built once from the Go module proxy
 # (tools/*/go.mod) and reused afterwards.
 tools:
-	./scripts/build-tools.sh temporal minio workflowcheck promtool helm
+	./scripts/build-tools.sh temporal minio workflowcheck oidcprovider promtool helm
 
 # The Temporal server in its production form, its SQL schema tool and the
 # standalone Temporal UI (several minutes the first time).

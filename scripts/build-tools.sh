@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Builds the pinned tools from the Go module proxy, each from its own tools
 # module (tools/NAME) so their dependencies never mix with the application's:
-# the Temporal CLI (dev server + Web UI), MinIO, workflowcheck, promtool (alert
-# rule checks and unit tests), helm (chart rendering) and the Temporal server
-# in its production form with its SQL schema tool (`make cluster`). A binary is
-# rebuilt only when its module files change (a stamp beside it).
+# the Temporal CLI (dev server + Web UI), MinIO, workflowcheck, the local
+# OpenID Connect provider of `make run` and the tests (tools/oidcprovider, a
+# small program on zitadel/oidc), promtool (alert rule checks and unit tests),
+# helm (chart rendering), and the Temporal server in its production form with
+# its SQL schema tool and the standalone Web UI (`make cluster`). A binary is
+# rebuilt only when its module's files change (a stamp beside it).
 #
 # Arguments name the binaries to build (default: all of them), e.g.
 # `scripts/build-tools.sh helm promtool`.
@@ -19,7 +21,7 @@ build() { # name package [module dir] [toolchain]
     return
   fi
   local stamp
-  stamp=$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-16)
+  stamp=$(cat "$dir/go.mod" "$dir/go.sum" $(find "$dir" -name '*.go' | sort) | sha256sum | cut -c1-16)
   if [[ -x "$bin/$name" && "$(cat "$bin/$name.stamp" 2>/dev/null)" == "$stamp" ]]; then
     return
   fi
@@ -38,6 +40,7 @@ wanted=("$@")
 build temporal github.com/temporalio/cli/cmd/temporal
 build minio github.com/minio/minio
 build workflowcheck go.temporal.io/sdk/contrib/tools/workflowcheck
+build oidcprovider .
 build promtool github.com/prometheus/prometheus/cmd/promtool
 build helm helm.sh/helm/v4/cmd/helm
 # Temporal server v1.32 needs Go 1.26.10 (its go.mod says so).

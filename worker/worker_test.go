@@ -23,6 +23,7 @@ func TestVersioningBehaviours(t *testing.T) {
 		workflows.PracticeWorkflowName:  workflow.VersioningBehaviorPinned,
 		workflows.ExemptionWorkflowName: workflow.VersioningBehaviorAutoUpgrade,
 		workflows.CleanupWorkflowName:   workflow.VersioningBehaviorAutoUpgrade,
+		workflows.ReconcileWorkflowName: workflow.VersioningBehaviorAutoUpgrade,
 	}
 	for name, b := range want {
 		if got, ok := c[name]; !ok || got != b {
