@@ -26,11 +26,13 @@ type AuditEntry struct {
 	// SourceKey identifies the change a worker-written row records (nil
 	// for rows written by the web server): a retried write adds nothing.
 	SourceKey *string `bun:"source_key"`
+	// RequestID is the ID of the HTTP request that wrote the row, if any.
+	RequestID string `bun:"request_id,nullzero"`
 }
 
 // Audit appends entries to the log (the database refuses any change to
 // them afterwards). The ID of the HTTP request ctx carries, if any, goes
-// into each row's detail (request_id), to join a row to the access log.
+// into each row's request_id, to join a row to the access log.
 func (s *Store) Audit(ctx context.Context, entries ...AuditEntry) error {
 	if len(entries) == 0 {
 		return nil
@@ -40,8 +42,8 @@ func (s *Store) Audit(ctx context.Context, entries ...AuditEntry) error {
 		if entries[i].Detail == nil {
 			entries[i].Detail = map[string]any{}
 		}
-		if _, ok := entries[i].Detail["request_id"]; !ok && rid != "" {
-			entries[i].Detail["request_id"] = rid
+		if entries[i].RequestID == "" {
+			entries[i].RequestID = rid
 		}
 	}
 	_, err := s.DB.NewInsert().Model(&entries).Exec(ctx)

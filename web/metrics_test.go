@@ -89,7 +89,7 @@ func TestRequestIDMetricsAndAccessLog(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	var rid string
-	require.NoError(t, e.App.DB.NewRaw(`SELECT coalesce(detail->>'request_id', '') FROM audit_log WHERE action = 'CSRF' ORDER BY id DESC LIMIT 1`).Scan(context.Background(), &rid))
+	require.NoError(t, e.App.DB.NewRaw(`SELECT coalesce(request_id, '') FROM audit_log WHERE action = 'CSRF' ORDER BY id DESC LIMIT 1`).Scan(context.Background(), &rid))
 	require.Equal(t, "req-csrf-000000001", rid, "the audit row names the request")
 
 	// The access log: one JSON line per request, with the ID and the route
