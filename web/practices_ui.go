@@ -16,6 +16,7 @@ import (
 	"esenzioni/audit"
 	"esenzioni/exemption"
 	"esenzioni/practice"
+	"esenzioni/requestid"
 	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"
@@ -474,7 +475,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 // for its audit row, which the workflow's record carries.
 func (s *Server) auditContext(c *gin.Context, op *Operator, action string) *workflows.AuditContext {
 	return &workflows.AuditContext{Action: action, Address: c.ClientIP(), OperatorASL: op.Profile.ASLShort,
-		Channel: audit.ChannelWeb}
+		Channel: audit.ChannelWeb, RequestID: requestid.From(c.Request.Context())}
 }
 
 // renderActionError shows the detail again, up to date, with the refusal:
