@@ -103,6 +103,9 @@ type submitRequest struct {
 		ResidenceAddress string `json:"residenceAddress"`
 		ResidenceComune  string `json:"residenceComune"`
 		Email            string `json:"email"`
+		BirthDate        string `json:"birthDate,omitempty"`
+		Sex              string `json:"sex,omitempty"`
+		BirthPlaceCode   string `json:"birthPlaceCode,omitempty"`
 	} `json:"beneficiary"`
 	ExemptionCode string   `json:"exemptionCode"`
 	DiagnosisCode string   `json:"diagnosisCode"`
@@ -264,6 +267,17 @@ func (s *Server) apiSubmit(c *gin.Context) {
 			return
 		}
 	}
+	var birthDate time.Time
+	if v := strings.TrimSpace(req.Beneficiary.BirthDate); v != "" {
+		d, err := time.Parse("2006-01-02", v)
+		if err != nil || len(v) != 10 {
+			c.JSON(http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
+				Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: []practices.FieldError{{
+					Field: "beneficiary.birthDate", Code: "birth_date.invalid", Message: "Data di nascita non valida: usa il formato AAAA-MM-GG."}}}})
+			return
+		}
+		birthDate = d
+	}
 	requestKey := key
 	if requestKey == "" {
 		requestKey = "anon-" + randomKey()
@@ -275,6 +289,7 @@ func (s *Server) apiSubmit(c *gin.Context) {
 			FiscalCode: req.Beneficiary.FiscalCode, FirstName: req.Beneficiary.FirstName, LastName: req.Beneficiary.LastName,
 			ASLCode: req.Beneficiary.ASLCode, ResidenceAddress: req.Beneficiary.ResidenceAddress,
 			ResidenceComune: req.Beneficiary.ResidenceComune, Email: req.Beneficiary.Email,
+			BirthDate: birthDate, Sex: req.Beneficiary.Sex, BirthPlaceCode: req.Beneficiary.BirthPlaceCode,
 		},
 		ExemptionCode: req.ExemptionCode, DiagnosisCode: req.DiagnosisCode,
 	})

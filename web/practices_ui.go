@@ -230,6 +230,23 @@ type practicePage struct {
 	Categories                     map[string]string
 	Documents                      []store.Attachment
 	HasCertificate, HasCitizenDocs bool
+	// Differences are what the submitter system stated about the
+	// beneficiary that differs from the registry (never applied to it).
+	Differences []store.SubmittedDifference
+}
+
+// differenceLabels names the fields of store.SubmittedDifference.
+var differenceLabels = map[string]string{
+	"firstName": "Nome", "lastName": "Cognome", "aslCode": "ASL di residenza",
+	"residenceAddress": "Indirizzo di residenza", "residenceComune": "Comune di residenza",
+	"email": "Email", "birthDate": "Data di nascita", "sex": "Sesso", "birthPlaceCode": "Luogo di nascita (codice)",
+}
+
+func differenceLabel(field string) string {
+	if l, ok := differenceLabels[field]; ok {
+		return l
+	}
+	return field
 }
 
 // loadPractice finds a practice the operator may see. Anything else is 404,
@@ -320,6 +337,9 @@ func (s *Server) practicePageData(c *gin.Context, op *Operator, p store.Practice
 		return page, err
 	}
 	if page.Documents, err = s.Store.PracticeAttachments(ctx, p.Number); err != nil {
+		return page, err
+	}
+	if page.Differences, err = s.Store.SubmittedDifferences(ctx, p.Number); err != nil {
 		return page, err
 	}
 	for _, d := range page.Documents {
