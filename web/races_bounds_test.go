@@ -1,0 +1,147 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
+
+	"esenzioni/demo"
+	"esenzioni/fiscalcode"
+	"esenzioni/internal/apptest"
+	"esenzioni/practice"
+	"esenzioni/web"
+)
+
+// TestConcurrentSubmissionsShareOneAttachment: two submissions referencing
+// the same staged document at the same moment: exactly one gets it, the
+// other is refused with a clear code and starts no practice, and the
+// accepted practice has its document (issue 12, point 8). Several rounds,
+// as the race is a matter of timing.
+func TestConcurrentSubmissionsShareOneAttachment(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	ctx := context.Background()
+	person := e.Person("LUCA", "SERRA", apptest.ASLTO3, "")
+	token := e.APIClient("medico", []practice.SubmitterKind{practice.SubmitterDoctor}, apptest.FiscalCode("MEDICO", "PRIMO", 'M'))
+	api := apiClient{t, e.URL, token}
+	upload := func() string {
+		req, _ := http.NewRequest(http.MethodPost, e.URL+"/api/v1/attachments?fileName=c.pdf", bytes.NewReader(e.SignedPDF("Certificato")))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		var out map[string]any
+		require.NoError(t, jsonUnmarshal(raw, &out))
+		require.Equal(t, http.StatusCreated, resp.StatusCode, "%v", out)
+		return out["id"].(string)
+	}
+	codes := []string{"044", "042"}
+	diags := []string{"2960", "5771"}
+	for round := range 6 {
+		id := upload()
+		var wg sync.WaitGroup
+		type outcome struct {
+			status int
+			body   map[string]any
+		}
+		results := make([]outcome, 2)
+		start := make(chan struct{})
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				st, body, _ := api.do("POST", "/api/v1/practices", map[string]any{
+					"submitter":   map[string]any{"kind": "MEDICO"},
+					"beneficiary": map[string]any{"fiscalCode": person.FiscalCode}, "exemptionCode": codes[i], "diagnosisCode": diags[i],
+					"certificateId": id}, "Idempotency-Key", fmt.Sprintf("gara-%d-%d", round, i))
+				results[i] = outcome{st, body}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		accepted, refused := 0, 0
+		var number string
+		for _, r := range results {
+			switch r.status {
+			case http.StatusCreated:
+				accepted++
+				number = r.body["number"].(string)
+			case http.StatusConflict:
+				refused++
+				require.Equal(t, "attachment.in_use", errCode(r.body))
+			case http.StatusUnprocessableEntity:
+				refused++ // came after the other had linked it
+				require.Equal(t, "attachment.unknown", fieldCodes(r.body)["certificateId"], "%v", r.body)
+			default:
+				t.Fatalf("round %d: unexpected %d %v", round, r.status, r.body)
+			}
+		}
+		require.Equal(t, 1, accepted, "round %d: exactly one submission gets the document: %+v", round, results)
+		require.Equal(t, 1, refused, "round %d", round)
+		docs, err := e.Store().PracticeAttachments(ctx, number)
+		require.NoError(t, err)
+		require.Len(t, docs, 1, "round %d: the accepted practice has its document", round)
+		require.Equal(t, id, docs[0].ID)
+	}
+	// No practice was started for the refused ones.
+	n, err := e.DB.NewSelect().Table("intake_request").Count(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 6, n)
+}
+
+// TestIdempotencyHashIsCanonical: the same request with other whitespace
+// and key order is a replay (200, same practice); another request with the
+// same key is refused (issue 12, point 8).
+func TestIdempotencyHashIsCanonical(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	person := e.Person("SARA", "CONTI", apptest.ASLTO3, "")
+	token := e.APIClient("medico", []practice.SubmitterKind{practice.SubmitterDoctor}, apptest.FiscalCode("MEDICO", "SECONDO", 'M'))
+	post := func(body string) (int, map[string]any, http.Header) {
+		req, _ := http.NewRequest(http.MethodPost, e.URL+"/api/v1/practices", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "canonica-1")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		var out map[string]any
+		require.NoError(t, jsonUnmarshal(raw, &out), string(raw))
+		return resp.StatusCode, out, resp.Header
+	}
+	compact := fmt.Sprintf(`{"submitter":{"kind":"MEDICO"},"beneficiary":{"fiscalCode":%q},"exemptionCode":"044","diagnosisCode":"2960"}`, person.FiscalCode)
+	status, first, _ := post(compact)
+	require.Equal(t, http.StatusCreated, status, "%v", first)
+	reordered := fmt.Sprintf("{\n  \"diagnosisCode\" : \"2960\",\n\t\"exemptionCode\": \"044\",\n  \"beneficiary\": { \"fiscalCode\": %q },\n  \"submitter\": {\"kind\": \"MEDICO\"}\n}\n", person.FiscalCode)
+	status, again, h := post(reordered)
+	require.Equal(t, http.StatusOK, status, "%v", again)
+	require.Equal(t, "true", h.Get("Idempotent-Replayed"))
+	require.Equal(t, first["number"], again["number"])
+	status, other, _ := post(strings.Replace(compact, "2960", "2967", 1))
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	require.Equal(t, "idempotency_key.reused", errCode(other))
+}
+
+// TestOpenAPIExampleDoctorIsTheDemoDoctor: the submission example of the
+// OpenAPI document uses the fiscal code of the demo doctor's token, so it
+// works as is against `make run` (issue 12, point 8).
+func TestOpenAPIExampleDoctorIsTheDemoDoctor(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal(web.OpenAPIDocument(), &doc))
+	post := doc["paths"].(map[string]any)["/api/v1/practices"].(map[string]any)["post"].(map[string]any)
+	example := post["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["example"].(map[string]any)
+	fc := example["submitter"].(map[string]any)["fiscalCode"].(string)
+	require.Equal(t, demo.DoctorFiscalCode(), fc)
+	_, err := fiscalcode.Parse(fc, nil)
+	require.NoError(t, err)
+}
+
