@@ -465,6 +465,23 @@ func (s *Server) practiceAction(c *gin.Context) {
 		// The key is the operator's: the same form sent twice is one action.
 		RequestID: fmt.Sprintf("web:%d:%s", op.ID, key),
 	}, Audit: &workflows.AuditContext{Action: auditAction, Address: c.ClientIP(), OperatorASL: op.Profile.ASLShort}}
+	// A reason code is one of the configured ones, whatever the action.
+	var lookupErr error
+	if r := practice.CheckReasonCode(cmd.Command, func(code string) bool {
+		ok, err := s.Store.RejectReasonActive(c.Request.Context(), code)
+		lookupErr = err
+		return ok
+	}); r != nil || lookupErr != nil {
+		if lookupErr != nil {
+			s.fail(c, lookupErr)
+			return
+		}
+		cmd.ReasonCode = ""
+		s.audit(c, auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "RIFIUTATA",
+			Detail: map[string]any{"azione": string(action), "codice": r.Code}}, op)
+		s.renderActionError(c, op, p.Number, r, cmd)
+		return
+	}
 	_, err := s.Practices.Act(c.Request.Context(), p.Number, cmd)
 	entry := auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK",
 		Detail: map[string]any{"azione": string(action)}}

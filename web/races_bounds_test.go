@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
 	"esenzioni/demo"
+	"esenzioni/exemption"
 	"esenzioni/fiscalcode"
 	"esenzioni/internal/apptest"
 	"esenzioni/practice"
@@ -145,3 +148,71 @@ func TestOpenAPIExampleDoctorIsTheDemoDoctor(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// TestDateBoundsAndReasonCodes: an end date beyond the bound is refused by
+// Modifica and the wizard, document issue dates in the future or absurdly
+// old are refused with an Italian message (nothing stored), and an action's
+// reason code must be a configured one (issue 12, point 8).
+func TestDateBoundsAndReasonCodes(t *testing.T) {
+	w := newExemptionWorld(t)
+	ctx := context.Background()
+	s := newOpSession(t, w.URL, "operatore.to3")
+
+	t.Run("Modifica: end date 31/12/9999", func(t *testing.T) {
+		_, form := s.get(fmt.Sprintf("/esenzioni/%d/modifica", w.fromPractice))
+		status, page, _ := s.post(fmt.Sprintf("/esenzioni/%d/modifica", w.fromPractice), url.Values{
+			"data_fine": {"31/12/9999"}, "chiave": {between(form, `name="chiave" value="`, `"`)},
+			"versione": {between(form, `name="versione" value="`, `"`)}})
+		require.Equal(t, http.StatusUnprocessableEntity, status)
+		require.Contains(t, page, "non può superare di oltre 10 anni")
+		row, err := w.Store().ExemptionByID(ctx, w.fromPractice)
+		require.NoError(t, err)
+		require.True(t, row.EndDate == nil || row.EndDate.Year() < 9999, "unchanged")
+	})
+
+	t.Run("wizard: end date 31/12/9999", func(t *testing.T) {
+		status, _, loc := s.post("/esenzioni/nuova", url.Values{"cf": {w.verdi.FiscalCode}})
+		require.Equal(t, http.StatusSeeOther, status)
+		draft := strings.Split(strings.TrimPrefix(loc, "/esenzioni/nuova/"), "/")[0]
+		status, page, _ := s.post("/esenzioni/nuova/"+draft+"/tipologia", url.Values{"categoria": {"MC"}, "diagnosi": {"2535"}, "codice": {"012"}})
+		require.Equal(t, http.StatusSeeOther, status, page)
+		status, page, _ = s.post("/esenzioni/nuova/"+draft+"/scadenza", url.Values{"data_fine": {"31/12/9999"}})
+		require.Equal(t, http.StatusUnprocessableEntity, status)
+		require.Contains(t, page, "non può superare di oltre 10 anni")
+		status, _, _ = s.post("/esenzioni/nuova/"+draft+"/scadenza", url.Values{
+			"data_fine": {exemption.DateOf(time.Now()).AddDate(2, 0, 0).Format("02/01/2006")}})
+		require.Equal(t, http.StatusSeeOther, status, "a sound date passes")
+	})
+
+	t.Run("document issue dates", func(t *testing.T) {
+		path := fmt.Sprintf("/esenzioni/%d/modifica/documenti", w.fromPractice)
+		for date, msg := range map[string]string{
+			"01/01/2099": "non può essere nel futuro",
+			exemption.DateOf(time.Now()).AddDate(0, 0, 1).Format("02/01/2006"): "non può essere nel futuro",
+			"01/01/1800": "non è plausibile",
+		} {
+			before := attachmentCount(t, w.Env)
+			status, page := s.upload(path, map[string]string{"tipo": "CERTIFICAZIONE_SPECIALISTICA", "data_rilascio": date},
+				"c.pdf", w.SignedPDF("Certificazione"))
+			require.Equal(t, http.StatusUnprocessableEntity, status, date)
+			require.Contains(t, page, msg, date)
+			require.Equal(t, before, attachmentCount(t, w.Env), "%s: nothing stored", date)
+		}
+	})
+
+	t.Run("a note's reason code must be configured", func(t *testing.T) {
+		number := w.Submit(w.rossi, "042", "5771")
+		_, page := s.get("/pratiche/" + number)
+		version := between(page, `name="versione" value="`, `"`)
+		status, body, _ := s.post("/pratiche/"+number+"/azioni/nota", url.Values{
+			"versione": {version}, "chiave": {"nota-1"}, "nota_interna": {"Nota"},
+			"motivazione": {strings.Repeat("X", 5000)}})
+		require.Equal(t, http.StatusUnprocessableEntity, status)
+		require.Contains(t, body, "Motivazione non riconosciuta")
+		events, err := w.Store().PracticeEvents(ctx, number)
+		require.NoError(t, err)
+		require.Len(t, events, 1, "nothing recorded")
+		status, _, _ = s.post("/pratiche/"+number+"/azioni/nota", url.Values{
+			"versione": {version}, "chiave": {"nota-2"}, "nota_interna": {"Nota"}})
+		require.Equal(t, http.StatusSeeOther, status, "without a reason code the note is saved")
+	})
+}

@@ -332,6 +332,8 @@ func (s *Server) wizardScadenza(c *gin.Context) {
 			page.Errors["data_fine"] = "Data non valida: usa il formato gg/mm/aaaa."
 		case !dayUTC(t).After(exemption.DateOf(time.Now())):
 			page.Errors["data_fine"] = "La data di fine validità deve essere successiva a oggi."
+		case exemption.CheckEndDate(dayUTC(t), exemption.DateOf(time.Now()), exemption.Date{}) != nil:
+			page.Errors["data_fine"] = exemption.CheckEndDate(dayUTC(t), exemption.DateOf(time.Now()), exemption.Date{}).Message
 		default:
 			day := dayUTC(t)
 			d.EndDate = &day
