@@ -468,6 +468,7 @@ func (s *Server) apiGetPractice(c *gin.Context) {
 	if !ok {
 		return
 	}
+	s.auditAPI(c, auditEntry{Action: auditViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"})
 	v, err := s.view(c, p)
 	if err != nil {
 		s.apiInternal(c, err)
@@ -587,6 +588,21 @@ func (s *Server) apiUpload(c *gin.Context) {
 		out["signingTime"] = a.SigningTime
 	}
 	c.JSON(http.StatusCreated, out)
+}
+
+// auditAPI records an access by an API client: its bound fiscal code (or
+// its name) as the actor, role CLIENT_API.
+func (s *Server) auditAPI(c *gin.Context, e auditEntry) {
+	cl := apiClient(c)
+	who := "API:" + cl.Name
+	if cl.FiscalCode != nil && *cl.FiscalCode != "" {
+		who = *cl.FiscalCode
+	}
+	if err := s.Store.Audit(c.Request.Context(), store.AuditEntry{OperatorFC: who, OperatorRole: "CLIENT_API",
+		BeneficiaryFC: e.BeneficiaryFC, Action: e.Action, Target: e.Target, Address: c.ClientIP(), Outcome: e.Outcome,
+		Detail: map[string]any{"client": cl.Name}}); err != nil {
+		s.Log.Error("audit log write failed", "action", e.Action, "error", err)
+	}
 }
 
 // OpenAPIDocument is the intake API's OpenAPI document, as served at

@@ -280,7 +280,8 @@ func (s *Server) loadPracticeWith(c *gin.Context, op *Operator, load func(contex
 		return p, false
 	}
 	if !op.InScope(p.ASLCode) {
-		s.audit(c, auditEntry{Action: auditViewPractice, Target: number, Outcome: "NEGATO",
+		// With the beneficiary: the citizen's export lists refused views too.
+		s.audit(c, auditEntry{Action: auditViewPractice, Target: number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "NEGATO",
 			Detail: map[string]any{"motivo": "fuori ambito ASL"}}, op)
 		s.notFound(c)
 		return p, false

@@ -195,6 +195,9 @@ func (s *Server) loadDraft(c *gin.Context, step string) (wizardPage, bool) {
 		redirect(c, "/esenzioni/nuova/"+d.ID+"/esito")
 		return page, false
 	}
+	// Every step shows the person (fiscal code, names): each is an access.
+	s.audit(c, auditEntry{Action: auditViewPerson, Target: "bozza:" + d.ID, BeneficiaryFC: d.BeneficiaryFC, Outcome: "OK",
+		Detail: map[string]any{"passo": step}}, op)
 	return page, true
 }
 
