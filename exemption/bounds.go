@@ -38,8 +38,8 @@ func LatestEndDate(today Date) Date { return today.AddDate(MaxEndDateYears, 0, 0
 
 // CheckEndDate checks a new end date of an exemption issued on issuedOn
 // (zero: not known yet, as in the wizard): not later than LatestEndDate,
-// and not before the day before the issue date (a revocation from the
-// start ends the day before). Today or earlier is a revocation and is
+// and not before the issue date (the rule the exemption workflow already
+// applies, with the same message). Today or earlier is a revocation and is
 // allowed here; the caller decides whether it wants one.
 //
 // The exemption workflow's change validator must call it too (with
@@ -51,9 +51,9 @@ func CheckEndDate(end, today, issuedOn Date) *DateProblem {
 			"La data di fine validità non può superare di oltre %d anni la data odierna (al più tardi il %s). Per un'esenzione che non scade scegli «Senza scadenza».",
 			MaxEndDateYears, latest.Format("02/01/2006"))}
 	}
-	if !issuedOn.IsZero() && end.Before(issuedOn.AddDate(0, 0, -1)) {
+	if !issuedOn.IsZero() && end.Before(issuedOn) {
 		return &DateProblem{CodeEndDateBeforeIssue, fmt.Sprintf(
-			"La data di fine validità non può precedere la data di rilascio dell'esenzione (%s).", issuedOn.Format("02/01/2006"))}
+			"La data di fine validità non può precedere la data di emissione (%s).", issuedOn.Format("02/01/2006"))}
 	}
 	return nil
 }

@@ -6,7 +6,9 @@ import (
 )
 
 func TestCheckReasonCode(t *testing.T) {
-	configured := func(code string) bool { return code == "REQUISITI_NON_SUFFICIENTI" || code == "DOCUMENTAZIONE_INCOMPLETA" }
+	configured := func(code string) bool {
+		return code == "REQUISITI_NON_SUFFICIENTI" || code == "DOCUMENTAZIONE_INCOMPLETA"
+	}
 	for _, tc := range []struct {
 		action Action
 		code   string

@@ -62,7 +62,8 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DatabaseURL = db.URL
+	cfg.DatabaseURL = db.AppURL
+	cfg.MigrateDatabaseURL = db.URL
 	cfg.TemporalAddress = te.TemporalAddress
 	cfg.TemporalNamespace = ns
 	cfg.TaskQueue = "esenzioni-" + ns
