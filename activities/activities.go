@@ -35,7 +35,10 @@ type Activities struct {
 	PublicURL string
 	// Attachments is used by the cleanup of orphaned documents.
 	Attachments *attachments.Service
-	Log         *slog.Logger
+	// Reconciler runs the reconciliation of the open workflows (it queries
+	// them, so it lives above this package).
+	Reconciler func(context.Context) (ReconcileReport, error)
+	Log        *slog.Logger
 }
 
 // ErrTypeInvalid marks errors retries cannot fix (bad input).

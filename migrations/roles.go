@@ -28,8 +28,19 @@ const OwnerRole = "esenzioni_owner"
 //   - both authenticate with a password (scram-sha-256 where pg_hba asks
 //     for it on TCP).
 func Provision(ctx context.Context, admin *sql.DB, database, owner, ownerPassword, appPassword string) error {
+	if err := ProvisionRoles(ctx, admin, owner, ownerPassword, appPassword); err != nil {
+		return err
+	}
+	return ProvisionDatabase(ctx, admin, database, owner)
+}
+
+// ProvisionRoles is the cluster-wide half of Provision: the two roles and
+// their passwords. Roles are shared by every database of the cluster:
+// processes provisioning databases in parallel (tests) run it once first,
+// as concurrent changes of one role fail ("tuple concurrently updated").
+func ProvisionRoles(ctx context.Context, admin *sql.DB, owner, ownerPassword, appPassword string) error {
 	o, app := quoteIdent(owner), quoteIdent(AppRole)
-	stmts := []string{
+	return execAll(ctx, admin, "roles", []string{
 		fmt.Sprintf(`DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s) THEN CREATE ROLE %s LOGIN; END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s) THEN CREATE ROLE %s LOGIN; END IF;
@@ -46,6 +57,14 @@ END $$`, quoteLiteral(owner), o, quoteLiteral(AppRole), app),
 END $$`, quoteLiteral(AppRole), quoteLiteral(AppRole)),
 		// The first migration grants the app role to the migrating user.
 		fmt.Sprintf(`GRANT %s TO %s WITH ADMIN OPTION`, app, o),
+	})
+}
+
+// ProvisionDatabase is the per-database half of Provision, for roles that
+// exist: ownership, database and schema privileges.
+func ProvisionDatabase(ctx context.Context, admin *sql.DB, database, owner string) error {
+	o, app := quoteIdent(owner), quoteIdent(AppRole)
+	return execAll(ctx, admin, database, []string{
 		fmt.Sprintf(`ALTER DATABASE %s OWNER TO %s`, quoteIdent(database), o),
 		fmt.Sprintf(`REVOKE ALL ON DATABASE %s FROM PUBLIC`, quoteIdent(database)),
 		fmt.Sprintf(`GRANT CONNECT, TEMPORARY ON DATABASE %s TO %s`, quoteIdent(database), app),
@@ -74,10 +93,13 @@ END $$`, quoteLiteral(AppRole), quoteLiteral(AppRole)),
 END $$`, quoteLiteral(owner), quoteLiteral(owner), quoteLiteral(owner), quoteLiteral(owner), quoteLiteral(owner), quoteLiteral(owner)),
 		fmt.Sprintf(`ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %s`, o, app),
 		fmt.Sprintf(`ALTER DEFAULT PRIVILEGES FOR ROLE %s IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO %s`, o, app),
-	}
+	})
+}
+
+func execAll(ctx context.Context, admin *sql.DB, what string, stmts []string) error {
 	for _, s := range stmts {
 		if _, err := admin.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("postgresql: provision roles of %s: %w", database, err)
+			return fmt.Errorf("postgresql: provision %s: %w", what, err)
 		}
 	}
 	return nil

@@ -22,6 +22,15 @@ func (s *Server) routeCodec(e *gin.Engine) {
 			return
 		}
 		op, ok := s.sessionOperator(c)
+		if !ok {
+			// The Temporal CLI sends a supervisor's session token with
+			// --codec-auth "Bearer <token>" (it has no cookies).
+			if token, found := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer "); found {
+				if o, err := s.loadSessionToken(c, strings.TrimSpace(token)); err == nil {
+					op, ok = o, true
+				}
+			}
+		}
 		if !ok || !op.Profile.Role.Regional() {
 			s.audit(c, auditEntry{Action: "CODEC", Target: c.Request.URL.Path, Outcome: "NEGATO"}, op)
 			c.AbortWithStatusJSON(http.StatusForbidden, apiError("auth.forbidden",
@@ -29,6 +38,13 @@ func (s *Server) routeCodec(e *gin.Engine) {
 			return
 		}
 		s.audit(c, auditEntry{Action: "CODEC", Target: c.Request.URL.Path, Outcome: "OK"}, op)
+		if strings.HasSuffix(c.Request.URL.Path, "/encode") {
+			// What a supervisor encodes (a signal's command) carries who
+			// they are: the workflow acts as this caller, not as the actor
+			// the JSON names.
+			converter.NewPayloadCodecHTTPHandler(s.Codec.Stamp("caller", op.Actor())).ServeHTTP(c.Writer, c.Request)
+			return
+		}
 		h.ServeHTTP(c.Writer, c.Request)
 	}
 	for _, p := range []string{"/codec/encode", "/codec/decode"} {

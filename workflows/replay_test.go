@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -22,6 +23,8 @@ import (
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/config"
 	"esenzioni/practice"
+	"esenzioni/practices"
+	"esenzioni/store"
 	"esenzioni/worker"
 	"esenzioni/workflows"
 )
@@ -45,13 +48,19 @@ func TestReplayRecordedHistories(t *testing.T) {
 	require.NoError(t, err)
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			r, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{DataConverter: c.DataConverter()})
+			dc := codec.Strict{Codec: c}.DataConverter()
+			r, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{DataConverter: dc,
+				FailureConverter: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})})
 			require.NoError(t, err)
 			worker.RegisterWorkflows(r)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
 		})
 	}
 }
+
+// release names the histories TestRecordHistories writes: the code they
+// were recorded with. Bump it when a workflow change is released.
+const release = "v2"
 
 func TestRecordHistories(t *testing.T) {
 	if os.Getenv("ESENZIONI_RECORD_HISTORIES") != "1" {
@@ -66,42 +75,96 @@ func TestRecordHistories(t *testing.T) {
 	op := access.Actor{FiscalCode: "LBRCRD53H10D205E", Role: access.OperatoreASL, ASL: apptest.ASLTO3}
 	person := e.Person("MARIA", "STORICA", apptest.ASLTO3, "")
 	require.NoError(t, os.MkdirAll(historiesDir, 0o755))
+	histories := map[string]string{}
 
 	// Take, then validate with an end date of today: the exemption reminds
 	// and expires... at midnight, so it is revoked instead once the reminder
-	// has fired.
+	// has fired; before that, documents are added (same end date) and it is
+	// renewed.
 	validated := e.Submit(person, "044", "2960")
 	e.Act(validated, practice.Take, op, func(c *workflows.PracticeCommand) { c.BeneficiaryNote, c.InternalNote = "b", "i" })
 	today := exemption.DateOf(time.Now())
 	res := e.Act(validated, practice.Validate, op, func(c *workflows.PracticeCommand) { c.Validate.EndDate = &today })
 	waitClosed(t, e.App.Temporal, practice.WorkflowID(validated))
 	time.Sleep(5 * time.Second) // the reminder fires
-	_, err := e.App.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: exemption.WorkflowID(res.Exemption.ID), UpdateName: workflows.MsgChangeEndDate, UpdateID: "renew",
-		Args:         []any{workflows.ChangeEndDate{Actor: op, EndDate: ptr(today.AddDate(1, 0, 0)), RequestID: "renew"}},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	require.NoError(t, err)
-	_, err = e.App.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: exemption.WorkflowID(res.Exemption.ID), UpdateName: workflows.MsgChangeEndDate, UpdateID: "revoke",
-		Args:         []any{workflows.ChangeEndDate{Actor: op, EndDate: &today, RequestID: "revoke"}},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	require.NoError(t, err)
+	change := func(id int64, key string, cmd workflows.ChangeEndDate) {
+		t.Helper()
+		cmd.Actor, cmd.RequestID = op, key
+		_, err := e.App.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: exemption.WorkflowID(id), UpdateName: workflows.MsgChangeEndDate, UpdateID: key,
+			Args: []any{cmd}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		require.NoError(t, err)
+	}
+	change(res.Exemption.ID, "documents", workflows.ChangeEndDate{EndDate: &today, Note: "referto aggiornato"})
+	change(res.Exemption.ID, "renew", workflows.ChangeEndDate{EndDate: ptr(today.AddDate(1, 0, 0))})
+	// A supervisor's signal from another ASL is refused and recorded.
+	require.NoError(t, e.App.Temporal.SignalWorkflow(ctx, exemption.WorkflowID(res.Exemption.ID), "", workflows.MsgChangeEndDate,
+		workflows.ChangeEndDate{Actor: access.Actor{Role: access.OperatoreASL, ASL: apptest.ASLCN2}, EndDate: &today, RequestID: "bad"}))
+	change(res.Exemption.ID, "revoke", workflows.ChangeEndDate{EndDate: &today})
 	waitClosed(t, e.App.Temporal, exemption.WorkflowID(res.Exemption.ID))
+	histories["practice-take-validate"] = practice.WorkflowID(validated)
+	histories["exemption-remind-documents-renew-refused-revoke"] = exemption.WorkflowID(res.Exemption.ID)
 
+	// A refused signal, then a rejection.
 	rejected := e.Submit(person, "042", "5771")
 	require.NoError(t, e.App.Temporal.SignalWorkflow(ctx, practice.WorkflowID(rejected), "", workflows.MsgTake,
 		workflows.PracticeCommand{Command: practice.Command{Actor: access.Actor{Role: access.OperatoreASL, ASL: apptest.ASLCN2}, RequestID: "bad"}}))
 	e.Act(rejected, practice.Reject, op, func(c *workflows.PracticeCommand) { c.ReasonCode = "REQUISITI_NON_SUFFICIENTI" })
 	waitClosed(t, e.App.Temporal, practice.WorkflowID(rejected))
+	histories["practice-signal-refused-reject"] = practice.WorkflowID(rejected)
 
-	for name, id := range map[string]string{
-		"practice-take-validate":         practice.WorkflowID(validated),
-		"exemption-remind-renew-revoke":  exemption.WorkflowID(res.Exemption.ID),
-		"practice-signal-refused-reject": practice.WorkflowID(rejected),
-	} {
-		writeHistory(t, e.App.Temporal, id, filepath.Join(historiesDir, fmt.Sprintf("v1-%s.json", name)))
+	// A supervisor's accepted signal (take), then a cancellation.
+	cancelled := e.Submit(person, "067", "7109")
+	require.NoError(t, e.App.Temporal.SignalWorkflow(ctx, practice.WorkflowID(cancelled), "", workflows.MsgTake,
+		workflows.PracticeCommand{Command: practice.Command{Actor: op, RequestID: "signal-take"}}))
+	e.WaitPractice(cancelled, func(p store.Practice) bool { return p.State == string(practice.InLavorazione) })
+	e.Act(cancelled, practice.Cancel, op)
+	waitClosed(t, e.App.Temporal, practice.WorkflowID(cancelled))
+	histories["practice-signal-take-cancel"] = practice.WorkflowID(cancelled)
+
+	// The new-exemption wizard: update-with-start, validated at once,
+	// without end date.
+	wizard := e.Person("LUCA", "STORICO", apptest.ASLTO3, "")
+	wres, err := e.Practices.SubmitAndValidate(ctx, practices.Submission{
+		Source: "wizard", Key: "record-" + release, SubmitterKind: practice.SubmitterOperator,
+		SubmitterFC: op.FiscalCode, SubmitterRole: op.Role,
+		Beneficiary:   practices.BeneficiaryData{FiscalCode: wizard.FiscalCode},
+		ExemptionCode: "044", DiagnosisCode: "2960",
+	}, workflows.PracticeCommand{Command: practice.Command{Actor: op}, Validate: workflows.ValidateOptions{NoEndDate: true}})
+	require.NoError(t, err)
+	waitClosed(t, e.App.Temporal, practice.WorkflowID(wres.Number))
+	histories["practice-update-with-start"] = practice.WorkflowID(wres.Number)
+
+	// An exemption that continues as new (a small event budget) while a
+	// change is made in each run.
+	can := e.Person("ANNA", "STORICA", apptest.ASLTO3, "")
+	cres := e.Act(e.Submit(can, "044", "2960"), practice.Validate, op)
+	end := today.AddDate(2, 0, 0)
+	canID := exemption.WorkflowID(cres.Exemption.ID) + "-can"
+	run, err := e.App.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: canID, TaskQueue: e.App.Config.TaskQueue},
+		workflows.ExemptionWorkflowName, workflows.ExemptionState{
+			ID: cres.Exemption.ID, ASL: apptest.ASLTO3, ASLShort: "TO3", BeneficiaryFC: can.FiscalCode,
+			ExemptionCode: "044", DiagnosisCode: "2960", IssuedOn: today, EndDate: &end,
+			State: exemption.Valida, Version: 1, Seq: 1, RunEventBudget: 2, PublishedVersion: 1,
+		})
+	require.NoError(t, err)
+	for i := 1; i <= 3; i++ {
+		d := end.AddDate(0, 0, i)
+		_, err := e.App.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: canID, UpdateName: workflows.MsgChangeEndDate, UpdateID: fmt.Sprintf("can-%d", i),
+			Args:         []any{workflows.ChangeEndDate{Actor: op, EndDate: &d, RequestID: fmt.Sprintf("can-%d", i)}},
+			WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		require.NoError(t, err)
+	}
+	// The first run ended with continue-as-new after the budget; the
+	// second starts from its state.
+	writeHistory(t, e.App.Temporal, canID, run.GetRunID(), filepath.Join(historiesDir, release+"-exemption-continue-as-new-first-run.json"))
+	histories["exemption-continue-as-new-next-run"] = canID
+
+	for name, id := range histories {
+		writeHistory(t, e.App.Temporal, id, "", filepath.Join(historiesDir, fmt.Sprintf("%s-%s.json", release, name)))
 	}
 }
 
@@ -114,9 +177,9 @@ func waitClosed(t *testing.T, c client.Client, id string) {
 	require.NoError(t, run.Get(context.Background(), &out))
 }
 
-func writeHistory(t *testing.T, c client.Client, id, path string) {
+func writeHistory(t *testing.T, c client.Client, id, runID, path string) {
 	t.Helper()
-	iter := c.GetWorkflowHistory(context.Background(), id, "", false, 0)
+	iter := c.GetWorkflowHistory(context.Background(), id, runID, false, 0)
 	h := &historypb.History{}
 	for iter.HasNext() {
 		ev, err := iter.Next()

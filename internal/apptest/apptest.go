@@ -42,6 +42,8 @@ type Env struct {
 	// trust store); SignedPDF and SignedP7M use it.
 	Signer *signature.TestSigner
 	CA     *signature.TestCA
+
+	certURL string // the certificate login listener (LoginOptions)
 }
 
 // Options tune the application under test.
@@ -50,6 +52,8 @@ type Options struct {
 	Configure func(*config.Config)
 	// NoWorker leaves the worker stopped (for tests that start their own).
 	NoWorker bool
+	// Login turns on certificate and SPID/CIE logins (login.go).
+	Login *LoginOptions
 }
 
 // New starts the application for t; everything stops when t ends.
@@ -90,6 +94,7 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	cfg.HTTPAddr = l.Addr().String()
 	cfg.PublicURL = "http://" + cfg.HTTPAddr
+	certListener := configureLogin(t, &cfg, opts.Login)
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
@@ -119,7 +124,8 @@ func New(t testing.TB, opts Options) *Env {
 	e.Exemptions = &exemptions.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue,
 		ReminderOffsets: cfg.ReminderOffsets}
 	e.Web, err = web.New(web.Deps{Config: cfg, Log: log, Store: a.Store, Temporal: a.Temporal, S3: a.S3,
-		Codec: a.Codec, Practices: e.Practices, Exemptions: e.Exemptions, Attachments: a.Attachments})
+		Codec: a.Codec, Practices: e.Practices, Exemptions: e.Exemptions, Attachments: a.Attachments,
+		OIDCHTTPClient: loginHTTPClient(opts.Login)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,6 +134,10 @@ func New(t testing.TB, opts Options) *Env {
 		defer close(done)
 		_ = e.Web.Serve(ctx, l)
 	}()
+	if certListener != nil {
+		e.certURL = "https://" + certListener.Addr().String()
+		go func() { _ = e.Web.ServeCertificateTLS(ctx, certListener) }()
+	}
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -106,7 +106,7 @@ func PrepareTemplate(ctx context.Context, e Env) error {
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+TemplateDB); err != nil {
 		return err
 	}
-	if err := provision(ctx, e, TemplateDB); err != nil {
+	if err := provision(ctx, e, TemplateDB, true); err != nil {
 		return err
 	}
 	// Migrations and the catalogue as the owner role, like a deployment.
@@ -122,10 +122,14 @@ func PrepareTemplate(ctx context.Context, e Env) error {
 	return err
 }
 
-// provision sets database up for least privilege (migrations.Provision).
-func provision(ctx context.Context, e Env, database string) error {
+// provision sets database up for least privilege (migrations.Provision);
+// roles too once per run (the template), as test processes run in parallel.
+func provision(ctx context.Context, e Env, database string, roles bool) error {
 	admin := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dbURL(e.PostgresURL, database))))
 	defer admin.Close()
+	if !roles {
+		return migrations.ProvisionDatabase(ctx, admin, database, migrations.OwnerRole)
+	}
 	ownerPw, _ := urlPassword(e.PostgresOwnerURL)
 	appPw, _ := urlPassword(e.PostgresAppURL)
 	return migrations.Provision(ctx, admin, database, migrations.OwnerRole, ownerPw, appPw)
@@ -159,7 +163,7 @@ func Database(t testing.TB) *DB {
 	if _, err := admin.ExecContext(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, TemplateDB)); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	if err := provision(ctx, e, name); err != nil {
+	if err := provision(ctx, e, name, false); err != nil {
 		t.Fatalf("provision test database: %v", err)
 	}
 	appURL := dbURL(e.PostgresAppURL, name)
