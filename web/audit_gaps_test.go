@@ -14,8 +14,8 @@ import (
 	"esenzioni/store"
 )
 
-// auditRows lists the audit rows of a beneficiary with action.
-func auditRows(t *testing.T, e *apptest.Env, fc, action string) []store.AuditEntry {
+// beneficiaryAuditRows lists the audit rows of a beneficiary with action.
+func beneficiaryAuditRows(t *testing.T, e *apptest.Env, fc, action string) []store.AuditEntry {
 	var rows []store.AuditEntry
 	require.NoError(t, e.DB.NewSelect().Model(&rows).Where("beneficiary_fc = ? AND action = ?", fc, action).
 		Order("id").Scan(context.Background()))
@@ -32,11 +32,11 @@ func TestAuditGaps(t *testing.T) {
 		s := newOpSession(t, w.URL, "operatore.to3")
 		status, _, loc := s.post("/esenzioni/nuova", url.Values{"cf": {w.verdi.FiscalCode}})
 		require.Equal(t, http.StatusSeeOther, status)
-		before := len(auditRows(t, w.Env, w.verdi.FiscalCode, "ANAGRAFICA"))
+		before := len(beneficiaryAuditRows(t, w.Env, w.verdi.FiscalCode, "ANAGRAFICA"))
 		status, page := s.get(loc)
 		require.Equal(t, http.StatusOK, status)
 		require.Contains(t, page, w.verdi.FiscalCode, "the step shows the fiscal code")
-		rows := auditRows(t, w.Env, w.verdi.FiscalCode, "ANAGRAFICA")
+		rows := beneficiaryAuditRows(t, w.Env, w.verdi.FiscalCode, "ANAGRAFICA")
 		require.Len(t, rows, before+1)
 		last := rows[len(rows)-1]
 		require.True(t, strings.HasPrefix(last.Target, "bozza:"), last.Target)
@@ -54,7 +54,7 @@ func TestAuditGaps(t *testing.T) {
 		w.WaitPractice(number, func(store.Practice) bool { return true })
 		status, _, _ = api.do("GET", "/api/v1/practices/"+number, nil)
 		require.Equal(t, http.StatusOK, status)
-		rows := auditRows(t, w.Env, w.neri.FiscalCode, "DETTAGLIO_PRATICA")
+		rows := beneficiaryAuditRows(t, w.Env, w.neri.FiscalCode, "DETTAGLIO_PRATICA")
 		require.NotEmpty(t, rows)
 		last := rows[len(rows)-1]
 		require.Equal(t, number, last.Target)
@@ -67,7 +67,7 @@ func TestAuditGaps(t *testing.T) {
 		status, _ := s.get("/pratiche/" + number)
 		require.Equal(t, http.StatusNotFound, status)
 		var refused []store.AuditEntry
-		for _, r := range auditRows(t, w.Env, w.rossi.FiscalCode, "DETTAGLIO_PRATICA") {
+		for _, r := range beneficiaryAuditRows(t, w.Env, w.rossi.FiscalCode, "DETTAGLIO_PRATICA") {
 			if r.Target == number && r.Outcome == "NEGATO" {
 				refused = append(refused, r)
 			}

@@ -8,8 +8,10 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,14 +46,43 @@ type Env struct {
 	CA     *signature.TestCA
 
 	certURL string // the certificate login listener (LoginOptions)
+	// DBProxy stands between the application and PostgreSQL (Options.DBProxy).
+	DBProxy    *testenv.Proxy
+	stopWorker func()
+}
+
+// StartWorker starts a worker on the application's task queue, stopped
+// when the test ends or by StopWorker.
+func (e *Env) StartWorker() {
+	e.T.Helper()
+	a := e.App
+	w := worker.New(a.Temporal, a.Config.TaskQueue, a.Activities(), a.Config.WorkflowCacheSize)
+	if err := w.Start(); err != nil {
+		e.T.Fatal(err)
+	}
+	var once sync.Once
+	stop := func() { once.Do(w.Stop) }
+	e.stopWorker = stop
+	e.T.Cleanup(stop)
+}
+
+// StopWorker stops the worker StartWorker started (actions then wait).
+func (e *Env) StopWorker() {
+	if e.stopWorker != nil {
+		e.stopWorker()
+	}
 }
 
 // Options tune the application under test.
 type Options struct {
 	// Configure changes the configuration before anything starts.
 	Configure func(*config.Config)
-	// NoWorker leaves the worker stopped (for tests that start their own).
+	// NoWorker leaves the worker stopped (for tests that start their own,
+	// or StartWorker later).
 	NoWorker bool
+	// DBProxy puts a proxy between the application and PostgreSQL, so the
+	// test can take the database away (Env.DBProxy.SetDown).
+	DBProxy bool
 	// Login turns on certificate and SPID/CIE logins (login.go).
 	Login *LoginOptions
 }
@@ -66,8 +97,20 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The application logs in as its own role (owns nothing); migrations
+	// would run as the owner.
 	cfg.DatabaseURL = db.AppURL
 	cfg.MigrateDatabaseURL = db.URL
+	var proxy *testenv.Proxy
+	if opts.DBProxy {
+		u, err := url.Parse(db.AppURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy = testenv.NewProxy(t, u.Host)
+		u.Host = proxy.Addr()
+		cfg.DatabaseURL = u.String()
+	}
 	cfg.TemporalAddress = te.TemporalAddress
 	cfg.TemporalNamespace = ns
 	cfg.TaskQueue = "esenzioni-" + ns
@@ -109,17 +152,13 @@ func New(t testing.TB, opts Options) *Env {
 	if err := a.EnsureBucket(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{T: t, App: a, DB: db, Namespace: ns, URL: cfg.PublicURL, Signer: signer, CA: ca}
+	e := &Env{T: t, App: a, DB: db, Namespace: ns, URL: cfg.PublicURL, Signer: signer, CA: ca, DBProxy: proxy}
 	e.Practices = &practices.Service{
 		Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue, Places: places.Default(),
 		Codes: exemptioncode.New(cfg.RegionalCodes...), ReminderOffsets: cfg.ReminderOffsets,
 	}
 	if !opts.NoWorker {
-		w := worker.New(a.Temporal, cfg.TaskQueue, a.Activities(), a.Config.WorkflowCacheSize)
-		if err := w.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(w.Stop)
+		e.StartWorker()
 	}
 	e.Exemptions = &exemptions.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue,
 		ReminderOffsets: cfg.ReminderOffsets}
