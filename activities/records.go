@@ -24,7 +24,7 @@ func (a *Activities) ProjectPracticeRecord(ctx context.Context, rec practice.Rec
 	if rec.Number == "" || len(rec.Events) == 0 {
 		return invalid("practice record without number or events")
 	}
-	return a.Store.ApplyPractice(ctx, rec)
+	return a.Store.ApplyPracticeIfBehind(ctx, rec)
 }
 
 // IssueInput asks for a validated practice's exemption.
@@ -74,7 +74,7 @@ func (a *Activities) ProjectExemptionRecord(ctx context.Context, rec exemption.R
 	if rec.ID == 0 {
 		return invalid("exemption record without id")
 	}
-	return a.Store.ApplyExemption(ctx, rec)
+	return a.Store.ApplyExemptionIfBehind(ctx, rec)
 }
 
 // PublishVersion sends a version of the exemption to the regional registry

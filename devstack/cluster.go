@@ -394,6 +394,8 @@ system.enableDeploymentVersions:
   - value: true
 frontend.workerVersioningWorkflowAPIs:
   - value: true
+system.enableActivityEagerExecution:
+  - value: true
 `
 
 func (c *Cluster) writeConfig(s clusterService) error {

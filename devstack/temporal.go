@@ -90,6 +90,10 @@ func startTemporalOnce(ctx context.Context, opts TemporalOptions) (*Temporal, er
 		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
 		"--dynamic-config-value", "history.visibilityProcessorMaxPollRPS=1000",
 		"--dynamic-config-value", "history.timerProcessorMaxPollRPS=1000",
+		// An activity scheduled by a workflow task goes straight back to
+		// the worker that completed the task (no trip through matching):
+		// the projection after every operator action.
+		"--dynamic-config-value", "system.enableActivityEagerExecution=true",
 	}
 	if opts.DBFile != "" {
 		args = append(args, "--db-filename", opts.DBFile,

@@ -21,7 +21,8 @@ import (
 // the same record, in any order, any number of times.
 
 // ApplyPractice writes a practice record: the row (never backwards), its
-// cronologia and the audit rows of its actions.
+// cronologia and the audit rows of its actions, in one statement (data-
+// modifying CTEs: atomic, one round trip on the operator's wait).
 func (s *Store) ApplyPractice(ctx context.Context, rec practice.Record) error {
 	if rec.Number == "" || len(rec.Events) == 0 {
 		return fmt.Errorf("practice record without number or events")
@@ -30,23 +31,37 @@ func (s *Store) ApplyPractice(ctx context.Context, rec practice.Record) error {
 	p := practiceRow(rec)
 	events := practiceEventRows(rec)
 	audits := auditRows(rec.Audits())
-	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		q := tx.NewInsert().Model(&p).On("CONFLICT (number) DO UPDATE")
-		for _, c := range append(practiceUpdatable, "state_since") {
-			q = q.Set(c + " = EXCLUDED." + c)
-		}
-		if _, err := q.Where("practice.last_seq <= EXCLUDED.last_seq").Exec(ctx); err != nil {
-			return err
-		}
-		if _, err := tx.NewInsert().Model(&events).On("CONFLICT (practice_number, seq) DO NOTHING").Exec(ctx); err != nil {
-			return err
-		}
-		return insertAudits(ctx, tx, audits)
-	})
-	if err != nil {
+	upsert := s.DB.NewInsert().Model(&p).On("CONFLICT (number) DO UPDATE")
+	for _, c := range append(practiceUpdatable, "state_since") {
+		upsert = upsert.Set(c + " = EXCLUDED." + c)
+	}
+	upsert = upsert.Where("practice.last_seq <= EXCLUDED.last_seq")
+	q := s.DB.NewSelect().With("p", upsert).
+		With("e", s.DB.NewInsert().Model(&events).On("CONFLICT (practice_number, seq) DO NOTHING"))
+	if len(audits) > 0 {
+		q = q.With("a", s.DB.NewInsert().Model(&audits).On("CONFLICT (source_key) WHERE source_key IS NOT NULL DO NOTHING"))
+	}
+	if _, err := q.ColumnExpr("1").Exec(ctx); err != nil {
 		return fmt.Errorf("apply practice %s: %w", rec.Number, err)
 	}
 	return nil
+}
+
+// ApplyPracticeIfBehind is ApplyPractice for the workflow's projection
+// activity, which usually follows the caller's own write of the same record:
+// a row already at the record's newest event is left alone (no write, no
+// wait on the caller's row lock). The row, its events and its audit rows
+// are only ever written together, so the row's sequence says it all.
+func (s *Store) ApplyPracticeIfBehind(ctx context.Context, rec practice.Record) error {
+	var seq int
+	err := s.DB.NewSelect().Table("practice").Column("last_seq").Where("number = ?", rec.Number).Scan(ctx, &seq)
+	if err == nil && seq >= rec.LastSeq() {
+		return nil
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return s.ApplyPractice(ctx, rec)
 }
 
 // ReplacePractice makes the read model of a practice equal to rec whether
@@ -359,6 +374,21 @@ func (s *Store) ApplyExemption(ctx context.Context, rec exemption.Record) error 
 		return fmt.Errorf("apply exemption %d: %w", rec.ID, err)
 	}
 	return nil
+}
+
+// ApplyExemptionIfBehind is ApplyExemption for the workflow's projection
+// activity: a row already at the record's newest event (the caller wrote
+// it) is left alone.
+func (s *Store) ApplyExemptionIfBehind(ctx context.Context, rec exemption.Record) error {
+	var seq int
+	err := s.DB.NewSelect().Table("exemption").Column("last_seq").Where("id = ?", rec.ID).Scan(ctx, &seq)
+	if err == nil && seq >= rec.LastSeq() {
+		return nil
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return s.ApplyExemption(ctx, rec)
 }
 
 // dateArg passes a calendar date as a date, not a timestamp.
