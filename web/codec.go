@@ -1,7 +1,10 @@
 package web
 
 import (
+	"errors"
+	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -12,13 +15,35 @@ import (
 // (POST /codec/encode and /codec/decode). Payloads hold personal data, so
 // only an authenticated regional administrator may decode them: the UI sends
 // the operator's session cookie ("include cross-origin credentials" in the
-// UI's codec settings) from the same site. Every call is audited.
+// UI's codec settings). Every call is audited.
+//
+// The session cookie goes with any request from the same site, and every
+// port of localhost is the same site: the cookie alone proves nothing. So a
+// call must also come from exactly the configured Temporal UI origin
+// (TEMPORAL_UI_URL: scheme, host and port) and carry Content-Type:
+// application/json, which a page can only send after a CORS preflight that
+// this endpoint grants to that origin alone. A cross-site form or a
+// no-cors fetch from another page (another localhost port included) is
+// refused before the session is even looked at.
 func (s *Server) routeCodec(e *gin.Engine) {
 	h := converter.NewPayloadCodecHTTPHandler(s.Codec)
 	serve := func(c *gin.Context) {
+		if !s.codecOriginAllowed(c) {
+			op, _ := s.sessionOperator(c)
+			s.audit(c, auditEntry{Action: "CODEC", Target: c.Request.URL.Path, Outcome: "NEGATO",
+				Detail: map[string]any{"motivo": "origine"}}, op)
+			c.AbortWithStatusJSON(http.StatusForbidden, apiError("codec.origin_not_allowed",
+				"Origine della richiesta non ammessa: l'endpoint risponde solo alla Temporal UI configurata."))
+			return
+		}
 		s.codecCORS(c)
 		if c.Request.Method == http.MethodOptions {
 			c.AbortWithStatus(http.StatusNoContent)
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type")); err != nil || mt != "application/json" {
+			c.AbortWithStatusJSON(http.StatusUnsupportedMediaType, apiError(codeUnsupportedType,
+				"Formato della richiesta non supportato: usa Content-Type: application/json."))
 			return
 		}
 		op, ok := s.sessionOperator(c)
@@ -29,6 +54,7 @@ func (s *Server) routeCodec(e *gin.Engine) {
 			return
 		}
 		s.audit(c, auditEntry{Action: "CODEC", Target: c.Request.URL.Path, Outcome: "OK"}, op)
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxCodecBody)
 		h.ServeHTTP(c.Writer, c.Request)
 	}
 	for _, p := range []string{"/codec/encode", "/codec/decode"} {
@@ -37,16 +63,50 @@ func (s *Server) routeCodec(e *gin.Engine) {
 	}
 }
 
-// codecCORS allows the Temporal Web UI's origin, with credentials.
+// maxCodecBody bounds a codec request (the payloads of one history page).
+const maxCodecBody = 8 << 20
+
+// codecOriginAllowed: the request's Origin is exactly the Temporal UI's.
+func (s *Server) codecOriginAllowed(c *gin.Context) bool {
+	origin := strings.ToLower(c.GetHeader("Origin"))
+	return s.codecOrigin != "" && origin == s.codecOrigin
+}
+
+// codecCORS grants the Temporal UI's origin, with credentials.
 func (s *Server) codecCORS(c *gin.Context) {
-	origin := c.GetHeader("Origin")
-	if origin == "" || !strings.EqualFold(strings.TrimRight(origin, "/"), strings.TrimRight(s.Config.TemporalUIURL, "/")) {
-		return
-	}
 	h := c.Writer.Header()
-	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Origin", s.codecOrigin)
 	h.Set("Access-Control-Allow-Credentials", "true")
 	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
 	h.Set("Access-Control-Allow-Headers", "Content-Type, X-Namespace, Authorization")
-	h.Set("Vary", "Origin")
+	h.Set("Access-Control-Max-Age", "600")
+	h.Add("Vary", "Origin")
+}
+
+// originOf is the origin of a URL as browsers send it in Origin: scheme and
+// host in lower case, the port only when it is not the scheme's default.
+func originOf(raw string) (string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return "", nil
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", err
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if (scheme != "http" && scheme != "https") || u.Hostname() == "" {
+		return "", errors.New("not an http(s) URL: " + raw)
+	}
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	port := u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host, nil
 }

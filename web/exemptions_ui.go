@@ -385,9 +385,13 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 	}
 	res, err := s.Exemptions.ChangeEndDate(c.Request.Context(), page.E.ID, cmd)
 	if err != nil {
-		var refusal *practice.Refusal
+		refusal, isRefusal := domainRefusal(err)
+		if !isRefusal && workflowClosed(err) {
+			refusal, isRefusal = &practice.Refusal{Code: workflows.CodeExemptionClosed,
+				Message: "Operazione non più possibile: l'esenzione è chiusa."}, true
+		}
 		switch {
-		case errors.As(err, &refusal):
+		case isRefusal:
 			entry.Outcome = "RIFIUTATA"
 			entry.Detail = map[string]any{"codice": refusal.Code}
 			s.audit(c, entry, op)
@@ -405,6 +409,11 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 			s.audit(c, entry, op)
 			setFlash(c, "warning", exemptions.ErrTimeout.Error())
 			redirect(c, fmt.Sprintf("/esenzioni/%d", page.E.ID))
+		case errors.Is(err, exemptions.ErrNotFound):
+			s.exemptionNotFound(c)
+		case badRequest(err):
+			s.Log.Warn("change refused by Temporal as invalid", "route", c.FullPath(), "error", err)
+			s.renderError(c, http.StatusBadRequest, "Richiesta non valida", "La richiesta non è stata accettata: ricarica la pagina e riprova.")
 		default:
 			s.fail(c, err)
 		}

@@ -448,10 +448,10 @@ func (s *Server) wizardConfirm(c *gin.Context) {
 	entry := auditEntry{Action: auditAction, Target: "nuova-esenzione", BeneficiaryFC: d.BeneficiaryFC, Outcome: "OK",
 		Detail: map[string]any{"azione": "NUOVA_ESENZIONE", "codice": d.ExemptionCode}}
 	if err != nil {
-		var refusal *practice.Refusal
+		refusal, isRefusal := domainRefusal(err)
 		var verr *practices.ValidationError
 		switch {
-		case errors.As(err, &refusal):
+		case isRefusal:
 			entry.Outcome, entry.Detail["esito"] = "RIFIUTATA", refusal.Code
 			s.audit(c, entry, op)
 			page.Flash = &Flash{Kind: "danger", Message: refusal.Message}

@@ -6,6 +6,7 @@ package config
 import (
 	"encoding/base64"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -37,6 +38,13 @@ type Config struct {
 
 	HTTPAddr  string // HTTP_ADDR
 	PublicURL string // PUBLIC_URL, the address users reach the web app at
+
+	// TrustedProxies are the addresses (IPs or CIDR ranges) of the reverse
+	// proxies in front of the web server (TRUSTED_PROXIES, comma separated;
+	// none by default). Only requests arriving from one of them may set the
+	// client address (X-Forwarded-For, X-Real-IP) and the scheme
+	// (X-Forwarded-Proto: https) the application records and acts on.
+	TrustedProxies []string
 
 	CodecKey   []byte // ESENZIONI_CODEC_KEY, base64 of 32 bytes (AES-256-GCM)
 	CodecKeyID string // ESENZIONI_CODEC_KEY_ID
@@ -116,12 +124,41 @@ func load(getenv func(string) string) (Config, error) {
 	if c.WorkflowCacheSize, err = strconv.Atoi(get("TEMPORAL_WORKFLOW_CACHE_SIZE", "2000")); err != nil || c.WorkflowCacheSize <= 0 {
 		return c, fmt.Errorf("TEMPORAL_WORKFLOW_CACHE_SIZE must be a positive number of workflows")
 	}
+	if c.TrustedProxies, err = ParseProxies(get("TRUSTED_PROXIES", "")); err != nil {
+		return c, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
 	for _, code := range strings.Split(get("REGIONAL_EXEMPTION_CODES", "93A"), ",") {
 		if code = strings.ToUpper(strings.TrimSpace(code)); code != "" {
 			c.RegionalCodes = append(c.RegionalCodes, code)
 		}
 	}
 	return c, nil
+}
+
+// ParseProxies reads a comma separated list of IP addresses and CIDR ranges
+// (e.g. "10.0.0.0/8, 192.168.1.10"); single addresses become /32 or /128.
+func ParseProxies(s string) ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if strings.Contains(part, "/") {
+			prefix, err := netip.ParsePrefix(part)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR range", part)
+			}
+			out = append(out, prefix.Masked().String())
+			continue
+		}
+		addr, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR range", part)
+		}
+		out = append(out, netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()).String())
+	}
+	return out, nil
 }
 
 func parseBool(s string) (bool, error) {
