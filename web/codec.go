@@ -2,13 +2,15 @@ package web
 
 import (
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/sdk/converter"
+	commonpb "go.temporal.io/api/common/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // routeCodec serves the remote payload codec of the Temporal Web UI
@@ -26,7 +28,6 @@ import (
 // no-cors fetch from another page (another localhost port included) is
 // refused before the session is even looked at.
 func (s *Server) routeCodec(e *gin.Engine) {
-	h := converter.NewPayloadCodecHTTPHandler(s.Codec)
 	serve := func(c *gin.Context) {
 		if !s.codecOriginAllowed(c) {
 			op, _ := s.sessionOperator(c)
@@ -54,8 +55,7 @@ func (s *Server) routeCodec(e *gin.Engine) {
 			return
 		}
 		s.audit(c, auditEntry{Action: "CODEC", Target: c.Request.URL.Path, Outcome: "OK"}, op)
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxCodecBody)
-		h.ServeHTTP(c.Writer, c.Request)
+		s.serveCodec(c, strings.HasSuffix(c.Request.URL.Path, "/encode"))
 	}
 	for _, p := range []string{"/codec/encode", "/codec/decode"} {
 		e.POST(p, serve)
@@ -65,6 +65,47 @@ func (s *Server) routeCodec(e *gin.Engine) {
 
 // maxCodecBody bounds a codec request (the payloads of one history page).
 const maxCodecBody = 8 << 20
+
+// serveCodec encodes or decodes the request's payloads (the remote codec
+// protocol: Payloads as protobuf JSON in and out). A body that is not
+// Payloads, or payloads the codec cannot open, get a stable code; the
+// library's error text goes to the log only.
+func (s *Server) serveCodec(c *gin.Context, encode bool) {
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxCodecBody+1))
+	if err != nil {
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.unreadable", "Corpo della richiesta illeggibile."))
+		return
+	}
+	if len(body) > maxCodecBody {
+		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, apiError(codeBodyTooLarge, "La richiesta è troppo grande."))
+		return
+	}
+	var in commonpb.Payloads
+	if err := protojson.Unmarshal(body, &in); err != nil {
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("codec.malformed",
+			"Corpo non valido: atteso un oggetto Payloads in JSON."))
+		return
+	}
+	var out []*commonpb.Payload
+	if encode {
+		out, err = s.Codec.Encode(in.Payloads)
+	} else {
+		out, err = s.Codec.Decode(in.Payloads)
+	}
+	if err != nil {
+		s.Log.Warn("codec: payloads refused", "route", c.FullPath(), "error", err)
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("codec.failed",
+			"I dati non possono essere elaborati con la chiave configurata."))
+		return
+	}
+	b, err := protojson.Marshal(&commonpb.Payloads{Payloads: out})
+	if err != nil {
+		s.Log.Error("codec: encode answer", "error", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, apiError("internal", "Errore interno: riprova più tardi."))
+		return
+	}
+	c.Data(http.StatusOK, "application/json", b)
+}
 
 // codecOriginAllowed: the request's Origin is exactly the Temporal UI's.
 func (s *Server) codecOriginAllowed(c *gin.Context) bool {

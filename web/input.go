@@ -435,6 +435,9 @@ func (s *Server) checkRequest(c *gin.Context) *inputError {
 	}
 	switch r.Method {
 	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		if isAPI(c) {
+			return nil // JSON (readJSON) or a file (the attachments service)
+		}
 		return s.checkForm(c)
 	}
 	return nil

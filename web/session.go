@@ -208,5 +208,12 @@ func safeNext(next string) string {
 		strings.HasPrefix(u.Path, "//") {
 		return "/"
 	}
+	// The same rules for the decoded path: whatever decodes it on the way
+	// ("/%09/evil.example", "/%5Cevil.example") still finds a path here.
+	for i := 0; i < len(u.Path); i++ {
+		if b := u.Path[i]; b <= 0x20 || b == 0x7f || b == '\\' {
+			return "/"
+		}
+	}
 	return next
 }
