@@ -1,0 +1,71 @@
+package web
+
+import (
+	"io/fs"
+	"regexp"
+	"strings"
+	"testing"
+
+	"esenzioni/practice"
+)
+
+// The Content-Security-Policy runs only the application's script files:
+// no template may hold an inline script, an inline event handler or a
+// javascript: URL, which the browser would refuse to run.
+func TestTemplatesHoldNoInlineScript(t *testing.T) {
+	inlineScript := regexp.MustCompile(`(?is)<script\b[^>]*>\s*[^<\s]`)
+	scriptTag := regexp.MustCompile(`(?is)<script\b[^>]*>`)
+	handler := regexp.MustCompile(`(?i)<[a-z][^>]*\son[a-z]+\s*=`)
+	jsURL := regexp.MustCompile(`(?i)(href|src|action|formaction)\s*=\s*["']?\s*javascript:`)
+	styleAttr := regexp.MustCompile(`(?i)<[a-z][^>]*\sstyle\s*=`)
+	err := fs.WalkDir(templateFS, "templates", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := templateFS.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		src := string(b)
+		for _, tag := range scriptTag.FindAllString(src, -1) {
+			if !strings.Contains(tag, " src=") {
+				t.Errorf("%s: script without src: %s", path, tag)
+			}
+		}
+		for name, re := range map[string]*regexp.Regexp{"inline script": inlineScript,
+			"inline event handler": handler, "javascript: URL": jsURL, "style attribute": styleAttr} {
+			if m := re.FindString(src); m != "" {
+				t.Errorf("%s: %s: %s", path, name, m)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(contentSecurityPolicy, "script-src 'self';") || strings.Contains(contentSecurityPolicy, "unsafe-eval") ||
+		strings.Count(contentSecurityPolicy, "unsafe-inline") != strings.Count(contentSecurityPolicy, "style-src 'self' 'unsafe-inline'") {
+		t.Fatalf("policy: %s", contentSecurityPolicy)
+	}
+}
+
+// Only the domain's refusals reach a client with their message: a
+// workflow's failure carrying a database error is not one.
+func TestOnlyDomainRefusalsAreShown(t *testing.T) {
+	for _, tc := range []struct {
+		code string
+		ok   bool
+	}{
+		{practice.CodeStaleVersion, true},
+		{"exemption.closed", true},
+		{"wrapError", false},
+		{"PanicError", false},
+		{"", false},
+		{"practicex.y", false},
+	} {
+		_, ok := domainRefusal(&practice.Refusal{Code: tc.code, Message: "ERROR: syntax error (SQLSTATE 42601)"})
+		if ok != tc.ok {
+			t.Errorf("%q: shown %v, want %v", tc.code, ok, tc.ok)
+		}
+	}
+}
