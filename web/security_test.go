@@ -396,7 +396,7 @@ func TestSecurityHeaders(t *testing.T) {
 	for _, path := range []string{"/login", "/pratiche/" + w.sent, "/api/openapi.yaml", "/static/app/app.js", "/non-esiste"} {
 		_, h, body := op.get(path)
 		csp := h.Get("Content-Security-Policy")
-		require.Contains(t, csp, "script-src 'self';", path, "scripts only from the application's files")
+		require.Contains(t, csp, "script-src 'self';", "%s: scripts only from the application's files", path)
 		require.NotContains(t, csp, "unsafe-eval", path)
 		require.Contains(t, csp, "default-src 'self'", path)
 		require.Contains(t, csp, "frame-ancestors 'none'", path)
