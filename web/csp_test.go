@@ -2,9 +2,14 @@ package web
 
 import (
 	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gin-gonic/gin"
 
 	"esenzioni/practice"
 )
@@ -67,5 +72,29 @@ func TestOnlyDomainRefusalsAreShown(t *testing.T) {
 		if ok != tc.ok {
 			t.Errorf("%q: shown %v, want %v", tc.code, ok, tc.ok)
 		}
+	}
+}
+
+// A panic is logged and answered with the generic page or code: its text
+// never reaches the client.
+func TestPanicGetsTheGenericAnswer(t *testing.T) {
+	var logs strings.Builder
+	s := &Server{Deps: Deps{Log: slog.New(slog.NewTextHandler(&logs, nil))}}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.Use(s.recovery(), s.securityHeaders())
+	boom := func(*gin.Context) { panic("runtime error: index out of range [3] with length 2 (SQLSTATE 42601)") }
+	e.GET("/api/v1/boom", boom)
+	e.GET("/boom", boom)
+	for path, want := range map[string]string{"/api/v1/boom": `"code":"internal"`, "/boom": "Errore interno"} {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), want) ||
+			strings.Contains(rec.Body.String(), "SQLSTATE") || strings.Contains(rec.Body.String(), "runtime error") {
+			t.Errorf("%s: %d %s", path, rec.Code, rec.Body.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "SQLSTATE") {
+		t.Errorf("the panic is not logged: %s", logs.String())
 	}
 }
