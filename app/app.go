@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 
 	"esenzioni/activities"
 	"esenzioni/attachments"
@@ -25,6 +26,7 @@ import (
 	"esenzioni/migrations"
 	"esenzioni/registry"
 	"esenzioni/search"
+	"esenzioni/service"
 	"esenzioni/signature"
 	"esenzioni/store"
 )
@@ -93,11 +95,16 @@ func DialTemporal(ctx context.Context, cfg config.Config, c *codec.Codec, log *s
 	}
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
+	dc := codec.Strict{Codec: c}.DataConverter()
 	tc, err := client.DialContext(dctx, client.Options{
-		HostPort:      cfg.TemporalAddress,
-		Namespace:     cfg.TemporalNamespace,
-		DataConverter: c.DataConverter(),
-		Logger:        tlog.NewStructuredLogger(log.With("component", "temporal")),
+		HostPort:  cfg.TemporalAddress,
+		Namespace: cfg.TemporalNamespace,
+		// Payloads are encrypted, and unencrypted ones are refused by the
+		// workflows; failure messages (refusals carry Italian text about a
+		// practice) are encrypted too.
+		DataConverter:    dc,
+		FailureConverter: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true}),
+		Logger:           tlog.NewStructuredLogger(log.With("component", "temporal")),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("temporal: cannot connect to %s (namespace %s): %w", cfg.TemporalAddress, cfg.TemporalNamespace, err)
@@ -122,9 +129,13 @@ func DialS3(ctx context.Context, cfg config.Config) (*minio.Client, error) {
 }
 
 // RegisterSearchAttributes adds the app's search attributes to the namespace
-// when missing (idempotent).
+// when missing, and makes its retention at least the configured one
+// (idempotent).
 func (a *App) RegisterSearchAttributes(ctx context.Context) error {
-	return search.Register(ctx, a.Temporal, a.Config.TemporalNamespace)
+	if err := search.Register(ctx, a.Temporal, a.Config.TemporalNamespace); err != nil {
+		return err
+	}
+	return search.EnsureRetention(ctx, a.Temporal, a.Config.TemporalNamespace, a.Config.Retention)
 }
 
 // Activities builds the activity implementations on the app's connections.
@@ -132,6 +143,10 @@ func (a *App) Activities() *activities.Activities {
 	return &activities.Activities{
 		Store: a.Store, Registry: a.Registry, Mailer: a.Mailer, PublicURL: a.Config.PublicURL, Attachments: a.Attachments,
 		Log: a.Log.With("component", "activities"),
+		Reconciler: func(ctx context.Context) (activities.ReconcileReport, error) {
+			r := &service.Reconciler{Store: a.Store, Temporal: a.Temporal}
+			return r.Run(ctx, service.Scope{OpenOnly: true})
+		},
 	}
 }
 

@@ -19,6 +19,7 @@ var (
 		"number", "asl_code", "district_id", "beneficiary_fc", "beneficiary_last_name", "beneficiary_first_name",
 		"submitter_kind", "submitter_fc", "submitter_role", "exemption_code", "diagnosis_code", "state", "version",
 		"last_seq", "created_at", "updated_at", "closed_at", "reject_reason_code", "valid_from", "valid_until", "exemption_id",
+		"state_since",
 	}
 	practiceEventCols = []string{
 		"practice_number", "seq", "at", "action", "actor_fc", "actor_role", "actor_asl", "state",
@@ -426,6 +427,14 @@ func (g *generator) practice(ctx context.Context, st *streams, created time.Time
 		}
 		s.int(exID)
 	}
+	// When it entered its state: the newest event that is not a note.
+	since := created
+	for _, e := range evs {
+		if e.action != practice.AddNote {
+			since = e.at
+		}
+	}
+	s.ts(since)
 	s.end(ctx)
 
 	e := st.practiceEvent

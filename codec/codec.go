@@ -12,6 +12,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -108,8 +109,8 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 	return out, nil
 }
 
-// Decode decrypts encrypted payloads and passes the others through, so a
-// supervisor may send a signal with a plain JSON argument from the CLI.
+// Decode decrypts encrypted payloads and passes the others through (the
+// codec endpoint shows them as they are; the worker uses Strict).
 func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
 	out := make([]*commonpb.Payload, len(payloads))
 	for i, p := range payloads {
@@ -145,4 +146,83 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 // DataConverter is the SDK's default converter wrapped with the codec.
 func (c *Codec) DataConverter() converter.DataConverter {
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), c)
+}
+
+// Unencrypted is what a strict codec hands the workflows in place of a
+// payload that arrived in clear: commands decode it as a refusal
+// ({"unencrypted": true}), and nothing a sender wrote in clear is read.
+var Unencrypted = []byte(`{"unencrypted":true}`)
+
+// Strict wraps a codec for the worker: payloads that arrived unencrypted
+// (a signal typed into the CLI or UI without the codec endpoint) are
+// replaced by Unencrypted, so the workflows refuse them instead of acting on
+// data nobody authenticated. Bare JSON strings and nil payloads pass, as in
+// Encode: the SDK's own markers carry their names that way.
+type Strict struct{ *Codec }
+
+// Decode decrypts encrypted payloads and replaces the other ones.
+func (s Strict) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	out, err := s.Codec.Decode(payloads)
+	if err != nil {
+		return out, err
+	}
+	for i, p := range payloads {
+		if string(p.GetMetadata()[converter.MetadataEncoding]) == Encoding || plain(p) {
+			continue
+		}
+		out[i] = &commonpb.Payload{
+			Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)},
+			Data:     Unencrypted,
+		}
+	}
+	return out, nil
+}
+
+// DataConverter is the SDK's default converter wrapped with the strict
+// codec.
+func (s Strict) DataConverter() converter.DataConverter {
+	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), s)
+}
+
+// Stamp returns a codec that, before encrypting, writes field = value into
+// every JSON object payload: the codec endpoint stamps the identity of the
+// supervisor it authenticated into the commands it encrypts (signals), so
+// the workflow acts as that supervisor, whatever the JSON said.
+func (c *Codec) Stamp(field string, value any) converter.PayloadCodec {
+	return stamper{c: c, field: field, value: value}
+}
+
+type stamper struct {
+	c     *Codec
+	field string
+	value any
+}
+
+func (s stamper) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	stamped := make([]*commonpb.Payload, len(payloads))
+	for i, p := range payloads {
+		stamped[i] = p
+		if string(p.GetMetadata()[converter.MetadataEncoding]) != converter.MetadataEncodingJSON {
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(p.GetData(), &obj) != nil || obj == nil {
+			continue
+		}
+		v, err := json.Marshal(s.value)
+		if err != nil {
+			return payloads, err
+		}
+		obj[s.field] = v
+		data, err := json.Marshal(obj)
+		if err != nil {
+			return payloads, err
+		}
+		stamped[i] = &commonpb.Payload{Metadata: p.GetMetadata(), Data: data}
+	}
+	return s.c.Encode(stamped)
+}
+
+func (s stamper) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error) {
+	return s.c.Decode(payloads)
 }

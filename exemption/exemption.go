@@ -164,6 +164,11 @@ const (
 	Shorten Change = "RIDUZIONE"
 	// Documents: the end date stays as it was and documents are added.
 	Documents Change = "DOCUMENTI"
+
+	// Events of the lifecycle that are not changes by an operator.
+	Issue  Change = "EMISSIONE"  // the exemption is issued
+	Expire Change = "SCADENZA"   // the end date has passed
+	Remind Change = "PROMEMORIA" // a reminder before expiry
 )
 
 // Unchanged reports whether setting newEnd (nil with noEnd: no end date)

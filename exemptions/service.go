@@ -9,13 +9,13 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"esenzioni/exemption"
 	"esenzioni/practice"
 	"esenzioni/search"
+	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )
@@ -32,13 +32,15 @@ type Service struct {
 // ErrNotFound: no such exemption.
 var ErrNotFound = errors.New("esenzione non trovata")
 
-// ErrTimeout: the change was sent but not yet confirmed.
-var ErrTimeout = errors.New("la modifica è in corso: ricarica la pagina tra qualche secondo")
+// ErrTimeout: the change was sent but not yet confirmed (it may still be
+// applied). (service.ErrInProgress)
+var ErrTimeout = service.ErrInProgress
 
-// ChangeEndDate renews, shortens or revokes exemption id. A refusal comes
-// back as *practice.Refusal (code and Italian message). An exemption that
-// came from the registry and has no lifecycle workflow yet gets one, started
-// with this very change (update-with-start).
+// ChangeEndDate renews, shortens or revokes exemption id, then applies the
+// answer's record to the read model (read-your-writes). A refusal comes back
+// as *practice.Refusal (code and Italian message). An exemption that came
+// from the registry and has no lifecycle workflow yet gets one, started with
+// this very change (update-with-start).
 func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.ChangeEndDate) (workflows.ChangeResult, error) {
 	ex, err := s.Store.ExemptionByID(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -51,17 +53,10 @@ func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.Cha
 		return workflows.ChangeResult{}, &practice.Refusal{Code: workflows.CodeExemptionClosed,
 			Message: fmt.Sprintf("L'esenzione è %s: non può essere modificata.", exemption.State(ex.State).Label())}
 	}
-	timeout := s.Timeout
-	if timeout == 0 {
-		timeout = 20 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	update := client.UpdateWorkflowOptions{
-		WorkflowID: exemption.WorkflowID(id), UpdateID: cmd.RequestID, UpdateName: workflows.MsgChangeEndDate,
-		Args: []interface{}{cmd}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		WorkflowID: exemption.WorkflowID(id), UpdateID: cmd.RequestID, UpdateName: workflows.MsgChangeEndDate, Args: []any{cmd},
 	}
-	var handle client.WorkflowUpdateHandle
+	var start client.WithStartWorkflowOperation
 	if ex.Source == store.SourceRegistry {
 		// Registry exemptions may never have had a workflow: start it with
 		// the change if needed (an existing one is used as it is).
@@ -75,7 +70,7 @@ func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.Cha
 			State: exemption.Valida, Version: ex.Version, Seq: ex.LastSeq, PublishedVersion: ex.PublishedVersion,
 			ReminderOffsets: s.ReminderOffsets,
 		}
-		start := s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		start = s.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
 			ID: exemption.WorkflowID(id), TaskQueue: s.TaskQueue,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			// A closed lifecycle is never restarted.
@@ -86,35 +81,23 @@ func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.Cha
 				search.ExemptionState.ValueSet(ex.State),
 				search.AslCode.ValueSet(asl.ShortName),
 				search.ExemptionCode.ValueSet(ex.ExemptionCode),
+				search.RegistryPending.ValueSet(ex.PublishedVersion < ex.Version),
 			),
 		}, workflows.ExemptionWorkflowName, st)
-		handle, err = s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-			StartWorkflowOperation: start, UpdateOptions: update,
-		})
-	} else {
-		handle, err = s.Temporal.UpdateWorkflow(ctx, update)
 	}
-	var res workflows.ChangeResult
-	if err == nil {
-		err = handle.Get(ctx, &res)
-	}
+	res, err := service.Update[workflows.ChangeResult](ctx, s.Temporal, s.Timeout, update, start)
 	if err != nil {
-		return res, s.mapError(err)
+		if errors.Is(err, service.ErrNotFound) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+			return res, &practice.Refusal{Code: workflows.CodeExemptionClosed, Message: "L'esenzione non è più modificabile."}
+		}
+		return res, err
+	}
+	if res.Record != nil {
+		actx, cancel := service.Detached(ctx, 10*time.Second)
+		defer cancel()
+		if err := s.Store.ApplyExemption(actx, *res.Record); err != nil {
+			return res, fmt.Errorf("%w (%v)", service.ErrRecorded, err)
+		}
 	}
 	return res, nil
-}
-
-func (s *Service) mapError(err error) error {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return &practice.Refusal{Code: app.Type(), Message: app.Message()}
-	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return &practice.Refusal{Code: workflows.CodeExemptionClosed, Message: "L'esenzione non è più modificabile."}
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return ErrTimeout
-	}
-	return err
 }

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"esenzioni/access"
+	"esenzioni/audit"
 )
 
 // State of a practice.
@@ -153,7 +154,11 @@ const (
 	CodeNoteTooLong    = "practice.note_too_long"
 	CodeNoteEmpty      = "practice.note_empty"
 	CodeBadRequest     = "practice.bad_request"
+	CodeBadText        = "input.invalid_characters"
 )
+
+// MaxRequestIDLength bounds idempotency keys.
+const MaxRequestIDLength = 200
 
 func refuse(code, format string, args ...any) *Refusal {
 	return &Refusal{Code: code, Message: fmt.Sprintf(format, args...)}
@@ -207,6 +212,24 @@ func Check(p Subject, cmd Command) *Refusal {
 		if strings.TrimSpace(cmd.BeneficiaryNote) == "" && strings.TrimSpace(cmd.InternalNote) == "" {
 			return refuse(CodeNoteEmpty, "Scrivi almeno una nota.")
 		}
+	}
+	return nil
+}
+
+// CheckInput refuses text no record may hold (control characters, invalid
+// UTF-8) and oversized keys. The workflows run it before Check; it is apart
+// from Check because histories recorded before it existed must replay.
+func CheckInput(cmd Command) *Refusal {
+	if !ValidText(cmd.BeneficiaryNote, true) || !ValidText(cmd.InternalNote, true) ||
+		!ValidText(cmd.ReasonCode, false) || !ValidText(cmd.RequestID, false) ||
+		!ValidText(cmd.Actor.FiscalCode, false) || !ValidText(cmd.Actor.ASL, false) {
+		return refuse(CodeBadText, "Il testo contiene caratteri non ammessi (caratteri di controllo o codifica non valida).")
+	}
+	if len(cmd.RequestID) > MaxRequestIDLength {
+		return refuse(CodeBadRequest, "Chiave della richiesta troppo lunga (al massimo %d caratteri).", MaxRequestIDLength)
+	}
+	if len(cmd.ReasonCode) > 60 {
+		return refuse(CodeReasonUnknown, "Motivazione non riconosciuta.")
 	}
 	return nil
 }
@@ -282,4 +305,7 @@ type Event struct {
 	BeneficiaryNote string       `json:"beneficiaryNote,omitempty"`
 	InternalNote    string       `json:"internalNote,omitempty"`
 	ReasonCode      string       `json:"reasonCode,omitempty"`
+	// Audit, for actions that came with one, is what the event's audit row
+	// needs beyond the event (written with the projection).
+	Audit *audit.Context `json:"audit,omitempty"`
 }

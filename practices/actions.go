@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"time"
 
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"esenzioni/practice"
+	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )
@@ -18,64 +17,61 @@ import (
 // ErrNotFound: no such practice.
 var ErrNotFound = errors.New("pratica non trovata")
 
-// ErrTimeout: the action was sent but its outcome is not known yet (the
-// read model may be catching up); the operator should reload.
-var ErrTimeout = errors.New("l'operazione è in corso: ricarica la pagina tra qualche secondo")
+// ErrTimeout: the action was sent but its outcome is not known yet; the
+// operator should reload. (service.ErrInProgress)
+var ErrTimeout = service.ErrInProgress
 
 // Act performs cmd on practice number as a Temporal Update whose ID is the
-// request's idempotency key, and returns once the read model shows the
-// result. A refusal comes back as *practice.Refusal.
+// request's idempotency key, then applies the answer's record to the read
+// model (the same idempotent write as the workflow's projection activity),
+// so the caller reads its own write. A refusal comes back as
+// *practice.Refusal; an action whose answer did not come in time as
+// ErrTimeout (it may still be applied); an action done whose record could
+// not be written now as service.ErrRecorded.
 func (s *Service) Act(ctx context.Context, number string, cmd workflows.PracticeCommand) (workflows.ActionResult, error) {
 	name, ok := workflows.ActionMessages[cmd.Action]
 	if !ok {
 		return workflows.ActionResult{}, &practice.Refusal{Code: practice.CodeBadRequest, Message: "Operazione sconosciuta."}
 	}
-	timeout := s.ActionTimeout
-	if timeout == 0 {
-		timeout = 20 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	handle, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID:   practice.WorkflowID(number),
-		UpdateID:     cmd.RequestID,
-		UpdateName:   name,
-		Args:         []interface{}{cmd},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	var res workflows.ActionResult
-	if err == nil {
-		err = handle.Get(ctx, &res)
-	}
+	res, err := service.Update[workflows.ActionResult](ctx, s.Temporal, s.ActionTimeout, client.UpdateWorkflowOptions{
+		WorkflowID: practice.WorkflowID(number), UpdateID: cmd.RequestID, UpdateName: name, Args: []any{cmd},
+	}, nil)
 	if err != nil {
 		return res, s.mapError(ctx, number, err)
 	}
-	return res, nil
+	return res, s.apply(ctx, res)
 }
 
-// mapError turns Temporal errors into what callers show operators.
+// apply writes the record of an action's answer to the read model.
+func (s *Service) apply(ctx context.Context, res workflows.ActionResult) error {
+	if res.Record == nil {
+		return nil // an answer of the legacy code: its workflow wrote it
+	}
+	ctx, cancel := service.Detached(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Store.ApplyPractice(ctx, *res.Record); err != nil {
+		return fmt.Errorf("%w (%v)", service.ErrRecorded, err)
+	}
+	return nil
+}
+
+// mapError adds what only the read model knows: the workflow of a closed
+// practice may have been deleted by retention.
 func (s *Service) mapError(ctx context.Context, number string, err error) error {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return &practice.Refusal{Code: app.Type(), Message: app.Message()}
+	if !errors.Is(err, service.ErrNotFound) {
+		return err
 	}
-	var nf *serviceerror.NotFound
-	if errors.As(err, &nf) {
-		// The workflow of a closed practice has completed.
-		p, lerr := s.Store.PracticeByNumber(context.WithoutCancel(ctx), number)
-		if errors.Is(lerr, store.ErrNotFound) {
-			return ErrNotFound
-		}
-		if lerr == nil && practice.State(p.State).IsClosed() {
-			return &practice.Refusal{Code: practice.CodeWrongState,
-				Message: fmt.Sprintf("La pratica %s è già chiusa (%s).", number, practice.State(p.State).Label())}
-		}
-		return ErrNotFound
+	ctx, cancel := service.Detached(ctx, 5*time.Second)
+	defer cancel()
+	p, lerr := s.Store.PracticeByNumber(ctx, number)
+	if lerr == nil && practice.State(p.State).IsClosed() {
+		return &practice.Refusal{Code: practice.CodeWrongState,
+			Message: fmt.Sprintf("La pratica %s è già chiusa (%s).", number, practice.State(p.State).Label())}
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return ErrTimeout
+	if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
+		return lerr
 	}
-	return err
+	return ErrNotFound
 }
 
 // SubmitAndValidate is the new-exemption wizard: an operator's submission
@@ -93,32 +89,19 @@ func (s *Service) SubmitAndValidate(ctx context.Context, sub Submission, cmd wor
 	}
 	p.in.Number = number
 	p.in.SubmittedAt = s.now()
+	p.in.Audit = sub.Audit
 	cmd.Action = practice.Validate
 	if cmd.RequestID == "" {
 		cmd.RequestID = sub.Source + "/" + sub.Key
 	}
-	timeout := s.ActionTimeout
-	if timeout == 0 {
-		timeout = 20 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	start := s.Temporal.NewWithStartWorkflowOperation(s.startOptions(p.in), workflows.PracticeWorkflowName, workflows.PracticeState{Input: p.in})
-	handle, err := s.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: start,
-		UpdateOptions: client.UpdateWorkflowOptions{
-			UpdateID: cmd.RequestID, UpdateName: workflows.MsgValidate, Args: []interface{}{cmd},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		},
-	})
-	var res workflows.ActionResult
-	if err == nil {
-		err = handle.Get(ctx, &res)
-	}
+	res, err := service.Update[workflows.ActionResult](ctx, s.Temporal, s.ActionTimeout, client.UpdateWorkflowOptions{
+		UpdateID: cmd.RequestID, UpdateName: workflows.MsgValidate, Args: []any{cmd},
+	}, start)
 	if err != nil {
 		return res, s.mapError(ctx, number, err)
 	}
-	return res, nil
+	return res, s.apply(ctx, res)
 }
 
 // Query returns a practice's full workflow state.
@@ -126,8 +109,7 @@ func (s *Service) Query(ctx context.Context, number string) (workflows.PracticeS
 	var st workflows.PracticeState
 	v, err := s.Temporal.QueryWorkflow(ctx, practice.WorkflowID(number), "", workflows.QueryState)
 	if err != nil {
-		var nf *serviceerror.NotFound
-		if errors.As(err, &nf) {
+		if errors.Is(service.MapError(err), service.ErrNotFound) {
 			return st, ErrNotFound
 		}
 		return st, err

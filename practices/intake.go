@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"esenzioni/access"
+	"esenzioni/audit"
 	"esenzioni/exemption"
 	"esenzioni/exemptioncode"
 	"esenzioni/fiscalcode"
@@ -67,6 +68,10 @@ type Submission struct {
 	// SubmittedAt backdates the submission (demo data and migrations of
 	// existing practices); zero means now.
 	SubmittedAt time.Time
+
+	// Audit, when set, makes the submission's audit row part of the
+	// practice's first projection.
+	Audit *audit.Context
 }
 
 // BeneficiaryData identifies the beneficiary. A person already in the
@@ -270,6 +275,7 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Submitted, error)
 	}
 	p.in.Number = number
 	p.in.SubmittedAt = s.now()
+	p.in.Audit = sub.Audit
 	if !sub.SubmittedAt.IsZero() {
 		p.in.SubmittedAt = sub.SubmittedAt
 	}
@@ -310,6 +316,8 @@ func (s *Service) startOptions(in workflows.PracticeInput) client.StartWorkflowO
 			search.AslCode.ValueSet(in.ASLShort),
 			search.ExemptionCode.ValueSet(in.ExemptionCode),
 			search.PracticeNumber.ValueSet(in.Number),
+			search.SubmittedAt.ValueSet(in.SubmittedAt),
+			search.StateSince.ValueSet(in.SubmittedAt),
 		),
 	}
 }

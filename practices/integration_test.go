@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/uptrace/bun"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
@@ -22,6 +24,7 @@ import (
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/testenv"
 	"esenzioni/practice"
+	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )
@@ -153,7 +156,27 @@ func TestRegistryOutageAndRecovery(t *testing.T) {
 	ex, err := e.Store().ExemptionByID(ctx, res.Exemption.ID)
 	require.NoError(t, err)
 	require.Equal(t, "PENDING", ex.PublicationState, "publication pending, and visible")
-	time.Sleep(2 * time.Second) // a few failed attempts
+	// The pending publication is visible to supervisors: the search
+	// attribute, the pending activity with its last error, the details.
+	wf := exemption.WorkflowID(ex.ID)
+	e.Eventually(30*time.Second, "RegistryPending = true and a failed attempt", func() (bool, error) {
+		d, err := e.App.Temporal.DescribeWorkflowExecution(ctx, wf, "")
+		if err != nil || len(d.GetPendingActivities()) == 0 {
+			return false, err
+		}
+		pa := d.GetPendingActivities()[0]
+		return pa.GetActivityType().GetName() == "PublishVersion" && pa.GetAttempt() >= 2 && pa.GetLastFailure() != nil, nil
+	})
+	e.Eventually(30*time.Second, "listed by RegistryPending = true", func() (bool, error) {
+		return slices.Contains(listByQuery(t, e, "RegistryPending = true"), wf), nil
+	})
+	meta := temporalCLI(t, e, "workflow", "metadata", "--workflow-id", wf)
+	require.Contains(t, meta, "pubblicazione in attesa")
+	// Retries of a regular activity add no history events: the history
+	// does not grow while the registry stays down.
+	before := historyLength(t, e, wf)
+	time.Sleep(4 * time.Second) // more failed attempts
+	require.Equal(t, before, historyLength(t, e, wf), "the outage grows no history")
 	var rows int
 	require.NoError(t, e.DB.NewRaw("SELECT count(*) FROM registry_exemption WHERE exemption_id = ?", ex.ID).Scan(ctx, &rows))
 	require.Zero(t, rows)
@@ -165,6 +188,22 @@ func TestRegistryOutageAndRecovery(t *testing.T) {
 	})
 	require.NoError(t, e.DB.NewRaw("SELECT count(*) FROM registry_exemption WHERE exemption_id = ?", ex.ID).Scan(ctx, &rows))
 	require.Equal(t, 1, rows, "published once")
+	e.Eventually(30*time.Second, "RegistryPending = false", func() (bool, error) {
+		return slices.Contains(listByQuery(t, e, "RegistryPending = false"), wf), nil
+	})
+}
+
+// historyLength counts the events of a workflow's current run.
+func historyLength(t *testing.T, e *apptest.Env, id string) int {
+	t.Helper()
+	it := e.App.Temporal.GetWorkflowHistory(context.Background(), id, "", false, 0)
+	n := 0
+	for it.HasNext() {
+		_, err := it.Next()
+		require.NoError(t, err)
+		n++
+	}
+	return n
 }
 
 func TestConcurrentConflictingActionsHaveOneWinner(t *testing.T) {
@@ -266,32 +305,64 @@ func temporalCLI(t *testing.T, e *apptest.Env, args ...string) string {
 func TestSignalsFromTheTemporalCLI(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
+	e.Operator("supervisore", apptest.Profile(access.Amministratore, "", "CSI PIEMONTE"))
+	e.Operator("operatore.cn2", apptest.Profile(access.OperatoreASL, apptest.ASLCN2, "DISTRETTO BRA"))
 	number := e.Submit(e.Person("TERESA", "COSTA", apptest.ASLTO3, ""), "044", "2960")
 	wf := practice.WorkflowID(number)
+	codecFlags := func(token string) []string {
+		return []string{"--codec-endpoint", e.URL + "/codec", "--codec-auth", "Bearer " + token}
+	}
 
-	// Refused: an operator of another ASL. Nothing changes; the refusal is
-	// in the query result.
-	bad, _ := json.Marshal(map[string]any{"actor": access.Actor{FiscalCode: "VNTRLA92B26C688M", Role: access.OperatoreASL, ASL: apptest.ASLCN2}, "requestId": "cli-1"})
-	temporalCLI(t, e, "workflow", "signal", "--workflow-id", wf, "--name", workflows.MsgTake, "--input", string(bad))
-	e.Eventually(20*time.Second, "the refused signal in the query", func() (bool, error) {
+	// In clear, without the codec endpoint: refused, whatever actor the
+	// JSON names, and the refusal shows in the current details.
+	plain, _ := json.Marshal(map[string]any{"actor": access.Actor{FiscalCode: "AAAAAA00A11D000L", Role: access.Amministratore}, "requestId": "cli-0"})
+	temporalCLI(t, e, "workflow", "signal", "--workflow-id", wf, "--name", workflows.MsgTake, "--input", string(plain))
+	e.Eventually(20*time.Second, "the unencrypted signal refused", func() (bool, error) {
 		st, err := e.Practices.Query(ctx, number)
-		return err == nil && len(st.Refused) == 1 && st.Refused[0].Code == practice.CodeOutOfScope, err
+		return err == nil && len(st.Refused) == 1 && st.Refused[0].Code == workflows.CodeUnencrypted, err
 	})
+	require.Contains(t, temporalCLI(t, e, "workflow", "metadata", "--workflow-id", wf), workflows.CodeUnencrypted,
+		"the refusal is in the current details, readable without the codec")
 
-	good, _ := json.Marshal(map[string]any{"actor": access.Actor{FiscalCode: "AAAAAA00A11D000L", Role: access.Amministratore}, "requestId": "cli-2", "internalNote": "dal supervisore"})
-	temporalCLI(t, e, "workflow", "signal", "--workflow-id", wf, "--name", workflows.MsgTake, "--input", string(good))
+	// Through the codec endpoint the caller is stamped: an operator of
+	// another ASL is refused (not a supervisor: the endpoint itself says no).
+	_, cn2 := e.Login("operatore.cn2")
+	cmd := exec.Command(cliPath(t), append([]string{"workflow", "signal", "--workflow-id", wf, "--name", workflows.MsgTake,
+		"--input", `{"requestId":"cli-1"}`, "--address", testenv.Load(t).TemporalAddress, "--namespace", e.Namespace}, codecFlags(cn2)...)...)
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "the codec endpoint refuses a non-supervisor: %s", out)
+
+	// A supervisor's signal acts as the supervisor, whatever the JSON says,
+	// and writes its audit row (channel temporal) with the projection.
+	_, token := e.Login("supervisore")
+	good, _ := json.Marshal(map[string]any{"actor": access.Actor{FiscalCode: "VNTRLA92B26C688M", Role: access.OperatoreASL, ASL: apptest.ASLCN2},
+		"requestId": "cli-2", "internalNote": "dal supervisore"})
+	temporalCLI(t, e, append([]string{"workflow", "signal", "--workflow-id", wf, "--name", workflows.MsgTake, "--input", string(good)}, codecFlags(token)...)...)
 	p := e.WaitPractice(number, func(p store.Practice) bool { return p.State == string(practice.InLavorazione) })
 	require.Equal(t, 2, p.Version)
 	events, err := e.Store().PracticeEvents(ctx, number)
 	require.NoError(t, err)
 	require.Equal(t, "dal supervisore", events[0].InternalNote)
-	require.Equal(t, string(access.Amministratore), events[0].ActorRole)
+	require.Equal(t, string(access.Amministratore), events[0].ActorRole, "the caller stamped by the codec acts")
+	var rows []store.AuditEntry
+	require.NoError(t, e.DB.NewSelect().Model(&rows).Where("source_key = ?", practice.AuditKey(number, 2)).Scan(ctx))
+	require.Len(t, rows, 1, "the signal's audit row")
+	require.Equal(t, "AZIONE_PRATICA", rows[0].Action)
+	require.Equal(t, "temporal", rows[0].Address)
 
 	// The supervisor finds it by search attribute from the CLI too.
 	e.Eventually(20*time.Second, "CLI list by search attribute", func() (bool, error) {
 		out := temporalCLI(t, e, "workflow", "list", "--query", "PracticeState = 'IN_LAVORAZIONE' AND AslCode = 'TO3'")
 		return strings.Contains(out, wf), nil
 	})
+}
+
+func cliPath(t *testing.T) string {
+	bin, err := devstack.Tool("", "temporal")
+	if err != nil {
+		testenv.Missing(t, err.Error())
+	}
+	return bin
 }
 
 func TestPersonalDataIsEncryptedInTemporal(t *testing.T) {
@@ -347,26 +418,61 @@ func TestReindexRebuildsTheReadModel(t *testing.T) {
 	person := e.Person("MARTA", "GRECO", apptest.ASLTO3, "")
 	a := e.Submit(person, "044", "2960")
 	b := e.Submit(person, "042", "5771")
+	c := e.Submit(person, "067", "7109")
 	e.Act(a, practice.Take, operatorTO3("LBRCRD53H10D205E"), func(c *workflows.PracticeCommand) { c.BeneficiaryNote = "ok" })
 	e.Act(b, practice.Cancel, operatorTO3("LBRCRD53H10D205E"))
 	before, err := e.Store().PracticeEvents(ctx, a)
 	require.NoError(t, err)
 
-	_, err = e.DB.NewDelete().TableExpr("practice").Where("TRUE").Exec(ctx)
+	// Behind: a and b lost. Ahead: c shows an action no history holds (a
+	// take with its audit row, written before its workflow recorded it),
+	// and a's first event has the wrong time.
+	_, err = e.DB.NewDelete().TableExpr("practice").Where("number IN (?)", bun.In([]string{a, b})).Exec(ctx)
 	require.NoError(t, err)
-	e.Eventually(30*time.Second, "both practices visible to reindex", func() (bool, error) {
-		return len(listByQuery(t, e, "RecordKind = 'pratica'")) == 2, nil
+	_, err = e.DB.NewUpdate().TableExpr("practice_event").Set("at = at - interval '1 hour'").Where("practice_number = ? AND seq = 1", a).Exec(ctx)
+	require.NoError(t, err)
+	_, err = e.DB.NewUpdate().TableExpr("practice").Set("state = 'IN_LAVORAZIONE', version = 2, last_seq = 2").Where("number = ?", c).Exec(ctx)
+	require.NoError(t, err)
+	_, err = e.DB.NewRaw(`INSERT INTO practice_event (practice_number, seq, at, action, actor_fc, actor_role, actor_asl, state, beneficiary_note, internal_note, reason_code)
+		VALUES (?, 2, now(), 'TAKE', 'LBRCRD53H10D205E', 'OPERATORE_ASL', ?, 'IN_LAVORAZIONE', '', '', '')`, c, apptest.ASLTO3).Exec(ctx)
+	require.NoError(t, err)
+	ghost := practice.AuditKey(c, 2)
+	require.NoError(t, e.Store().Audit(ctx, store.AuditEntry{OperatorFC: "LBRCRD53H10D205E", Action: "AZIONE_PRATICA", Target: c,
+		BeneficiaryFC: person.FiscalCode, Outcome: "OK", Detail: map[string]any{}, SourceKey: &ghost}))
+
+	e.Eventually(30*time.Second, "the practices visible to reindex", func() (bool, error) {
+		return len(listByQuery(t, e, "RecordKind = 'pratica'")) == 3, nil
 	})
-	n, err := e.Practices.Reindex(ctx, nil)
+	r := &service.Reconciler{Store: e.Store(), Temporal: e.App.Temporal}
+	rep, err := r.Run(ctx, service.Scope{})
 	require.NoError(t, err)
-	require.Equal(t, 2, n)
+	require.Equal(t, 3, rep.Practices)
+	require.ElementsMatch(t, []string{a, b, c}, rep.PracticesChanged)
+
 	after, err := e.Store().PracticeEvents(ctx, a)
 	require.NoError(t, err)
 	require.Equal(t, len(before), len(after))
 	require.Equal(t, before[0].BeneficiaryNote, after[0].BeneficiaryNote)
+	require.True(t, before[0].At.Equal(after[0].At), "event times are the workflow's")
 	pb, err := e.Store().PracticeByNumber(ctx, b)
 	require.NoError(t, err)
 	require.Equal(t, string(practice.Annullata), pb.State, "a closed practice is rebuilt from its completed workflow")
+	pc, err := e.Store().PracticeByNumber(ctx, c)
+	require.NoError(t, err)
+	require.Equal(t, string(practice.Inviata), pc.State, "a read model ahead of its workflow is set back")
+	require.Equal(t, 1, pc.LastSeq)
+	evc, err := e.Store().PracticeEvents(ctx, c)
+	require.NoError(t, err)
+	require.Len(t, evc, 1)
+	var rectified int
+	require.NoError(t, e.DB.NewSelect().TableExpr("audit_log").ColumnExpr("count(*)").
+		Where("action = 'RETTIFICA' AND source_key = ?", "rettifica:"+ghost).Scan(ctx, &rectified))
+	require.Equal(t, 1, rectified, "the ghost action's audit row is rectified (the log is append-only)")
+
+	// A second run finds nothing to change.
+	rep, err = r.Run(ctx, service.Scope{})
+	require.NoError(t, err)
+	require.Empty(t, rep.PracticesChanged)
 }
 
 func TestDuplicateValidExemptionIsRefused(t *testing.T) {

@@ -10,14 +10,17 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	namespacepb "go.temporal.io/api/namespace/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// The keys, declared once. Keyword attributes stay within the SQL visibility
-// budget of 10 per namespace (we use 6) and Datetime within 3 (we use 1).
+// The keys, declared once. They stay within the SQL visibility budget per
+// namespace: Keyword 10 (we use 6), Datetime 3 (we use 3), Bool 3 (we use 1).
 var (
 	// RecordKind is "pratica" or "esenzione".
 	RecordKind = temporal.NewSearchAttributeKeyKeyword("RecordKind")
@@ -33,6 +36,15 @@ var (
 	PracticeNumber = temporal.NewSearchAttributeKeyKeyword("PracticeNumber")
 	// EndDate is the exemption's end date (absent when it has none).
 	EndDate = temporal.NewSearchAttributeKeyTime("EndDate")
+	// SubmittedAt is when a practice was submitted (not when its workflow
+	// started, which a data load may do later).
+	SubmittedAt = temporal.NewSearchAttributeKeyTime("SubmittedAt")
+	// StateSince is when a practice entered its current state: what the SLA
+	// queries ask ("INVIATA for more than 30 days").
+	StateSince = temporal.NewSearchAttributeKeyTime("StateSince")
+	// RegistryPending is true while an exemption's newest version waits to
+	// be published to the regional registry.
+	RegistryPending = temporal.NewSearchAttributeKeyBool("RegistryPending")
 )
 
 // Kinds of record.
@@ -48,7 +60,10 @@ func Definitions() map[string]string {
 	for _, k := range []temporal.SearchAttributeKey{RecordKind, PracticeState, ExemptionState, AslCode, ExemptionCode, PracticeNumber} {
 		out[k.GetName()] = "Keyword"
 	}
-	out[EndDate.GetName()] = "Datetime"
+	for _, k := range []temporal.SearchAttributeKey{EndDate, SubmittedAt, StateSince} {
+		out[k.GetName()] = "Datetime"
+	}
+	out[RegistryPending.GetName()] = "Bool"
 	return out
 }
 
@@ -72,8 +87,11 @@ func Register(ctx context.Context, c client.Client, namespace string) error {
 	missing := map[string]enumspb.IndexedValueType{}
 	for name, typ := range Definitions() {
 		want := enumspb.INDEXED_VALUE_TYPE_KEYWORD
-		if typ == "Datetime" {
+		switch typ {
+		case "Datetime":
 			want = enumspb.INDEXED_VALUE_TYPE_DATETIME
+		case "Bool":
+			want = enumspb.INDEXED_VALUE_TYPE_BOOL
 		}
 		got, ok := existing[name]
 		if !ok {
@@ -93,6 +111,27 @@ func Register(ctx context.Context, c client.Client, namespace string) error {
 	var exists *serviceerror.AlreadyExists
 	if err != nil && !errors.As(err, &exists) { // another process registered them first
 		return fmt.Errorf("temporal: register search attributes in %s: %w", namespace, err)
+	}
+	return nil
+}
+
+// EnsureRetention makes namespace keep closed workflows at least min: the
+// dev server and a default setup create namespaces with a day or less.
+func EnsureRetention(ctx context.Context, c client.Client, namespace string, min time.Duration) error {
+	svc := c.WorkflowService()
+	desc, err := svc.DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("temporal: describe namespace %s: %w", namespace, err)
+	}
+	if desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration() >= min {
+		return nil
+	}
+	_, err = svc.UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
+		Namespace: namespace,
+		Config:    &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(min)},
+	})
+	if err != nil {
+		return fmt.Errorf("temporal: set the retention of %s to %s: %w", namespace, min, err)
 	}
 	return nil
 }

@@ -84,6 +84,8 @@ type Practice struct {
 	ValidFrom            *time.Time `bun:"valid_from,type:date"`
 	ValidUntil           *time.Time `bun:"valid_until,type:date"`
 	ExemptionID          *int64     `bun:"exemption_id"`
+	// StateSince is when the practice entered its state (SLA).
+	StateSince time.Time `bun:"state_since,nullzero,default:now()"`
 }
 
 // PracticeEvent is a row of the cronologia.

@@ -18,9 +18,11 @@ import (
 
 	"esenzioni/access"
 	"esenzioni/attachments"
+	"esenzioni/audit"
 	"esenzioni/auth"
 	"esenzioni/practice"
 	"esenzioni/practices"
+	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )
@@ -80,6 +82,10 @@ func (s *Server) apiAuth(c *gin.Context) {
 }
 
 func (s *Server) apiInternal(c *gin.Context, err error) {
+	if unavailable(err) {
+		s.renderUnavailable(c, err)
+		return
+	}
 	s.Log.Error("api", "path", c.FullPath(), "error", err)
 	c.AbortWithStatusJSON(http.StatusInternalServerError, apiError("internal", "Errore interno: riprova più tardi."))
 }
@@ -430,8 +436,11 @@ func (s *Server) apiCancel(c *gin.Context) {
 	cmd := workflows.PracticeCommand{Command: practice.Command{
 		Action: practice.Cancel, RequestID: requestID, BeneficiaryNote: strings.TrimSpace(req.BeneficiaryNote),
 		Actor: access.Actor{FiscalCode: fc, Role: submitterRole(practice.SubmitterKind(p.SubmitterKind))},
-	}}
+	}, Audit: &workflows.AuditContext{Action: "ANNULLAMENTO_API", Address: c.ClientIP(), OperatorASL: cl.Name, Channel: audit.ChannelAPI}}
 	_, err := s.Practices.Act(c.Request.Context(), p.Number, cmd)
+	if errors.Is(err, service.ErrRecorded) {
+		err = nil
+	}
 	if err != nil {
 		status, body := actionErrorStatus(err)
 		if status == http.StatusInternalServerError {
@@ -467,8 +476,10 @@ func actionErrorStatus(err error) (int, apiErrorBody) {
 		return http.StatusUnprocessableEntity, apiErrorBody{Code: r.Code, Message: r.Message}
 	case errors.Is(err, practices.ErrNotFound):
 		return http.StatusNotFound, apiErrorBody{Code: "practice.not_found", Message: "Pratica non trovata."}
-	case errors.Is(err, practices.ErrTimeout):
-		return http.StatusAccepted, apiErrorBody{Code: "practice.pending", Message: practices.ErrTimeout.Error()}
+	case errors.Is(err, service.ErrInProgress):
+		return http.StatusAccepted, apiErrorBody{Code: "operation.in_progress", Message: service.ErrInProgress.Error()}
+	case unavailable(err):
+		return http.StatusServiceUnavailable, apiErrorBody{Code: "service.unavailable", Message: "Servizio temporaneamente non disponibile: riprova tra qualche minuto."}
 	case workflowClosed(err):
 		cl := closedRefusal()
 		return http.StatusConflict, apiErrorBody{Code: cl.Code, Message: cl.Message}

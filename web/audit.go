@@ -1,6 +1,9 @@
 package web
 
 import (
+	"context"
+	"time"
+
 	"github.com/gin-gonic/gin"
 
 	"esenzioni/store"
@@ -44,6 +47,16 @@ func (s *Server) audit(c *gin.Context, e auditEntry, op *Operator, more ...audit
 func (s *Server) auditStart(c *gin.Context, e auditEntry, op *Operator, more ...auditEntry) (wait func()) {
 	entries := make([]store.AuditEntry, 0, 1+len(more))
 	for _, x := range append([]auditEntry{e}, more...) {
+		if x.Action == auditLogin && x.Detail["metodo"] == nil {
+			// Every LOGIN row names its method; the password login's rows
+			// (login.go) are the ones written without it.
+			d := make(map[string]any, len(x.Detail)+1)
+			for k, v := range x.Detail {
+				d[k] = v
+			}
+			d["metodo"] = store.LoginPassword
+			x.Detail = d
+		}
 		row := store.AuditEntry{
 			BeneficiaryFC: x.BeneficiaryFC, Action: x.Action, Target: x.Target,
 			Address: c.ClientIP(), Outcome: x.Outcome, Detail: x.Detail,
@@ -55,10 +68,13 @@ func (s *Server) auditStart(c *gin.Context, e auditEntry, op *Operator, more ...
 		}
 		entries = append(entries, row)
 	}
-	ctx := c.Request.Context()
+	// Detached: an access that has happened is logged even if the client
+	// went away meanwhile.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 10*time.Second)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer cancel()
 		if err := s.Store.Audit(ctx, entries...); err != nil {
 			s.Log.Error("audit log write failed", "action", e.Action, "error", err)
 		}

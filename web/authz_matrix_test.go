@@ -416,6 +416,14 @@ var authzMatrix = map[string]authzSpec{
 	// Without the login page's cookie the form is refused (login CSRF).
 	"POST /login": {request: post("/login", form("username", "operatore.to3", "password", "x", "pin", "1")), want: public(http.StatusForbidden)},
 
+	// Certificate and SPID/CIE login: public steps of a login (the test
+	// application has neither a certificate listener nor a provider).
+	"GET /login/certificato":             {request: get("/login/certificato"), want: public(http.StatusNotFound)},
+	"GET /login/certificato/tls":         {request: get("/login/certificato/tls?richiesta=abc"), want: public(http.StatusSeeOther)},
+	"GET /login/certificato/esito":       {request: get("/login/certificato/esito?richiesta=abc"), want: public(http.StatusBadRequest)},
+	"GET /login/oidc/:provider":          {request: get("/login/oidc/spid"), want: public(http.StatusNotFound)},
+	"GET /login/oidc/:provider/callback": {request: get("/login/oidc/spid/callback?state=abc&code=def"), want: public(http.StatusNotFound)},
+
 	// Codec (Temporal UI), from the UI's origin.
 	"POST /codec/encode":    {request: codecRequest("/codec/encode", false), want: codecAccess},
 	"POST /codec/decode":    {request: codecRequest("/codec/decode", false), want: codecAccess},

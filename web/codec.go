@@ -10,44 +10,63 @@ import (
 
 	"github.com/gin-gonic/gin"
 	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
-// routeCodec serves the remote payload codec of the Temporal Web UI
-// (POST /codec/encode and /codec/decode). Payloads hold personal data, so
-// only an authenticated regional administrator may decode them: the UI sends
-// the operator's session cookie ("include cross-origin credentials" in the
-// UI's codec settings). Every call is audited.
+// routeCodec serves the remote payload codec of the Temporal Web UI and
+// CLI (POST /codec/encode and /codec/decode). Payloads hold personal data,
+// so only an authenticated regional administrator may use it; every call is
+// audited, and what a supervisor encodes (a signal's command) carries who
+// they are.
 //
-// The session cookie goes with any request from the same site, and every
-// port of localhost is the same site: the cookie alone proves nothing. So a
-// call must also come from exactly the configured Temporal UI origin
-// (TEMPORAL_UI_URL: scheme, host and port) and carry Content-Type:
-// application/json, which a page can only send after a CORS preflight that
-// this endpoint grants to that origin alone. A cross-site form or a
-// no-cors fetch from another page (another localhost port included) is
-// refused before the session is even looked at.
+// Two ways to authenticate:
+//   - the session cookie, sent by the Temporal UI ("include cross-origin
+//     credentials" in its codec settings). The cookie goes with any request
+//     from the same site, and every port of localhost is the same site: the
+//     cookie alone proves nothing. So it counts only on a request whose
+//     Origin is exactly the configured Temporal UI's (TEMPORAL_UI_URL:
+//     scheme, host and port) and whose body is application/json, which a
+//     page can only send after a CORS preflight that this endpoint grants to
+//     that origin alone. A cross-site form or a no-cors fetch from another
+//     page (another localhost port included) is refused.
+//   - a session token in Authorization: Bearer (the Temporal CLI's
+//     --codec-auth): no other page can attach it, so it needs no origin.
 func (s *Server) routeCodec(e *gin.Engine) {
 	serve := func(c *gin.Context) {
-		if !s.codecOriginAllowed(c) {
-			op, _ := s.sessionOperator(c)
-			s.audit(c, auditEntry{Action: "CODEC", Target: c.Request.URL.Path, Outcome: "NEGATO",
-				Detail: map[string]any{"motivo": "origine"}}, op)
-			c.AbortWithStatusJSON(http.StatusForbidden, apiError("codec.origin_not_allowed",
-				"Origine della richiesta non ammessa: l'endpoint risponde solo alla Temporal UI configurata."))
-			return
-		}
-		s.codecCORS(c)
+		originOK := s.codecOriginAllowed(c)
 		if c.Request.Method == http.MethodOptions {
+			if !originOK {
+				s.codecOriginRefused(c, nil)
+				return
+			}
+			s.codecCORS(c)
 			c.AbortWithStatus(http.StatusNoContent)
 			return
+		}
+		if originOK {
+			s.codecCORS(c)
 		}
 		if mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type")); err != nil || mt != "application/json" {
 			c.AbortWithStatusJSON(http.StatusUnsupportedMediaType, apiError(codeUnsupportedType,
 				"Formato della richiesta non supportato: usa Content-Type: application/json."))
 			return
 		}
-		op, ok := s.sessionOperator(c)
+		var op *Operator
+		ok := false
+		if token, found := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer "); found {
+			if o, err := s.loadSessionToken(c, strings.TrimSpace(token)); err == nil {
+				op, ok = o, true
+			}
+		}
+		if !ok {
+			if !originOK {
+				cookieOp, _ := s.sessionOperator(c)
+				s.codecOriginRefused(c, cookieOp)
+				return
+			}
+			op, ok = s.sessionOperator(c)
+		}
 		if !ok || !op.Profile.Role.Regional() {
 			s.audit(c, auditEntry{Action: "CODEC", Target: c.Request.URL.Path, Outcome: "NEGATO"}, op)
 			c.AbortWithStatusJSON(http.StatusForbidden, apiError("auth.forbidden",
@@ -55,12 +74,28 @@ func (s *Server) routeCodec(e *gin.Engine) {
 			return
 		}
 		s.audit(c, auditEntry{Action: "CODEC", Target: c.Request.URL.Path, Outcome: "OK"}, op)
-		s.serveCodec(c, strings.HasSuffix(c.Request.URL.Path, "/encode"))
+		if strings.HasSuffix(c.Request.URL.Path, "/encode") {
+			// The workflow acts as this caller, not as the actor the JSON
+			// names.
+			s.serveCodec(c, s.Codec.Stamp("caller", op.Actor()), true)
+			return
+		}
+		s.serveCodec(c, s.Codec, false)
 	}
 	for _, p := range []string{"/codec/encode", "/codec/decode"} {
 		e.POST(p, serve)
 		e.OPTIONS(p, serve)
 	}
+}
+
+// codecOriginRefused answers a cookie-authenticated (or anonymous) call
+// from an origin other than the Temporal UI's, and audits it.
+func (s *Server) codecOriginRefused(c *gin.Context, op *Operator) {
+	s.audit(c, auditEntry{Action: "CODEC", Target: c.Request.URL.Path, Outcome: "NEGATO",
+		Detail: map[string]any{"motivo": "origine"}}, op)
+	c.AbortWithStatusJSON(http.StatusForbidden, apiError("codec.origin_not_allowed",
+		"Origine della richiesta non ammessa: l'endpoint risponde solo alla Temporal UI configurata "+
+			"(o a un token di sessione in Authorization)."))
 }
 
 // maxCodecBody bounds a codec request (the payloads of one history page).
@@ -70,7 +105,7 @@ const maxCodecBody = 8 << 20
 // protocol: Payloads as protobuf JSON in and out). A body that is not
 // Payloads, or payloads the codec cannot open, get a stable code; the
 // library's error text goes to the log only.
-func (s *Server) serveCodec(c *gin.Context, encode bool) {
+func (s *Server) serveCodec(c *gin.Context, pc converter.PayloadCodec, encode bool) {
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxCodecBody+1))
 	if err != nil {
 		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.unreadable", "Corpo della richiesta illeggibile."))
@@ -88,9 +123,9 @@ func (s *Server) serveCodec(c *gin.Context, encode bool) {
 	}
 	var out []*commonpb.Payload
 	if encode {
-		out, err = s.Codec.Encode(in.Payloads)
+		out, err = pc.Encode(in.Payloads)
 	} else {
-		out, err = s.Codec.Decode(in.Payloads)
+		out, err = pc.Decode(in.Payloads)
 	}
 	if err != nil {
 		s.Log.Warn("codec: payloads refused", "route", c.FullPath(), "error", err)

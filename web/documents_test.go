@@ -65,7 +65,7 @@ func TestDocumentsInModifica(t *testing.T) {
 	docs := b.Text("#titolo-documenti + div")
 	require.Contains(t, docs, "certificazione-rinnovo.pdf")
 	require.Contains(t, docs, "GIOVANNI VERDI")
-	require.Contains(t, b.Text("[data-testid=storia]"), "1 documenti allegati")
+	require.Contains(t, b.Text("[data-testid=storia]"), "1 documento allegato")
 	linked, err := w.Store().ExemptionAttachments(ctx, w.fromPractice)
 	require.NoError(t, err)
 	require.Len(t, linked, 1)

@@ -15,6 +15,7 @@ import (
 	"esenzioni/exemption"
 	"esenzioni/exemptions"
 	"esenzioni/practice"
+	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )
@@ -349,7 +350,8 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 	page.EndDate = strings.TrimSpace(c.PostForm("data_fine"))
 	version, _ := strconv.Atoi(c.PostForm("versione"))
 	cmd := workflows.ChangeEndDate{Actor: op.Actor(), ExpectedVersion: version,
-		RequestID: fmt.Sprintf("web:%d:%s", op.ID, page.Key), Note: strings.TrimSpace(c.PostForm("nota"))}
+		RequestID: fmt.Sprintf("web:%d:%s", op.ID, page.Key), Note: strings.TrimSpace(c.PostForm("nota")),
+		Audit: s.auditContext(c, op, auditExemptionEdit)}
 	if page.EndDate == "" && page.E.EndDate == nil {
 		cmd.NoEndDate = true // an exemption without end date keeps none
 	} else if page.EndDate == "" {
@@ -384,6 +386,9 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		return
 	}
 	res, err := s.Exemptions.ChangeEndDate(c.Request.Context(), page.E.ID, cmd)
+	if errors.Is(err, service.ErrRecorded) {
+		err = nil // done; the workflow writes the read model
+	}
 	if err != nil {
 		refusal, isRefusal := domainRefusal(err)
 		if !isRefusal && workflowClosed(err) {
@@ -405,8 +410,9 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 			page.Flash = &Flash{Kind: "danger", Message: refusal.Message}
 			page.Errors["data_fine"] = refusal.Message
 			s.render(c, status, "exemption_edit.html", page)
-		case errors.Is(err, exemptions.ErrTimeout):
-			s.audit(c, entry, op)
+		case errors.Is(err, service.ErrInProgress):
+			// Not a refusal: the change may still be applied, with its own
+			// audit row.
 			setFlash(c, "warning", exemptions.ErrTimeout.Error())
 			redirect(c, fmt.Sprintf("/esenzioni/%d", page.E.ID))
 		case errors.Is(err, exemptions.ErrNotFound):
@@ -419,8 +425,6 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		}
 		return
 	}
-	entry.Detail = map[string]any{"modifica": string(res.Change), "documenti": len(docs)}
-	s.audit(c, entry, op)
 	msg := "Esenzione rinnovata: valida fino al " + dayString(res.EndDate) + "."
 	switch res.Change {
 	case exemption.Revoke:

@@ -54,9 +54,9 @@ func (s *Server) securityHeaders() gin.HandlerFunc {
 	}
 }
 
-// trustedProxy reports whether the request comes straight from one of the
-// configured proxies (TRUSTED_PROXIES).
-func (s *Server) trustedProxy(c *gin.Context) bool {
+// fromTrustedProxy reports whether the request comes straight from one of
+// the configured proxies (TRUSTED_PROXIES).
+func (s *Server) fromTrustedProxy(c *gin.Context) bool {
 	host, _, err := net.SplitHostPort(strings.TrimSpace(c.Request.RemoteAddr))
 	if err != nil {
 		return false
@@ -80,7 +80,7 @@ func (s *Server) overTLS(c *gin.Context) bool {
 	if c.Request.TLS != nil {
 		return true
 	}
-	return strings.EqualFold(strings.TrimSpace(c.GetHeader("X-Forwarded-Proto")), "https") && s.trustedProxy(c)
+	return strings.EqualFold(strings.TrimSpace(c.GetHeader("X-Forwarded-Proto")), "https") && s.fromTrustedProxy(c)
 }
 
 // secureCookies reports whether cookies must be marked Secure: the request

@@ -40,7 +40,7 @@ func TestHostileInput(t *testing.T) {
 	// replace it one at a time.
 	params := map[string]string{
 		":number": to3.Open, ":id": strconv.FormatInt(to3.Exemption, 10), ":draft": op.Draft,
-		":doc": to3.CitizenDoc, ":action": "prendi", "*path": "app/app.js",
+		":doc": to3.CitizenDoc, ":action": "prendi", "*path": "app/app.js", ":provider": "spid",
 	}
 	apiFields := web.APIRequestFields()
 	knownFields := map[string]bool{}
@@ -344,6 +344,11 @@ var hostileBase = map[string]struct {
 // route reads.
 var hostileFields = map[string][]string{
 	"GET /login":                             {"next"},
+	"GET /login/certificato":                 {"next"},
+	"GET /login/certificato/tls":             {"richiesta"},
+	"GET /login/certificato/esito":           {"richiesta"},
+	"GET /login/oidc/:provider":              {"next"},
+	"GET /login/oidc/:provider/callback":     {"state", "code", "error", "error_description", "iss", "session_state"},
 	"POST /login":                            {"username", "password", "pin", "next", "_csrf"},
 	"POST /profilo":                          {"profilo"},
 	"GET /pratiche/da-fare":                  {"stato", "codice", "da", "a", "cognome", "nome", "cf", "dopo"},

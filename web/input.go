@@ -67,6 +67,7 @@ type textRule struct {
 
 var (
 	keyFormat    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	keyFormat128 = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 	digitsFormat = regexp.MustCompile(`^[0-9]{1,9}$`)
 	flagFormat   = regexp.MustCompile(`^[01]$`)
 	asciiVisible = regexp.MustCompile(`^[\x21-\x7e]+$`)
@@ -107,6 +108,15 @@ var fieldRules = map[string]textRule{
 	"senza_scadenza": {Label: "Senza scadenza", Max: 1, Format: flagFormat},
 	"categoria":      {Label: "Tipologia", Max: 16},
 	"diagnosi":       {Label: "Diagnosi", Max: 16},
+	// Certificate and SPID/CIE login (the state of an attempt; what an
+	// OpenID provider sends back to the callback).
+	"richiesta":         {Label: "richiesta di accesso", Max: 128, Format: keyFormat128},
+	"state":             {Label: "state", Max: 256},
+	"code":              {Label: "code", Max: 4096},
+	"error":             {Label: "error", Max: 256},
+	"error_description": {Label: "error_description", Max: 2048},
+	"iss":               {Label: "iss", Max: 1024},
+	"session_state":     {Label: "session_state", Max: 1024},
 	// Documents (multipart fields, and the API's ?fileName=).
 	"tipo":          {Label: "Tipo documento", Max: 64},
 	"data_rilascio": {Label: "Data rilascio documento", Max: 32},
@@ -141,11 +151,12 @@ var headerRules = map[string]textRule{
 // paramFormats are the path parameters: one that does not fit answers 404,
 // as a record that does not exist would.
 var paramFormats = map[string]*regexp.Regexp{
-	"number": regexp.MustCompile(`^[0-9]{18}$`),
-	"id":     regexp.MustCompile(`^[1-9][0-9]{0,17}$`),
-	"draft":  uuidFormat,
-	"doc":    uuidFormat,
-	"action": regexp.MustCompile(`^[a-z]{1,20}$`),
+	"number":   regexp.MustCompile(`^[0-9]{18}$`),
+	"id":       regexp.MustCompile(`^[1-9][0-9]{0,17}$`),
+	"draft":    uuidFormat,
+	"doc":      uuidFormat,
+	"action":   regexp.MustCompile(`^[a-z]{1,20}$`),
+	"provider": regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`),
 }
 
 var uuidFormat = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)

@@ -13,9 +13,11 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"esenzioni/audit"
 	"esenzioni/exemption"
 	"esenzioni/practice"
 	"esenzioni/practices"
+	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )
@@ -456,41 +458,45 @@ func (s *Server) practiceAction(c *gin.Context) {
 		ReasonCode:      strings.TrimSpace(c.PostForm("motivazione")),
 		// The key is the operator's: the same form sent twice is one action.
 		RequestID: fmt.Sprintf("web:%d:%s", op.ID, key),
-	}, Audit: &workflows.AuditContext{Action: auditAction, Address: c.ClientIP(), OperatorASL: op.Profile.ASLShort}}
+	}, Audit: s.auditContext(c, op, auditAction)}
 	_, err := s.Practices.Act(c.Request.Context(), p.Number, cmd)
-	entry := auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK",
-		Detail: map[string]any{"azione": string(action)}}
-	if err == nil {
-		// The workflow wrote the audit row with the action's projection.
-		setFlash(c, "success", successMessage(action, p.Number))
-		redirect(c, "/pratiche/"+p.Number)
-		return
-	}
-	entry.Outcome = "RIFIUTATA"
 	refusal, isRefusal := domainRefusal(err)
 	switch {
+	case err == nil:
+		// The action's audit row was written with its record.
+		setFlash(c, "success", successMessage(action, p.Number))
+		redirect(c, "/pratiche/"+p.Number)
 	case isRefusal:
-		entry.Detail["codice"] = refusal.Code
-		s.audit(c, entry, op)
+		s.audit(c, auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "RIFIUTATA",
+			Detail: map[string]any{"azione": string(action), "codice": refusal.Code}}, op)
 		s.renderActionError(c, op, p.Number, refusal, cmd)
-	case errors.Is(err, practices.ErrTimeout):
-		s.audit(c, entry, op)
+	case errors.Is(err, service.ErrInProgress):
+		// Not a refusal: the action may still be applied, and its own audit
+		// row comes with it.
 		setFlash(c, "warning", "L'operazione è in corso: la pagina mostra lo stato aggiornato appena disponibile.")
+		redirect(c, "/pratiche/"+p.Number)
+	case errors.Is(err, service.ErrRecorded):
+		setFlash(c, "warning", "Operazione registrata: il dettaglio si aggiornerà appena il database risponde.")
 		redirect(c, "/pratiche/"+p.Number)
 	case errors.Is(err, practices.ErrNotFound) || workflowClosed(err):
 		// The read model showed the practice open, its workflow is gone.
 		refusal = closedRefusal()
-		entry.Detail["codice"] = refusal.Code
-		s.audit(c, entry, op)
+		s.audit(c, auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "RIFIUTATA",
+			Detail: map[string]any{"azione": string(action), "codice": refusal.Code}}, op)
 		s.renderActionError(c, op, p.Number, refusal, cmd)
 	case badRequest(err):
-		s.audit(c, entry, op)
 		s.Log.Warn("action refused by Temporal as invalid", "route", c.FullPath(), "error", err)
 		s.renderError(c, http.StatusBadRequest, "Richiesta non valida", "La richiesta non è stata accettata: ricarica la pagina e riprova.")
 	default:
-		s.audit(c, entry, op)
 		s.fail(c, err)
 	}
+}
+
+// auditContext is what an action sent from the operators' interface adds
+// for its audit row, which the workflow's record carries.
+func (s *Server) auditContext(c *gin.Context, op *Operator, action string) *workflows.AuditContext {
+	return &workflows.AuditContext{Action: action, Address: c.ClientIP(), OperatorASL: op.Profile.ASLShort,
+		Channel: audit.ChannelWeb}
 }
 
 // renderActionError shows the detail again, up to date, with the refusal:

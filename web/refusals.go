@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"esenzioni/practice"
+	"esenzioni/service"
 )
 
 // What the services return for an action is shown to operators and API
@@ -35,7 +36,7 @@ func domainRefusal(err error) (*practice.Refusal, bool) {
 func workflowClosed(err error) bool {
 	var nf *serviceerror.NotFound
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	return errors.As(err, &nf) || errors.As(err, &started)
+	return errors.Is(err, service.ErrNotFound) || errors.As(err, &nf) || errors.As(err, &started)
 }
 
 // closedRefusal is what an operator reads for an action on a closed

@@ -36,6 +36,9 @@ type Deps struct {
 	Practices   *practices.Service
 	Exemptions  *exemptions.Service
 	Attachments *attachments.Service
+	// OIDCHTTPClient is the HTTP client of the OpenID Connect back channel
+	// (discovery, keys, token endpoint); nil = http.DefaultClient.
+	OIDCHTTPClient *http.Client
 }
 
 // Server serves every HTTP endpoint.
@@ -43,6 +46,7 @@ type Server struct {
 	Deps
 	engine  *gin.Engine
 	codes   codeLists
+	logins  loginMethods
 	proxies []*net.IPNet // TRUSTED_PROXIES
 	// codecOrigin is the Temporal UI's origin (scheme://host:port), the
 	// only one the codec endpoint answers.
@@ -72,11 +76,15 @@ func New(d Deps) (*Server, error) {
 	e.NoRoute(s.noRoute)
 	e.NoMethod(s.noMethod)
 	s.engine = e
+	if err := s.initLogin(); err != nil {
+		return nil, err
+	}
 
 	e.GET("/healthz", s.health)
 	s.routeCodec(e)
 	s.routeAPI(e)
 	s.routeUI(e)
+	s.routeLogin(e)
 	return s, nil
 }
 

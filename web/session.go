@@ -89,6 +89,15 @@ func (s *Server) loadSession(c *gin.Context) (*Operator, error) {
 	if err != nil || token == "" {
 		return nil, errNoSession
 	}
+	return s.loadSessionToken(c, token)
+}
+
+// loadSessionToken resolves a session token (the cookie's value, or a
+// supervisor's bearer token on the codec endpoint) into an operator.
+func (s *Server) loadSessionToken(c *gin.Context, token string) (*Operator, error) {
+	if token == "" || len(token) > 200 {
+		return nil, errNoSession
+	}
 	digest := auth.Digest(token)
 	ctx := c.Request.Context()
 	sc, err := s.Store.LoadSession(ctx, digest)
@@ -132,7 +141,19 @@ func (s *Server) sessionOperator(c *gin.Context) (*Operator, bool) {
 }
 
 // requireLogin guards the operators' pages: no session, go to the login.
+// A session that cannot be read (PostgreSQL down) is not a logout: the
+// operator gets a 503 page and keeps the session for when it is back.
 func (s *Server) requireLogin(c *gin.Context) {
+	if _, ok := c.Get(ctxOperator); !ok {
+		op, err := s.loadSession(c)
+		switch {
+		case err == nil:
+			c.Set(ctxOperator, op)
+		case !errors.Is(err, errNoSession):
+			s.renderUnavailable(c, err)
+			return
+		}
+	}
 	if _, ok := s.sessionOperator(c); ok {
 		c.Next()
 		return

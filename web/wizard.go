@@ -13,6 +13,7 @@ import (
 	"esenzioni/exemption"
 	"esenzioni/practice"
 	"esenzioni/practices"
+	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )
@@ -443,10 +444,15 @@ func (s *Server) wizardConfirm(c *gin.Context) {
 	cmd := workflows.PracticeCommand{
 		Command:  practice.Command{Actor: op.Actor(), RequestID: "wizard:" + d.ID, InternalNote: "Esenzione rilasciata dall'operatore"},
 		Validate: workflows.ValidateOptions{EndDate: d.EndDate, NoEndDate: d.NoEndDate},
+		// The validation's audit row comes with the practice's record.
+		Audit: s.auditContext(c, op, auditAction),
 	}
 	res, err := s.Practices.SubmitAndValidate(ctx, sub, cmd)
 	entry := auditEntry{Action: auditAction, Target: "nuova-esenzione", BeneficiaryFC: d.BeneficiaryFC, Outcome: "OK",
 		Detail: map[string]any{"azione": "NUOVA_ESENZIONE", "codice": d.ExemptionCode}}
+	if errors.Is(err, service.ErrRecorded) {
+		err = nil // done; the workflow writes the read model
+	}
 	if err != nil {
 		refusal, isRefusal := domainRefusal(err)
 		var verr *practices.ValidationError
@@ -465,13 +471,14 @@ func (s *Server) wizardConfirm(c *gin.Context) {
 			s.audit(c, entry, op)
 			page.Flash = &Flash{Kind: "danger", Message: verr.Fields[0].Message}
 			s.render(c, http.StatusUnprocessableEntity, "wizard.html", page)
+		case errors.Is(err, service.ErrInProgress):
+			page.Flash = &Flash{Kind: "warning", Message: "L'operazione è in corso: conferma di nuovo tra qualche secondo per vedere l'esito (l'esenzione non sarà rilasciata due volte)."}
+			s.render(c, http.StatusAccepted, "wizard.html", page)
 		default:
 			s.fail(c, err)
 		}
 		return
 	}
-	entry.Target = res.Number
-	s.audit(c, entry, op)
 	if res.Exemption != nil {
 		if err := s.Store.LinkStaged(ctx, draftStagingKey(d.ID), res.Exemption.ID, res.Number); err != nil {
 			s.fail(c, err)

@@ -46,12 +46,14 @@ func RegisterWorkflows(r workflowRegistry) {
 	r.RegisterWorkflowWithOptions(workflows.PracticeWorkflow, workflow.RegisterOptions{Name: workflows.PracticeWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.ExemptionWorkflow, workflow.RegisterOptions{Name: workflows.ExemptionWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.CleanupWorkflow, workflow.RegisterOptions{Name: workflows.CleanupWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.ReconcileWorkflow, workflow.RegisterOptions{Name: workflows.ReconcileWorkflowName})
 }
 
 // EnsureSchedules creates the recurring jobs when they do not exist yet:
-// the hourly cleanup of orphaned and stale documents.
+// the hourly cleanup of orphaned and stale documents, and the nightly
+// reconciliation of the read model with the open workflows (03:30 Rome).
 func EnsureSchedules(ctx context.Context, c client.Client, taskQueue string) error {
-	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
+	schedules := []client.ScheduleOptions{{
 		ID:   workflows.CleanupScheduleID,
 		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: time.Hour}}},
 		Action: &client.ScheduleWorkflowAction{
@@ -59,9 +61,22 @@ func EnsureSchedules(ctx context.Context, c client.Client, taskQueue string) err
 			Args: []interface{}{activities.CleanupInput{Grace: time.Hour, StaleAfter: 48 * time.Hour}},
 		},
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
-	})
-	if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
-		return fmt.Errorf("temporal: create schedule %s: %w", workflows.CleanupScheduleID, err)
+	}, {
+		ID: workflows.ReconcileScheduleID,
+		Spec: client.ScheduleSpec{
+			Calendars:    []client.ScheduleCalendarSpec{{Hour: []client.ScheduleRange{{Start: 3}}, Minute: []client.ScheduleRange{{Start: 30}}}},
+			TimeZoneName: "Europe/Rome",
+		},
+		Action: &client.ScheduleWorkflowAction{
+			ID: workflows.ReconcileScheduleID, Workflow: workflows.ReconcileWorkflowName, TaskQueue: taskQueue,
+		},
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
+	}}
+	for _, opts := range schedules {
+		_, err := c.ScheduleClient().Create(ctx, opts)
+		if err != nil && !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+			return fmt.Errorf("temporal: create schedule %s: %w", opts.ID, err)
+		}
 	}
 	return nil
 }

@@ -28,8 +28,13 @@ type exemptionLog struct {
 	reminderKeys []string
 	notified     int
 	published    []int // versions
-	events       []activities.ExemptionRecord
+	events       []exemption.Event
+	records      []exemption.Record
 	failPublish  int // publications to fail before the registry "returns"
+	// registryDown and smtpDown, when set, say whether the registry or the
+	// mail server is down at a (virtual) time; attempts count the calls.
+	registryDown, smtpDown          func(now time.Time) bool
+	publishAttempts, emailAttempts int
 }
 
 type exemptionHarness struct {
@@ -47,26 +52,25 @@ func newExemptionHarness(t *testing.T, log *exemptionLog, start time.Time) *exem
 	acts := &activities.Activities{}
 	worker.Register(h.env, acts)
 	env := h.env
-	h.env.OnActivity(acts.ProjectExemption, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.ExemptionRecord) error {
+	h.env.OnActivity(acts.ProjectExemptionRecord, mock.Anything, mock.Anything).Return(func(_ context.Context, rec exemption.Record) error {
 		log.mu.Lock()
 		defer log.mu.Unlock()
-		log.events = append(log.events, rec)
+		log.records = append(log.records, rec)
+		for _, e := range rec.Events {
+			if n := len(log.events); n > 0 && log.events[n-1].Seq >= e.Seq {
+				continue // written already
+			}
+			log.events = append(log.events, e)
+		}
 		return nil
 	})
-	h.env.OnActivity(acts.PublishExemption, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.RegistryRecord) error {
+	h.env.OnActivity(acts.PublishVersion, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.RegistryRecord) error {
 		log.mu.Lock()
 		defer log.mu.Unlock()
-		if log.failPublish > 0 {
-			log.failPublish--
+		log.publishAttempts++
+		if log.registryDown != nil && log.registryDown(env.Now()) {
 			return errors.New("registro regionale non disponibile")
 		}
-		log.published = append(log.published, rec.Version)
-		return nil
-	})
-	h.env.OnActivity(acts.MarkPublished, mock.Anything, mock.Anything).Return(nil)
-	h.env.OnActivity(acts.PublishAndRecord, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.RegistryRecord) error {
-		log.mu.Lock()
-		defer log.mu.Unlock()
 		if log.failPublish > 0 {
 			log.failPublish--
 			return errors.New("registro regionale non disponibile")
@@ -77,6 +81,10 @@ func newExemptionHarness(t *testing.T, log *exemptionLog, start time.Time) *exem
 	h.env.OnActivity(acts.SendReminderEmail, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.Reminder) (bool, error) {
 		log.mu.Lock()
 		defer log.mu.Unlock()
+		log.emailAttempts++
+		if log.smtpDown != nil && log.smtpDown(env.Now()) {
+			return false, errors.New("smtp: 421 service not available")
+		}
 		log.reminders = append(log.reminders, env.Now().In(exemption.Rome))
 		log.reminderKeys = append(log.reminderKeys, r.DedupeKey)
 		return true, nil
@@ -128,6 +136,18 @@ func rome(y int, m time.Month, d, hh, mm int) time.Time {
 	return time.Date(y, m, d, hh, mm, 0, 0, exemption.Rome)
 }
 
+// morning is when exemption 77's reminders go out on a day: 08:00 Rome
+// plus its spread within the morning window.
+func morning(y int, m time.Month, d int) time.Time {
+	return exemption.ReminderTime(77, exemption.NewDate(y, m, d), 24*time.Hour).In(exemption.Rome)
+}
+
+// expiry is when exemption 77 expires at the start of a day (the end of the
+// day before).
+func expiry(y int, m time.Month, d int) time.Time {
+	return exemption.ExpiryTime(77, exemption.NewDate(y, m, d-1)).In(exemption.Rome)
+}
+
 func TestRemindersThenExpiry(t *testing.T) {
 	log := &exemptionLog{}
 	h := newExemptionHarness(t, log, rome(2026, 3, 10, 10, 0))
@@ -138,16 +158,17 @@ func TestRemindersThenExpiry(t *testing.T) {
 	require.NoError(t, h.env.GetWorkflowResult(&st))
 
 	require.Equal(t, exemption.Scaduta, st.State)
-	require.Equal(t, []time.Time{rome(2026, 6, 1, 0, 0), rome(2026, 6, 24, 0, 0)}, log.reminders,
-		"30 and 7 calendar days before the end of 30 June")
+	require.Equal(t, []time.Time{morning(2026, 6, 1), morning(2026, 6, 24)}, log.reminders,
+		"30 and 7 calendar days before the end of 30 June, in the morning")
 	require.Equal(t, 2, log.notified)
-	// Expired at the end of the last valid day, Europe/Rome.
-	require.Equal(t, rome(2026, 7, 1, 0, 0), h.env.Now().In(exemption.Rome))
+	// Expired after the end of the last valid day, Europe/Rome.
+	require.Equal(t, expiry(2026, 7, 1), h.env.Now().In(exemption.Rome))
 	require.Equal(t, []int{1, 2}, log.published, "issue and expiry, each published once")
 	require.Equal(t, 2, st.PublishedVersion)
 	last := log.events[len(log.events)-1]
-	require.Equal(t, "SCADENZA", last.Event.Action)
+	require.Equal(t, exemption.Expire, last.Action)
 	require.Equal(t, exemption.Scaduta, last.State)
+	require.Equal(t, exemption.Scaduta, log.records[len(log.records)-1].State)
 }
 
 func TestRenewalMovesTheTimers(t *testing.T) {
@@ -162,8 +183,8 @@ func TestRenewalMovesTheTimers(t *testing.T) {
 	require.Equal(t, exemption.Renew, renew.result.Change)
 	require.Equal(t, 2, renew.result.Version)
 	// 30 and 7 calendar days before the end of 31 December (1 January 00:00).
-	require.Equal(t, []time.Time{rome(2026, 12, 2, 0, 0), rome(2026, 12, 25, 0, 0)}, log.reminders)
-	require.Equal(t, rome(2027, 1, 1, 0, 0), h.env.Now().In(exemption.Rome))
+	require.Equal(t, []time.Time{morning(2026, 12, 2), morning(2026, 12, 25)}, log.reminders)
+	require.Equal(t, expiry(2027, 1, 1), h.env.Now().In(exemption.Rome))
 	require.Equal(t, []int{1, 2, 3}, log.published)
 }
 
@@ -296,7 +317,7 @@ func TestTenYearsRenewedEveryYear(t *testing.T) {
 	require.Equal(t, 9, renewals)
 	require.Equal(t, exemption.Scaduta, st.State)
 	require.Equal(t, exemption.NewDate(2036, 3, 9), *st.EndDate)
-	require.Equal(t, rome(2036, 3, 10, 0, 0), now.In(exemption.Rome), "expired at the end of the last day")
+	require.Equal(t, expiry(2036, 3, 10), now.In(exemption.Rome), "expired at the end of the last day")
 	require.Greater(t, st.Runs, 2, "the history was kept short by continue-as-new")
 
 	var want []time.Time
@@ -307,7 +328,7 @@ func TestTenYearsRenewedEveryYear(t *testing.T) {
 		if year%4 == 0 {
 			feb = 9
 		}
-		want = append(want, rome(year, 2, feb, 0, 0), rome(year, 3, 3, 0, 0))
+		want = append(want, morning(year, 2, feb), morning(year, 3, 3))
 	}
 	require.Equal(t, want, log.reminders)
 	seen := map[string]bool{}
@@ -335,6 +356,6 @@ func TestDocumentsWithTheSameEndDateAreNotARenewal(t *testing.T) {
 	require.Equal(t, dptr(2026, 6, 30), docs.result.EndDate)
 	require.Equal(t, 2, docs.result.Version)
 	// The reminders (30 and 7 days before the end of 30 June) and the expiry are kept.
-	require.Equal(t, []time.Time{rome(2026, 6, 1, 0, 0), rome(2026, 6, 24, 0, 0)}, log.reminders)
-	require.Equal(t, rome(2026, 7, 1, 0, 0), h.env.Now().In(exemption.Rome))
+	require.Equal(t, []time.Time{morning(2026, 6, 1), morning(2026, 6, 24)}, log.reminders)
+	require.Equal(t, expiry(2026, 7, 1), h.env.Now().In(exemption.Rome))
 }

@@ -38,17 +38,13 @@ var (
 // PostgreSQL activities.
 type fakeReadModel struct {
 	mu          sync.Mutex
-	projections []activities.PracticeRecord
-	issued      []activities.IssueRequest
-	published   []activities.RegistryRecord
-	exemptions  []activities.ExemptionRecord
-	reminders   []activities.Reminder
-	notified    []activities.Reminder
+	projections []practice.Record
+	issued      []activities.IssueInput
 	duplicate   int64
 	duration    exemption.Duration
 }
 
-func (f *fakeReadModel) last() activities.PracticeRecord {
+func (f *fakeReadModel) last() practice.Record {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.projections[len(f.projections)-1]
@@ -67,7 +63,7 @@ func newHarness(t *testing.T) *harness {
 	acts := &activities.Activities{}
 	worker.Register(h.env, acts)
 	rm := h.rm
-	h.env.OnActivity(acts.ProjectPractice, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.PracticeRecord) error {
+	h.env.OnActivity(acts.ProjectPracticeRecord, mock.Anything, mock.Anything).Return(func(_ context.Context, rec practice.Record) error {
 		rm.mu.Lock()
 		defer rm.mu.Unlock()
 		rm.projections = append(rm.projections, rec)
@@ -76,56 +72,25 @@ func newHarness(t *testing.T) *harness {
 	h.env.OnActivity(acts.RejectReasonExists, mock.Anything, mock.Anything).Return(func(_ context.Context, code string) (bool, error) {
 		return code == "REQUISITI_NON_SUFFICIENTI", nil
 	})
-	h.env.OnActivity(acts.PrepareValidation, mock.Anything, mock.Anything).Return(func(_ context.Context, _ activities.ValidationCheck) (activities.ValidationFacts, error) {
+	h.env.OnActivity(acts.IssuePracticeExemption, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.IssueInput) (activities.Issued, error) {
 		rm.mu.Lock()
 		defer rm.mu.Unlock()
-		return activities.ValidationFacts{Duration: rm.duration, DuplicateExemptionID: rm.duplicate}, nil
+		if rm.duplicate != 0 {
+			return activities.Issued{}, temporal.NewNonRetryableApplicationError("L'assistito ha già un'esenzione valida", activities.CodeDuplicateExemption, nil)
+		}
+		rm.issued = append(rm.issued, in)
+		out := activities.Issued{ID: 77, ValidFrom: in.IssuedOn, EndDate: in.EndDate}
+		if in.EndDate == nil && !in.NoEndDate {
+			if end, ok := rm.duration.EndDate(in.IssuedOn); ok {
+				out.EndDate = &end
+			}
+		}
+		return out, nil
 	})
-	h.env.OnActivity(acts.IssueExemption, mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.IssueRequest) (int64, error) {
-		rm.mu.Lock()
-		defer rm.mu.Unlock()
-		rm.issued = append(rm.issued, req)
-		return 77, nil
-	})
-	h.env.OnActivity(acts.IssueAndProject, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.IssueAndProjectInput) (int64, error) {
-		rm.mu.Lock()
-		defer rm.mu.Unlock()
-		rm.issued = append(rm.issued, in.Issue)
-		in.Practice.ExemptionID = 77
-		rm.projections = append(rm.projections, in.Practice)
-		return 77, nil
-	})
-	h.env.OnActivity(acts.ProjectExemption, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.ExemptionRecord) error {
-		rm.mu.Lock()
-		defer rm.mu.Unlock()
-		rm.exemptions = append(rm.exemptions, rec)
-		return nil
-	})
-	h.env.OnActivity(acts.PublishExemption, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.RegistryRecord) error {
-		rm.mu.Lock()
-		defer rm.mu.Unlock()
-		rm.published = append(rm.published, rec)
-		return nil
-	})
-	h.env.OnActivity(acts.MarkPublished, mock.Anything, mock.Anything).Return(nil)
-	h.env.OnActivity(acts.PublishAndRecord, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.RegistryRecord) error {
-		rm.mu.Lock()
-		defer rm.mu.Unlock()
-		rm.published = append(rm.published, rec)
-		return nil
-	})
-	h.env.OnActivity(acts.SendReminderEmail, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.Reminder) (bool, error) {
-		rm.mu.Lock()
-		defer rm.mu.Unlock()
-		rm.reminders = append(rm.reminders, r)
-		return true, nil
-	})
-	h.env.OnActivity(acts.NotifyOperators, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.Reminder) error {
-		rm.mu.Lock()
-		defer rm.mu.Unlock()
-		rm.notified = append(rm.notified, r)
-		return nil
-	})
+	h.env.OnActivity(acts.ProjectExemptionRecord, mock.Anything, mock.Anything).Return(nil)
+	h.env.OnActivity(acts.PublishVersion, mock.Anything, mock.Anything).Return(nil)
+	h.env.OnActivity(acts.SendReminderEmail, mock.Anything, mock.Anything).Return(true, nil)
+	h.env.OnActivity(acts.NotifyOperators, mock.Anything, mock.Anything).Return(nil)
 	h.env.SetStartTime(time.Date(2026, 3, 10, 9, 30, 0, 0, exemption.Rome))
 	return h
 }
@@ -252,6 +217,9 @@ func TestRefusals(t *testing.T) {
 		{"doctor cannot take", workflows.MsgTake, practice.Command{Actor: doctor, RequestID: "r"}, practice.CodeNotAllowed, nil},
 		{"missing idempotency key", workflows.MsgTake, practice.Command{Actor: operatorTO3}, practice.CodeBadRequest, nil},
 		{"empty note", workflows.MsgNote, practice.Command{Actor: operatorTO3, RequestID: "r"}, practice.CodeNoteEmpty, nil},
+		{"NUL in a note", workflows.MsgNote, practice.Command{Actor: operatorTO3, RequestID: "r", BeneficiaryNote: "a\x00b"}, practice.CodeBadText, nil},
+		{"control character in a reason", workflows.MsgReject, practice.Command{Actor: operatorTO3, RequestID: "r", ReasonCode: "REQUISITI\x1b"}, practice.CodeBadText, nil},
+		{"C1 control character", workflows.MsgTake, practice.Command{Actor: operatorTO3, RequestID: "r", InternalNote: "a\u0085b"}, practice.CodeBadText, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -339,14 +307,15 @@ func TestSignalsShareTheCodePath(t *testing.T) {
 	var mid workflows.PracticeState
 	h.env.RegisterDelayedCallback(func() {
 		// Refused: wrong ASL. Recorded, nothing changes.
-		h.env.SignalWorkflow(workflows.MsgTake, workflows.PracticeCommand{Command: practice.Command{Actor: operatorCN2, RequestID: "s1"}})
+		h.env.SignalWorkflow(workflows.MsgTake, workflows.PracticeCommand{Command: practice.Command{RequestID: "s1"}, Caller: &operatorCN2})
 	}, time.Minute)
 	h.env.RegisterDelayedCallback(func() {
-		h.env.SignalWorkflow(workflows.MsgTake, workflows.PracticeCommand{Command: practice.Command{Actor: admin, RequestID: "s2", InternalNote: "dal supervisore"}})
+		h.env.SignalWorkflow(workflows.MsgTake, workflows.PracticeCommand{Command: practice.Command{RequestID: "s2", InternalNote: "dal supervisore"}, Caller: &admin})
 	}, 2*time.Minute)
 	h.env.RegisterDelayedCallback(func() { mid = h.query() }, 3*time.Minute)
 	h.env.RegisterDelayedCallback(func() {
-		h.env.SignalWorkflow(workflows.MsgReject, workflows.PracticeCommand{Command: practice.Command{Actor: admin, RequestID: "s3", ReasonCode: "REQUISITI_NON_SUFFICIENTI"}})
+		// The actor a sender writes is ignored: the caller acts.
+		h.env.SignalWorkflow(workflows.MsgReject, workflows.PracticeCommand{Command: practice.Command{Actor: operatorCN2, RequestID: "s3", ReasonCode: "REQUISITI_NON_SUFFICIENTI"}, Caller: &admin})
 	}, 4*time.Minute)
 	h.env.ExecuteWorkflow(workflows.PracticeWorkflow, practiceInput())
 	require.NoError(t, h.env.GetWorkflowError())

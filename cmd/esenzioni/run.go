@@ -20,6 +20,7 @@ import (
 	"esenzioni/migrations"
 	"esenzioni/places"
 	"esenzioni/practices"
+	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/web"
 	"esenzioni/worker"
@@ -62,7 +63,7 @@ func serveWeb(ctx context.Context, a *app.App) error {
 	if err != nil {
 		return err
 	}
-	return srv.Run(ctx, a.Config.HTTPAddr)
+	return srv.RunAll(ctx) // HTTP_ADDR, and the certificate listener when configured
 }
 
 // runWorker runs the Temporal worker until ctx ends.
@@ -193,12 +194,14 @@ func runReindex(ctx context.Context, _ []string) error {
 		return err
 	}
 	defer a.Close()
-	n, err := practiceService(a).Reindex(ctx, func(done int) {
+	r := &service.Reconciler{Store: a.Store, Temporal: a.Temporal, Progress: func(done int) {
 		if done%100 == 0 {
-			fmt.Fprintf(os.Stderr, "\rreindexed %d practices", done)
+			fmt.Fprintf(os.Stderr, "\rreindexed %d workflows", done)
 		}
-	})
-	fmt.Fprintf(os.Stderr, "\rreindexed %d practices\n", n)
+	}}
+	rep, err := r.Run(ctx, service.Scope{})
+	fmt.Fprint(os.Stderr, "\r")
+	fmt.Print(service.ReportString(rep))
 	return err
 }
 

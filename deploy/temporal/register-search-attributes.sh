@@ -17,6 +17,9 @@ PracticeNumber:Keyword
 RecordKind:Keyword
 ExemptionState:Keyword
 EndDate:Datetime
+SubmittedAt:Datetime
+StateSince:Datetime
+RegistryPending:Bool
 "
 
 # auto-setup creates the namespace in the background once the server answers,

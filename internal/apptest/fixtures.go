@@ -3,6 +3,11 @@ package apptest
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -151,4 +156,40 @@ func (e *Env) Act(number string, action practice.Action, actor access.Actor, mut
 		e.T.Fatalf("%s on %s: %v", action, number, err)
 	}
 	return res
+}
+
+// Login signs username in through the login form over plain HTTP and
+// returns a client holding the session, and the session token (what a
+// supervisor gives the Temporal CLI as the codec endpoint's bearer token).
+func (e *Env) Login(username string) (*http.Client, string) {
+	e.T.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := hc.Get(e.URL + "/login")
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(body)
+	if m == nil {
+		e.T.Fatal("login form without CSRF token")
+	}
+	resp, err = hc.PostForm(e.URL+"/login", url.Values{"_csrf": {string(m[1])}, "username": {username},
+		"password": {Password}, "pin": {PIN}, "next": {"/"}})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		e.T.Fatalf("login of %s: %s", username, resp.Status)
+	}
+	u, _ := url.Parse(e.URL)
+	for _, c := range jar.Cookies(u) {
+		if c.Name == "esenzioni_sessione" {
+			return hc, c.Value
+		}
+	}
+	e.T.Fatalf("login of %s: no session cookie", username)
+	return nil, ""
 }

@@ -1,12 +1,15 @@
 package workflows
 
-import (
-	"errors"
+// The practice workflow as released up to v2 (local-activity effects),
+// frozen: histories recorded with it, and runs started by it, replay and
+// finish on this code. New runs take the durable path (practice_run.go).
+// Do not change this file except to keep it compiling.
 
+import (
 	"fmt"
-	enumspb "go.temporal.io/api/enums/v1"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -17,104 +20,9 @@ import (
 	"esenzioni/search"
 )
 
-// PracticeInput is what intake starts a practice with.
-type PracticeInput struct {
-	Number      string `json:"number"`
-	ASL         string `json:"asl"`      // Ministry code
-	ASLShort    string `json:"aslShort"` // TO3: the search attribute supervisors type
-	DistrictID  int64  `json:"districtId,omitempty"`
-	Beneficiary struct {
-		FiscalCode string `json:"fiscalCode"`
-		FirstName  string `json:"firstName"`
-		LastName   string `json:"lastName"`
-	} `json:"beneficiary"`
-	Submitter struct {
-		Kind       practice.SubmitterKind `json:"kind"`
-		FiscalCode string                 `json:"fiscalCode"`
-		Role       access.Role            `json:"role"`
-	} `json:"submitter"`
-	ExemptionCode string    `json:"exemptionCode"`
-	DiagnosisCode string    `json:"diagnosisCode"`
-	SubmittedAt   time.Time `json:"submittedAt"`
-	// ExemptionOffsets are the reminder offsets handed to the exemption
-	// workflow when the practice is validated.
-	ReminderOffsets []time.Duration `json:"reminderOffsets,omitempty"`
-}
-
-// IssuedExemption is the exemption a validation produced.
-type IssuedExemption struct {
-	ID        int64           `json:"id"`
-	ValidFrom exemption.Date  `json:"validFrom"`
-	EndDate   *exemption.Date `json:"endDate,omitempty"`
-}
-
-// ActionResult answers a command.
-type ActionResult struct {
-	Number    string           `json:"number"`
-	State     practice.State   `json:"state"`
-	Version   int              `json:"version"`
-	Exemption *IssuedExemption `json:"exemption,omitempty"`
-}
-
-// RefusedCommand records a signal that failed validation: it changed
-// nothing, and supervisors see why in the state query.
-type RefusedCommand struct {
-	At        time.Time       `json:"at"`
-	Action    practice.Action `json:"action"`
-	RequestID string          `json:"requestId"`
-	Actor     access.Actor    `json:"actor"`
-	Code      string          `json:"code"`
-	Message   string          `json:"message"`
-}
-
-// PracticeState is the whole state: the query result and the continue-as-new
-// input.
-type PracticeState struct {
-	Input     PracticeInput    `json:"input"`
-	State     practice.State   `json:"state"`
-	Version   int              `json:"version"`
-	Events    []practice.Event `json:"events"`
-	Exemption *IssuedExemption `json:"exemption,omitempty"`
-	// Processed keeps the answer of every request performed, by idempotency
-	// key, so a repeated key (even across runs) gets the same answer.
-	Processed map[string]ActionResult `json:"processed"`
-	Refused   []RefusedCommand        `json:"refused,omitempty"`
-	// ProjectedSeq is the newest event the read model acknowledged.
-	ProjectedSeq int `json:"projectedSeq"`
-}
-
-const maxRefused = 50
-
-// ValidateOptions ride on a Validate command from the new-exemption wizard,
-// where the operator chooses the end date.
-type ValidateOptions struct {
-	EndDate   *exemption.Date `json:"endDate,omitempty"`
-	NoEndDate bool            `json:"noEndDate,omitempty"`
-}
-
-// PracticeCommand is the argument of every practice update and signal.
-type PracticeCommand struct {
-	practice.Command
-	Validate ValidateOptions `json:"validate,omitempty"`
-	// Audit, set by the operators' web interface, makes the workflow write
-	// the action's audit row in the same transaction as its projection.
-	Audit *AuditContext `json:"audit,omitempty"`
-}
-
-// AuditContext is what the audit log needs of a request beyond the command.
-type AuditContext struct {
-	Action      string `json:"action"`      // audit action name
-	Address     string `json:"address"`     // client address
-	OperatorASL string `json:"operatorAsl"` // short name of the operator's ASL
-}
-
-// PracticeWorkflow runs one practice from submission to its closing state.
-// Operator actions arrive as Updates (validated before they enter history)
-// or as Signals (validated when received; refusals are recorded); both go
-// through process. It ends once the practice is closed and every handler has
-// finished; a validated practice leaves a running ExemptionWorkflow behind.
-func PracticeWorkflow(ctx workflow.Context, st PracticeState) (PracticeState, error) {
-	w := &practiceWorkflow{st: st}
+// legacyPracticeWorkflow is PracticeWorkflow as released up to v2.
+func legacyPracticeWorkflow(ctx workflow.Context, st PracticeState) (PracticeState, error) {
+	w := &legacyPractice{st: st}
 	// The submission itself, before any handler: an update delivered with
 	// the start (update-with-start, the new-exemption wizard) must find the
 	// practice already INVIATA.
@@ -132,7 +40,7 @@ func PracticeWorkflow(ctx workflow.Context, st PracticeState) (PracticeState, er
 	return w.run(ctx)
 }
 
-type practiceWorkflow struct {
+type legacyPractice struct {
 	st   PracticeState
 	busy bool // a command is being processed; others wait or are refused
 	// audit is the audit row of the command being processed, written with
@@ -142,9 +50,8 @@ type practiceWorkflow struct {
 
 // errBusy refuses a command while another one is being processed: the other
 // operator acted first.
-func errBusy() error { return refusal(practice.CodeStaleVersion, "%s", practice.ConflictMessage) }
 
-func (w *practiceWorkflow) setup(ctx workflow.Context) error {
+func (w *legacyPractice) setup(ctx workflow.Context) error {
 	if w.st.Processed == nil {
 		w.st.Processed = map[string]ActionResult{}
 	}
@@ -178,14 +85,14 @@ func (w *practiceWorkflow) setup(ctx workflow.Context) error {
 	return nil
 }
 
-func (w *practiceWorkflow) subject() practice.Subject {
+func (w *legacyPractice) subject() practice.Subject {
 	return practice.Subject{
 		Number: w.st.Input.Number, State: w.st.State, Version: w.st.Version, ASL: w.st.Input.ASL,
 		SubmitterFC: w.st.Input.Submitter.FiscalCode, SubmitterKind: w.st.Input.Submitter.Kind,
 	}
 }
 
-func (w *practiceWorkflow) run(ctx workflow.Context) (PracticeState, error) {
+func (w *legacyPractice) run(ctx workflow.Context) (PracticeState, error) {
 	w.publishVisibility(ctx)
 	if w.st.ProjectedSeq < w.lastSeq() {
 		if err := w.project(ctx); err != nil {
@@ -258,7 +165,7 @@ func (w *practiceWorkflow) run(ctx workflow.Context) (PracticeState, error) {
 
 // handleSignal runs a supervisor's command; a refusal is recorded, not
 // returned, because a signal has no caller waiting for an answer.
-func (w *practiceWorkflow) handleSignal(ctx workflow.Context, cmd PracticeCommand) {
+func (w *legacyPractice) handleSignal(ctx workflow.Context, cmd PracticeCommand) {
 	if err := workflow.Await(ctx, func() bool { return !w.busy }); err != nil {
 		return
 	}
@@ -278,7 +185,7 @@ func (w *practiceWorkflow) handleSignal(ctx workflow.Context, cmd PracticeComman
 // process performs one command: checks, preflight look-ups, the transition,
 // the projection into the read model (so the caller reads its own write),
 // and for a validation the exemption. Only one runs at a time.
-func (w *practiceWorkflow) process(ctx workflow.Context, cmd PracticeCommand) (ActionResult, error) {
+func (w *legacyPractice) process(ctx workflow.Context, cmd PracticeCommand) (ActionResult, error) {
 	if res, done := w.st.Processed[cmd.RequestID]; done && cmd.RequestID != "" {
 		return res, nil
 	}
@@ -359,21 +266,6 @@ func (w *practiceWorkflow) process(ctx workflow.Context, cmd PracticeCommand) (A
 	return res, nil
 }
 
-// asRefusal recovers the code and message of a refusal raised as an
-// application error.
-func asRefusal(err error) *practice.Refusal {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return &practice.Refusal{Code: app.Type(), Message: app.Message()}
-	}
-	return &practice.Refusal{Code: "practice.failed", Message: err.Error()}
-}
-
-func refusal(code, format string, args ...any) error {
-	r := &practice.Refusal{Code: code, Message: fmt.Sprintf(format, args...)}
-	return temporal.NewNonRetryableApplicationError(r.Message, r.Code, nil, r)
-}
-
 // versionSingleWriteValidation marks the change that merged the two writes
 // of a validation; histories recorded before it replay the old path.
 const versionSingleWriteValidation = "single-write-validation"
@@ -395,7 +287,7 @@ func exemptionDates(cmd PracticeCommand, facts activities.ValidationFacts, now t
 	return start, nil
 }
 
-func (w *practiceWorkflow) issueRequest(cmd PracticeCommand, start exemption.Date, end *exemption.Date, now time.Time) activities.IssueRequest {
+func (w *legacyPractice) issueRequest(cmd PracticeCommand, start exemption.Date, end *exemption.Date, now time.Time) activities.IssueRequest {
 	return activities.IssueRequest{
 		PracticeNumber: w.st.Input.Number, ASL: w.st.Input.ASL,
 		BeneficiaryFC: w.st.Input.Beneficiary.FiscalCode, BeneficiaryFirstName: w.st.Input.Beneficiary.FirstName,
@@ -407,7 +299,7 @@ func (w *practiceWorkflow) issueRequest(cmd PracticeCommand, start exemption.Dat
 
 // issueAndProject records the exemption and projects the validated
 // practice (with the exemption's id) in one local activity.
-func (w *practiceWorkflow) issueAndProject(ctx workflow.Context, cmd PracticeCommand, facts activities.ValidationFacts, now time.Time) error {
+func (w *legacyPractice) issueAndProject(ctx workflow.Context, cmd PracticeCommand, facts activities.ValidationFacts, now time.Time) error {
 	start, end := exemptionDates(cmd, facts, now)
 	w.st.Exemption = &IssuedExemption{ValidFrom: start, EndDate: end}
 	seq := w.lastSeq()
@@ -430,7 +322,7 @@ func (w *practiceWorkflow) issueAndProject(ctx workflow.Context, cmd PracticeCom
 // issueExemption computes the dates (start today in Europe/Rome, end from
 // the diagnosis duration unless the operator chose one) and records the
 // exemption in the read model, idempotently by practice number.
-func (w *practiceWorkflow) issueExemption(ctx workflow.Context, cmd PracticeCommand, facts activities.ValidationFacts, now time.Time) error {
+func (w *legacyPractice) issueExemption(ctx workflow.Context, cmd PracticeCommand, facts activities.ValidationFacts, now time.Time) error {
 	start, end := exemptionDates(cmd, facts, now)
 	var a *activities.Activities
 	var id int64
@@ -444,7 +336,7 @@ func (w *practiceWorkflow) issueExemption(ctx workflow.Context, cmd PracticeComm
 
 // startExemptionWorkflow starts the exemption's own lifecycle (timers,
 // registry publication) as a child that outlives the practice.
-func (w *practiceWorkflow) startExemptionWorkflow(ctx workflow.Context) error {
+func (w *legacyPractice) startExemptionWorkflow(ctx workflow.Context) error {
 	ex := w.st.Exemption
 	in := ExemptionState{
 		ID: ex.ID, PracticeNumber: w.st.Input.Number, ASL: w.st.Input.ASL, ASLShort: w.st.Input.ASLShort,
@@ -473,45 +365,24 @@ func (w *practiceWorkflow) startExemptionWorkflow(ctx workflow.Context) error {
 	return err
 }
 
-func (w *practiceWorkflow) lastSeq() int {
+func (w *legacyPractice) lastSeq() int {
 	if n := len(w.st.Events); n > 0 {
 		return w.st.Events[n-1].Seq
 	}
 	return 0
 }
 
-// ProjectionOf is the read-model record of a practice state; reindex uses
-// it too.
-func ProjectionOf(st PracticeState) activities.PracticeRecord {
-	in := st.Input
-	rec := activities.PracticeRecord{
-		Number: in.Number, ASL: in.ASL, DistrictID: in.DistrictID,
-		BeneficiaryFC: in.Beneficiary.FiscalCode, BeneficiaryFirstName: in.Beneficiary.FirstName,
-		BeneficiaryLastName: in.Beneficiary.LastName,
-		SubmitterKind:       in.Submitter.Kind, SubmitterFC: in.Submitter.FiscalCode, SubmitterRole: in.Submitter.Role,
-		ExemptionCode: in.ExemptionCode, DiagnosisCode: in.DiagnosisCode,
-		State: st.State, Version: st.Version, CreatedAt: in.SubmittedAt, Events: st.Events,
-	}
-	if ex := st.Exemption; ex != nil {
-		rec.ExemptionID = ex.ID
-		from := ex.ValidFrom
-		rec.ValidFrom = &from
-		rec.ValidUntil = ex.EndDate
-	}
-	return rec
-}
-
 // projection is the read-model record of the current state, with the audit
 // row of the command being processed.
-func (w *practiceWorkflow) projection() activities.PracticeRecord {
-	rec := ProjectionOf(w.st)
+func (w *legacyPractice) projection() activities.PracticeRecord {
+	rec := legacyProjectionOf(w.st)
 	rec.Audit = w.audit
 	return rec
 }
 
 // auditOf is the audit row of a command from the operators' interface
 // (nil for other channels, which keep their own audit).
-func (w *practiceWorkflow) auditOf(cmd PracticeCommand) *activities.AuditRecord {
+func (w *legacyPractice) auditOf(cmd PracticeCommand) *activities.AuditRecord {
 	if cmd.Audit == nil {
 		return nil
 	}
@@ -524,7 +395,7 @@ func (w *practiceWorkflow) auditOf(cmd PracticeCommand) *activities.AuditRecord 
 }
 
 // project writes the practice and its cronologia to the read model.
-func (w *practiceWorkflow) project(ctx workflow.Context) error {
+func (w *legacyPractice) project(ctx workflow.Context) error {
 	seq := w.lastSeq()
 	var a *activities.Activities
 	if err := workflow.ExecuteLocalActivity(localOptions(ctx), a.ProjectPractice, w.projection()).Get(ctx, nil); err != nil {
@@ -538,7 +409,7 @@ func (w *practiceWorkflow) project(ctx workflow.Context) error {
 
 // publishVisibility updates what supervisors see in the Temporal UI: search
 // attributes and the current details line. No personal data.
-func (w *practiceWorkflow) publishVisibility(ctx workflow.Context) {
+func (w *legacyPractice) publishVisibility(ctx workflow.Context) {
 	updates := []temporal.SearchAttributeUpdate{
 		search.RecordKind.ValueSet(search.KindPractice),
 		search.PracticeState.ValueSet(string(w.st.State)),
@@ -569,3 +440,24 @@ func localOptions(ctx workflow.Context) workflow.Context {
 		},
 	})
 }
+
+// legacyProjectionOf is the read-model record of a practice state.
+func legacyProjectionOf(st PracticeState) activities.PracticeRecord {
+	in := st.Input
+	rec := activities.PracticeRecord{
+		Number: in.Number, ASL: in.ASL, DistrictID: in.DistrictID,
+		BeneficiaryFC: in.Beneficiary.FiscalCode, BeneficiaryFirstName: in.Beneficiary.FirstName,
+		BeneficiaryLastName: in.Beneficiary.LastName,
+		SubmitterKind:       in.Submitter.Kind, SubmitterFC: in.Submitter.FiscalCode, SubmitterRole: in.Submitter.Role,
+		ExemptionCode: in.ExemptionCode, DiagnosisCode: in.DiagnosisCode,
+		State: st.State, Version: st.Version, CreatedAt: in.SubmittedAt, Events: st.Events,
+	}
+	if ex := st.Exemption; ex != nil {
+		rec.ExemptionID = ex.ID
+		from := ex.ValidFrom
+		rec.ValidFrom = &from
+		rec.ValidUntil = ex.EndDate
+	}
+	return rec
+}
+

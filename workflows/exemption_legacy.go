@@ -1,5 +1,10 @@
 package workflows
 
+// The exemption workflow as released up to v2 (local-activity effects),
+// frozen: histories recorded with it, and runs started by it, replay and
+// finish on this code; its continue-as-new starts the durable path
+// (exemption_run.go). Do not change this file except to keep it compiling.
+
 import (
 	"errors"
 	"fmt"
@@ -15,101 +20,16 @@ import (
 	"esenzioni/search"
 )
 
-// DefaultReminderOffsets are used when a workflow was started without any.
-var DefaultReminderOffsets = []time.Duration{30 * 24 * time.Hour, 7 * 24 * time.Hour}
-
-// ExemptionState is the exemption workflow's whole state: query result and
-// continue-as-new input.
-type ExemptionState struct {
-	ID             int64           `json:"id"`
-	PracticeNumber string          `json:"practiceNumber,omitempty"` // empty for registry exemptions
-	ASL            string          `json:"asl"`                      // beneficiary's ASL of residence (Ministry code)
-	ASLShort       string          `json:"aslShort"`
-	BeneficiaryFC  string          `json:"beneficiaryFc"`
-	ExemptionCode  string          `json:"exemptionCode"`
-	DiagnosisCode  string          `json:"diagnosisCode"`
-	IssuedOn       exemption.Date  `json:"issuedOn"`
-	EndDate        *exemption.Date `json:"endDate,omitempty"`
-	State          exemption.State `json:"state"`
-	Version        int             `json:"version"`
-	Seq            int             `json:"seq"` // newest event written to the read model
-	// ReminderOffsets are how long before the end of the last valid day the
-	// reminders fire (default 30 and 7 days).
-	ReminderOffsets []time.Duration `json:"reminderOffsets,omitempty"`
-	// RemindersSent holds ReminderKey values already sent, so a renewal
-	// re-arms reminders for the new date while a replayed timer never sends
-	// twice.
-	RemindersSent    map[string]bool           `json:"remindersSent,omitempty"`
-	PublishedVersion int                       `json:"publishedVersion"`
-	Processed        map[string]ChangeResult   `json:"processed,omitempty"`
-	Refused          []RefusedExemptionCommand `json:"refused,omitempty"`
-	// RunEventBudget is how many lifecycle events (reminders, changes,
-	// expiry) a run records before it continues as new, which keeps each
-	// run's history short (0 = DefaultRunEventBudget). The SDK's own
-	// suggestion to continue as new is honoured too.
-	RunEventBudget int `json:"runEventBudget,omitempty"`
-	// Runs counts continue-as-new generations, for tests and supervisors.
-	Runs int `json:"runs,omitempty"`
-}
-
-// ChangeEndDate is the argument of the change-end-date update and signal.
-type ChangeEndDate struct {
-	Actor access.Actor `json:"actor"`
-	// EndDate is the new last day of validity; nil with NoEndDate false is
-	// invalid. Today or earlier revokes the exemption.
-	EndDate   *exemption.Date `json:"endDate,omitempty"`
-	NoEndDate bool            `json:"noEndDate,omitempty"`
-	// DocumentIDs are attachments uploaded with the change.
-	DocumentIDs     []string `json:"documentIds,omitempty"`
-	Note            string   `json:"note,omitempty"`
-	ExpectedVersion int      `json:"expectedVersion,omitempty"`
-	RequestID       string   `json:"requestId"`
-}
-
-// ChangeResult answers a change.
-type ChangeResult struct {
-	ID      int64            `json:"id"`
-	State   exemption.State  `json:"state"`
-	EndDate *exemption.Date  `json:"endDate,omitempty"`
-	Version int              `json:"version"`
-	Change  exemption.Change `json:"change"`
-}
-
-// RefusedExemptionCommand records a refused signal.
-type RefusedExemptionCommand struct {
-	At        time.Time    `json:"at"`
-	RequestID string       `json:"requestId"`
-	Actor     access.Actor `json:"actor"`
-	Code      string       `json:"code"`
-	Message   string       `json:"message"`
-}
-
-// Refusal codes of exemption changes.
-const (
-	CodeExemptionClosed   = "exemption.closed"
-	CodeExemptionScope    = "exemption.out_of_scope"
-	CodeExemptionStale    = "exemption.stale_version"
-	CodeExemptionBadDate  = "exemption.bad_end_date"
-	CodeExemptionBadInput = "exemption.bad_request"
-)
-
-// ExemptionWorkflow keeps an exemption's lifecycle: it publishes every
-// version to the regional registry (retrying durably while the registry is
-// down), sends reminders before expiry, expires it at the end of its last day
-// (Europe/Rome), and accepts renewals and revocations, which move the timers
-// at once. An exemption without end date holds no timer.
-func ExemptionWorkflow(ctx workflow.Context, st ExemptionState) (ExemptionState, error) {
-	w := &exemptionWorkflow{st: st}
+// legacyExemptionWorkflow is ExemptionWorkflow as released up to v2.
+func legacyExemptionWorkflow(ctx workflow.Context, st ExemptionState) (ExemptionState, error) {
+	w := &legacyExemption{st: st}
 	if err := w.setup(ctx); err != nil {
 		return w.st, err
 	}
 	return w.run(ctx)
 }
 
-// DefaultRunEventBudget keeps a run to a few hundred history events.
-const DefaultRunEventBudget = 40
-
-type exemptionWorkflow struct {
+type legacyExemption struct {
 	st   ExemptionState
 	busy bool
 	// events recorded by this run, against RunEventBudget.
@@ -118,7 +38,7 @@ type exemptionWorkflow struct {
 	replan workflow.Channel
 }
 
-func (w *exemptionWorkflow) setup(ctx workflow.Context) error {
+func (w *legacyExemption) setup(ctx workflow.Context) error {
 	w.replan = workflow.NewBufferedChannel(ctx, 1)
 	if w.st.RemindersSent == nil {
 		w.st.RemindersSent = map[string]bool{}
@@ -146,7 +66,7 @@ func (w *exemptionWorkflow) setup(ctx workflow.Context) error {
 }
 
 // check validates a change without touching state.
-func (w *exemptionWorkflow) check(ctx workflow.Context, cmd ChangeEndDate) error {
+func (w *legacyExemption) check(ctx workflow.Context, cmd ChangeEndDate) error {
 	if cmd.RequestID == "" {
 		return refusalError(CodeExemptionBadInput, "Richiesta senza chiave di idempotenza.")
 	}
@@ -175,7 +95,7 @@ func refusalError(code, format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(msg, code, nil)
 }
 
-func (w *exemptionWorkflow) change(ctx workflow.Context, cmd ChangeEndDate) (ChangeResult, error) {
+func (w *legacyExemption) change(ctx workflow.Context, cmd ChangeEndDate) (ChangeResult, error) {
 	if res, done := w.st.Processed[cmd.RequestID]; done && cmd.RequestID != "" {
 		return res, nil
 	}
@@ -217,15 +137,8 @@ func (w *exemptionWorkflow) change(ctx workflow.Context, cmd ChangeEndDate) (Cha
 	return res, nil
 }
 
-func joinNote(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + " · " + b
-}
-
 // record writes one event and the new state to the read model.
-func (w *exemptionWorkflow) record(ctx workflow.Context, action string, actor access.Actor, oldEnd *exemption.Date, note string, docs []string) error {
+func (w *legacyExemption) record(ctx workflow.Context, action string, actor access.Actor, oldEnd *exemption.Date, note string, docs []string) error {
 	w.st.Seq++
 	w.events++
 	w.publishVisibility(ctx)
@@ -239,7 +152,7 @@ func (w *exemptionWorkflow) record(ctx workflow.Context, action string, actor ac
 	}).Get(ctx, nil)
 }
 
-func (w *exemptionWorkflow) run(ctx workflow.Context) (ExemptionState, error) {
+func (w *legacyExemption) run(ctx workflow.Context) (ExemptionState, error) {
 	w.publishVisibility(ctx)
 	logger := workflow.GetLogger(ctx)
 	signal := workflow.GetSignalChannel(ctx, MsgChangeEndDate)
@@ -342,7 +255,7 @@ func (w *exemptionWorkflow) run(ctx workflow.Context) (ExemptionState, error) {
 	return w.st, nil
 }
 
-func (w *exemptionWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
+func (w *legacyExemption) shouldContinueAsNew(ctx workflow.Context) bool {
 	budget := w.st.RunEventBudget
 	if budget <= 0 {
 		budget = DefaultRunEventBudget
@@ -350,20 +263,8 @@ func (w *exemptionWorkflow) shouldContinueAsNew(ctx workflow.Context) bool {
 	return w.events >= budget || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 }
 
-// Deadline kinds.
-const (
-	deadlineExpiry = "scadenza"
-	reminderPrefix = "promemoria-"
-)
-
-// ReminderKey names one reminder: the end date it warns about and how long
-// before it fires. A renewal changes the end date, hence new keys.
-func ReminderKey(end exemption.Date, offset time.Duration) string {
-	return fmt.Sprintf("%s/%s", end.Format("2006-01-02"), offset)
-}
-
 // nextDeadline returns the earliest pending reminder or the expiry.
-func (w *exemptionWorkflow) nextDeadline(now time.Time) (time.Time, string) {
+func (w *legacyExemption) nextDeadline(now time.Time) (time.Time, string) {
 	if w.st.EndDate == nil || w.st.State != exemption.Valida {
 		return time.Time{}, ""
 	}
@@ -396,7 +297,7 @@ func (w *exemptionWorkflow) nextDeadline(now time.Time) (time.Time, string) {
 }
 
 // onDeadline sends a reminder or expires the exemption.
-func (w *exemptionWorkflow) onDeadline(ctx workflow.Context, kind string) error {
+func (w *legacyExemption) onDeadline(ctx workflow.Context, kind string) error {
 	end := *w.st.EndDate
 	if kind == deadlineExpiry {
 		w.st.State = exemption.Scaduta
@@ -450,18 +351,7 @@ func (w *exemptionWorkflow) onDeadline(ctx workflow.Context, kind string) error 
 	return w.record(ctx, "PROMEMORIA", access.Actor{Role: access.Sistema}, w.st.EndDate, note, nil)
 }
 
-func humanOffset(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		days := int(d / (24 * time.Hour))
-		if days == 1 {
-			return "1 giorno"
-		}
-		return fmt.Sprintf("%d giorni", days)
-	}
-	return d.String()
-}
-
-func (w *exemptionWorkflow) handleSignal(ctx workflow.Context, cmd ChangeEndDate) {
+func (w *legacyExemption) handleSignal(ctx workflow.Context, cmd ChangeEndDate) {
 	if err := workflow.Await(ctx, func() bool { return !w.busy }); err != nil {
 		return
 	}
@@ -489,7 +379,7 @@ func appMessage(err error) string {
 	return err.Error()
 }
 
-func (w *exemptionWorkflow) registryRecord() activities.RegistryRecord {
+func (w *legacyExemption) registryRecord() activities.RegistryRecord {
 	return activities.RegistryRecord{
 		ExemptionID: w.st.ID, BeneficiaryFC: w.st.BeneficiaryFC, ExemptionCode: w.st.ExemptionCode,
 		DiagnosisCode: w.st.DiagnosisCode, IssuedOn: w.st.IssuedOn, EndDate: w.st.EndDate,
@@ -497,7 +387,7 @@ func (w *exemptionWorkflow) registryRecord() activities.RegistryRecord {
 	}
 }
 
-func (w *exemptionWorkflow) publishVisibility(ctx workflow.Context) {
+func (w *legacyExemption) publishVisibility(ctx workflow.Context) {
 	updates := []temporal.SearchAttributeUpdate{
 		search.RecordKind.ValueSet(search.KindExemption),
 		search.ExemptionState.ValueSet(string(w.st.State)),

@@ -1,0 +1,105 @@
+// Package service holds what the service layers of practices and exemptions
+// share: sending an Update to a workflow, waiting a bounded time for its
+// answer, and mapping Temporal's errors to what callers show.
+package service
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"esenzioni/practice"
+)
+
+// Errors of an update call, besides a refusal (*practice.Refusal).
+var (
+	// ErrInProgress: the action was sent but its outcome is not known
+	// within the time allowed (a slow or unreachable dependency); it may
+	// still be applied. Never a failure to report as a refusal.
+	ErrInProgress = errors.New("l'operazione è in corso: ricarica la pagina tra qualche secondo")
+	// ErrNotFound: no such workflow (never started, or closed and deleted
+	// by retention).
+	ErrNotFound = errors.New("not found")
+	// ErrUnavailable: Temporal cannot be reached; nothing was sent.
+	ErrUnavailable = errors.New("il servizio dei flussi di lavoro non è raggiungibile: riprova tra qualche minuto")
+	// ErrRecorded: the action is done and in the workflow's history, but the
+	// read model could not be updated now (the workflow will).
+	ErrRecorded = errors.New("operazione registrata: la pagina si aggiornerà appena il database risponde")
+)
+
+// DefaultTimeout bounds an operator's wait for an action.
+const DefaultTimeout = 20 * time.Second
+
+// Update sends an Update (or, with start set, an update-with-start) and
+// waits for its outcome. The call is detached from ctx's cancellation: an
+// operator who closes the browser does not cancel an action already sent.
+func Update[R any](ctx context.Context, c client.Client, timeout time.Duration, opts client.UpdateWorkflowOptions, start client.WithStartWorkflowOperation) (R, error) {
+	var res R
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	opts.WaitForStage = client.WorkflowUpdateStageCompleted
+	var handle client.WorkflowUpdateHandle
+	var err error
+	if start != nil {
+		handle, err = c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{StartWorkflowOperation: start, UpdateOptions: opts})
+	} else {
+		handle, err = c.UpdateWorkflow(ctx, opts)
+	}
+	if err == nil {
+		err = handle.Get(ctx, &res)
+	}
+	return res, MapError(err)
+}
+
+// MapError turns Temporal's errors into the package's: a refusal (an
+// application error raised by a validator or handler) becomes a
+// *practice.Refusal with its code and message.
+func MapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return &practice.Refusal{Code: app.Type(), Message: app.Message()}
+	}
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return ErrNotFound
+	}
+	var timeout *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	var deadline *serviceerror.DeadlineExceeded
+	var canceled *serviceerror.Canceled
+	if errors.As(err, &timeout) || errors.As(err, &deadline) || errors.As(err, &canceled) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return ErrInProgress
+	}
+	var unavailable *serviceerror.Unavailable
+	if errors.As(err, &unavailable) {
+		return ErrUnavailable
+	}
+	if s, ok := status.FromError(err); ok {
+		switch s.Code() {
+		case codes.DeadlineExceeded, codes.Canceled:
+			return ErrInProgress
+		case codes.Unavailable:
+			return ErrUnavailable
+		}
+	}
+	return err
+}
+
+// Detached runs f on a context that survives the caller's cancellation, for
+// the writes that must happen once an action is done (applying its record,
+// writing a refusal's audit row).
+func Detached(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), timeout)
+}

@@ -1,0 +1,188 @@
+package workflows
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"esenzioni/activities"
+	"esenzioni/practice"
+)
+
+// versionDurableEffects marks runs whose effects run after durability:
+// regular activities, idempotent by workflow and event, and state changed
+// only after the effects it depends on succeeded (practice_run.go,
+// exemption_run.go). Runs without it are the legacy code (*_legacy.go).
+const versionDurableEffects = "durable-effects"
+
+// refusal is a command refused: a non-retryable application error whose
+// type is the stable code and whose message is the Italian explanation.
+func refusal(code, format string, args ...any) error {
+	r := &practice.Refusal{Code: code, Message: fmt.Sprintf(format, args...)}
+	return temporal.NewNonRetryableApplicationError(r.Message, r.Code, nil, r)
+}
+
+// asRefusal recovers the code and message of a refusal raised as an
+// application error.
+func asRefusal(err error) *practice.Refusal {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return &practice.Refusal{Code: app.Type(), Message: app.Message()}
+	}
+	return &practice.Refusal{Code: "practice.failed", Message: err.Error()}
+}
+
+// Refusal codes of signals the worker cannot trust.
+const (
+	CodeUnencrypted = "signal.unencrypted"
+	CodeNoCaller    = "signal.no_caller"
+)
+
+// effectOptions: every write (read model, registry, email) is a regular
+// activity, scheduled only once the state change it reflects is in the
+// history. Its retries add no history events and it shows under Pending
+// Activities with its last error; with no schedule-to-close bound it is
+// retried until the service answers, however long the outage.
+func effectOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+			MaximumAttempts:        effectAttempts,
+			NonRetryableErrorTypes: []string{activities.ErrTypeInvalid, activities.CodeDuplicateExemption},
+		},
+	})
+}
+
+// effectAttempts bounds retries at about a year of outage at the maximum
+// interval: in practice unlimited, and explicit, because the SDK's test
+// environment caps an unlimited policy at ten attempts (the outage tests
+// must see what the server does). A projection or publication that exhausts
+// them is tried again by its coroutine an hour later, never dropped.
+const effectAttempts = 100_000
+
+// readOptions: catalogue look-ups a handler needs before it decides (a pure
+// read) run as local activities, bounded: an outage fails the one command,
+// which the caller may send again, never the workflow.
+func readOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: 20 * time.Second,
+		StartToCloseTimeout:    5 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 200 * time.Millisecond, MaximumInterval: 2 * time.Second,
+			NonRetryableErrorTypes: []string{activities.ErrTypeInvalid},
+		},
+	})
+}
+
+// inbox receives the signals of several names and hands them over one at a
+// time, in a fixed order of names (deterministic on replay).
+type inbox[T any] struct {
+	names    []string
+	channels []workflow.ReceiveChannel
+}
+
+func newInbox[T any](ctx workflow.Context, names ...string) *inbox[T] {
+	in := &inbox[T]{names: names}
+	for _, n := range names {
+		in.channels = append(in.channels, workflow.GetSignalChannel(ctx, n))
+	}
+	return in
+}
+
+// pending reports whether a signal is waiting.
+func (in *inbox[T]) pending() bool {
+	for _, c := range in.channels {
+		if c.Len() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// drain hands every waiting signal to handle, with the name it came by. A
+// signal whose argument is not a T is handed over with bad set, to be
+// refused and recorded (the SDK alone would drop it with a log line).
+func (in *inbox[T]) drain(handle func(name string, msg T, bad bool)) {
+	for i, c := range in.channels {
+		for {
+			msg, bad, ok := receiveAsync[T](c)
+			if !ok {
+				break
+			}
+			handle(in.names[i], msg, bad)
+		}
+	}
+}
+
+// receiveAsync takes a signal's argument as raw JSON and decodes it into T.
+func receiveAsync[T any](c workflow.ReceiveChannel) (msg T, bad, ok bool) {
+	var raw json.RawMessage
+	if !c.ReceiveAsync(&raw) {
+		return msg, false, false
+	}
+	return msg, json.Unmarshal(raw, &msg) != nil, true //workflowcheck:ignore decoding bytes is deterministic
+}
+
+// receive is receiveAsync that blocks.
+func receive[T any](ctx workflow.Context, c workflow.ReceiveChannel) (msg T, bad bool) {
+	var raw json.RawMessage
+	c.Receive(ctx, &raw)
+	return msg, json.Unmarshal(raw, &msg) != nil //workflowcheck:ignore decoding bytes is deterministic
+}
+
+// CodeBadSignal refuses a signal whose argument is not the command.
+const CodeBadSignal = "signal.bad_request"
+
+// visibility remembers the search attributes last written, so that a
+// workflow upserts only those that changed: each upsert is a command and a
+// history event.
+type visibility struct {
+	last map[string]string
+}
+
+// upsert writes the updates whose value differs from the last one written.
+// key names an update (its attribute); value renders it for comparison.
+func (v *visibility) upsert(ctx workflow.Context, updates []visibilityUpdate) {
+	if v.last == nil {
+		v.last = map[string]string{}
+	}
+	var changed []temporal.SearchAttributeUpdate
+	for _, u := range updates {
+		if old, ok := v.last[u.key]; ok && old == u.value {
+			continue
+		}
+		v.last[u.key] = u.value
+		changed = append(changed, u.update)
+	}
+	if len(changed) == 0 {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, changed...); err != nil {
+		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
+	}
+}
+
+type visibilityUpdate struct {
+	key, value string
+	update     temporal.SearchAttributeUpdate
+}
+
+func keyword(k temporal.SearchAttributeKeyKeyword, v string) visibilityUpdate {
+	return visibilityUpdate{k.GetName(), v, k.ValueSet(v)}
+}
+
+func datetime(k temporal.SearchAttributeKeyTime, t *time.Time) visibilityUpdate {
+	if t == nil {
+		return visibilityUpdate{k.GetName(), "", k.ValueUnset()}
+	}
+	return visibilityUpdate{k.GetName(), t.UTC().Format(time.RFC3339Nano), k.ValueSet(*t)}
+}
+
+func boolean(k temporal.SearchAttributeKeyBool, b bool) visibilityUpdate {
+	return visibilityUpdate{k.GetName(), fmt.Sprint(b), k.ValueSet(b)}
+}

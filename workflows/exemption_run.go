@@ -1,0 +1,629 @@
+package workflows
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"esenzioni/access"
+	"esenzioni/activities"
+	"esenzioni/audit"
+	"esenzioni/exemption"
+	"esenzioni/practice"
+	"esenzioni/search"
+)
+
+// ExemptionWorkflow keeps an exemption's lifecycle: it publishes every
+// version to the regional registry (retrying while the registry is down,
+// without growing its history), sends reminders in the morning before the
+// expiry (retried until the expiry), expires it after its last day
+// (Europe/Rome), and accepts renewals and revocations, which move the timers
+// at once. An exemption without end date holds no timer.
+//
+// Every effect runs after the change it reflects is in the history, as a
+// regular activity idempotent by exemption and event; the caller of a change
+// applies the answer's record to the read model itself (read-your-writes).
+// It continues as new after a budget of events, even while a publication or
+// a reminder is pending: the next run takes them over.
+func ExemptionWorkflow(ctx workflow.Context, st ExemptionState) (ExemptionState, error) {
+	if workflow.GetVersion(ctx, versionDurableEffects, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return legacyExemptionWorkflow(ctx, st)
+	}
+	if st.ID == 0 || st.State == "" {
+		return st, temporal.NewNonRetryableApplicationError("exemption started without id or state", CodeBadSignal, nil)
+	}
+	w := &exemptionRun{st: st}
+	if err := w.setup(ctx); err != nil {
+		return w.st, err
+	}
+	return w.run(ctx)
+}
+
+type exemptionRun struct {
+	st ExemptionState
+	// mu is held by the change being performed.
+	mu  workflow.Mutex
+	vis visibility
+	// events recorded by this run, against RunEventBudget.
+	events int
+	// wake re-plans the main loop: a change moved the end date, a reminder
+	// was recorded.
+	wake workflow.Channel
+	// reminding cancels the reminders being sent: a change of end date makes
+	// them moot. A slice, not a map: cancellations are commands, their
+	// order must replay.
+	reminding []reminding
+}
+
+type reminding struct {
+	end    string
+	cancel workflow.CancelFunc
+}
+
+func (w *exemptionRun) setup(ctx workflow.Context) error {
+	w.wake = workflow.NewBufferedChannel(ctx, 1)
+	w.mu = workflow.NewMutex(ctx)
+	if w.st.RemindersSent == nil {
+		w.st.RemindersSent = map[string]bool{}
+	}
+	if w.st.RemindersDue == nil {
+		w.st.RemindersDue = map[string]bool{}
+	}
+	if w.st.Processed == nil {
+		w.st.Processed = map[string]ChangeResult{}
+	}
+	if len(w.st.ReminderOffsets) == 0 {
+		w.st.ReminderOffsets = DefaultReminderOffsets
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (ExemptionState, error) { return w.st, nil }); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, MsgChangeEndDate,
+		func(ctx workflow.Context, cmd ChangeEndDate) (ChangeResult, error) { return w.update(ctx, cmd) },
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, cmd ChangeEndDate) error {
+			if w.done(cmd) {
+				return nil
+			}
+			if w.mu.IsLocked() {
+				return refusal(CodeExemptionStale, "L'esenzione è in fase di aggiornamento da parte di un altro operatore: riprova.")
+			}
+			return w.check(ctx, cmd)
+		}})
+}
+
+func (w *exemptionRun) done(cmd ChangeEndDate) bool {
+	_, ok := w.st.Processed[cmd.RequestID]
+	return ok && cmd.RequestID != ""
+}
+
+// check validates a change without touching state.
+func (w *exemptionRun) check(ctx workflow.Context, cmd ChangeEndDate) error {
+	if cmd.Unencrypted {
+		return refusal(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
+	}
+	if cmd.RequestID == "" {
+		return refusal(CodeExemptionBadInput, "Richiesta senza chiave di idempotenza.")
+	}
+	if !practice.ValidText(cmd.Note, true) || !practice.ValidText(cmd.RequestID, false) || len(cmd.RequestID) > practice.MaxRequestIDLength {
+		return refusal(practice.CodeBadText, "Il testo contiene caratteri non ammessi (caratteri di controllo o codifica non valida).")
+	}
+	if len([]rune(cmd.Note)) > practice.MaxNoteLength {
+		return refusal(practice.CodeNoteTooLong, "La nota non può superare %d caratteri.", practice.MaxNoteLength)
+	}
+	for _, id := range cmd.DocumentIDs {
+		if len(id) > 64 || !practice.ValidText(id, false) {
+			return refusal(CodeExemptionBadInput, "Identificativo di documento non valido.")
+		}
+	}
+	if w.st.State != exemption.Valida {
+		return refusal(CodeExemptionClosed, "L'esenzione è %s: non può essere modificata.", w.st.State.Label())
+	}
+	// Only the operators of the beneficiary's ASL of residence may change it
+	// (manual 7.2); regional roles too.
+	if !cmd.Actor.Role.Operator() || !access.InScope(cmd.Actor.Role, cmd.Actor.ASL, w.st.ASL) {
+		return refusal(CodeExemptionScope, "Solo gli operatori dell'ASL di residenza dell'assistito possono modificare l'esenzione.")
+	}
+	if cmd.ExpectedVersion != 0 && cmd.ExpectedVersion != w.st.Version {
+		return refusal(CodeExemptionStale, "L'esenzione è stata modificata da un altro operatore: ricarica la pagina.")
+	}
+	if cmd.EndDate != nil && cmd.NoEndDate {
+		return refusal(CodeExemptionBadDate, "Indica una nuova data di fine validità oppure «senza scadenza», non entrambe.")
+	}
+	if cmd.EndDate == nil && !cmd.NoEndDate {
+		return refusal(CodeExemptionBadDate, "Indica la nuova data di fine validità.")
+	}
+	if cmd.EndDate != nil && cmd.EndDate.Before(w.st.IssuedOn) {
+		return refusal(CodeExemptionBadDate, "La data di fine validità non può precedere la data di emissione (%s).", w.st.IssuedOn.Format("02/01/2006"))
+	}
+	return nil
+}
+
+// update performs an operator's change, refused while another is in
+// progress.
+func (w *exemptionRun) update(ctx workflow.Context, cmd ChangeEndDate) (ChangeResult, error) {
+	if res, ok := w.st.Processed[cmd.RequestID]; ok && cmd.RequestID != "" {
+		return w.answer(res), nil
+	}
+	if !w.mu.TryLock(ctx) {
+		return ChangeResult{}, refusal(CodeExemptionStale, "L'esenzione è in fase di aggiornamento da parte di un altro operatore: riprova.")
+	}
+	defer w.mu.Unlock()
+	return w.perform(ctx, cmd)
+}
+
+// signal performs a supervisor's change; a refusal is recorded.
+func (w *exemptionRun) signal(ctx workflow.Context, cmd ChangeEndDate, bad bool) {
+	if cmd.Caller != nil {
+		cmd.Actor = *cmd.Caller
+		cmd.Audit = &AuditContext{Action: "MODIFICA_ESENZIONE", Address: audit.ChannelTemporal, Channel: audit.ChannelTemporal}
+	}
+	var err error
+	switch {
+	case bad:
+		err = refusal(CodeBadSignal, "Comando rifiutato: l'argomento del segnale non è un comando valido.")
+	case cmd.Unencrypted:
+		err = refusal(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
+	case cmd.Caller == nil:
+		err = refusal(CodeNoCaller, "Comando rifiutato: manca l'identità del supervisore (invia il segnale attraverso l'endpoint del codec).")
+	default:
+		if e := w.mu.Lock(ctx); e != nil {
+			return
+		}
+		if !w.done(cmd) {
+			_, err = w.perform(ctx, cmd)
+		}
+		w.mu.Unlock()
+	}
+	if err != nil {
+		r := asRefusal(err)
+		w.st.Refused = append(w.st.Refused, RefusedExemptionCommand{
+			At: workflow.Now(ctx), RequestID: cmd.RequestID, Actor: cmd.Actor, Code: r.Code, Message: r.Message,
+		})
+		if len(w.st.Refused) > maxRefused {
+			w.st.Refused = w.st.Refused[len(w.st.Refused)-maxRefused:]
+		}
+		w.publishVisibility(ctx)
+		workflow.GetLogger(ctx).Warn("signal refused", "code", r.Code)
+	}
+}
+
+// perform applies a change holding the mutex. Nothing it depends on can
+// fail: the read model and the registry follow it.
+func (w *exemptionRun) perform(ctx workflow.Context, cmd ChangeEndDate) (ChangeResult, error) {
+	if err := w.check(ctx, cmd); err != nil {
+		return ChangeResult{}, err
+	}
+	today := exemption.DateOf(workflow.Now(ctx))
+	old := w.st.EndDate
+	var kind exemption.Change
+	switch {
+	case exemption.Unchanged(old, cmd.EndDate, cmd.NoEndDate):
+		kind = exemption.Documents // documents added with the same end date: not a renewal
+	case cmd.NoEndDate:
+		kind = exemption.Renew
+		w.st.EndDate = nil
+	default:
+		kind = exemption.Classify(old, *cmd.EndDate, today)
+		d := *cmd.EndDate
+		w.st.EndDate = &d
+		if kind == exemption.Revoke {
+			w.st.State = exemption.Annullata
+		}
+	}
+	w.st.Version++
+	if kind != exemption.Documents {
+		w.cancelReminders() // the reminders of the old end date are moot
+	}
+	note := cmd.Note
+	if n := len(cmd.DocumentIDs); n == 1 {
+		note = joinNote(note, "1 documento allegato")
+	} else if n > 1 {
+		note = joinNote(note, fmt.Sprintf("%d documenti allegati", n))
+	}
+	w.record(ctx, exemption.Event{
+		Action: kind, Actor: cmd.Actor, State: w.st.State, OldEndDate: old, NewEndDate: w.st.EndDate,
+		Note: note, DocumentIDs: cmd.DocumentIDs, Audit: cmd.Audit,
+	})
+	res := ChangeResult{ID: w.st.ID, State: w.st.State, EndDate: w.st.EndDate, Version: w.st.Version, Change: kind}
+	w.st.Processed[cmd.RequestID] = res
+	return w.answer(res), nil
+}
+
+// answer adds the record to apply to a stored result.
+func (w *exemptionRun) answer(res ChangeResult) ChangeResult {
+	rec := w.st.record()
+	res.Record = &rec
+	return res
+}
+
+// record adds an event: the projector writes it, the main loop re-plans.
+func (w *exemptionRun) record(ctx workflow.Context, ev exemption.Event) {
+	w.st.Seq++
+	w.events++
+	ev.Seq, ev.At = w.st.Seq, workflow.Now(ctx)
+	w.st.Unprojected = append(w.st.Unprojected, ev)
+	w.publishVisibility(ctx)
+	w.wake.SendAsync(true) // buffered: a pending wake-up is enough
+}
+
+func (w *exemptionRun) run(ctx workflow.Context) (ExemptionState, error) {
+	w.publishVisibility(ctx)
+	// The coroutines that follow the state (read model, registry,
+	// reminders) run in bg, which continue-as-new cancels: their pending
+	// work is in the state and the next run takes it over.
+	bg, stop := workflow.WithCancel(ctx)
+	workflow.Go(bg, w.projector)
+	workflow.Go(bg, w.publisher)
+	w.resumeReminders(bg)
+
+	signal := workflow.GetSignalChannel(ctx, MsgChangeEndDate)
+	onSignal := func(c workflow.ReceiveChannel, _ bool) {
+		cmd, bad := receive[ChangeEndDate](ctx, c)
+		w.signal(ctx, cmd, bad)
+	}
+	for w.st.State == exemption.Valida {
+		timerCtx, cancelTimer := workflow.WithCancel(ctx)
+		sel := workflow.NewSelector(ctx)
+		next, kind := w.nextDeadline()
+		fired := false
+		if !next.IsZero() {
+			d := next.Sub(workflow.Now(ctx))
+			if d < 0 {
+				d = 0
+			}
+			timer := workflow.NewTimerWithOptions(timerCtx, d, workflow.TimerOptions{Summary: kind})
+			sel.AddFuture(timer, func(f workflow.Future) { fired = f.Get(ctx, nil) == nil })
+		}
+		sel.AddReceive(signal, onSignal)
+		sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.Select(ctx)
+		cancelTimer()
+		if fired {
+			w.onDeadline(ctx, bg, kind)
+		}
+		if w.shouldContinueAsNew(ctx) {
+			stop()
+			if err := workflow.Await(ctx, func() bool { return !w.mu.IsLocked() && workflow.AllHandlersFinished(ctx) }); err != nil {
+				return w.st, err
+			}
+			w.drainSignals(ctx, signal)
+			w.st.Runs++
+			return w.st, workflow.NewContinueAsNewError(ctx, ExemptionWorkflow, w.st)
+		}
+	}
+	// Closed (expired or revoked): the reminders are moot; finish writing
+	// and publishing the final version, let handlers finish, then end.
+	w.cancelReminders()
+	if err := workflow.Await(ctx, func() bool {
+		return w.st.PublishedVersion >= w.st.Version && len(w.st.Unprojected) == 0 &&
+			len(w.reminding) == 0 && !w.mu.IsLocked() && workflow.AllHandlersFinished(ctx)
+	}); err != nil {
+		return w.st, err
+	}
+	w.drainSignals(ctx, signal)
+	stop()
+	return w.st, nil
+}
+
+// drainSignals performs (or refuses) every signal waiting.
+func (w *exemptionRun) drainSignals(ctx workflow.Context, signal workflow.ReceiveChannel) {
+	for {
+		cmd, bad, ok := receiveAsync[ChangeEndDate](signal)
+		if !ok {
+			return
+		}
+		w.signal(ctx, cmd, bad)
+	}
+}
+
+func (w *exemptionRun) shouldContinueAsNew(ctx workflow.Context) bool {
+	budget := w.st.RunEventBudget
+	if budget <= 0 {
+		budget = DefaultRunEventBudget
+	}
+	return w.events >= budget || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}
+
+// projector writes recorded events and the current state to the read model,
+// oldest first, until stopped.
+func (w *exemptionRun) projector(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool { return len(w.st.Unprojected) > 0 }); err != nil {
+			return
+		}
+		rec := w.st.record()
+		err := workflow.ExecuteActivity(effectOptions(ctx), (*activities.Activities).ProjectExemptionRecord, rec).Get(ctx, nil)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			workflow.GetLogger(ctx).Error("exemption projection refused", "error", err)
+			if workflow.Sleep(ctx, time.Hour) != nil {
+				return
+			}
+			continue
+		}
+		w.st.Unprojected = w.st.Unprojected[len(rec.Events):]
+		w.wake.SendAsync(true)
+	}
+}
+
+// publisher sends the newest version to the registry whenever it is behind.
+// While the registry is down the activity is retried (no history events),
+// the exemption stays valid and changeable, RegistryPending is set and the
+// current details say since when.
+func (w *exemptionRun) publisher(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool { return w.st.PublishedVersion < w.st.Version }); err != nil {
+			return
+		}
+		if w.st.PublishingSince.IsZero() {
+			w.st.PublishingSince = workflow.Now(ctx)
+			w.publishVisibility(ctx)
+		}
+		v := w.st.Version
+		err := workflow.ExecuteActivity(effectOptions(ctx), (*activities.Activities).PublishVersion, w.registryRecord()).Get(ctx, nil)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			workflow.GetLogger(ctx).Error("registry publication refused", "error", err)
+			if workflow.Sleep(ctx, time.Hour) != nil {
+				return
+			}
+			continue
+		}
+		if v > w.st.PublishedVersion {
+			w.st.PublishedVersion = v
+		}
+		if w.st.PublishedVersion >= w.st.Version {
+			w.st.PublishingSince = time.Time{}
+		}
+		w.publishVisibility(ctx)
+		w.wake.SendAsync(true)
+	}
+}
+
+func (w *exemptionRun) registryRecord() activities.RegistryRecord {
+	return activities.RegistryRecord{
+		ExemptionID: w.st.ID, BeneficiaryFC: w.st.BeneficiaryFC, ExemptionCode: w.st.ExemptionCode,
+		DiagnosisCode: w.st.DiagnosisCode, IssuedOn: w.st.IssuedOn, EndDate: w.st.EndDate,
+		State: w.st.State, Version: w.st.Version,
+	}
+}
+
+// Deadline kinds, the timers' summaries in the Temporal UI.
+const (
+	deadlineExpiry = "scadenza"
+	reminderPrefix = "promemoria-"
+)
+
+// ReminderKey names one reminder: the end date it warns about and how long
+// before it fires. A renewal changes the end date, hence new keys.
+func ReminderKey(end exemption.Date, offset time.Duration) string {
+	return fmt.Sprintf("%s/%s", end.Format("2006-01-02"), offset)
+}
+
+// nextDeadline returns the earliest reminder not yet sent nor being sent, or
+// the expiry.
+func (w *exemptionRun) nextDeadline() (time.Time, string) {
+	if w.st.EndDate == nil || w.st.State != exemption.Valida {
+		return time.Time{}, ""
+	}
+	end := *w.st.EndDate
+	best, kind := exemption.ExpiryTime(w.st.ID, end), deadlineExpiry
+	for _, off := range w.offsets() {
+		key := ReminderKey(end, off)
+		if w.st.RemindersSent[key] || w.st.RemindersDue[key] {
+			continue
+		}
+		// A reminder whose time passed before it was armed (the exemption
+		// was issued or renewed inside the window) is sent at once.
+		if at := exemption.ReminderTime(w.st.ID, end, off); at.Before(best) {
+			best, kind = at, reminderPrefix+off.String()
+		}
+	}
+	return best, kind
+}
+
+// offsets are the reminder offsets, longest first.
+func (w *exemptionRun) offsets() []time.Duration {
+	offsets := append([]time.Duration(nil), w.st.ReminderOffsets...)
+	sort.Slice(offsets, func(i, j int) bool { return offsets[i] > offsets[j] })
+	return offsets
+}
+
+// onDeadline expires the exemption or starts sending the reminders now due.
+func (w *exemptionRun) onDeadline(ctx, bg workflow.Context, kind string) {
+	end := *w.st.EndDate
+	now := workflow.Now(ctx)
+	if kind == deadlineExpiry {
+		if now.Before(exemption.EndOfDay(end)) {
+			return // the timer fired early: nothing due yet
+		}
+		w.st.State = exemption.Scaduta
+		w.st.Version++
+		w.record(ctx, exemption.Event{Action: exemption.Expire, Actor: access.Actor{Role: access.Sistema},
+			State: w.st.State, OldEndDate: w.st.EndDate, NewEndDate: w.st.EndDate})
+		return
+	}
+	// Every reminder now due is marked due and one email goes out, naming
+	// the nearest: an exemption issued or renewed inside the window gets one
+	// warning, not one per offset.
+	var due []string
+	var nearest time.Duration = -1
+	for _, off := range w.offsets() {
+		key := ReminderKey(end, off)
+		if w.st.RemindersSent[key] || w.st.RemindersDue[key] || exemption.ReminderTime(w.st.ID, end, off).After(now) {
+			continue
+		}
+		w.st.RemindersDue[key] = true
+		due = append(due, key)
+		nearest = off
+	}
+	if nearest < 0 {
+		return
+	}
+	w.remind(bg, end, nearest, due)
+}
+
+// resumeReminders restarts the sending of reminders that were due when the
+// previous run continued as new.
+func (w *exemptionRun) resumeReminders(bg workflow.Context) {
+	if w.st.EndDate == nil || w.st.State != exemption.Valida || len(w.st.RemindersDue) == 0 {
+		return
+	}
+	end := *w.st.EndDate
+	var due []string
+	var nearest time.Duration = -1
+	for _, off := range w.offsets() {
+		if key := ReminderKey(end, off); w.st.RemindersDue[key] {
+			due = append(due, key)
+			nearest = off
+		}
+	}
+	if nearest >= 0 {
+		w.remind(bg, end, nearest, due)
+	}
+}
+
+// remind sends one reminder (email to the beneficiary, notification to the
+// ASL's operators) in a coroutine, retried until the exemption expires; a
+// change of end date cancels it. The keys are marked sent once it is done
+// either way, and the outcome is recorded as an event.
+func (w *exemptionRun) remind(bg workflow.Context, end exemption.Date, offset time.Duration, keys []string) {
+	endKey := end.Format("2006-01-02")
+	rctx, cancel := workflow.WithCancel(bg)
+	w.reminding = append(w.reminding, reminding{end: endKey, cancel: cancel})
+	workflow.Go(rctx, func(ctx workflow.Context) {
+		defer w.doneReminding(endKey)
+		r := activities.Reminder{
+			ExemptionID: w.st.ID, PracticeNumber: w.st.PracticeNumber, ASL: w.st.ASL,
+			BeneficiaryFC: w.st.BeneficiaryFC, ExemptionCode: w.st.ExemptionCode, EndDate: end,
+			DedupeKey: fmt.Sprintf("%d/%s", w.st.ID, ReminderKey(end, offset)),
+		}
+		note := fmt.Sprintf("Promemoria di scadenza (%s prima)", humanOffset(offset))
+		window := exemption.ExpiryTime(w.st.ID, end).Sub(workflow.Now(ctx))
+		if window <= 0 {
+			w.reminded(ctx, keys, note+": non inviato, l'esenzione è scaduta")
+			return
+		}
+		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout:    time.Minute,
+			ScheduleToCloseTimeout: window,
+			RetryPolicy: &temporal.RetryPolicy{
+				InitialInterval: 10 * time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Minute,
+				MaximumAttempts:        effectAttempts, // until the expiry (the schedule-to-close bound)
+				NonRetryableErrorTypes: []string{activities.ErrTypeInvalid},
+			},
+		})
+		emailF := workflow.ExecuteActivity(actx, (*activities.Activities).SendReminderEmail, r)
+		notifyF := workflow.ExecuteActivity(actx, (*activities.Activities).NotifyOperators, r)
+		var sent bool
+		emailErr := emailF.Get(ctx, &sent)
+		notifyErr := notifyF.Get(ctx, nil)
+		if ctx.Err() != nil {
+			// Cancelled: the end date changed (new keys will be armed) or
+			// the run continues as new (the keys stay due).
+			return
+		}
+		switch {
+		case emailErr != nil:
+			note += ": email non inviata"
+		case !sent:
+			note += ": nessun indirizzo email noto"
+		default:
+			note += ": email inviata"
+		}
+		if notifyErr != nil {
+			note += "; notifica agli operatori non registrata"
+		}
+		w.reminded(ctx, keys, note)
+	})
+}
+
+// cancelReminders cancels the reminders being sent.
+func (w *exemptionRun) cancelReminders() {
+	for _, r := range w.reminding {
+		r.cancel()
+	}
+}
+
+func (w *exemptionRun) doneReminding(end string) {
+	for i, r := range w.reminding {
+		if r.end == end {
+			w.reminding = append(w.reminding[:i], w.reminding[i+1:]...)
+			return
+		}
+	}
+}
+
+func (w *exemptionRun) reminded(ctx workflow.Context, keys []string, note string) {
+	for _, k := range keys {
+		w.st.RemindersSent[k] = true
+		delete(w.st.RemindersDue, k)
+	}
+	w.record(ctx, exemption.Event{Action: exemption.Remind, Actor: access.Actor{Role: access.Sistema},
+		State: w.st.State, OldEndDate: w.st.EndDate, NewEndDate: w.st.EndDate, Note: note})
+}
+
+func humanOffset(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		days := int(d / (24 * time.Hour))
+		if days == 1 {
+			return "1 giorno"
+		}
+		return fmt.Sprintf("%d giorni", days)
+	}
+	return d.String()
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " · " + b
+}
+
+func (w *exemptionRun) publishVisibility(ctx workflow.Context) {
+	updates := []visibilityUpdate{
+		keyword(search.RecordKind, search.KindExemption),
+		keyword(search.ExemptionState, string(w.st.State)),
+		keyword(search.AslCode, w.st.ASLShort),
+		keyword(search.ExemptionCode, w.st.ExemptionCode),
+		boolean(search.RegistryPending, w.st.PublishedVersion < w.st.Version),
+		datetime(search.EndDate, w.st.EndDate),
+	}
+	if w.st.PracticeNumber != "" {
+		updates = append(updates, keyword(search.PracticeNumber, w.st.PracticeNumber))
+	}
+	w.vis.upsert(ctx, updates)
+	workflow.SetCurrentDetails(ctx, exemptionDetails(w.st))
+}
+
+// exemptionDetails is the current details text of the Temporal UI.
+func exemptionDetails(st ExemptionState) string {
+	end := "senza scadenza"
+	if st.EndDate != nil {
+		end = "fino al " + st.EndDate.Format("02/01/2006")
+	}
+	s := fmt.Sprintf("**Esenzione %d** · codice %s · ASL %s · **%s** %s · versione %d · registro: versione %d",
+		st.ID, st.ExemptionCode, st.ASLShort, st.State, end, st.Version, st.PublishedVersion)
+	if st.PublishedVersion < st.Version {
+		s += " · **pubblicazione in attesa**"
+		if !st.PublishingSince.IsZero() {
+			s += " dal " + st.PublishingSince.In(exemption.Rome).Format("02/01/2006 15:04") + " (ultimo errore tra le Pending Activities)"
+		}
+	}
+	if n := len(st.RemindersDue); n > 0 {
+		s += fmt.Sprintf(" · promemoria in invio: %d", n)
+	}
+	if n := len(st.Refused); n > 0 {
+		r := st.Refused[n-1]
+		s += fmt.Sprintf("\n\nUltimo comando rifiutato (%s): %s — %s", r.At.In(exemption.Rome).Format("02/01/2006 15:04"), r.Code, r.Message)
+	}
+	return s
+}

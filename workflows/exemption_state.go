@@ -1,0 +1,64 @@
+package workflows
+
+import (
+	"time"
+
+	"esenzioni/exemption"
+)
+
+// ExemptionState is the exemption workflow's whole state: query result and
+// continue-as-new input.
+type ExemptionState struct {
+	ID             int64           `json:"id"`
+	PracticeNumber string          `json:"practiceNumber,omitempty"` // empty for registry exemptions
+	ASL            string          `json:"asl"`                      // beneficiary's ASL of residence (Ministry code)
+	ASLShort       string          `json:"aslShort"`
+	BeneficiaryFC  string          `json:"beneficiaryFc"`
+	ExemptionCode  string          `json:"exemptionCode"`
+	DiagnosisCode  string          `json:"diagnosisCode"`
+	IssuedOn       exemption.Date  `json:"issuedOn"`
+	EndDate        *exemption.Date `json:"endDate,omitempty"`
+	State          exemption.State `json:"state"`
+	Version        int             `json:"version"`
+	// Seq is the newest event recorded (legacy runs: written to the read
+	// model).
+	Seq int `json:"seq"`
+	// Unprojected are the events recorded but not yet written to the read
+	// model, oldest first.
+	Unprojected []exemption.Event `json:"unprojected,omitempty"`
+	// ReminderOffsets are how long before the end of the last valid day the
+	// reminders fire (default 30 and 7 days).
+	ReminderOffsets []time.Duration `json:"reminderOffsets,omitempty"`
+	// RemindersSent holds ReminderKey values already sent (or given up at
+	// the expiry), so a renewal re-arms reminders for the new date while a
+	// replayed timer never sends twice.
+	RemindersSent map[string]bool `json:"remindersSent,omitempty"`
+	// RemindersDue holds ReminderKey values whose time has come and whose
+	// sending is in progress (retried until the expiry).
+	RemindersDue     map[string]bool           `json:"remindersDue,omitempty"`
+	PublishedVersion int                       `json:"publishedVersion"`
+	Processed        map[string]ChangeResult   `json:"processed,omitempty"`
+	Refused          []RefusedExemptionCommand `json:"refused,omitempty"`
+	// RunEventBudget is how many lifecycle events (reminders, changes,
+	// expiry) a run records before it continues as new, which keeps each
+	// run's history short (0 = DefaultRunEventBudget). The SDK's own
+	// suggestion to continue as new is honoured too.
+	RunEventBudget int `json:"runEventBudget,omitempty"`
+	// Runs counts continue-as-new generations, for tests and supervisors.
+	Runs int `json:"runs,omitempty"`
+	// PublishingSince is when the version now waiting for the registry was
+	// made (zero when the registry is up to date).
+	PublishingSince time.Time `json:"publishingSince,omitempty"`
+}
+
+// DefaultRunEventBudget keeps a run to a few hundred history events.
+const DefaultRunEventBudget = 40
+
+// RecordOf is the read-model record of the state, with the events not yet
+// projected.
+func (st *ExemptionState) record() exemption.Record {
+	return exemption.Record{
+		ID: st.ID, BeneficiaryFC: st.BeneficiaryFC, State: st.State, EndDate: st.EndDate, Version: st.Version,
+		Events: append([]exemption.Event(nil), st.Unprojected...),
+	}
+}

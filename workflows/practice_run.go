@@ -1,0 +1,429 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"esenzioni/access"
+	"esenzioni/activities"
+	"esenzioni/audit"
+	"esenzioni/exemption"
+	"esenzioni/practice"
+	"esenzioni/search"
+)
+
+// PracticeWorkflow runs one practice from submission to its closing state.
+//
+// Operator actions arrive as Updates (validated before they enter history)
+// or as Signals from supervisors (validated when received; refusals are
+// recorded). An action changes the state only after the effects it depends
+// on have succeeded (a validation's exemption is issued first); every other
+// effect (the read model, the audit row) runs afterwards as a regular
+// activity, so nothing is written that the history does not hold. The
+// caller applies the answer's record to the read model itself, with the same
+// idempotent upsert, to read its own write at once.
+//
+// It ends once the practice is closed, its projection written and every
+// handler finished; a validated practice leaves a running ExemptionWorkflow
+// behind.
+func PracticeWorkflow(ctx workflow.Context, st PracticeState) (PracticeState, error) {
+	if workflow.GetVersion(ctx, versionDurableEffects, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return legacyPracticeWorkflow(ctx, st)
+	}
+	if st.Input.Number == "" || st.Input.ASL == "" {
+		// A start typed in clear (refused by the worker's codec) or malformed.
+		return st, temporal.NewNonRetryableApplicationError("practice started without number or ASL", CodeBadSignal, nil)
+	}
+	w := &practiceRun{st: st}
+	w.submit()
+	if err := w.setup(ctx); err != nil {
+		return w.st, err
+	}
+	return w.run(ctx)
+}
+
+type practiceRun struct {
+	st PracticeState
+	// mu is held by the command being performed: a second one is refused
+	// (an update: the other operator acted first) or waits (a signal).
+	mu  workflow.Mutex
+	vis visibility
+}
+
+// submit records the submission itself, before any handler: an update
+// delivered with the start (update-with-start, the new-exemption wizard)
+// must find the practice already INVIATA.
+func (w *practiceRun) submit() {
+	if w.st.State != "" {
+		if w.st.StateSince.IsZero() && len(w.st.Events) > 0 {
+			w.st.StateSince = w.st.Events[len(w.st.Events)-1].At
+		}
+		return
+	}
+	in := w.st.Input
+	w.st.State, w.st.Version, w.st.StateSince = practice.Inviata, 1, in.SubmittedAt
+	w.st.Events = append(w.st.Events, practice.Event{
+		Seq: 1, At: in.SubmittedAt, Action: practice.Submit, State: practice.Inviata,
+		Actor: access.Actor{FiscalCode: in.Submitter.FiscalCode, Role: in.Submitter.Role},
+		Audit: in.Audit,
+	})
+}
+
+func (w *practiceRun) setup(ctx workflow.Context) error {
+	if w.st.Processed == nil {
+		w.st.Processed = map[string]ActionResult{}
+	}
+	w.mu = workflow.NewMutex(ctx)
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (PracticeState, error) { return w.st, nil }); err != nil {
+		return err
+	}
+	for _, action := range practice.Actions { // a slice: a fixed order, unlike the map
+		action := action
+		err := workflow.SetUpdateHandlerWithOptions(ctx, ActionMessages[action],
+			func(ctx workflow.Context, cmd PracticeCommand) (ActionResult, error) {
+				cmd.Action = action
+				return w.update(ctx, cmd)
+			},
+			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, cmd PracticeCommand) error {
+				cmd.Action = action
+				if w.done(cmd) {
+					return nil // answered from Processed
+				}
+				if w.mu.IsLocked() {
+					return errBusy()
+				}
+				return w.check(cmd)
+			}})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *practiceRun) done(cmd PracticeCommand) bool {
+	_, ok := w.st.Processed[cmd.RequestID]
+	return ok && cmd.RequestID != ""
+}
+
+// check is the whole rule of a command against the current state: pure.
+func (w *practiceRun) check(cmd PracticeCommand) error {
+	if cmd.Unencrypted {
+		return refusal(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
+	}
+	if r := practice.CheckInput(cmd.Command); r != nil {
+		return refusal(r.Code, "%s", r.Message)
+	}
+	if cmd.Validate.EndDate != nil && cmd.Validate.NoEndDate {
+		return refusal(practice.CodeBadRequest, "Indica una data di fine validità oppure «senza scadenza», non entrambe.")
+	}
+	if r := practice.Check(w.st.subject(), cmd.Command); r != nil {
+		return refusal(r.Code, "%s", r.Message)
+	}
+	return nil
+}
+
+// update performs an operator's command: refused at once while another one
+// is being performed.
+func (w *practiceRun) update(ctx workflow.Context, cmd PracticeCommand) (ActionResult, error) {
+	if res, ok := w.st.Processed[cmd.RequestID]; ok && cmd.RequestID != "" {
+		return w.answer(res), nil
+	}
+	if !w.mu.TryLock(ctx) {
+		return ActionResult{}, errBusy()
+	}
+	defer w.mu.Unlock()
+	return w.perform(ctx, cmd)
+}
+
+// signal performs a supervisor's command, after the one in progress; a
+// refusal is recorded, not returned, because nobody waits for the answer.
+func (w *practiceRun) signal(ctx workflow.Context, cmd PracticeCommand, bad bool) {
+	if cmd.Caller != nil {
+		// The identity the codec endpoint authenticated, not the one the
+		// sender wrote.
+		cmd.Actor = *cmd.Caller
+		cmd.Audit = &AuditContext{Action: "AZIONE_PRATICA", Address: audit.ChannelTemporal, Channel: audit.ChannelTemporal}
+	}
+	var err error
+	switch {
+	case bad:
+		err = refusal(CodeBadSignal, "Comando rifiutato: l'argomento del segnale non è un comando valido.")
+	case cmd.Unencrypted:
+		err = refusal(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
+	case cmd.Caller == nil:
+		err = refusal(CodeNoCaller, "Comando rifiutato: manca l'identità del supervisore (invia il segnale attraverso l'endpoint del codec).")
+	default:
+		if e := w.mu.Lock(ctx); e != nil {
+			return
+		}
+		if !w.done(cmd) {
+			_, err = w.perform(ctx, cmd)
+		}
+		w.mu.Unlock()
+	}
+	if err != nil {
+		r := asRefusal(err)
+		w.st.Refused = append(w.st.Refused, RefusedCommand{
+			At: workflow.Now(ctx), Action: cmd.Action, RequestID: cmd.RequestID, Actor: cmd.Actor,
+			Code: r.Code, Message: r.Message,
+		})
+		if len(w.st.Refused) > maxRefused {
+			w.st.Refused = w.st.Refused[len(w.st.Refused)-maxRefused:]
+		}
+		w.publishVisibility(ctx)
+		workflow.GetLogger(ctx).Warn("signal refused", "action", cmd.Action, "code", r.Code)
+	}
+}
+
+// perform runs one command holding the mutex: checks, the effects the
+// transition depends on, then the transition itself.
+func (w *practiceRun) perform(ctx workflow.Context, cmd PracticeCommand) (ActionResult, error) {
+	if err := w.check(cmd); err != nil {
+		return ActionResult{}, err
+	}
+	var issued *IssuedExemption
+	switch cmd.Action {
+	case practice.Reject:
+		var known bool
+		var a *activities.Activities
+		if err := workflow.ExecuteLocalActivity(readOptions(ctx), a.RejectReasonExists, cmd.ReasonCode).Get(ctx, &known); err != nil {
+			return ActionResult{}, err
+		}
+		if !known {
+			return ActionResult{}, refusal(practice.CodeReasonUnknown, "Motivazione %q non presente nell'elenco configurato.", cmd.ReasonCode)
+		}
+	case practice.Validate:
+		// The exemption first: no VALIDATA without it. The activity is
+		// idempotent by practice number and refuses a second valid
+		// exemption of the same code for the same person.
+		var err error
+		if issued, err = w.issue(ctx, cmd); err != nil {
+			return ActionResult{}, err
+		}
+		// Another command cannot have slipped in (the mutex), but the
+		// check is cheap and keeps the rule in one place.
+		if err := w.check(cmd); err != nil {
+			return ActionResult{}, err
+		}
+	}
+
+	now := workflow.Now(ctx)
+	steps := practice.Steps(w.st.State, cmd.Action)
+	for i, to := range steps {
+		ev := practice.Event{
+			Seq: w.st.lastSeq() + 1, At: now, Action: cmd.Action, Actor: cmd.Actor, State: to,
+			BeneficiaryNote: cmd.BeneficiaryNote, InternalNote: cmd.InternalNote, ReasonCode: cmd.ReasonCode,
+		}
+		if i == len(steps)-1 {
+			ev.Audit = cmd.Audit // one audit row per action, on its last event
+		}
+		w.st.Events = append(w.st.Events, ev)
+		w.st.State = to
+	}
+	if cmd.Action != practice.AddNote { // a note does not change the state: the wait goes on
+		w.st.StateSince = now
+	}
+	w.st.Version++
+	if issued != nil {
+		w.st.Exemption = issued
+	}
+	res := ActionResult{Number: w.st.Input.Number, State: w.st.State, Version: w.st.Version, Exemption: w.st.Exemption}
+	if cmd.RequestID != "" {
+		w.st.Processed[cmd.RequestID] = res
+	}
+	w.publishVisibility(ctx)
+	return w.answer(res), nil
+}
+
+// answer adds the record to show to a stored result.
+func (w *practiceRun) answer(res ActionResult) ActionResult {
+	rec := RecordOf(w.st)
+	res.Record = &rec
+	return res
+}
+
+func errBusy() error { return refusal(practice.CodeStaleVersion, "%s", practice.ConflictMessage) }
+
+// issue records the exemption of a validation (once per practice) and
+// returns it; its dates are today (Europe/Rome) and the operator's choice
+// or the diagnosis duration.
+func (w *practiceRun) issue(ctx workflow.Context, cmd PracticeCommand) (*IssuedExemption, error) {
+	in := w.st.Input
+	req := activities.IssueInput{
+		PracticeNumber: in.Number, ASL: in.ASL,
+		BeneficiaryFC: in.Beneficiary.FiscalCode, BeneficiaryFirstName: in.Beneficiary.FirstName,
+		BeneficiaryLastName: in.Beneficiary.LastName,
+		ExemptionCode:       in.ExemptionCode, DiagnosisCode: in.DiagnosisCode,
+		IssuedOn: exemption.DateOf(workflow.Now(ctx)), EndDate: cmd.Validate.EndDate, NoEndDate: cmd.Validate.NoEndDate,
+		IssuedBy: cmd.Actor, At: workflow.Now(ctx),
+	}
+	var out activities.Issued
+	if err := workflow.ExecuteActivity(effectOptions(ctx), (*activities.Activities).IssuePracticeExemption, req).Get(ctx, &out); err != nil {
+		return nil, err
+	}
+	return &IssuedExemption{ID: out.ID, ValidFrom: out.ValidFrom, EndDate: out.EndDate}, nil
+}
+
+func (w *practiceRun) run(ctx workflow.Context) (PracticeState, error) {
+	w.publishVisibility(ctx)
+	// The read model follows the history: a projector writes the current
+	// record whenever it is behind.
+	workflow.Go(ctx, w.projector)
+
+	signals := newInbox[PracticeCommand](ctx, actionNames()...)
+	handle := func(name string, cmd PracticeCommand, bad bool) {
+		cmd.Action = actionOf(name)
+		w.signal(ctx, cmd, bad)
+	}
+	idle := func() bool { return !w.mu.IsLocked() && workflow.AllHandlersFinished(ctx) }
+	for !w.st.State.IsClosed() {
+		// Updates run in their own handlers; the main loop wakes for signals,
+		// for the closing of the practice, and for continue-as-new.
+		err := workflow.Await(ctx, func() bool {
+			return signals.pending() || w.st.State.IsClosed() || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+		})
+		if err != nil {
+			return w.st, err
+		}
+		signals.drain(handle)
+		if workflow.GetInfo(ctx).GetContinueAsNewSuggested() && !w.st.State.IsClosed() {
+			if err := workflow.Await(ctx, func() bool { return idle() && w.projected() }); err != nil {
+				return w.st, err
+			}
+			signals.drain(handle)
+			return w.st, workflow.NewContinueAsNewError(ctx, PracticeWorkflow, w.st)
+		}
+	}
+	// Let running handlers (the closing update itself) finish, refuse the
+	// signals that arrived meanwhile, and end only once the read model
+	// holds the closed practice: PostgreSQL keeps it after the workflow.
+	if err := workflow.Await(ctx, idle); err != nil {
+		return w.st, err
+	}
+	signals.drain(handle)
+	if err := workflow.Await(ctx, w.projected); err != nil {
+		return w.st, err
+	}
+	if w.st.State == practice.Validata && w.st.Exemption != nil && !w.st.ExemptionStarted {
+		if err := w.startExemptionWorkflow(ctx); err != nil {
+			return w.st, err
+		}
+	}
+	return w.st, nil
+}
+
+func (w *practiceRun) projected() bool { return w.st.ProjectedSeq >= w.st.lastSeq() }
+
+// projector writes the current record to the read model whenever it is
+// behind the history. The activity is retried until PostgreSQL answers; a
+// record it refuses as invalid (a bug) is retried hourly and reported in the
+// logs and the current details, never dropped.
+func (w *practiceRun) projector(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool { return !w.projected() }); err != nil {
+			return
+		}
+		seq := w.st.lastSeq()
+		err := workflow.ExecuteActivity(effectOptions(ctx), (*activities.Activities).ProjectPracticeRecord, RecordOf(w.st)).Get(ctx, nil)
+		if err != nil {
+			workflow.GetLogger(ctx).Error("practice projection refused", "error", err)
+			if workflow.Sleep(ctx, time.Hour) != nil {
+				return
+			}
+			continue
+		}
+		if seq > w.st.ProjectedSeq {
+			w.st.ProjectedSeq = seq
+		}
+	}
+}
+
+// startExemptionWorkflow starts the exemption's own lifecycle (timers,
+// registry publication) as a child that outlives the practice.
+func (w *practiceRun) startExemptionWorkflow(ctx workflow.Context) error {
+	ex := w.st.Exemption
+	in := ExemptionState{
+		ID: ex.ID, PracticeNumber: w.st.Input.Number, ASL: w.st.Input.ASL, ASLShort: w.st.Input.ASLShort,
+		BeneficiaryFC: w.st.Input.Beneficiary.FiscalCode, ExemptionCode: w.st.Input.ExemptionCode,
+		DiagnosisCode: w.st.Input.DiagnosisCode, IssuedOn: ex.ValidFrom, EndDate: ex.EndDate,
+		State: exemption.Valida, Version: 1, Seq: 1, ReminderOffsets: w.st.Input.ReminderOffsets,
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:        exemption.WorkflowID(ex.ID),
+		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		StaticSummary:     fmt.Sprintf("Esenzione %d · %s · pratica %s", ex.ID, w.st.Input.ExemptionCode, w.st.Input.Number),
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			search.RecordKind.ValueSet(search.KindExemption),
+			search.ExemptionState.ValueSet(string(exemption.Valida)),
+			search.AslCode.ValueSet(w.st.Input.ASLShort),
+			search.ExemptionCode.ValueSet(w.st.Input.ExemptionCode),
+			search.PracticeNumber.ValueSet(w.st.Input.Number),
+			search.RegistryPending.ValueSet(true),
+		),
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, ExemptionWorkflow, in)
+	var exec workflow.Execution
+	err := child.GetChildWorkflowExecution().Get(ctx, &exec)
+	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return err
+	}
+	w.st.ExemptionStarted = true
+	return nil
+}
+
+// publishVisibility updates what supervisors see in the Temporal UI: search
+// attributes and the current details. No personal data.
+func (w *practiceRun) publishVisibility(ctx workflow.Context) {
+	updates := []visibilityUpdate{
+		keyword(search.RecordKind, search.KindPractice),
+		keyword(search.PracticeState, string(w.st.State)),
+		keyword(search.AslCode, w.st.Input.ASLShort),
+		keyword(search.ExemptionCode, w.st.Input.ExemptionCode),
+		keyword(search.PracticeNumber, w.st.Input.Number),
+		datetime(search.SubmittedAt, &w.st.Input.SubmittedAt),
+		datetime(search.StateSince, &w.st.StateSince),
+	}
+	if ex := w.st.Exemption; ex != nil && ex.EndDate != nil {
+		updates = append(updates, datetime(search.EndDate, ex.EndDate))
+	}
+	w.vis.upsert(ctx, updates)
+	workflow.SetCurrentDetails(ctx, practiceDetails(w.st))
+}
+
+// practiceDetails is the current details line of the Temporal UI.
+func practiceDetails(st PracticeState) string {
+	s := fmt.Sprintf("**Pratica %s** · codice %s · ASL %s · stato **%s** dal %s · versione %d",
+		st.Input.Number, st.Input.ExemptionCode, st.Input.ASLShort, st.State,
+		st.StateSince.In(exemption.Rome).Format("02/01/2006 15:04"), st.Version)
+	if st.Exemption != nil {
+		s += fmt.Sprintf(" · esenzione %d", st.Exemption.ID)
+	}
+	if n := len(st.Refused); n > 0 {
+		r := st.Refused[n-1]
+		s += fmt.Sprintf("\n\nUltimo comando rifiutato (%s, %s): %s — %s",
+			r.Action, r.At.In(exemption.Rome).Format("02/01/2006 15:04"), r.Code, r.Message)
+	}
+	return s
+}
+
+func actionNames() []string {
+	names := make([]string, len(practice.Actions))
+	for i, a := range practice.Actions {
+		names[i] = ActionMessages[a]
+	}
+	return names
+}
+
+func actionOf(name string) practice.Action {
+	for _, a := range practice.Actions {
+		if ActionMessages[a] == name {
+			return a
+		}
+	}
+	return ""
+}

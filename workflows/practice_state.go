@@ -1,0 +1,68 @@
+package workflows
+
+import (
+	"time"
+
+	"esenzioni/practice"
+)
+
+// PracticeState is the whole state: the query result and the continue-as-new
+// input.
+type PracticeState struct {
+	Input     PracticeInput    `json:"input"`
+	State     practice.State   `json:"state"`
+	Version   int              `json:"version"`
+	Events    []practice.Event `json:"events"`
+	Exemption *IssuedExemption `json:"exemption,omitempty"`
+	// Processed keeps the answer of every request performed, by idempotency
+	// key, so a repeated key (even across runs) gets the same answer.
+	Processed map[string]ActionResult `json:"processed"`
+	Refused   []RefusedCommand        `json:"refused,omitempty"`
+	// ProjectedSeq is the newest event the read model acknowledged.
+	ProjectedSeq int `json:"projectedSeq"`
+	// StateSince is when the practice entered its current state (the
+	// submission for INVIATA): how long it has been waiting.
+	StateSince time.Time `json:"stateSince,omitempty"`
+	// ExemptionStarted records that the exemption's own workflow was
+	// started (validated practices only).
+	ExemptionStarted bool `json:"exemptionStarted,omitempty"`
+}
+
+func (st *PracticeState) lastSeq() int {
+	if n := len(st.Events); n > 0 {
+		return st.Events[n-1].Seq
+	}
+	return 0
+}
+
+func (st *PracticeState) subject() practice.Subject {
+	return practice.Subject{
+		Number: st.Input.Number, State: st.State, Version: st.Version, ASL: st.Input.ASL,
+		SubmitterFC: st.Input.Submitter.FiscalCode, SubmitterKind: st.Input.Submitter.Kind,
+	}
+}
+
+// RecordOf is the read-model record of a practice state: what the
+// projection activity, the caller of an action and reindex write.
+func RecordOf(st PracticeState) practice.Record {
+	in := st.Input
+	rec := practice.Record{
+		Number: in.Number, ASL: in.ASL, DistrictID: in.DistrictID,
+		BeneficiaryFC: in.Beneficiary.FiscalCode, BeneficiaryFirstName: in.Beneficiary.FirstName,
+		BeneficiaryLastName: in.Beneficiary.LastName,
+		SubmitterKind:       in.Submitter.Kind, SubmitterFC: in.Submitter.FiscalCode, SubmitterRole: in.Submitter.Role,
+		ExemptionCode: in.ExemptionCode, DiagnosisCode: in.DiagnosisCode,
+		State: st.State, Version: st.Version, CreatedAt: in.SubmittedAt,
+		Events: append([]practice.Event(nil), st.Events...),
+	}
+	if ex := st.Exemption; ex != nil {
+		rec.ExemptionID = ex.ID
+		from := ex.ValidFrom
+		rec.ValidFrom = &from
+		if ex.EndDate != nil {
+			end := *ex.EndDate
+			rec.ValidUntil = &end
+		}
+	}
+	return rec
+}
