@@ -48,6 +48,9 @@ func TestTemplatesHoldNoInlineScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if p := policyWithFormTargets([]string{"https://idp.example"}); !strings.Contains(p, "form-action 'self' https://idp.example;") {
+		t.Errorf("provider origins in form-action: %s", p)
+	}
 	if !strings.Contains(contentSecurityPolicy, "script-src 'self';") || strings.Contains(contentSecurityPolicy, "unsafe-eval") ||
 		strings.Count(contentSecurityPolicy, "unsafe-inline") != strings.Count(contentSecurityPolicy, "style-src 'self' 'unsafe-inline'") {
 		t.Fatalf("policy: %s", contentSecurityPolicy)

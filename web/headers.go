@@ -19,9 +19,23 @@ import (
 // exemption page with style-src 'self'); with images, fonts and connections
 // limited to the application, an injected style has no way to send
 // anything out.
+//
+// form-action also lists the origins of the configured SPID/CIE providers:
+// the logout form's answer redirects to the provider's end-session
+// endpoint (RP-initiated logout), and browsers apply form-action to that
+// redirect. (A provider whose end-session endpoint is on another host than
+// its issuer needs that host added here.)
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
 	"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; " +
 	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// policyWithFormTargets adds origins to the policy's form-action.
+func policyWithFormTargets(origins []string) string {
+	if len(origins) == 0 {
+		return contentSecurityPolicy
+	}
+	return strings.Replace(contentSecurityPolicy, "form-action 'self'", "form-action 'self' "+strings.Join(origins, " "), 1)
+}
 
 // permissionsPolicy turns off the browser features the back office never
 // uses.
@@ -41,7 +55,11 @@ func (s *Server) securityHeaders() gin.HandlerFunc {
 		tls := s.overTLS(c)
 		c.Set(ctxOverTLS, tls)
 		h := c.Writer.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		csp := s.csp
+		if csp == "" {
+			csp = contentSecurityPolicy
+		}
+		h.Set("Content-Security-Policy", csp)
 		h.Set("Permissions-Policy", permissionsPolicy)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -51,6 +52,7 @@ type Server struct {
 	// codecOrigin is the Temporal UI's origin (scheme://host:port), the
 	// only one the codec endpoint answers.
 	codecOrigin string
+	csp         string // Content-Security-Policy (headers.go)
 }
 
 // New builds the server and its routes.
@@ -64,6 +66,17 @@ func New(d Deps) (*Server, error) {
 	if s.codecOrigin, err = originOf(d.Config.TemporalUIURL); err != nil {
 		return nil, fmt.Errorf("web: TEMPORAL_UI_URL: %w", err)
 	}
+	var providers []string
+	for _, p := range d.Config.Login.Providers {
+		o, err := originOf(p.Issuer)
+		if err != nil {
+			return nil, fmt.Errorf("web: issuer of provider %s: %w", p.Name, err)
+		}
+		if o != "" && !slices.Contains(providers, o) {
+			providers = append(providers, o)
+		}
+	}
+	s.csp = policyWithFormTargets(providers)
 	e := gin.New()
 	// The client address (audit log, sessions) comes from X-Forwarded-For or
 	// X-Real-IP only when the request arrives from a trusted proxy; by
