@@ -84,7 +84,7 @@ func New(d Deps) (*Server, error) {
 	if err := e.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("web: TRUSTED_PROXIES: %w", err)
 	}
-	e.Use(s.recovery(), s.securityHeaders(), s.inputGuard)
+	e.Use(s.observe(), s.recovery(), s.securityHeaders(), s.inputGuard)
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(s.noRoute)
 	e.NoMethod(s.noMethod)

@@ -33,7 +33,7 @@ type exemptionLog struct {
 	failPublish  int // publications to fail before the registry "returns"
 	// registryDown and smtpDown, when set, say whether the registry or the
 	// mail server is down at a (virtual) time; attempts count the calls.
-	registryDown, smtpDown          func(now time.Time) bool
+	registryDown, smtpDown         func(now time.Time) bool
 	publishAttempts, emailAttempts int
 }
 
