@@ -66,6 +66,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.DB.AddQueryHook(metrics.QueryHook{})
 	metrics.RegisterDB(a.DB.DB, "esenzioni")
 	a.Store = store.New(a.DB)
+	if problems, err := store.PrivilegeProblems(ctx, a.DB); err != nil {
+		log.Warn("postgresql: cannot check the privileges of DATABASE_URL", "error", err)
+	} else {
+		for _, p := range problems {
+			log.Warn("postgresql: DATABASE_URL is not least privilege (see docs/SECURITY): " + p + "; it could alter the audit log")
+		}
+	}
 	a.Registry = &registry.Local{DB: a.DB}
 	if a.Temporal, err = DialTemporal(ctx, cfg, a.Codec, log); err != nil {
 		a.Close()

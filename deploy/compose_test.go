@@ -308,10 +308,10 @@ func TestAppEnvironment(t *testing.T) {
 		if db.Scheme != "postgres" && db.Scheme != "postgresql" {
 			t.Errorf("%s: DATABASE_URL scheme %q", name, db.Scheme)
 		}
-		if db.Path != "/esenzioni" || db.User.Username() != "esenzioni" {
-			t.Errorf("%s: DATABASE_URL should use database and role esenzioni, got %s", name, db.Redacted())
+		if db.Path != "/esenzioni" || db.User.Username() != "esenzioni_app" {
+			t.Errorf("%s: DATABASE_URL should use database esenzioni and the role esenzioni_app (least privilege), got %s", name, db.Redacted())
 		}
-		if pw, _ := db.User.Password(); pw != env(t, pg, "ESENZIONI_DB_PASSWORD") {
+		if pw, _ := db.User.Password(); pw != env(t, pg, "ESENZIONI_APP_DB_PASSWORD") {
 			t.Errorf("%s: DATABASE_URL password differs from the one the postgres init script sets", name)
 		}
 		if db.Query().Get("sslmode") != "disable" {
@@ -795,5 +795,48 @@ func TestReplicasAndMonitoring(t *testing.T) {
 		if !mountsFile(t, grafana, f) {
 			t.Errorf("grafana: %s is not mounted", f)
 		}
+	}
+}
+
+// TestLeastPrivilegeDatabaseRoles: web and worker log in as esenzioni_app,
+// only migrate has the owner's URL, the init script creates the roles that
+// way, and PostgreSQL asks for passwords over TCP (issue 12, point 6).
+func TestLeastPrivilegeDatabaseRoles(t *testing.T) {
+	p := loadProject(t)
+	pg := service(t, p, "postgres")
+	if got := env(t, pg, "POSTGRES_HOST_AUTH_METHOD"); got != "scram-sha-256" {
+		t.Errorf("postgres: POSTGRES_HOST_AUTH_METHOD = %q, want scram-sha-256", got)
+	}
+	for _, name := range []string{"web", "worker"} {
+		if _, ok := service(t, p, name).Environment["MIGRATE_DATABASE_URL"]; ok {
+			t.Errorf("%s: has the owner's MIGRATE_DATABASE_URL", name)
+		}
+	}
+	m, err := url.Parse(env(t, service(t, p, "migrate"), "MIGRATE_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.User.Username() != "esenzioni" || m.Path != "/esenzioni" {
+		t.Errorf("migrate: MIGRATE_DATABASE_URL should be the owner esenzioni, got %s", m.Redacted())
+	}
+	if pw, _ := m.User.Password(); pw != env(t, pg, "ESENZIONI_DB_PASSWORD") {
+		t.Error("migrate: MIGRATE_DATABASE_URL password differs from the owner's")
+	}
+	script, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy/postgres/initdb/10-create-databases.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"CREATE ROLE esenzioni_app LOGIN NOSUPERUSER",
+		"GRANT esenzioni_app TO esenzioni WITH ADMIN OPTION",
+		"REVOKE ALL ON DATABASE esenzioni FROM PUBLIC",
+		"ALTER SCHEMA public OWNER TO esenzioni;",
+	} {
+		if !strings.Contains(string(script), want) {
+			t.Errorf("init script lacks %q", want)
+		}
+	}
+	if strings.Contains(string(script), "GRANT esenzioni TO esenzioni_app") {
+		t.Error("esenzioni_app must not be a member of the owner role")
 	}
 }

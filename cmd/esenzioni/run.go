@@ -125,7 +125,7 @@ func openDB(ctx context.Context) (*store.Store, config.Config, error) {
 	if err != nil {
 		return nil, cfg, err
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.OpenOptions{AppName: "esenzioni-migrate", Maintenance: true})
+	db, err := store.Open(ctx, cfg.MigrationURL(), store.OpenOptions{AppName: "esenzioni-migrate", Maintenance: true})
 	if err != nil {
 		return nil, cfg, err
 	}

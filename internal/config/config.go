@@ -19,7 +19,10 @@ import (
 type Config struct {
 	DataDir string // ESENZIONI_DATA_DIR: where `dev` keeps PostgreSQL, Temporal and MinIO data
 
-	DatabaseURL string // DATABASE_URL
+	DatabaseURL string // DATABASE_URL: the application's role (owns nothing)
+	// MigrateDatabaseURL (MIGRATE_DATABASE_URL) is the owner role's
+	// connection, for `migrate` and `import catalog`; empty: DatabaseURL.
+	MigrateDatabaseURL string
 
 	TemporalAddress   string // TEMPORAL_ADDRESS, host:port
 	TemporalNamespace string // TEMPORAL_NAMESPACE
@@ -115,25 +118,26 @@ func load(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		DataDir:           get("ESENZIONI_DATA_DIR", ".data"),
-		DatabaseURL:       get("DATABASE_URL", ""),
-		TemporalAddress:   get("TEMPORAL_ADDRESS", ""),
-		TemporalNamespace: get("TEMPORAL_NAMESPACE", "default"),
-		TaskQueue:         get("TEMPORAL_TASK_QUEUE", "esenzioni"),
-		TemporalUIURL:     get("TEMPORAL_UI_URL", "http://localhost:8233"),
-		S3Endpoint:        get("S3_ENDPOINT", ""),
-		S3AccessKey:       get("S3_ACCESS_KEY", "esenzioni"),
-		S3SecretKey:       get("S3_SECRET_KEY", "esenzioni-dev-secret"),
-		S3Bucket:          get("S3_BUCKET", "esenzioni"),
-		S3Region:          get("S3_REGION", "us-east-1"),
-		SMTPAddr:          get("SMTP_ADDR", ""),
-		SMTPFrom:          get("SMTP_FROM", "esenzioni@asl.example.it"),
-		HTTPAddr:          get("HTTP_ADDR", "localhost:8080"),
-		CodecKeyID:        get("ESENZIONI_CODEC_KEY_ID", "dev"),
-		TrustStoreDir:     get("TRUST_STORE_DIR", ""),
-		MetricsAddr:       get("METRICS_ADDR", ""),
-		LogFormat:         strings.ToLower(get("LOG_FORMAT", "text")),
-		LogLevel:          strings.ToLower(get("LOG_LEVEL", "info")),
+		DataDir:            get("ESENZIONI_DATA_DIR", ".data"),
+		DatabaseURL:        get("DATABASE_URL", ""),
+		MigrateDatabaseURL: get("MIGRATE_DATABASE_URL", ""),
+		TemporalAddress:    get("TEMPORAL_ADDRESS", ""),
+		TemporalNamespace:  get("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue:          get("TEMPORAL_TASK_QUEUE", "esenzioni"),
+		TemporalUIURL:      get("TEMPORAL_UI_URL", "http://localhost:8233"),
+		S3Endpoint:         get("S3_ENDPOINT", ""),
+		S3AccessKey:        get("S3_ACCESS_KEY", "esenzioni"),
+		S3SecretKey:        get("S3_SECRET_KEY", "esenzioni-dev-secret"),
+		S3Bucket:           get("S3_BUCKET", "esenzioni"),
+		S3Region:           get("S3_REGION", "us-east-1"),
+		SMTPAddr:           get("SMTP_ADDR", ""),
+		SMTPFrom:           get("SMTP_FROM", "esenzioni@asl.example.it"),
+		HTTPAddr:           get("HTTP_ADDR", "localhost:8080"),
+		CodecKeyID:         get("ESENZIONI_CODEC_KEY_ID", "dev"),
+		TrustStoreDir:      get("TRUST_STORE_DIR", ""),
+		MetricsAddr:        get("METRICS_ADDR", ""),
+		LogFormat:          strings.ToLower(get("LOG_FORMAT", "text")),
+		LogLevel:           strings.ToLower(get("LOG_LEVEL", "info")),
 
 		TemporalTLSCert:       get("TEMPORAL_TLS_CERT", ""),
 		TemporalTLSKey:        get("TEMPORAL_TLS_KEY", ""),
@@ -270,4 +274,13 @@ func ParseOffsets(s string) ([]time.Duration, error) {
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// MigrationURL is the connection of the schema's owner: MIGRATE_DATABASE_URL,
+// or DATABASE_URL when it is not set (a single-role installation).
+func (c Config) MigrationURL() string {
+	if c.MigrateDatabaseURL != "" {
+		return c.MigrateDatabaseURL
+	}
+	return c.DatabaseURL
 }
