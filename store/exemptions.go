@@ -71,7 +71,7 @@ func ParseExemptionCursor(s string) (ExemptionCursor, bool) {
 		return ExemptionCursor{}, false
 	}
 	last, first, ok := strings.Cut(string(raw), "\n")
-	if !ok {
+	if !ok || !cursorTime(d) || n <= 0 || !cursorText(last) || !cursorText(first) {
 		return ExemptionCursor{}, false
 	}
 	return ExemptionCursor{LastName: last, FirstName: first, IssuedOn: d, ID: n}, true

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 )
@@ -56,17 +57,38 @@ func ParseCursor(s string) (Cursor, bool) {
 		return Cursor{}, false
 	}
 	c := Cursor{CreatedAt: time.UnixMicro(us), Number: parts[1]}
+	if !cursorTime(c.CreatedAt) || strings.Trim(c.Number, "0123456789") != "" {
+		return Cursor{}, false
+	}
 	if len(parts) == 3 {
 		raw, err := base64.RawURLEncoding.DecodeString(parts[2])
 		if err != nil {
 			return Cursor{}, false
 		}
 		var ok bool
-		if c.LastName, c.FirstName, ok = strings.Cut(string(raw), "\n"); !ok {
+		if c.LastName, c.FirstName, ok = strings.Cut(string(raw), "\n"); !ok || !cursorText(c.LastName) || !cursorText(c.FirstName) {
 			return Cursor{}, false
 		}
 	}
 	return c, true
+}
+
+// A cursor comes back from the client: what it carries must be something
+// this application could have written (dates of years 1900-9999, names as
+// text without control characters), or queries would fail on it
+// (PostgreSQL refuses NUL bytes, invalid UTF-8 and year 0).
+func cursorTime(t time.Time) bool { return t.Year() >= 1900 && t.Year() <= 9999 }
+
+func cursorText(s string) bool {
+	if len(s) > 400 || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return false
+		}
+	}
+	return true
 }
 
 // PracticeRow is a line of the results table.

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -128,22 +127,6 @@ func submitterRole(kind practice.SubmitterKind) access.Role {
 		return access.Delegato
 	}
 	return access.Cittadino
-}
-
-// readJSON decodes a bounded JSON body strictly, answering 400 on failure.
-func readJSON(c *gin.Context, v any) ([]byte, bool) {
-	body, err := io.ReadAll(io.LimitReader(c.Request.Body, 1<<20))
-	if err != nil {
-		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.unreadable", "Corpo della richiesta illeggibile."))
-		return nil, false
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.malformed", "JSON non valido: "+err.Error()))
-		return nil, false
-	}
-	return body, true
 }
 
 // idempotency replays the stored answer of a repeated key. It returns the
@@ -524,6 +507,9 @@ func (s *Server) apiCancel(c *gin.Context) {
 	}
 	if err != nil {
 		status, body := actionErrorStatus(err)
+		if status == http.StatusInternalServerError {
+			s.Log.Error("api: cancel failed", "error", err)
+		}
 		s.answer(c, key, hash, status, gin.H{"error": body})
 		return
 	}
@@ -542,9 +528,9 @@ func (s *Server) apiCancel(c *gin.Context) {
 
 // actionErrorStatus maps an action's error to an HTTP status and body.
 func actionErrorStatus(err error) (int, apiErrorBody) {
-	var r *practice.Refusal
+	r, isRefusal := domainRefusal(err)
 	switch {
-	case errors.As(err, &r):
+	case isRefusal:
 		switch r.Code {
 		case practice.CodeNotAllowed, practice.CodeOutOfScope:
 			return http.StatusForbidden, apiErrorBody{Code: r.Code, Message: r.Message}
@@ -558,6 +544,11 @@ func actionErrorStatus(err error) (int, apiErrorBody) {
 		return http.StatusAccepted, apiErrorBody{Code: "operation.in_progress", Message: service.ErrInProgress.Error()}
 	case unavailable(err):
 		return http.StatusServiceUnavailable, apiErrorBody{Code: "service.unavailable", Message: "Servizio temporaneamente non disponibile: riprova tra qualche minuto."}
+	case workflowClosed(err):
+		cl := closedRefusal()
+		return http.StatusConflict, apiErrorBody{Code: cl.Code, Message: cl.Message}
+	case badRequest(err):
+		return http.StatusBadRequest, apiErrorBody{Code: "request.invalid", Message: "Richiesta non accettata: controlla i dati e l'Idempotency-Key."}
 	}
 	return http.StatusInternalServerError, apiErrorBody{Code: "internal", Message: "Errore interno: riprova più tardi."}
 }

@@ -117,7 +117,7 @@ func TestIntakeAPI(t *testing.T) {
 		}
 		status, body, _ := doctor.do("POST", "/api/v1/practices", map[string]any{"unexpected": true})
 		require.Equal(t, http.StatusBadRequest, status)
-		require.Equal(t, "request.malformed", errCode(body))
+		require.Equal(t, "request.unknown_field", errCode(body))
 	})
 
 	t.Run("a doctor client speaks only for its doctor", func(t *testing.T) {

@@ -1,35 +1,71 @@
 package web
 
 import (
+	"errors"
+	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/sdk/converter"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
-// routeCodec serves the remote payload codec of the Temporal Web UI
-// (POST /codec/encode and /codec/decode). Payloads hold personal data, so
-// only an authenticated regional administrator may decode them: the UI sends
-// the operator's session cookie ("include cross-origin credentials" in the
-// UI's codec settings) from the same site. Every call is audited.
+// routeCodec serves the remote payload codec of the Temporal Web UI and
+// CLI (POST /codec/encode and /codec/decode). Payloads hold personal data,
+// so only an authenticated regional administrator may use it; every call is
+// audited, and what a supervisor encodes (a signal's command) carries who
+// they are.
+//
+// Two ways to authenticate:
+//   - the session cookie, sent by the Temporal UI ("include cross-origin
+//     credentials" in its codec settings). The cookie goes with any request
+//     from the same site, and every port of localhost is the same site: the
+//     cookie alone proves nothing. So it counts only on a request whose
+//     Origin is exactly the configured Temporal UI's (TEMPORAL_UI_URL:
+//     scheme, host and port) and whose body is application/json, which a
+//     page can only send after a CORS preflight that this endpoint grants to
+//     that origin alone. A cross-site form or a no-cors fetch from another
+//     page (another localhost port included) is refused.
+//   - a session token in Authorization: Bearer (the Temporal CLI's
+//     --codec-auth): no other page can attach it, so it needs no origin.
 func (s *Server) routeCodec(e *gin.Engine) {
-	h := converter.NewPayloadCodecHTTPHandler(s.Codec)
 	serve := func(c *gin.Context) {
-		s.codecCORS(c)
+		originOK := s.codecOriginAllowed(c)
 		if c.Request.Method == http.MethodOptions {
+			if !originOK {
+				s.codecOriginRefused(c, nil)
+				return
+			}
+			s.codecCORS(c)
 			c.AbortWithStatus(http.StatusNoContent)
 			return
 		}
-		op, ok := s.sessionOperator(c)
-		if !ok {
-			// The Temporal CLI sends a supervisor's session token with
-			// --codec-auth "Bearer <token>" (it has no cookies).
-			if token, found := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer "); found {
-				if o, err := s.loadSessionToken(c, strings.TrimSpace(token)); err == nil {
-					op, ok = o, true
-				}
+		if originOK {
+			s.codecCORS(c)
+		}
+		if mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type")); err != nil || mt != "application/json" {
+			c.AbortWithStatusJSON(http.StatusUnsupportedMediaType, apiError(codeUnsupportedType,
+				"Formato della richiesta non supportato: usa Content-Type: application/json."))
+			return
+		}
+		var op *Operator
+		ok := false
+		if token, found := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer "); found {
+			if o, err := s.loadSessionToken(c, strings.TrimSpace(token)); err == nil {
+				op, ok = o, true
 			}
+		}
+		if !ok {
+			if !originOK {
+				cookieOp, _ := s.sessionOperator(c)
+				s.codecOriginRefused(c, cookieOp)
+				return
+			}
+			op, ok = s.sessionOperator(c)
 		}
 		if !ok || !op.Profile.Role.Regional() {
 			s.audit(c, auditEntry{Action: "CODEC", Target: c.Request.URL.Path, Outcome: "NEGATO"}, op)
@@ -39,13 +75,12 @@ func (s *Server) routeCodec(e *gin.Engine) {
 		}
 		s.audit(c, auditEntry{Action: "CODEC", Target: c.Request.URL.Path, Outcome: "OK"}, op)
 		if strings.HasSuffix(c.Request.URL.Path, "/encode") {
-			// What a supervisor encodes (a signal's command) carries who
-			// they are: the workflow acts as this caller, not as the actor
-			// the JSON names.
-			converter.NewPayloadCodecHTTPHandler(s.Codec.Stamp("caller", op.Actor())).ServeHTTP(c.Writer, c.Request)
+			// The workflow acts as this caller, not as the actor the JSON
+			// names.
+			s.serveCodec(c, s.Codec.Stamp("caller", op.Actor()), true)
 			return
 		}
-		h.ServeHTTP(c.Writer, c.Request)
+		s.serveCodec(c, s.Codec, false)
 	}
 	for _, p := range []string{"/codec/encode", "/codec/decode"} {
 		e.POST(p, serve)
@@ -53,16 +88,101 @@ func (s *Server) routeCodec(e *gin.Engine) {
 	}
 }
 
-// codecCORS allows the Temporal Web UI's origin, with credentials.
-func (s *Server) codecCORS(c *gin.Context) {
-	origin := c.GetHeader("Origin")
-	if origin == "" || !strings.EqualFold(strings.TrimRight(origin, "/"), strings.TrimRight(s.Config.TemporalUIURL, "/")) {
+// codecOriginRefused answers a cookie-authenticated (or anonymous) call
+// from an origin other than the Temporal UI's, and audits it.
+func (s *Server) codecOriginRefused(c *gin.Context, op *Operator) {
+	s.audit(c, auditEntry{Action: "CODEC", Target: c.Request.URL.Path, Outcome: "NEGATO",
+		Detail: map[string]any{"motivo": "origine"}}, op)
+	c.AbortWithStatusJSON(http.StatusForbidden, apiError("codec.origin_not_allowed",
+		"Origine della richiesta non ammessa: l'endpoint risponde solo alla Temporal UI configurata "+
+			"(o a un token di sessione in Authorization)."))
+}
+
+// maxCodecBody bounds a codec request (the payloads of one history page).
+const maxCodecBody = 8 << 20
+
+// serveCodec encodes or decodes the request's payloads (the remote codec
+// protocol: Payloads as protobuf JSON in and out). A body that is not
+// Payloads, or payloads the codec cannot open, get a stable code; the
+// library's error text goes to the log only.
+func (s *Server) serveCodec(c *gin.Context, pc converter.PayloadCodec, encode bool) {
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxCodecBody+1))
+	if err != nil {
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.unreadable", "Corpo della richiesta illeggibile."))
 		return
 	}
+	if len(body) > maxCodecBody {
+		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, apiError(codeBodyTooLarge, "La richiesta è troppo grande."))
+		return
+	}
+	var in commonpb.Payloads
+	if err := protojson.Unmarshal(body, &in); err != nil {
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("codec.malformed",
+			"Corpo non valido: atteso un oggetto Payloads in JSON."))
+		return
+	}
+	var out []*commonpb.Payload
+	if encode {
+		out, err = pc.Encode(in.Payloads)
+	} else {
+		out, err = pc.Decode(in.Payloads)
+	}
+	if err != nil {
+		s.Log.Warn("codec: payloads refused", "route", c.FullPath(), "error", err)
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("codec.failed",
+			"I dati non possono essere elaborati con la chiave configurata."))
+		return
+	}
+	b, err := protojson.Marshal(&commonpb.Payloads{Payloads: out})
+	if err != nil {
+		s.Log.Error("codec: encode answer", "error", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, apiError("internal", "Errore interno: riprova più tardi."))
+		return
+	}
+	c.Data(http.StatusOK, "application/json", b)
+}
+
+// codecOriginAllowed: the request's Origin is exactly the Temporal UI's.
+func (s *Server) codecOriginAllowed(c *gin.Context) bool {
+	origin := strings.ToLower(c.GetHeader("Origin"))
+	return s.codecOrigin != "" && origin == s.codecOrigin
+}
+
+// codecCORS grants the Temporal UI's origin, with credentials.
+func (s *Server) codecCORS(c *gin.Context) {
 	h := c.Writer.Header()
-	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Origin", s.codecOrigin)
 	h.Set("Access-Control-Allow-Credentials", "true")
 	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
 	h.Set("Access-Control-Allow-Headers", "Content-Type, X-Namespace, Authorization")
-	h.Set("Vary", "Origin")
+	h.Set("Access-Control-Max-Age", "600")
+	h.Add("Vary", "Origin")
+}
+
+// originOf is the origin of a URL as browsers send it in Origin: scheme and
+// host in lower case, the port only when it is not the scheme's default.
+func originOf(raw string) (string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return "", nil
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return "", err
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if (scheme != "http" && scheme != "https") || u.Hostname() == "" {
+		return "", errors.New("not an http(s) URL: " + raw)
+	}
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	port := u.Port()
+	if (scheme == "http" && port == "80") || (scheme == "https" && port == "443") {
+		port = ""
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return scheme + "://" + host, nil
 }

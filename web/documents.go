@@ -51,12 +51,38 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 			return store.Attachment{}, form, s.uploadReadError(&form, err)
 		}
 		if part.FileName() == "" {
-			b, _ := io.ReadAll(io.LimitReader(part, 4096))
-			fields[part.FormName()] = strings.TrimSpace(string(b))
+			// The fields pass the checks of every form (input.go); a bad one
+			// is named on the form, shown again.
+			name := part.FormName()
+			if len(fields) >= maxFields {
+				form.Errors["file"] = (&inputError{Code: codeTooManyFields}).Message()
+				return store.Attachment{}, form, nil
+			}
+			limit := 4 * int64(ruleOf(name).Max) // bytes of the longest acceptable value
+			b, _ := io.ReadAll(io.LimitReader(part, limit+1))
+			v, ierr := checkFormField(name, string(b))
+			if ierr == nil && int64(len(b)) > limit {
+				ierr = &inputError{Code: codeTooLong, Where: "form", Field: name, Label: ruleOf(name).Label, Max: ruleOf(name).Max}
+			}
+			if ierr != nil {
+				slot := name
+				if slot != "tipo" && slot != "data_rilascio" && slot != "data_validita" {
+					slot = "file"
+				}
+				form.Errors[slot] = ierr.Message()
+				continue
+			}
+			fields[name] = v
 			continue
 		}
 		if subtle.ConstantTimeCompare([]byte(fields["_csrf"]), []byte(op.CSRF)) != 1 {
 			return store.Attachment{}, form, errCSRF
+		}
+		if ierr := checkFileName(part.FileName()); ierr != nil {
+			form.Errors["file"] = ierr.Message()
+		}
+		if len(form.Errors) > 0 {
+			return store.Attachment{}, form, nil
 		}
 		form.Type = fields["tipo"]
 		if form.Type == "" {

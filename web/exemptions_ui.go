@@ -394,9 +394,13 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		err = nil // done; the workflow writes the read model
 	}
 	if err != nil {
-		var refusal *practice.Refusal
+		refusal, isRefusal := domainRefusal(err)
+		if !isRefusal && workflowClosed(err) {
+			refusal, isRefusal = &practice.Refusal{Code: workflows.CodeExemptionClosed,
+				Message: "Operazione non più possibile: l'esenzione è chiusa."}, true
+		}
 		switch {
-		case errors.As(err, &refusal):
+		case isRefusal:
 			entry.Outcome = "RIFIUTATA"
 			entry.Detail = map[string]any{"codice": refusal.Code}
 			s.audit(c, entry, op)
@@ -415,6 +419,11 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 			// audit row.
 			setFlash(c, "warning", exemptions.ErrTimeout.Error())
 			redirect(c, fmt.Sprintf("/esenzioni/%d", page.E.ID))
+		case errors.Is(err, exemptions.ErrNotFound):
+			s.exemptionNotFound(c)
+		case badRequest(err):
+			s.Log.Warn("change refused by Temporal as invalid", "route", c.FullPath(), "error", err)
+			s.renderError(c, http.StatusBadRequest, "Richiesta non valida", "La richiesta non è stata accettata: ricarica la pagina e riprova.")
 		default:
 			s.fail(c, err)
 		}

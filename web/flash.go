@@ -13,7 +13,7 @@ const flashCookie = "esenzioni_avviso"
 func setFlash(c *gin.Context, kind, message string) {
 	v := base64.RawURLEncoding.EncodeToString([]byte(kind + "|" + message))
 	c.SetSameSite(httpSameSite)
-	c.SetCookie(flashCookie, v, 60, "/", "", c.Request.TLS != nil, true)
+	c.SetCookie(flashCookie, v, 60, "/", "", secureCookies(c), true)
 }
 
 func decodeFlash(v string) *Flash {

@@ -80,12 +80,6 @@ type loginPage struct {
 // dummyHash equalises the time of a login with an unknown username.
 var dummyHash, _ = auth.HashSecret("not-a-real-password")
 
-// secureCookies reports whether cookies must be marked Secure (HTTPS, or
-// HTTPS terminated by a proxy in front of the app).
-func secureCookies(c *gin.Context) bool {
-	return c.Request.TLS != nil || strings.EqualFold(c.GetHeader("X-Forwarded-Proto"), "https")
-}
-
 func (s *Server) loginForm(c *gin.Context) {
 	if _, ok := s.sessionOperator(c); ok {
 		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))

@@ -188,7 +188,12 @@ func (s *Server) certificateFinish(c *gin.Context) {
 // certificate check; anything else goes to the application.
 func (s *Server) certificateHandler() http.Handler {
 	e := gin.New()
-	e.Use(gin.Recovery(), s.securityHeaders())
+	// The same client-address rule as the application (its audit rows),
+	// and the same input checks.
+	if err := e.SetTrustedProxies(s.Config.TrustedProxies); err != nil {
+		panic(err) // checked by New already
+	}
+	e.Use(s.recovery(), s.securityHeaders(), s.inputGuard)
 	e.GET("/login/certificato/tls", s.certificateCheck)
 	e.NoRoute(func(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, strings.TrimRight(s.Config.PublicURL, "/")+"/login")

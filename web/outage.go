@@ -56,8 +56,3 @@ func (s *Server) renderUnavailable(c *gin.Context, err error) {
 		"Uno dei servizi dell'applicazione non risponde in questo momento. Nulla è andato perso: riprova tra qualche minuto.")
 	c.Abort()
 }
-
-func isAPI(c *gin.Context) bool {
-	p := c.Request.URL.Path
-	return len(p) >= 5 && p[:5] == "/api/"
-}

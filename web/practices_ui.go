@@ -16,6 +16,7 @@ import (
 	"esenzioni/audit"
 	"esenzioni/exemption"
 	"esenzioni/practice"
+	"esenzioni/practices"
 	"esenzioni/requestid"
 	"esenzioni/service"
 	"esenzioni/store"
@@ -83,16 +84,28 @@ type listPage struct {
 	PageStart int
 }
 
-// parseDate reads gg/mm/aaaa (the manual's format) or aaaa-mm-dd.
+// parseDate reads gg/mm/aaaa (the manual's format) or aaaa-mm-dd, of the
+// years minDateYear-maxDateYear: outside them a date is a typing mistake
+// (and year 0, which PostgreSQL refuses, failed the queries).
 func parseDate(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	for _, layout := range []string{"02/01/2006", "2/1/2006", "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, s, exemption.Rome); err == nil {
+			if t.Year() < minDateYear || t.Year() > maxDateYear {
+				return time.Time{}, errors.New("date out of range")
+			}
 			return t, nil
 		}
 	}
 	return time.Time{}, errors.New("bad date")
 }
+
+// The years a typed date may have. Rules of the domain (an end date's
+// bound, a document's issue date not in the future) are stricter.
+const (
+	minDateYear = 1900
+	maxDateYear = 2199
+)
 
 func (s *Server) practiceList(t tab) gin.HandlerFunc {
 	return func(c *gin.Context) {
@@ -486,13 +499,13 @@ func (s *Server) practiceAction(c *gin.Context) {
 		return
 	}
 	_, err := s.Practices.Act(c.Request.Context(), p.Number, cmd)
-	var refusal *practice.Refusal
+	refusal, isRefusal := domainRefusal(err)
 	switch {
 	case err == nil:
 		// The action's audit row was written with its record.
 		setFlash(c, "success", successMessage(action, p.Number))
 		redirect(c, "/pratiche/"+p.Number)
-	case errors.As(err, &refusal):
+	case isRefusal:
 		s.audit(c, auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "RIFIUTATA",
 			Detail: map[string]any{"azione": string(action), "codice": refusal.Code}}, op)
 		s.renderActionError(c, op, p.Number, refusal, cmd)
@@ -504,6 +517,15 @@ func (s *Server) practiceAction(c *gin.Context) {
 	case errors.Is(err, service.ErrRecorded):
 		setFlash(c, "warning", "Operazione registrata: il dettaglio si aggiornerà appena il database risponde.")
 		redirect(c, "/pratiche/"+p.Number)
+	case errors.Is(err, practices.ErrNotFound) || workflowClosed(err):
+		// The read model showed the practice open, its workflow is gone.
+		refusal = closedRefusal()
+		s.audit(c, auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "RIFIUTATA",
+			Detail: map[string]any{"azione": string(action), "codice": refusal.Code}}, op)
+		s.renderActionError(c, op, p.Number, refusal, cmd)
+	case badRequest(err):
+		s.Log.Warn("action refused by Temporal as invalid", "route", c.FullPath(), "error", err)
+		s.renderError(c, http.StatusBadRequest, "Richiesta non valida", "La richiesta non è stata accettata: ricarica la pagina e riprova.")
 	default:
 		s.fail(c, err)
 	}

@@ -238,7 +238,7 @@ func (s *Server) base(c *gin.Context, title, section string) Base {
 	}
 	if f, err := c.Cookie(flashCookie); err == nil && f != "" {
 		b.Flash = decodeFlash(f)
-		c.SetCookie(flashCookie, "", -1, "/", "", c.Request.TLS != nil, true)
+		c.SetCookie(flashCookie, "", -1, "/", "", secureCookies(c), true)
 	}
 	return b
 }
@@ -253,7 +253,7 @@ type errorPage struct {
 // renderError shows an Italian error page (or a fragment for htmx).
 func (s *Server) renderError(c *gin.Context, status int, heading, message string) {
 	data := errorPage{Base: s.base(c, heading, ""), Heading: heading, Message: message}
-	if c.GetHeader("HX-Request") == "true" {
+	if c.GetHeader("HX-Request") == "true" && c.GetHeader("HX-Boosted") != "true" {
 		s.renderBlock(c, status, "error.html", "content", data)
 		return
 	}

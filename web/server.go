@@ -7,9 +7,11 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -43,18 +45,49 @@ type Deps struct {
 // Server serves every HTTP endpoint.
 type Server struct {
 	Deps
-	engine *gin.Engine
-	codes  codeLists
-	logins loginMethods
+	engine  *gin.Engine
+	codes   codeLists
+	logins  loginMethods
+	proxies []*net.IPNet // TRUSTED_PROXIES
+	// codecOrigin is the Temporal UI's origin (scheme://host:port), the
+	// only one the codec endpoint answers.
+	codecOrigin string
+	csp         string // Content-Security-Policy (headers.go)
 }
 
 // New builds the server and its routes.
 func New(d Deps) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{Deps: d}
+	var err error
+	if s.proxies, err = parseProxies(d.Config.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("web: TRUSTED_PROXIES: %w", err)
+	}
+	if s.codecOrigin, err = originOf(d.Config.TemporalUIURL); err != nil {
+		return nil, fmt.Errorf("web: TEMPORAL_UI_URL: %w", err)
+	}
+	var providers []string
+	for _, p := range d.Config.Login.Providers {
+		o, err := originOf(p.Issuer)
+		if err != nil {
+			return nil, fmt.Errorf("web: issuer of provider %s: %w", p.Name, err)
+		}
+		if o != "" && !slices.Contains(providers, o) {
+			providers = append(providers, o)
+		}
+	}
+	s.csp = policyWithFormTargets(providers)
 	e := gin.New()
-	e.Use(s.observe(), gin.Recovery(), s.securityHeaders())
+	// The client address (audit log, sessions) comes from X-Forwarded-For or
+	// X-Real-IP only when the request arrives from a trusted proxy; by
+	// default none is, and it is the connection's address.
+	if err := e.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("web: TRUSTED_PROXIES: %w", err)
+	}
+	e.Use(s.observe(), s.recovery(), s.securityHeaders(), s.inputGuard)
 	e.HandleMethodNotAllowed = true
+	e.NoRoute(s.noRoute)
+	e.NoMethod(s.noMethod)
 	s.engine = e
 	if err := s.initLogin(); err != nil {
 		return nil, err
@@ -70,6 +103,9 @@ func New(d Deps) (*Server, error) {
 
 // Handler is the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.engine }
+
+// Routes lists every route (for the authorization matrix test).
+func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
 
 // Run serves on addr until ctx is cancelled, then shuts down gracefully.
 func (s *Server) Run(ctx context.Context, addr string) error {
@@ -96,16 +132,5 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		return srv.Shutdown(sctx)
-	}
-}
-
-// securityHeaders sets conservative headers on every answer.
-func (s *Server) securityHeaders() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		h := c.Writer.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
-		c.Next()
 	}
 }

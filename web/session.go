@@ -209,10 +209,32 @@ func currentOperator(c *gin.Context) *Operator {
 	return c.MustGet(ctxOperator).(*Operator)
 }
 
-// safeNext keeps redirects inside the application.
+// safeNext keeps redirects inside the application: next must be an
+// absolute path of this origin, made of printable ASCII only. Browsers
+// drop tabs and newlines from a Location ("/\t/evil.example" becomes
+// "//evil.example", another host), read a backslash as a slash ("/\\evil")
+// and accept "//host": anything with a control character, a space, a
+// backslash, non-ASCII, a scheme, a host or a leading "//" gives "/".
 func safeNext(next string) string {
-	if len(next) == 0 || next[0] != '/' || (len(next) > 1 && (next[1] == '/' || next[1] == '\\')) {
+	if len(next) == 0 || len(next) > 2048 || next[0] != '/' || strings.HasPrefix(next, "//") {
 		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if b := next[i]; b <= 0x20 || b >= 0x7f || b == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") ||
+		strings.HasPrefix(u.Path, "//") {
+		return "/"
+	}
+	// The same rules for the decoded path: whatever decodes it on the way
+	// ("/%09/evil.example", "/%5Cevil.example") still finds a path here.
+	for i := 0; i < len(u.Path); i++ {
+		if b := u.Path[i]; b <= 0x20 || b == 0x7f || b == '\\' {
+			return "/"
+		}
 	}
 	return next
 }

@@ -18,6 +18,12 @@ func (s *Server) routeUI(e *gin.Engine) {
 	}
 	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
 	e.GET("/static/*path", func(c *gin.Context) {
+		// Files only: no directory listing, and the Italian page for what
+		// does not exist.
+		if st, err := fs.Stat(static, strings.TrimPrefix(c.Param("path"), "/")); err != nil || st.IsDir() {
+			s.renderError(c, http.StatusNotFound, "Pagina non trovata", "La pagina richiesta non esiste.")
+			return
+		}
 		// Assets are versioned with the binary; a day of caching is safe
 		// and spares operators the download on every page.
 		if strings.HasPrefix(c.Param("path"), "/vendor/") {
@@ -30,7 +36,7 @@ func (s *Server) routeUI(e *gin.Engine) {
 	e.GET("/login", s.loginForm)
 	e.POST("/login", s.login)
 
-	ui := e.Group("/", s.requireLogin, s.requireCSRF)
+	ui := e.Group("/", s.requireLogin, s.requireCSRF, s.deferredInput)
 	ui.POST("/logout", s.logout)
 	ui.GET("/", s.home)
 	ui.POST("/profilo", s.switchProfile)

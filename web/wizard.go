@@ -459,10 +459,10 @@ func (s *Server) wizardConfirm(c *gin.Context) {
 		err = nil // done; the workflow writes the read model
 	}
 	if err != nil {
-		var refusal *practice.Refusal
+		refusal, isRefusal := domainRefusal(err)
 		var verr *practices.ValidationError
 		switch {
-		case errors.As(err, &refusal):
+		case isRefusal:
 			entry.Outcome, entry.Detail["esito"] = "RIFIUTATA", refusal.Code
 			s.audit(c, entry, op)
 			page.Flash = &Flash{Kind: "danger", Message: refusal.Message}

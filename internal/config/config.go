@@ -6,6 +6,7 @@ package config
 import (
 	"encoding/base64"
 	"fmt"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -59,6 +60,13 @@ type Config struct {
 	LogFormat   string // LOG_FORMAT: text or json
 	LogLevel    string // LOG_LEVEL: debug, info, warn or error
 	PublicURL   string // PUBLIC_URL, the address users reach the web app at
+
+	// TrustedProxies are the addresses (IPs or CIDR ranges) of the reverse
+	// proxies in front of the web server (TRUSTED_PROXIES, comma separated;
+	// none by default). Only requests arriving from one of them may set the
+	// client address (X-Forwarded-For, X-Real-IP) and the scheme
+	// (X-Forwarded-Proto: https) the application records and acts on.
+	TrustedProxies []string
 
 	CodecKey   []byte // ESENZIONI_CODEC_KEY, base64 of 32 bytes (AES-256-GCM)
 	CodecKeyID string // ESENZIONI_CODEC_KEY_ID
@@ -174,6 +182,9 @@ func load(getenv func(string) string) (Config, error) {
 	if c.WorkflowCacheSize, err = strconv.Atoi(get("TEMPORAL_WORKFLOW_CACHE_SIZE", "2000")); err != nil || c.WorkflowCacheSize <= 0 {
 		return c, fmt.Errorf("TEMPORAL_WORKFLOW_CACHE_SIZE must be a positive number of workflows")
 	}
+	if c.TrustedProxies, err = ParseProxies(get("TRUSTED_PROXIES", "")); err != nil {
+		return c, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
 	if c.Retention, err = time.ParseDuration(get("TEMPORAL_RETENTION", "720h")); err != nil || c.Retention < 30*24*time.Hour {
 		return c, fmt.Errorf("TEMPORAL_RETENTION must be a duration of at least 720h (30 days)")
 	}
@@ -186,6 +197,32 @@ func load(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// ParseProxies reads a comma separated list of IP addresses and CIDR ranges
+// (e.g. "10.0.0.0/8, 192.168.1.10"); single addresses become /32 or /128.
+func ParseProxies(s string) ([]string, error) {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if strings.Contains(part, "/") {
+			prefix, err := netip.ParsePrefix(part)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an IP address or CIDR range", part)
+			}
+			out = append(out, prefix.Masked().String())
+			continue
+		}
+		addr, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR range", part)
+		}
+		out = append(out, netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()).String())
+	}
+	return out, nil
 }
 
 func countSet(values ...string) int {

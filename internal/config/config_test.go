@@ -36,3 +36,22 @@ func TestLoadRefusesBadNumbers(t *testing.T) {
 		t.Fatalf("cache size 5000: %d, %v", c.WorkflowCacheSize, err)
 	}
 }
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := load(env(nil))
+	if err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("default: %v, %v; want none trusted", c.TrustedProxies, err)
+	}
+	c, err = load(env(map[string]string{"TRUSTED_PROXIES": " 10.0.0.0/8, 192.168.1.10 ,::1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.TrustedProxies, ","); got != "10.0.0.0/8,192.168.1.10/32,::1/128" {
+		t.Fatalf("parsed %s", got)
+	}
+	for _, bad := range []string{"proxy.example", "10.0.0.0/33", "1.2.3"} {
+		if _, err := load(env(map[string]string{"TRUSTED_PROXIES": bad})); err == nil || !strings.Contains(err.Error(), "TRUSTED_PROXIES") {
+			t.Errorf("%q: error %v", bad, err)
+		}
+	}
+}

@@ -7,7 +7,7 @@
     htmx.config.responseHandling = [
       { code: "204", swap: false },
       { code: "[23]..", swap: true },
-      { code: "(403|404|409|422)", swap: true },
+      { code: "(400|403|404|409|413|415|422)", swap: true },
       { code: "[45]..", swap: false, error: true },
     ];
     htmx.config.historyCacheSize = 0; // always refetch on back: data changes
@@ -37,6 +37,16 @@
     }
   }
   document.addEventListener("DOMContentLoaded", reopenRefusedDialog);
+  // A checkbox with data-svuota="id" empties the field id when ticked
+  // («Senza scadenza» empties the end date). Delegated: it holds for pages
+  // swapped in by htmx too, and needs no inline handler (the
+  // Content-Security-Policy runs none).
+  document.addEventListener("change", function (ev) {
+    var box = ev.target;
+    if (!box || !box.matches || !box.matches("input[type=checkbox][data-svuota]") || !box.checked) return;
+    var field = document.getElementById(box.getAttribute("data-svuota"));
+    if (field) field.value = "";
+  });
   document.addEventListener("htmx:afterSettle", function (ev) {
     if (ev.detail && ev.detail.target === document.body) reopenRefusedDialog();
   });
