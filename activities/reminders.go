@@ -3,7 +3,9 @@ package activities
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"esenzioni/exemption"
 )
@@ -57,7 +59,11 @@ Questo è un messaggio automatico del servizio Esenzioni per patologia: non risp
 `, b.FirstName, b.LastName, r.ExemptionCode, code, r.EndDate.Format("02/01/2006"))
 	messageID := "<promemoria-" + strconv.FormatInt(r.ExemptionID, 10) + "-" + sanitizeKey(r.DedupeKey) + "@esenzioni>"
 	if err := a.Mailer.Send(ctx, b.Email, subject, body, messageID); err != nil {
-		return false, fmt.Errorf("send reminder for exemption %d: %w", r.ExemptionID, err)
+		// The error goes into the workflow's history and the Temporal UI:
+		// it must not carry the address (SMTP servers echo it). The full
+		// error is logged here, without the address either.
+		a.logger().Warn("reminder email not sent", "exemption", r.ExemptionID, "error", redactAddress(err.Error(), b.Email))
+		return false, fmt.Errorf("send reminder for exemption %d: %s", r.ExemptionID, redactAddress(err.Error(), b.Email))
 	}
 	return true, a.Store.MarkEmailSent(ctx, r.DedupeKey)
 }
@@ -86,3 +92,14 @@ func (a *Activities) NotifyOperators(ctx context.Context, r Reminder) error {
 	}
 	return a.Store.CreateNotification(ctx, r.DedupeKey, r.ASL, "SCADENZA", title, body, link)
 }
+
+// redactAddress removes an email address (the recipient's, and any other)
+// from an error text.
+func redactAddress(msg, addr string) string {
+	if addr != "" {
+		msg = strings.ReplaceAll(msg, addr, "<destinatario>")
+	}
+	return emailPattern.ReplaceAllString(msg, "<indirizzo>")
+}
+
+var emailPattern = regexp.MustCompile(`[^\s<>"'@]+@[^\s<>"']+`)

@@ -129,9 +129,13 @@ func DialS3(ctx context.Context, cfg config.Config) (*minio.Client, error) {
 }
 
 // RegisterSearchAttributes adds the app's search attributes to the namespace
-// when missing (idempotent).
+// when missing, and makes its retention at least the configured one
+// (idempotent).
 func (a *App) RegisterSearchAttributes(ctx context.Context) error {
-	return search.Register(ctx, a.Temporal, a.Config.TemporalNamespace)
+	if err := search.Register(ctx, a.Temporal, a.Config.TemporalNamespace); err != nil {
+		return err
+	}
+	return search.EnsureRetention(ctx, a.Temporal, a.Config.TemporalNamespace, a.Config.Retention)
 }
 
 // Activities builds the activity implementations on the app's connections.

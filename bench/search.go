@@ -18,6 +18,8 @@ import (
 
 	"esenzioni/benchdata"
 	"esenzioni/migrations"
+
+	"esenzioni/exemption"
 )
 
 // SearchReport compares every search of the manual's screens at two data
@@ -269,7 +271,7 @@ func (e *env) searchData(ctx context.Context, sc Scale) (ScaleInfo, scaleParams,
 	if err := db.NewRaw("SELECT asl_code, count(*) FROM practice GROUP BY 1 ORDER BY 2 DESC LIMIT 1").Scan(ctx, &info.ASL, &info.ASLPractices); err != nil {
 		return info, scaleParams{}, "", err
 	}
-	today := meta.Today.In(time.Local)
+	today := meta.Today.In(exemption.Rome)
 	p := scaleParams{
 		today: today, surname: searchSurname, code: searchCode,
 		recentFrom: today.AddDate(0, 0, -30), combinedFrom: today.AddDate(-1, 0, 0),

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"esenzioni/exemption"
 )
 
 // Handler returns a small web viewer of the stored messages (UI in Italian):
@@ -135,7 +137,7 @@ func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return "—"
 	}
-	return t.Local().Format("02/01/2006 15:04:05")
+	return t.In(exemption.Rome).Format("02/01/2006 15:04:05")
 }
 
 // formatSize shows a size in bytes in Italian style (decimal comma).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -155,7 +156,27 @@ func TestRegistryOutageAndRecovery(t *testing.T) {
 	ex, err := e.Store().ExemptionByID(ctx, res.Exemption.ID)
 	require.NoError(t, err)
 	require.Equal(t, "PENDING", ex.PublicationState, "publication pending, and visible")
-	time.Sleep(2 * time.Second) // a few failed attempts
+	// The pending publication is visible to supervisors: the search
+	// attribute, the pending activity with its last error, the details.
+	wf := exemption.WorkflowID(ex.ID)
+	e.Eventually(30*time.Second, "RegistryPending = true and a failed attempt", func() (bool, error) {
+		d, err := e.App.Temporal.DescribeWorkflowExecution(ctx, wf, "")
+		if err != nil || len(d.GetPendingActivities()) == 0 {
+			return false, err
+		}
+		pa := d.GetPendingActivities()[0]
+		return pa.GetActivityType().GetName() == "PublishVersion" && pa.GetAttempt() >= 2 && pa.GetLastFailure() != nil, nil
+	})
+	e.Eventually(30*time.Second, "listed by RegistryPending = true", func() (bool, error) {
+		return slices.Contains(listByQuery(t, e, "RegistryPending = true"), wf), nil
+	})
+	meta := temporalCLI(t, e, "workflow", "metadata", "--workflow-id", wf)
+	require.Contains(t, meta, "pubblicazione in attesa")
+	// Retries of a regular activity add no history events: the history
+	// does not grow while the registry stays down.
+	before := historyLength(t, e, wf)
+	time.Sleep(4 * time.Second) // more failed attempts
+	require.Equal(t, before, historyLength(t, e, wf), "the outage grows no history")
 	var rows int
 	require.NoError(t, e.DB.NewRaw("SELECT count(*) FROM registry_exemption WHERE exemption_id = ?", ex.ID).Scan(ctx, &rows))
 	require.Zero(t, rows)
@@ -167,6 +188,22 @@ func TestRegistryOutageAndRecovery(t *testing.T) {
 	})
 	require.NoError(t, e.DB.NewRaw("SELECT count(*) FROM registry_exemption WHERE exemption_id = ?", ex.ID).Scan(ctx, &rows))
 	require.Equal(t, 1, rows, "published once")
+	e.Eventually(30*time.Second, "RegistryPending = false", func() (bool, error) {
+		return slices.Contains(listByQuery(t, e, "RegistryPending = false"), wf), nil
+	})
+}
+
+// historyLength counts the events of a workflow's current run.
+func historyLength(t *testing.T, e *apptest.Env, id string) int {
+	t.Helper()
+	it := e.App.Temporal.GetWorkflowHistory(context.Background(), id, "", false, 0)
+	n := 0
+	for it.HasNext() {
+		_, err := it.Next()
+		require.NoError(t, err)
+		n++
+	}
+	return n
 }
 
 func TestConcurrentConflictingActionsHaveOneWinner(t *testing.T) {

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the pinned Temporal CLI (dev server + Web UI) and MinIO server from
 # the Go module proxy, each from its own tools module (tools/temporal,
-# tools/minio) so their dependencies never mix with the application's. A
-# binary is rebuilt only when its module files change (a stamp beside it).
+# tools/minio) so their dependencies never mix with the application's, and
+# the local OpenID Connect provider of `make run` and the tests
+# (tools/oidcprovider, a small program on zitadel/oidc). A binary is rebuilt
+# only when its module's files change (a stamp beside it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/.tools/bin"
@@ -11,7 +13,7 @@ mkdir -p "$bin"
 build() { # name package
   local name=$1 pkg=$2 dir="$root/tools/$1"
   local stamp
-  stamp=$(cat "$dir/go.mod" "$dir/go.sum" | sha256sum | cut -c1-16)
+  stamp=$(cat "$dir/go.mod" "$dir/go.sum" $(find "$dir" -name '*.go' | sort) | sha256sum | cut -c1-16)
   if [[ -x "$bin/$name" && "$(cat "$bin/$name.stamp" 2>/dev/null)" == "$stamp" ]]; then
     return
   fi
@@ -26,3 +28,4 @@ build() { # name package
 build temporal github.com/temporalio/cli/cmd/temporal
 build minio github.com/minio/minio
 build workflowcheck go.temporal.io/sdk/contrib/tools/workflowcheck
+build oidcprovider .

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need, from Debian's repositories,
 # when they are missing: Chromium (browser tests), poppler-utils (pdftotext,
-# to read generated PDFs) and openssl (signed test documents). PostgreSQL's
+# to read generated PDFs), openssl (signed test documents) and libnss3-tools
+# (certutil and pk12util: the client certificates of the certificate-login
+# browser tests go into Chromium's NSS database). PostgreSQL's
 # server binaries are a prerequisite of the machine (README).
 set -euo pipefail
 
@@ -9,6 +11,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v pk12util >/dev/null 2>&1 || need+=(libnss3-tools)
 fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core)
 [[ ${#need[@]} -eq 0 ]] && exit 0
 

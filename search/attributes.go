@@ -10,10 +10,13 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	namespacepb "go.temporal.io/api/namespace/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // The keys, declared once. They stay within the SQL visibility budget per
@@ -108,6 +111,27 @@ func Register(ctx context.Context, c client.Client, namespace string) error {
 	var exists *serviceerror.AlreadyExists
 	if err != nil && !errors.As(err, &exists) { // another process registered them first
 		return fmt.Errorf("temporal: register search attributes in %s: %w", namespace, err)
+	}
+	return nil
+}
+
+// EnsureRetention makes namespace keep closed workflows at least min: the
+// dev server and a default setup create namespaces with a day or less.
+func EnsureRetention(ctx context.Context, c client.Client, namespace string, min time.Duration) error {
+	svc := c.WorkflowService()
+	desc, err := svc.DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("temporal: describe namespace %s: %w", namespace, err)
+	}
+	if desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration() >= min {
+		return nil
+	}
+	_, err = svc.UpdateNamespace(ctx, &workflowservice.UpdateNamespaceRequest{
+		Namespace: namespace,
+		Config:    &namespacepb.NamespaceConfig{WorkflowExecutionRetentionTtl: durationpb.New(min)},
+	})
+	if err != nil {
+		return fmt.Errorf("temporal: set the retention of %s to %s: %w", namespace, min, err)
 	}
 	return nil
 }

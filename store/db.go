@@ -34,7 +34,11 @@ func Open(ctx context.Context, url string, opts OpenOptions) (*bun.DB, error) {
 	if url == "" {
 		return nil, errors.New("postgresql: DATABASE_URL is not set")
 	}
-	params := map[string]interface{}{}
+	// Timestamps travel in UTC whatever the server's default zone (a cluster
+	// initialised under another TZ renders them in it, with offsets the
+	// driver cannot read for old dates); every calendar rule is applied in
+	// Go, in Europe/Rome.
+	params := map[string]interface{}{"TimeZone": "UTC"}
 	if opts.AppName != "" {
 		params["application_name"] = opts.AppName
 	}

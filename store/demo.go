@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 
@@ -74,6 +76,12 @@ func (s *Store) ImportRegistryExemption(ctx context.Context, e *Exemption) (id i
 		err := tx.NewSelect().Table("exemption").Column("id").Where("registry_id = ?", *e.RegistryID).Scan(ctx, &id)
 		if err == nil {
 			return nil
+		}
+		if e.CreatedAt.IsZero() {
+			e.CreatedAt = time.Now()
+		}
+		if e.UpdatedAt.IsZero() {
+			e.UpdatedAt = e.CreatedAt
 		}
 		if _, err := tx.NewInsert().Model(e).Returning("id").Exec(ctx, &id); err != nil {
 			if isUniqueViolation(err, "exemption_one_valid") {

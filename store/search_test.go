@@ -10,7 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"esenzioni/access"
 	"esenzioni/internal/testenv"
+	"esenzioni/practice"
 	"esenzioni/store"
 )
 
@@ -34,11 +36,11 @@ func TestSearchPagesInOrder(t *testing.T) {
 		ln, fn := surnames[i%len(surnames)], names[i%len(names)]
 		at := base.Add(time.Duration(i/3) * time.Hour) // three practices per instant
 		state := []string{"INVIATA", "IN_LAVORAZIONE", "VALIDATA"}[i%3]
-		require.NoError(t, st.ProjectPractice(ctx, store.PracticeProjection{
-			Practice: store.Practice{Number: number, ASLCode: "010203", BeneficiaryFC: fmt.Sprintf("RSSNNA80A41H501%c", 'A'+i%26),
-				BeneficiaryFirstName: fn, BeneficiaryLastName: ln, SubmitterKind: "MEDICO", SubmitterFC: "LBRCRD53H10D205E",
-				ExemptionCode: "044", DiagnosisCode: "2960", State: state, Version: 1, LastSeq: 1, CreatedAt: at, UpdatedAt: at},
-			Events: []store.PracticeEvent{{PracticeNumber: number, Seq: 1, At: at, Action: "INVIO", ActorFC: "LBRCRD53H10D205E", ActorRole: "MEDICO", State: state}},
+		require.NoError(t, st.ApplyPractice(ctx, practice.Record{Number: number, ASL: "010203",
+			BeneficiaryFC: fmt.Sprintf("RSSNNA80A41H501%c", 'A'+i%26), BeneficiaryFirstName: fn, BeneficiaryLastName: ln,
+			SubmitterKind: practice.SubmitterDoctor, SubmitterFC: "LBRCRD53H10D205E", ExemptionCode: "044", DiagnosisCode: "2960",
+			State: practice.State(state), Version: 1, CreatedAt: at,
+			Events: []practice.Event{{Seq: 1, At: at, Action: practice.Submit, Actor: access.Actor{FiscalCode: "LBRCRD53H10D205E", Role: access.MedicoSpecialista}, State: practice.State(state)}},
 		}))
 		if state != "VALIDATA" {
 			practices = append(practices, practiceKey{ln, fn, number, at})

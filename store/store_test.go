@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun/driver/pgdriver"
 
+	"esenzioni/access"
+	"esenzioni/audit"
 	"esenzioni/internal/testenv"
 	"esenzioni/practice"
 	"esenzioni/store"
@@ -110,42 +112,52 @@ func TestAppRoleIsInUse(t *testing.T) {
 }
 
 // The audit row of an action commits with the action's projection, once even
-// when the write is retried (a local activity retried after a lost answer).
-func TestProjectionAuditIsWrittenOnce(t *testing.T) {
+// when the record is applied again (the caller and the workflow's activity
+// both apply it); text that looks like SQL is stored as it is, and a NUL
+// byte left by an old history is replaced instead of freezing the
+// projection.
+func TestApplyPracticeWritesTheAuditOnce(t *testing.T) {
 	db := testenv.Database(t)
 	st := store.New(db.DB)
 	ctx := context.Background()
 	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	key := "pratica:202601020300000001:2"
-	proj := func() store.PracticeProjection {
-		return store.PracticeProjection{
-			Practice: store.Practice{Number: "202601020300000001", ASLCode: "010203", BeneficiaryFC: "RSSMRA80A01H501U",
-				BeneficiaryFirstName: "MARIO", BeneficiaryLastName: "ROSSI", SubmitterKind: "MEDICO", SubmitterFC: "LBRCRD53H10D205E",
-				ExemptionCode: "044", DiagnosisCode: "2960", State: "IN_LAVORAZIONE", Version: 2, LastSeq: 2, CreatedAt: at, UpdatedAt: at},
-			Events: []store.PracticeEvent{
-				{PracticeNumber: "202601020300000001", Seq: 1, At: at, Action: "INVIO", ActorFC: "LBRCRD53H10D205E", ActorRole: "MEDICO", State: "INVIATA"},
-				{PracticeNumber: "202601020300000001", Seq: 2, At: at, Action: "PRESA_IN_CARICO", ActorFC: "CRRLBR63H10L219D", ActorRole: "OPERATORE_ASL", State: "IN_LAVORAZIONE",
-					InternalNote: `Perché? Manca l'esito ?0 \? ; DROP TABLE practice; --`},
-			},
-			Audit: &store.AuditEntry{OperatorFC: "CRRLBR63H10L219D", OperatorRole: "OPERATORE_ASL", OperatorASL: "TO3",
-				BeneficiaryFC: "RSSMRA80A01H501U", Action: "AZIONE_PRATICA", Target: "202601020300000001", Address: "10.0.0.7",
-				Outcome: "OK", Detail: map[string]any{"azione": "PRESA_IN_CARICO"}, SourceKey: &key},
-		}
+	rec := practice.Record{Number: "202601020300000001", ASL: "010203", BeneficiaryFC: "RSSMRA80A01H501U",
+		BeneficiaryFirstName: "MARIO", BeneficiaryLastName: "ROSSI", SubmitterKind: practice.SubmitterDoctor, SubmitterFC: "LBRCRD53H10D205E",
+		ExemptionCode: "044", DiagnosisCode: "2960", State: practice.InLavorazione, Version: 2, CreatedAt: at,
+		Events: []practice.Event{
+			{Seq: 1, At: at, Action: practice.Submit, Actor: access.Actor{FiscalCode: "LBRCRD53H10D205E", Role: access.MedicoSpecialista}, State: practice.Inviata},
+			{Seq: 2, At: at.Add(time.Hour), Action: practice.Take, Actor: access.Actor{FiscalCode: "CRRLBR63H10L219D", Role: access.OperatoreASL, ASL: "010203"},
+				State: practice.InLavorazione, InternalNote: "Perché? Manca l'esito ?0 \\? ; DROP TABLE practice; --", BeneficiaryNote: "nota\x00con NUL",
+				Audit: &audit.Context{Action: "AZIONE_PRATICA", Address: "10.0.0.7", OperatorASL: "TO3", Channel: audit.ChannelWeb}},
+		},
 	}
-	require.NoError(t, st.ProjectPractice(ctx, proj()))
-	require.NoError(t, st.ProjectPractice(ctx, proj()))
+	require.NoError(t, st.ApplyPractice(ctx, rec))
+	require.NoError(t, st.ApplyPractice(ctx, rec))
 
 	rows, err := st.AuditForBeneficiary(ctx, "RSSMRA80A01H501U", time.Time{}, time.Time{})
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
 	require.Equal(t, "10.0.0.7", rows[0].Address)
-	require.Equal(t, "PRESA_IN_CARICO", rows[0].Detail["azione"])
+	require.Equal(t, "TAKE", rows[0].Detail["azione"])
+	require.True(t, rows[0].At.Equal(at.Add(time.Hour)), "the audit row has the action's time")
 	p, err := st.PracticeByNumber(ctx, "202601020300000001")
 	require.NoError(t, err)
 	require.Equal(t, "IN_LAVORAZIONE", p.State)
-	// The statements go as one message: values are quoted, not placeholders.
-	var note string
-	require.NoError(t, db.NewSelect().Table("practice_event").Column("internal_note").
-		Where("practice_number = ? AND seq = 2", "202601020300000001").Scan(ctx, &note))
-	require.Equal(t, `Perché? Manca l'esito ?0 \? ; DROP TABLE practice; --`, note)
+	require.True(t, p.StateSince.Equal(at.Add(time.Hour)))
+	var notes struct {
+		Internal    string `bun:"internal_note"`
+		Beneficiary string `bun:"beneficiary_note"`
+	}
+	require.NoError(t, db.NewSelect().Table("practice_event").Column("internal_note", "beneficiary_note").
+		Where("practice_number = ? AND seq = 2", "202601020300000001").Scan(ctx, &notes))
+	require.Equal(t, "Perché? Manca l'esito ?0 \\? ; DROP TABLE practice; --", notes.Internal)
+	require.Equal(t, "nota\uFFFDcon NUL", notes.Beneficiary)
+
+	// An older record never moves the row back.
+	old := rec
+	old.State, old.Version, old.Events = practice.Inviata, 1, rec.Events[:1]
+	require.NoError(t, st.ApplyPractice(ctx, old))
+	p, err = st.PracticeByNumber(ctx, "202601020300000001")
+	require.NoError(t, err)
+	require.Equal(t, "IN_LAVORAZIONE", p.State)
 }

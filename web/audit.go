@@ -47,6 +47,16 @@ func (s *Server) audit(c *gin.Context, e auditEntry, op *Operator, more ...audit
 func (s *Server) auditStart(c *gin.Context, e auditEntry, op *Operator, more ...auditEntry) (wait func()) {
 	entries := make([]store.AuditEntry, 0, 1+len(more))
 	for _, x := range append([]auditEntry{e}, more...) {
+		if x.Action == auditLogin && x.Detail["metodo"] == nil {
+			// Every LOGIN row names its method; the password login's rows
+			// (login.go) are the ones written without it.
+			d := make(map[string]any, len(x.Detail)+1)
+			for k, v := range x.Detail {
+				d[k] = v
+			}
+			d["metodo"] = store.LoginPassword
+			x.Detail = d
+		}
 		row := store.AuditEntry{
 			BeneficiaryFC: x.BeneficiaryFC, Action: x.Action, Target: x.Target,
 			Address: c.ClientIP(), Outcome: x.Outcome, Detail: x.Detail,

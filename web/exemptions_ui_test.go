@@ -107,7 +107,7 @@ func TestExemptionSearch(t *testing.T) {
 	require.Contains(t, b.Text("#codice-errore"), "Nessun codice esenzione")
 	b.Visit("/esenzioni?cognome=ROSSI&da=02/01/2026&a=01/01/2026")
 	require.Contains(t, b.Text("#a-errore"), "precede quella iniziale")
-	today := time.Now().Format("02/01/2006")
+	today := exemption.DateOf(time.Now()).Format("02/01/2006")
 	b.Visit("/esenzioni?cognome=ROSSI&da=" + today + "&a=" + today)
 	require.Equal(t, "Risultati trovati: 1", b.Text("[data-testid=totale]"), "issued today")
 }
@@ -172,7 +172,7 @@ func TestRenewAndRevoke(t *testing.T) {
 	// Revoke the registry one: today ends it (ANNULLATA). Its lifecycle
 	// workflow is started by the change itself.
 	b.Visit(fmt.Sprintf("/esenzioni/%d/modifica", w.soon))
-	b.Fill("#data_fine", time.Now().Format("02/01/2006"))
+	b.Fill("#data_fine", exemption.DateOf(time.Now()).Format("02/01/2006"))
 	b.Click("#conferma")
 	require.Contains(t, b.Text(".alert-success"), "revocata")
 	require.Equal(t, "ANNULLATA", strings.ToUpper(b.Text("[data-testid=stato]")))
@@ -194,7 +194,7 @@ func TestRenewAndRevoke(t *testing.T) {
 func TestModificaOfAnotherASLIsRefusedByServerAndWorkflow(t *testing.T) {
 	w := newExemptionWorld(t)
 	resp := w.postForm(t, "operatore.cn2", fmt.Sprintf("/esenzioni/%d/modifica", w.soon), map[string]string{
-		"data_fine": time.Now().AddDate(2, 0, 0).Format("02/01/2006"), "chiave": "k", "versione": "1"})
+		"data_fine": exemption.DateOf(time.Now()).AddDate(2, 0, 0).Format("02/01/2006"), "chiave": "k", "versione": "1"})
 	require.Equal(t, http.StatusForbidden, resp)
 	ex, err := w.Store().ExemptionByID(context.Background(), w.soon)
 	require.NoError(t, err)

@@ -32,6 +32,7 @@ type loginPage struct {
 	Username string
 	Next     string
 	Token    string
+	Methods  loginMethodsView // certificate, SPID, CIE (login_methods.go)
 }
 
 // dummyHash equalises the time of a login with an unknown username.
@@ -63,7 +64,7 @@ func (s *Server) renderLogin(c *gin.Context, status int, msg, username string) {
 	c.SetCookie(loginCSRFCookie, token, 1800, "/login", "", secureCookies(c), true)
 	s.render(c, status, "login.html", loginPage{
 		Base: s.base(c, "Accesso", ""), Error: msg, Username: username,
-		Next: safeNext(c.Query("next")), Token: token,
+		Next: safeNext(c.Query("next")), Token: token, Methods: s.loginMethodsView(),
 	})
 }
 
@@ -151,17 +152,9 @@ func (s *Server) login(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("next")))
 }
 
-func (s *Server) logout(c *gin.Context) {
-	op := currentOperator(c)
-	if err := s.Store.DeleteSession(c.Request.Context(), op.digest); err != nil {
-		s.fail(c, err)
-		return
-	}
-	s.audit(c, auditEntry{Action: auditLogout, Outcome: "OK"}, op)
-	c.SetSameSite(httpSameSite)
-	c.SetCookie(sessionCookie, "", -1, "/", "", secureCookies(c), true)
-	c.Redirect(http.StatusSeeOther, "/login")
-}
+// logout ends the session of any login method (endSession, in
+// login_methods.go: SPID/CIE sessions also end at the provider).
+func (s *Server) logout(c *gin.Context) { s.endSession(c) }
 
 // switchProfile is "Cambia": act with another of the operator's profiles.
 func (s *Server) switchProfile(c *gin.Context) {

@@ -2,12 +2,16 @@ package web
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
 	"net"
 	"net/http"
+	"strings"
 	"syscall"
 
 	"github.com/gin-gonic/gin"
+	"github.com/uptrace/bun/driver/pgdriver"
 
 	"esenzioni/service"
 )
@@ -19,8 +23,16 @@ func unavailable(err error) bool {
 		return false
 	}
 	if errors.Is(err, service.ErrUnavailable) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, context.DeadlineExceeded) {
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, driver.ErrBadConn) {
 		return true
+	}
+	// PostgreSQL's own: connection exceptions (class 08), shutting down or
+	// starting up (57P01-57P03).
+	var pg pgdriver.Error
+	if errors.As(err, &pg) {
+		code := pg.Field('C')
+		return strings.HasPrefix(code, "08") || code == "57P01" || code == "57P02" || code == "57P03"
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {

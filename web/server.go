@@ -35,6 +35,9 @@ type Deps struct {
 	Practices   *practices.Service
 	Exemptions  *exemptions.Service
 	Attachments *attachments.Service
+	// OIDCHTTPClient is the HTTP client of the OpenID Connect back channel
+	// (discovery, keys, token endpoint); nil = http.DefaultClient.
+	OIDCHTTPClient *http.Client
 }
 
 // Server serves every HTTP endpoint.
@@ -42,6 +45,7 @@ type Server struct {
 	Deps
 	engine *gin.Engine
 	codes  codeLists
+	logins loginMethods
 }
 
 // New builds the server and its routes.
@@ -52,11 +56,15 @@ func New(d Deps) (*Server, error) {
 	e.Use(gin.Recovery(), s.securityHeaders())
 	e.HandleMethodNotAllowed = true
 	s.engine = e
+	if err := s.initLogin(); err != nil {
+		return nil, err
+	}
 
 	e.GET("/healthz", s.health)
 	s.routeCodec(e)
 	s.routeAPI(e)
 	s.routeUI(e)
+	s.routeLogin(e)
 	return s, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"esenzioni/access"
+	"esenzioni/exemption"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
 	"esenzioni/practice"
@@ -147,7 +148,7 @@ func TestPracticeTabsAndFilters(t *testing.T) {
 	require.Equal(t, "Risultati trovati: 1", search(map[string]string{"#cognome": "ros"}), "surname prefix, any case")
 	require.Equal(t, "Risultati trovati: 1", search(map[string]string{"#nome": "LUCIA"}))
 	require.Equal(t, "Risultati trovati: 1", search(map[string]string{"#cf": strings.ToLower(w.rossi.FiscalCode)}))
-	today := time.Now().Format("02/01/2006")
+	today := exemption.DateOf(time.Now()).Format("02/01/2006")
 	require.Equal(t, "Risultati trovati: 2", search(map[string]string{"#da": today, "#a": today}))
 	require.Equal(t, "Risultati trovati: 0", search(map[string]string{"#da": "01/01/2020", "#a": "31/12/2020"}))
 	require.Contains(t, b.Text("[data-testid=nessun-risultato]"), "Non esistono pratiche")

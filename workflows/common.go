@@ -52,10 +52,18 @@ func effectOptions(ctx workflow.Context) workflow.Context {
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+			MaximumAttempts:        effectAttempts,
 			NonRetryableErrorTypes: []string{activities.ErrTypeInvalid, activities.CodeDuplicateExemption},
 		},
 	})
 }
+
+// effectAttempts bounds retries at about a year of outage at the maximum
+// interval: in practice unlimited, and explicit, because the SDK's test
+// environment caps an unlimited policy at ten attempts (the outage tests
+// must see what the server does). A projection or publication that exhausts
+// them is tried again by its coroutine an hour later, never dropped.
+const effectAttempts = 100_000
 
 // readOptions: catalogue look-ups a handler needs before it decides (a pure
 // read) run as local activities, bounded: an outage fails the one command,
@@ -129,3 +137,52 @@ func receive[T any](ctx workflow.Context, c workflow.ReceiveChannel) (msg T, bad
 
 // CodeBadSignal refuses a signal whose argument is not the command.
 const CodeBadSignal = "signal.bad_request"
+
+// visibility remembers the search attributes last written, so that a
+// workflow upserts only those that changed: each upsert is a command and a
+// history event.
+type visibility struct {
+	last map[string]string
+}
+
+// upsert writes the updates whose value differs from the last one written.
+// key names an update (its attribute); value renders it for comparison.
+func (v *visibility) upsert(ctx workflow.Context, updates []visibilityUpdate) {
+	if v.last == nil {
+		v.last = map[string]string{}
+	}
+	var changed []temporal.SearchAttributeUpdate
+	for _, u := range updates {
+		if old, ok := v.last[u.key]; ok && old == u.value {
+			continue
+		}
+		v.last[u.key] = u.value
+		changed = append(changed, u.update)
+	}
+	if len(changed) == 0 {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, changed...); err != nil {
+		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
+	}
+}
+
+type visibilityUpdate struct {
+	key, value string
+	update     temporal.SearchAttributeUpdate
+}
+
+func keyword(k temporal.SearchAttributeKeyKeyword, v string) visibilityUpdate {
+	return visibilityUpdate{k.GetName(), v, k.ValueSet(v)}
+}
+
+func datetime(k temporal.SearchAttributeKeyTime, t *time.Time) visibilityUpdate {
+	if t == nil {
+		return visibilityUpdate{k.GetName(), "", k.ValueUnset()}
+	}
+	return visibilityUpdate{k.GetName(), t.UTC().Format(time.RFC3339Nano), k.ValueSet(*t)}
+}
+
+func boolean(k temporal.SearchAttributeKeyBool, b bool) visibilityUpdate {
+	return visibilityUpdate{k.GetName(), fmt.Sprint(b), k.ValueSet(b)}
+}

@@ -45,7 +45,8 @@ func ExemptionWorkflow(ctx workflow.Context, st ExemptionState) (ExemptionState,
 type exemptionRun struct {
 	st ExemptionState
 	// mu is held by the change being performed.
-	mu workflow.Mutex
+	mu  workflow.Mutex
+	vis visibility
 	// events recorded by this run, against RunEventBudget.
 	events int
 	// wake re-plans the main loop: a change moved the end date, a reminder
@@ -515,6 +516,7 @@ func (w *exemptionRun) remind(bg workflow.Context, end exemption.Date, offset ti
 			ScheduleToCloseTimeout: window,
 			RetryPolicy: &temporal.RetryPolicy{
 				InitialInterval: 10 * time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Minute,
+				MaximumAttempts:        effectAttempts, // until the expiry (the schedule-to-close bound)
 				NonRetryableErrorTypes: []string{activities.ErrTypeInvalid},
 			},
 		})
@@ -587,24 +589,18 @@ func joinNote(a, b string) string {
 }
 
 func (w *exemptionRun) publishVisibility(ctx workflow.Context) {
-	updates := []temporal.SearchAttributeUpdate{
-		search.RecordKind.ValueSet(search.KindExemption),
-		search.ExemptionState.ValueSet(string(w.st.State)),
-		search.AslCode.ValueSet(w.st.ASLShort),
-		search.ExemptionCode.ValueSet(w.st.ExemptionCode),
-		search.RegistryPending.ValueSet(w.st.PublishedVersion < w.st.Version),
+	updates := []visibilityUpdate{
+		keyword(search.RecordKind, search.KindExemption),
+		keyword(search.ExemptionState, string(w.st.State)),
+		keyword(search.AslCode, w.st.ASLShort),
+		keyword(search.ExemptionCode, w.st.ExemptionCode),
+		boolean(search.RegistryPending, w.st.PublishedVersion < w.st.Version),
+		datetime(search.EndDate, w.st.EndDate),
 	}
 	if w.st.PracticeNumber != "" {
-		updates = append(updates, search.PracticeNumber.ValueSet(w.st.PracticeNumber))
+		updates = append(updates, keyword(search.PracticeNumber, w.st.PracticeNumber))
 	}
-	if w.st.EndDate != nil {
-		updates = append(updates, search.EndDate.ValueSet(*w.st.EndDate))
-	} else {
-		updates = append(updates, search.EndDate.ValueUnset())
-	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
-		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
-	}
+	w.vis.upsert(ctx, updates)
 	workflow.SetCurrentDetails(ctx, exemptionDetails(w.st))
 }
 

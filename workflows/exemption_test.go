@@ -31,6 +31,10 @@ type exemptionLog struct {
 	events       []exemption.Event
 	records      []exemption.Record
 	failPublish  int // publications to fail before the registry "returns"
+	// registryDown and smtpDown, when set, say whether the registry or the
+	// mail server is down at a (virtual) time; attempts count the calls.
+	registryDown, smtpDown          func(now time.Time) bool
+	publishAttempts, emailAttempts int
 }
 
 type exemptionHarness struct {
@@ -63,6 +67,10 @@ func newExemptionHarness(t *testing.T, log *exemptionLog, start time.Time) *exem
 	h.env.OnActivity(acts.PublishVersion, mock.Anything, mock.Anything).Return(func(_ context.Context, rec activities.RegistryRecord) error {
 		log.mu.Lock()
 		defer log.mu.Unlock()
+		log.publishAttempts++
+		if log.registryDown != nil && log.registryDown(env.Now()) {
+			return errors.New("registro regionale non disponibile")
+		}
 		if log.failPublish > 0 {
 			log.failPublish--
 			return errors.New("registro regionale non disponibile")
@@ -73,6 +81,10 @@ func newExemptionHarness(t *testing.T, log *exemptionLog, start time.Time) *exem
 	h.env.OnActivity(acts.SendReminderEmail, mock.Anything, mock.Anything).Return(func(_ context.Context, r activities.Reminder) (bool, error) {
 		log.mu.Lock()
 		defer log.mu.Unlock()
+		log.emailAttempts++
+		if log.smtpDown != nil && log.smtpDown(env.Now()) {
+			return false, errors.New("smtp: 421 service not available")
+		}
 		log.reminders = append(log.reminders, env.Now().In(exemption.Rome))
 		log.reminderKeys = append(log.reminderKeys, r.DedupeKey)
 		return true, nil

@@ -50,7 +50,8 @@ type practiceRun struct {
 	st PracticeState
 	// mu is held by the command being performed: a second one is refused
 	// (an update: the other operator acted first) or waits (a signal).
-	mu workflow.Mutex
+	mu  workflow.Mutex
+	vis visibility
 }
 
 // submit records the submission itself, before any handler: an update
@@ -378,21 +379,19 @@ func (w *practiceRun) startExemptionWorkflow(ctx workflow.Context) error {
 // publishVisibility updates what supervisors see in the Temporal UI: search
 // attributes and the current details. No personal data.
 func (w *practiceRun) publishVisibility(ctx workflow.Context) {
-	updates := []temporal.SearchAttributeUpdate{
-		search.RecordKind.ValueSet(search.KindPractice),
-		search.PracticeState.ValueSet(string(w.st.State)),
-		search.AslCode.ValueSet(w.st.Input.ASLShort),
-		search.ExemptionCode.ValueSet(w.st.Input.ExemptionCode),
-		search.PracticeNumber.ValueSet(w.st.Input.Number),
-		search.SubmittedAt.ValueSet(w.st.Input.SubmittedAt),
-		search.StateSince.ValueSet(w.st.StateSince),
+	updates := []visibilityUpdate{
+		keyword(search.RecordKind, search.KindPractice),
+		keyword(search.PracticeState, string(w.st.State)),
+		keyword(search.AslCode, w.st.Input.ASLShort),
+		keyword(search.ExemptionCode, w.st.Input.ExemptionCode),
+		keyword(search.PracticeNumber, w.st.Input.Number),
+		datetime(search.SubmittedAt, &w.st.Input.SubmittedAt),
+		datetime(search.StateSince, &w.st.StateSince),
 	}
 	if ex := w.st.Exemption; ex != nil && ex.EndDate != nil {
-		updates = append(updates, search.EndDate.ValueSet(*ex.EndDate))
+		updates = append(updates, datetime(search.EndDate, ex.EndDate))
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
-		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)
-	}
+	w.vis.upsert(ctx, updates)
 	workflow.SetCurrentDetails(ctx, practiceDetails(w.st))
 }
 

@@ -217,6 +217,9 @@ func TestRefusals(t *testing.T) {
 		{"doctor cannot take", workflows.MsgTake, practice.Command{Actor: doctor, RequestID: "r"}, practice.CodeNotAllowed, nil},
 		{"missing idempotency key", workflows.MsgTake, practice.Command{Actor: operatorTO3}, practice.CodeBadRequest, nil},
 		{"empty note", workflows.MsgNote, practice.Command{Actor: operatorTO3, RequestID: "r"}, practice.CodeNoteEmpty, nil},
+		{"NUL in a note", workflows.MsgNote, practice.Command{Actor: operatorTO3, RequestID: "r", BeneficiaryNote: "a\x00b"}, practice.CodeBadText, nil},
+		{"control character in a reason", workflows.MsgReject, practice.Command{Actor: operatorTO3, RequestID: "r", ReasonCode: "REQUISITI\x1b"}, practice.CodeBadText, nil},
+		{"C1 control character", workflows.MsgTake, practice.Command{Actor: operatorTO3, RequestID: "r", InternalNote: "a\u0085b"}, practice.CodeBadText, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

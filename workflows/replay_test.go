@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"esenzioni/access"
@@ -22,9 +23,9 @@ import (
 	"esenzioni/exemption"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/config"
+	"esenzioni/internal/testenv"
 	"esenzioni/practice"
 	"esenzioni/practices"
-	"esenzioni/store"
 	"esenzioni/worker"
 	"esenzioni/workflows"
 )
@@ -60,7 +61,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 
 // release names the histories TestRecordHistories writes: the code they
 // were recorded with. Bump it when a workflow change is released.
-const release = "v2"
+const release = "v3"
 
 func TestRecordHistories(t *testing.T) {
 	if os.Getenv("ESENZIONI_RECORD_HISTORIES") != "1" {
@@ -73,55 +74,68 @@ func TestRecordHistories(t *testing.T) {
 	}})
 	ctx := context.Background()
 	op := access.Actor{FiscalCode: "LBRCRD53H10D205E", Role: access.OperatoreASL, ASL: apptest.ASLTO3}
-	person := e.Person("MARIA", "STORICA", apptest.ASLTO3, "")
+	supervisor := access.Actor{FiscalCode: "AAAAAA00A11D000L", Role: access.Amministratore}
+	person := e.Person("MARIA", "STORICA", apptest.ASLTO3, "maria@example.it")
 	require.NoError(t, os.MkdirAll(historiesDir, 0o755))
 	histories := map[string]string{}
+	webAudit := &workflows.AuditContext{Action: "AZIONE_PRATICA", Address: "127.0.0.1", OperatorASL: "TO3", Channel: "web"}
 
-	// Take, then validate with an end date of today: the exemption reminds
-	// and expires... at midnight, so it is revoked instead once the reminder
-	// has fired; before that, documents are added (same end date) and it is
-	// renewed.
+	// Take (with notes and audit), then validate with an end date of today:
+	// the exemption is issued first, then the practice closes and starts
+	// the exemption's workflow. The exemption reminds (an email), gets
+	// documents with the same end date, is renewed, refuses a signal
+	// without a caller, and is revoked.
 	validated := e.Submit(person, "044", "2960")
-	e.Act(validated, practice.Take, op, func(c *workflows.PracticeCommand) { c.BeneficiaryNote, c.InternalNote = "b", "i" })
+	e.Act(validated, practice.Take, op, func(c *workflows.PracticeCommand) {
+		c.BeneficiaryNote, c.InternalNote, c.Audit = "b", "i", webAudit
+	})
 	today := exemption.DateOf(time.Now())
-	res := e.Act(validated, practice.Validate, op, func(c *workflows.PracticeCommand) { c.Validate.EndDate = &today })
+	res := e.Act(validated, practice.Validate, op, func(c *workflows.PracticeCommand) { c.Validate.EndDate, c.Audit = &today, webAudit })
 	waitClosed(t, e.App.Temporal, practice.WorkflowID(validated))
 	time.Sleep(5 * time.Second) // the reminder fires
-	change := func(id int64, key string, cmd workflows.ChangeEndDate) {
+	change := func(id string, key string, cmd workflows.ChangeEndDate) {
 		t.Helper()
 		cmd.Actor, cmd.RequestID = op, key
 		_, err := e.App.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: exemption.WorkflowID(id), UpdateName: workflows.MsgChangeEndDate, UpdateID: key,
+			WorkflowID: id, UpdateName: workflows.MsgChangeEndDate, UpdateID: key,
 			Args: []any{cmd}, WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		require.NoError(t, err)
 	}
-	change(res.Exemption.ID, "documents", workflows.ChangeEndDate{EndDate: &today, Note: "referto aggiornato"})
-	change(res.Exemption.ID, "renew", workflows.ChangeEndDate{EndDate: ptr(today.AddDate(1, 0, 0))})
-	// A supervisor's signal from another ASL is refused and recorded.
-	require.NoError(t, e.App.Temporal.SignalWorkflow(ctx, exemption.WorkflowID(res.Exemption.ID), "", workflows.MsgChangeEndDate,
-		workflows.ChangeEndDate{Actor: access.Actor{Role: access.OperatoreASL, ASL: apptest.ASLCN2}, EndDate: &today, RequestID: "bad"}))
-	change(res.Exemption.ID, "revoke", workflows.ChangeEndDate{EndDate: &today})
-	waitClosed(t, e.App.Temporal, exemption.WorkflowID(res.Exemption.ID))
+	exID := exemption.WorkflowID(res.Exemption.ID)
+	change(exID, "documents", workflows.ChangeEndDate{EndDate: &today, Note: "referto aggiornato"})
+	change(exID, "renew", workflows.ChangeEndDate{EndDate: ptr(today.AddDate(1, 0, 0))})
+	require.NoError(t, e.App.Temporal.SignalWorkflow(ctx, exID, "", workflows.MsgChangeEndDate,
+		workflows.ChangeEndDate{Actor: op, EndDate: &today, RequestID: "no-caller"}))
+	change(exID, "revoke", workflows.ChangeEndDate{EndDate: &today})
+	waitClosed(t, e.App.Temporal, exID)
 	histories["practice-take-validate"] = practice.WorkflowID(validated)
-	histories["exemption-remind-documents-renew-refused-revoke"] = exemption.WorkflowID(res.Exemption.ID)
+	histories["exemption-remind-documents-renew-refused-revoke"] = exID
 
-	// A refused signal, then a rejection.
+	// Signals: one in clear (refused), one of an operator of another ASL
+	// stamped as the caller (refused), one that is not a command
+	// (refused), then a supervisor's reject (accepted, audited).
 	rejected := e.Submit(person, "042", "5771")
+	plain := testenv.Client(t, e.Namespace, client.Options{})
+	require.NoError(t, plain.SignalWorkflow(ctx, practice.WorkflowID(rejected), "", workflows.MsgTake,
+		map[string]any{"actor": supervisor, "requestId": "clear"}))
+	cn2 := access.Actor{FiscalCode: "VNTRLA92B26C688M", Role: access.OperatoreASL, ASL: apptest.ASLCN2}
 	require.NoError(t, e.App.Temporal.SignalWorkflow(ctx, practice.WorkflowID(rejected), "", workflows.MsgTake,
-		workflows.PracticeCommand{Command: practice.Command{Actor: access.Actor{Role: access.OperatoreASL, ASL: apptest.ASLCN2}, RequestID: "bad"}}))
-	e.Act(rejected, practice.Reject, op, func(c *workflows.PracticeCommand) { c.ReasonCode = "REQUISITI_NON_SUFFICIENTI" })
+		workflows.PracticeCommand{Command: practice.Command{RequestID: "other-asl"}, Caller: &cn2}))
+	require.NoError(t, e.App.Temporal.SignalWorkflow(ctx, practice.WorkflowID(rejected), "", workflows.MsgTake, "not a command"))
+	require.NoError(t, e.App.Temporal.SignalWorkflow(ctx, practice.WorkflowID(rejected), "", workflows.MsgReject,
+		workflows.PracticeCommand{Command: practice.Command{RequestID: "supervisor-reject", ReasonCode: "REQUISITI_NON_SUFFICIENTI"}, Caller: &supervisor}))
 	waitClosed(t, e.App.Temporal, practice.WorkflowID(rejected))
-	histories["practice-signal-refused-reject"] = practice.WorkflowID(rejected)
+	histories["practice-signals-refused-then-reject"] = practice.WorkflowID(rejected)
 
-	// A supervisor's accepted signal (take), then a cancellation.
+	// A note, then a cancellation through the API channel.
 	cancelled := e.Submit(person, "067", "7109")
-	require.NoError(t, e.App.Temporal.SignalWorkflow(ctx, practice.WorkflowID(cancelled), "", workflows.MsgTake,
-		workflows.PracticeCommand{Command: practice.Command{Actor: op, RequestID: "signal-take"}}))
-	e.WaitPractice(cancelled, func(p store.Practice) bool { return p.State == string(practice.InLavorazione) })
-	e.Act(cancelled, practice.Cancel, op)
+	e.Act(cancelled, practice.AddNote, op, func(c *workflows.PracticeCommand) { c.InternalNote, c.Audit = "in attesa di referto", webAudit })
+	e.Act(cancelled, practice.Cancel, op, func(c *workflows.PracticeCommand) {
+		c.Audit = &workflows.AuditContext{Action: "ANNULLAMENTO_API", Address: "127.0.0.1", Channel: "api"}
+	})
 	waitClosed(t, e.App.Temporal, practice.WorkflowID(cancelled))
-	histories["practice-signal-take-cancel"] = practice.WorkflowID(cancelled)
+	histories["practice-note-cancel"] = practice.WorkflowID(cancelled)
 
 	// The new-exemption wizard: update-with-start, validated at once,
 	// without end date.
@@ -131,40 +145,81 @@ func TestRecordHistories(t *testing.T) {
 		SubmitterFC: op.FiscalCode, SubmitterRole: op.Role,
 		Beneficiary:   practices.BeneficiaryData{FiscalCode: wizard.FiscalCode},
 		ExemptionCode: "044", DiagnosisCode: "2960",
-	}, workflows.PracticeCommand{Command: practice.Command{Actor: op}, Validate: workflows.ValidateOptions{NoEndDate: true}})
+	}, workflows.PracticeCommand{Command: practice.Command{Actor: op}, Validate: workflows.ValidateOptions{NoEndDate: true}, Audit: webAudit})
 	require.NoError(t, err)
 	waitClosed(t, e.App.Temporal, practice.WorkflowID(wres.Number))
 	histories["practice-update-with-start"] = practice.WorkflowID(wres.Number)
 
-	// An exemption that continues as new (a small event budget) while a
-	// change is made in each run.
+	// An exemption that continues as new (a small event budget) while the
+	// registry is down: the publication is pending across the runs, then
+	// published once the registry is back.
 	can := e.Person("ANNA", "STORICA", apptest.ASLTO3, "")
 	cres := e.Act(e.Submit(can, "044", "2960"), practice.Validate, op)
 	end := today.AddDate(2, 0, 0)
 	canID := exemption.WorkflowID(cres.Exemption.ID) + "-can"
+	require.NoError(t, e.Registry().SetAvailable(ctx, false))
 	run, err := e.App.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: canID, TaskQueue: e.App.Config.TaskQueue},
 		workflows.ExemptionWorkflowName, workflows.ExemptionState{
 			ID: cres.Exemption.ID, ASL: apptest.ASLTO3, ASLShort: "TO3", BeneficiaryFC: can.FiscalCode,
 			ExemptionCode: "044", DiagnosisCode: "2960", IssuedOn: today, EndDate: &end,
-			State: exemption.Valida, Version: 1, Seq: 1, RunEventBudget: 2, PublishedVersion: 1,
+			State: exemption.Valida, Version: 1, Seq: 1, RunEventBudget: 2, PublishedVersion: 0,
 		})
 	require.NoError(t, err)
 	for i := 1; i <= 3; i++ {
 		d := end.AddDate(0, 0, i)
-		_, err := e.App.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: canID, UpdateName: workflows.MsgChangeEndDate, UpdateID: fmt.Sprintf("can-%d", i),
-			Args:         []any{workflows.ChangeEndDate{Actor: op, EndDate: &d, RequestID: fmt.Sprintf("can-%d", i)}},
-			WaitForStage: client.WorkflowUpdateStageCompleted,
-		})
-		require.NoError(t, err)
+		change(canID, fmt.Sprintf("can-%d", i), workflows.ChangeEndDate{EndDate: &d})
 	}
+	require.NoError(t, e.Registry().SetAvailable(ctx, true))
+	e.Eventually(60*time.Second, "published after the outage", func() (bool, error) {
+		v, err := e.App.Temporal.QueryWorkflow(ctx, canID, "", workflows.QueryState)
+		if err != nil {
+			return false, err
+		}
+		var st workflows.ExemptionState
+		return v.Get(&st) == nil && st.PublishedVersion == st.Version, nil
+	})
 	// The first run ended with continue-as-new after the budget; the
 	// second starts from its state.
-	writeHistory(t, e.App.Temporal, canID, run.GetRunID(), filepath.Join(historiesDir, release+"-exemption-continue-as-new-first-run.json"))
-	histories["exemption-continue-as-new-next-run"] = canID
+	writeHistory(t, e.App.Temporal, canID, run.GetRunID(), filepath.Join(historiesDir, release+"-exemption-continue-as-new-pending-publication-first-run.json"))
+	histories["exemption-continue-as-new-pending-publication-next-run"] = canID
 
 	for name, id := range histories {
 		writeHistory(t, e.App.Temporal, id, "", filepath.Join(historiesDir, fmt.Sprintf("%s-%s.json", release, name)))
+	}
+}
+
+// TestReplayCatchesNonDeterminism is the control of the replay test: a
+// workflow whose code changed without a version marker must fail to replay
+// a recorded history. Without it, a replay test that always passes would
+// prove nothing.
+func TestReplayCatchesNonDeterminism(t *testing.T) {
+	key, err := config.Load()
+	require.NoError(t, err)
+	c, err := codec.New(key.CodecKeyID, key.CodecKey)
+	require.NoError(t, err)
+	dc := codec.Strict{Codec: c}.DataConverter()
+	r, err := sdkworker.NewWorkflowReplayerWithOptions(sdkworker.WorkflowReplayerOptions{DataConverter: dc,
+		FailureConverter: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})})
+	require.NoError(t, err)
+	// The practice workflow, changed: a timer before anything else, which
+	// no recorded history holds.
+	changed := func(ctx workflow.Context, st workflows.PracticeState) (workflows.PracticeState, error) {
+		if err := workflow.Sleep(ctx, time.Second); err != nil {
+			return st, err
+		}
+		return workflows.PracticeWorkflow(ctx, st)
+	}
+	r.RegisterWorkflowWithOptions(changed, workflow.RegisterOptions{Name: workflows.PracticeWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.ExemptionWorkflow, workflow.RegisterOptions{Name: workflows.ExemptionWorkflowName})
+	files, err := filepath.Glob(filepath.Join(historiesDir, release+"-practice-*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		err := r.ReplayWorkflowHistoryFromJSONFile(nil, f)
+		require.Error(t, err, "%s replayed with non-deterministic code", filepath.Base(f))
+		// TMPRL1100 is the SDK's code for a non-determinism error.
+		msg := strings.ToLower(err.Error())
+		require.True(t, strings.Contains(msg, "nondetermin") || strings.Contains(msg, "tmprl1100"), "%s: %v", filepath.Base(f), err)
 	}
 }
 

@@ -136,6 +136,14 @@ func runDev(ctx context.Context, _ []string) error {
 		}
 	}
 
+	// Certificate and SPID/CIE logins: the demo CNS CA and the local
+	// OpenID Connect provider, unless configured (dev_login.go).
+	stopLogin, err := devLogin(ctx, &cfg)
+	defer stopLogin()
+	if err != nil {
+		return err
+	}
+
 	// Migrations and the catalogue run as the owner role, the app as the
 	// restricted one.
 	owner, err := store.Open(ctx, cfg.DatabaseURL, store.OpenOptions{AppName: "esenzioni-migrate", Maintenance: true})
@@ -210,6 +218,7 @@ func printBanner(cfg config.Config, consoleURL, mailURL string, accounts []demo.
 		}
 		fmt.Fprintf(&b, "\n  Demo API tokens: %s (doctor's software), %s (citizens' portal)\n", demo.TokenDoctor, demo.TokenPortal)
 	}
+	b.WriteString(loginBanner)
 	fmt.Fprintf(&b, "\n  Data in %s · Ctrl-C stops everything\n\n", cfg.DataDir)
 	fmt.Fprint(os.Stderr, b.String())
 }

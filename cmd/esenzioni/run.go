@@ -63,7 +63,7 @@ func serveWeb(ctx context.Context, a *app.App) error {
 	if err != nil {
 		return err
 	}
-	return srv.Run(ctx, a.Config.HTTPAddr)
+	return srv.RunAll(ctx) // HTTP_ADDR, and the certificate listener when configured
 }
 
 // runWorker runs the Temporal worker until ctx ends.

@@ -55,12 +55,17 @@ func runTestenv(ctx context.Context, args []string) error {
 	if err := testenv.PrepareTemplate(ctx, env); err != nil {
 		return fmt.Errorf("testenv: template database: %w", err)
 	}
+	login, stopLogin, err := startTestLogin(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("testenv: %w", err)
+	}
+	defer stopLogin()
 	fmt.Fprintf(os.Stderr, "testenv: ready (postgres %s, temporal %s, s3 %s)\n",
 		strconv.Itoa(stack.Postgres.Port), env.TemporalAddress, env.S3Endpoint)
 
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.Env = append(os.Environ(), env.Environ()...)
+	cmd.Env = append(append(os.Environ(), env.Environ()...), login.Environ()...)
 	// On Ctrl-C the child gets the signal from the terminal itself; on a
 	// cancelled context we interrupt it and let it finish its own cleanup.
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGINT) }

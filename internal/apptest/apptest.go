@@ -8,8 +8,10 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,14 +44,47 @@ type Env struct {
 	// trust store); SignedPDF and SignedP7M use it.
 	Signer *signature.TestSigner
 	CA     *signature.TestCA
+
+	certURL string // the certificate login listener (LoginOptions)
+	// DBProxy stands between the application and PostgreSQL (Options.DBProxy).
+	DBProxy    *testenv.Proxy
+	stopWorker func()
+}
+
+// StartWorker starts a worker on the application's task queue, stopped
+// when the test ends or by StopWorker.
+func (e *Env) StartWorker() {
+	e.T.Helper()
+	a := e.App
+	w := worker.New(a.Temporal, a.Config.TaskQueue, a.Activities(), a.Config.WorkflowCacheSize)
+	if err := w.Start(); err != nil {
+		e.T.Fatal(err)
+	}
+	var once sync.Once
+	stop := func() { once.Do(w.Stop) }
+	e.stopWorker = stop
+	e.T.Cleanup(stop)
+}
+
+// StopWorker stops the worker StartWorker started (actions then wait).
+func (e *Env) StopWorker() {
+	if e.stopWorker != nil {
+		e.stopWorker()
+	}
 }
 
 // Options tune the application under test.
 type Options struct {
 	// Configure changes the configuration before anything starts.
 	Configure func(*config.Config)
-	// NoWorker leaves the worker stopped (for tests that start their own).
+	// NoWorker leaves the worker stopped (for tests that start their own,
+	// or StartWorker later).
 	NoWorker bool
+	// DBProxy puts a proxy between the application and PostgreSQL, so the
+	// test can take the database away (Env.DBProxy.SetDown).
+	DBProxy bool
+	// Login turns on certificate and SPID/CIE logins (login.go).
+	Login *LoginOptions
 }
 
 // New starts the application for t; everything stops when t ends.
@@ -63,6 +98,16 @@ func New(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	cfg.DatabaseURL = db.URL
+	var proxy *testenv.Proxy
+	if opts.DBProxy {
+		u, err := url.Parse(db.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy = testenv.NewProxy(t, u.Host)
+		u.Host = proxy.Addr()
+		cfg.DatabaseURL = u.String()
+	}
 	cfg.TemporalAddress = te.TemporalAddress
 	cfg.TemporalNamespace = ns
 	cfg.TaskQueue = "esenzioni-" + ns
@@ -89,6 +134,7 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	cfg.HTTPAddr = l.Addr().String()
 	cfg.PublicURL = "http://" + cfg.HTTPAddr
+	certListener := configureLogin(t, &cfg, opts.Login)
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
@@ -103,22 +149,19 @@ func New(t testing.TB, opts Options) *Env {
 	if err := a.EnsureBucket(ctx); err != nil {
 		t.Fatal(err)
 	}
-	e := &Env{T: t, App: a, DB: db, Namespace: ns, URL: cfg.PublicURL, Signer: signer, CA: ca}
+	e := &Env{T: t, App: a, DB: db, Namespace: ns, URL: cfg.PublicURL, Signer: signer, CA: ca, DBProxy: proxy}
 	e.Practices = &practices.Service{
 		Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue, Places: places.Default(),
 		Codes: exemptioncode.New(cfg.RegionalCodes...), ReminderOffsets: cfg.ReminderOffsets,
 	}
 	if !opts.NoWorker {
-		w := worker.New(a.Temporal, cfg.TaskQueue, a.Activities(), a.Config.WorkflowCacheSize)
-		if err := w.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(w.Stop)
+		e.StartWorker()
 	}
 	e.Exemptions = &exemptions.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue,
 		ReminderOffsets: cfg.ReminderOffsets}
 	e.Web, err = web.New(web.Deps{Config: cfg, Log: log, Store: a.Store, Temporal: a.Temporal, S3: a.S3,
-		Codec: a.Codec, Practices: e.Practices, Exemptions: e.Exemptions, Attachments: a.Attachments})
+		Codec: a.Codec, Practices: e.Practices, Exemptions: e.Exemptions, Attachments: a.Attachments,
+		OIDCHTTPClient: loginHTTPClient(opts.Login)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,6 +170,10 @@ func New(t testing.TB, opts Options) *Env {
 		defer close(done)
 		_ = e.Web.Serve(ctx, l)
 	}()
+	if certListener != nil {
+		e.certURL = "https://" + certListener.Addr().String()
+		go func() { _ = e.Web.ServeCertificateTLS(ctx, certListener) }()
+	}
 	t.Cleanup(func() {
 		cancel()
 		select {

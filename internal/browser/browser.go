@@ -50,24 +50,28 @@ func allocator() (context.Context, error) {
 			allocErr = err
 			return
 		}
-		opts := append(chromedp.DefaultExecAllocatorOptions[:],
-			chromedp.ExecPath(path),
-			chromedp.NoSandbox, // root in CI containers
-			chromedp.DisableGPU,
-			chromedp.Flag("disable-quic", true),
-			chromedp.Flag("disable-component-update", true),
-			chromedp.Flag("lang", "it-IT"),
-			chromedp.WindowSize(1366, 900),
-		)
 		// The browser lives as long as the test binary; tests open their
 		// own browser contexts in it.
-		alloc, _ := chromedp.NewExecAllocator(context.Background(), opts...)
+		alloc, _ := chromedp.NewExecAllocator(context.Background(), execOptions(path)...)
 		allocCtx, _ = chromedp.NewContext(alloc)
 		if err := chromedp.Do(allocCtx); err != nil {
 			allocErr = fmt.Errorf("start chromium %s: %w", path, err)
 		}
 	})
 	return allocCtx, allocErr
+}
+
+// execOptions are the command-line options of the tests' Chromium.
+func execOptions(path string) []chromedp.ExecAllocatorOption {
+	return append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox, // root in CI containers
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("lang", "it-IT"),
+		chromedp.WindowSize(1366, 900),
+	)
 }
 
 // Browser is one test's browser context.
@@ -103,7 +107,13 @@ func New(t testing.TB, base string) *Browser {
 	if err != nil {
 		testenv.Missing(t, err.Error())
 	}
-	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithNewBrowserContext())
+	return open(t, alloc, base, chromedp.WithNewBrowserContext())
+}
+
+// open starts a browser context (a tab) in the browser of alloc.
+func open(t testing.TB, alloc context.Context, base string, opts ...chromedp.ContextOption) *Browser {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(alloc, opts...)
 	if err := chromedp.Do(ctx); err != nil {
 		cancel()
 		t.Fatalf("start chromium: %v", err)

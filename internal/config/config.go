@@ -54,11 +54,19 @@ type Config struct {
 	// with the live count by fragmentation (docs/BENCHMARKS.md).
 	WorkflowCacheSize int
 
+	// Retention is how long Temporal keeps the history of a closed
+	// workflow (TEMPORAL_RETENTION, at least 30 days): PostgreSQL is the
+	// record of closed practices, the histories back it up for a month.
+	Retention time.Duration
+
 	// RegionalCodes are exemption codes valid in this region beyond the
 	// national formats (REGIONAL_EXEMPTION_CODES, comma separated).
 	RegionalCodes []string
 
 	DemoData bool // ESENZIONI_DEMO_DATA: load demo operators, people and practices
+
+	// Login: certificate (CNS) and SPID/CIE logins (login.go).
+	Login Login
 }
 
 // DevCodecKey is the embedded development key. It is public: a real
@@ -115,6 +123,12 @@ func load(getenv func(string) string) (Config, error) {
 	}
 	if c.WorkflowCacheSize, err = strconv.Atoi(get("TEMPORAL_WORKFLOW_CACHE_SIZE", "2000")); err != nil || c.WorkflowCacheSize <= 0 {
 		return c, fmt.Errorf("TEMPORAL_WORKFLOW_CACHE_SIZE must be a positive number of workflows")
+	}
+	if c.Retention, err = time.ParseDuration(get("TEMPORAL_RETENTION", "720h")); err != nil || c.Retention < 30*24*time.Hour {
+		return c, fmt.Errorf("TEMPORAL_RETENTION must be a duration of at least 720h (30 days)")
+	}
+	if err := loadLogin(&c, get); err != nil {
+		return c, err
 	}
 	for _, code := range strings.Split(get("REGIONAL_EXEMPTION_CODES", "93A"), ",") {
 		if code = strings.ToUpper(strings.TrimSpace(code)); code != "" {

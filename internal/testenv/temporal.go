@@ -32,7 +32,7 @@ func Namespace(t testing.TB) string {
 	ns := "t-" + sanitize(t.Name()) + "-" + randomHex(4)
 	_, err = c.WorkflowService().RegisterNamespace(ctx, &workflowservice.RegisterNamespaceRequest{
 		Namespace:                        ns,
-		WorkflowExecutionRetentionPeriod: durationpb.New(24 * time.Hour),
+		WorkflowExecutionRetentionPeriod: durationpb.New(30 * 24 * time.Hour), // as the application requires
 	})
 	if err != nil {
 		t.Fatalf("temporal: register namespace: %v", err)

@@ -1,0 +1,151 @@
+package web
+
+import (
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	authoidc "esenzioni/auth/oidc"
+	"esenzioni/store"
+)
+
+// SPID and CIE login through OpenID Connect providers (auth/oidc): the
+// button sends the browser to /login/oidc/NAME, which stores the attempt
+// (state, nonce, PKCE verifier) under a hash of the state, puts the state in
+// a cookie and redirects to the provider; the provider sends the browser
+// back to /login/oidc/NAME/callback with a code, accepted only with the
+// cookie's state and only once.
+
+const oidcCookie = "esenzioni_oidc"
+
+var oidcStateMessage = "La richiesta di accesso non è valida o è scaduta: premi di nuovo il pulsante di accesso."
+
+func (s *Server) oidcStart(c *gin.Context) {
+	p := s.logins.byName[c.Param("provider")]
+	if p == nil {
+		s.renderLogin(c, http.StatusNotFound, "Questo metodo di accesso non è attivo in questa installazione.", "")
+		return
+	}
+	method := methodOfKind(p.Kind)
+	var vals [3]string
+	for i := range vals {
+		v, err := randomState()
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		vals[i] = v
+	}
+	state, nonce, verifier := vals[0], vals[1], vals[2]
+	authURL, err := p.AuthURL(state, nonce, verifier)
+	if err != nil {
+		s.Log.Warn("oidc provider unreachable", "provider", p.Name, "error", err)
+		s.refuseLogin(c, loginRefusal{Method: method, Provider: p.Name, Reason: authoidc.ReasonDiscovery,
+			Message: fmt.Sprintf("Il servizio di accesso %s non è raggiungibile in questo momento: riprova tra qualche minuto o accedi con un altro metodo.", kindLabel(p.Kind)),
+			Status:  http.StatusServiceUnavailable})
+		return
+	}
+	a := &store.LoginAttempt{IDHash: stateHash(state), Method: method, Provider: p.Name, Nonce: nonce,
+		PKCEVerifier: verifier, Next: safeNext(c.Query("next")), ExpiresAt: time.Now().Add(attemptTTL)}
+	if err := s.Store.CreateLoginAttempt(c.Request.Context(), a); err != nil {
+		s.fail(c, err)
+		return
+	}
+	// Lax: the provider sends the browser back with a top-level GET.
+	c.SetSameSite(http.SameSiteLaxMode)
+	c.SetCookie(oidcCookie, state, int(attemptTTL/time.Second), "/login/oidc", "", secureCookies(c), true)
+	c.Redirect(http.StatusSeeOther, authURL)
+}
+
+func kindLabel(kind string) string {
+	if kind == authoidc.KindCIE {
+		return "CIE"
+	}
+	return "SPID"
+}
+
+func (s *Server) oidcCallback(c *gin.Context) {
+	p := s.logins.byName[c.Param("provider")]
+	if p == nil {
+		s.renderLogin(c, http.StatusNotFound, "Questo metodo di accesso non è attivo in questa installazione.", "")
+		return
+	}
+	method := methodOfKind(p.Kind)
+	refusal := loginRefusal{Method: method, Provider: p.Name}
+	state := c.Query("state")
+	cookie, _ := c.Cookie(oidcCookie)
+	c.SetSameSite(http.SameSiteLaxMode)
+	c.SetCookie(oidcCookie, "", -1, "/login/oidc", "", secureCookies(c), true)
+	if state == "" || cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(state)) != 1 {
+		refusal.Reason, refusal.Message, refusal.Status = "oidc.stato", oidcStateMessage, http.StatusBadRequest
+		s.refuseLogin(c, refusal)
+		return
+	}
+	a, err := s.Store.TakeLoginAttempt(c.Request.Context(), stateHash(state), method)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.Provider != p.Name) {
+		refusal.Reason, refusal.Message, refusal.Status = "oidc.stato", oidcStateMessage, http.StatusBadRequest
+		s.refuseLogin(c, refusal)
+		return
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if e := c.Query("error"); e != "" {
+		refusal.Reason = authoidc.ReasonProviderError + ":" + truncate(e, 40)
+		refusal.Message = fmt.Sprintf("L'accesso con %s non è stato completato presso il gestore dell'identità: riprova.", kindLabel(p.Kind))
+		s.refuseLogin(c, refusal)
+		return
+	}
+	res, err := p.Exchange(c.Request.Context(), c.Query("code"), a.PKCEVerifier, a.Nonce)
+	if err != nil {
+		var oe *authoidc.Error
+		if !errors.As(err, &oe) {
+			s.fail(c, err)
+			return
+		}
+		s.Log.Info("oidc login refused", "provider", p.Name, "reason", oe.Reason, "error", oe.Err)
+		refusal.Reason, refusal.Level, refusal.FiscalCode = oe.Reason, res.Level, res.FiscalCode
+		refusal.Message = oidcMessage(oe.Reason, p, res.Level)
+		if oe.Reason == authoidc.ReasonDiscovery {
+			refusal.Status = http.StatusServiceUnavailable
+		}
+		s.refuseLogin(c, refusal)
+		return
+	}
+	s.completeLogin(c, method, p.Name, res.FiscalCode, res.Level, res.IDToken, a.Next)
+}
+
+func oidcMessage(reason string, p *authoidc.Provider, level int) string {
+	kind := kindLabel(p.Kind)
+	switch reason {
+	case authoidc.ReasonLevel:
+		got := "un livello inferiore"
+		if level > 0 {
+			got = fmt.Sprintf("il livello %d", level)
+		}
+		return fmt.Sprintf("L'accesso richiede un'identità %s di livello %d o superiore: hai usato %s. Riprova scegliendo un livello di sicurezza adeguato.", kind, p.MinLevel, got)
+	case authoidc.ReasonExchange:
+		return "Il codice di accesso restituito dal gestore dell'identità non è valido, è scaduto o è già stato usato: riprova."
+	case authoidc.ReasonIDToken, authoidc.ReasonNonce:
+		return "La risposta del gestore dell'identità non è valida (firma o contenuto non verificabili): l'accesso è stato rifiutato."
+	case authoidc.ReasonFiscalNumber:
+		return "Il gestore dell'identità non ha comunicato il codice fiscale: l'accesso non è possibile."
+	case authoidc.ReasonFiscalCode:
+		return "Il codice fiscale comunicato dal gestore dell'identità non è valido."
+	case authoidc.ReasonDiscovery:
+		return fmt.Sprintf("Il servizio di accesso %s non è raggiungibile in questo momento: riprova tra qualche minuto o accedi con un altro metodo.", kind)
+	}
+	return "L'accesso non è riuscito: riprova."
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
