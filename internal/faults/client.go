@@ -227,7 +227,7 @@ func (c *client) submitForm(ctx context.Context, a *action, path string, form ur
 			switch {
 			case kind == "success", kind == "warning" && strings.Contains(msg, "registrata"):
 				a.Outcome, a.End = outOK, time.Now()
-				c.h.ledger.succeeded(start, a.End)
+				c.h.ledger.succeeded(a.Kind, start, a.End)
 				return
 			}
 			// "in corso": sent, outcome not known yet: ask again with
@@ -387,7 +387,7 @@ func (c *client) api(ctx context.Context, a *action, path, key string, body []by
 			}
 		case r.status < 300:
 			a.Outcome, a.End = outOK, time.Now()
-			c.h.ledger.succeeded(start, a.End)
+			c.h.ledger.succeeded(a.Kind, start, a.End)
 			return r
 		default:
 			a.Outcome, a.End = outRefused, time.Now()

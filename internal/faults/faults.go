@@ -75,6 +75,10 @@ type kind struct {
 	MinDelay, MaxDelay time.Duration
 	// AttachProb is the share of intakes that upload a document first.
 	AttachProb float64
+	// Recovery are the request kinds whose success ends the recovery
+	// (those that need the killed process; default: every action but
+	// uploads, which need MinIO only).
+	Recovery []string
 	Help       string
 }
 
@@ -89,6 +93,7 @@ var Kinds = []kind{
 		MinDelay: 0, MaxDelay: 300 * time.Millisecond, AttachProb: 0.2,
 		Help: "the Temporal server killed at a random moment (0-300 ms) during any action"},
 	{Name: "worker", Target: procWorker, Trigger: append([]string{actCancel}, operatorActions...),
+		Recovery: append([]string{actCancel}, operatorActions...), // an intake needs no worker
 		MinDelay: 15 * time.Millisecond, MaxDelay: 30 * time.Millisecond, AttachProb: 0.2,
 		Help: "the worker killed 15-30 ms after an action POST was sent"},
 	{Name: "web", Target: procWeb, Trigger: append([]string{actIntake, actCancel}, operatorActions...),
@@ -97,7 +102,7 @@ var Kinds = []kind{
 	{Name: "postgres", Target: procPostgres, Trigger: append([]string{actIntake, actCancel}, operatorActions...),
 		MinDelay: 15 * time.Millisecond, MaxDelay: 30 * time.Millisecond, AttachProb: 0.2,
 		Help: "PostgreSQL (the whole server) killed 15-30 ms after an action POST was sent"},
-	{Name: "minio", Target: procMinIO, Trigger: []string{actUpload},
+	{Name: "minio", Target: procMinIO, Trigger: []string{actUpload}, Recovery: []string{actUpload},
 		MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, AttachProb: 0.9,
 		Help: "MinIO killed 5-20 ms after a document upload was sent"},
 }
@@ -337,7 +342,7 @@ type KillOutcome struct {
 	Request  string // the request's kind
 	Delay    time.Duration
 	Down     time.Duration // kill to restarted
-	Recovery time.Duration // kill to the first action sent after it that succeeded
+	Recovery time.Duration // kill to the first action (of the kind's recovery kinds) sent after it that succeeded
 	Err      error
 }
 
@@ -374,6 +379,15 @@ func (h *harness) killOnce(ctx context.Context, k kind, rng *rand.Rand, i, of in
 		return KillOutcome{Err: fmt.Errorf("restart %s: %w", k.Target, err)}
 	}
 	ko.Down = time.Since(at)
+	recovery := map[string]bool{}
+	for _, r := range k.Recovery {
+		recovery[r] = true
+	}
+	if len(recovery) == 0 {
+		for _, r := range append([]string{actIntake, actCancel}, operatorActions...) {
+			recovery[r] = true
+		}
+	}
 	if k.Target == procPostgres {
 		// The checker's own connections died with the server.
 		if err := h.reopenDB(ctx); err != nil {
@@ -381,7 +395,7 @@ func (h *harness) killOnce(ctx context.Context, k kind, rng *rand.Rand, i, of in
 		}
 	}
 	for {
-		if end, ok := h.ledger.firstSuccessAfter(at); ok {
+		if end, ok := h.ledger.firstSuccessAfter(at, recovery); ok {
 			ko.Recovery = end.Sub(at)
 			break
 		}

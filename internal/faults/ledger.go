@@ -56,7 +56,10 @@ type ledger struct {
 	successes []success
 }
 
-type success struct{ start, end time.Time }
+type success struct {
+	kind       string
+	start, end time.Time
+}
 
 func (l *ledger) add(a *action) {
 	l.mu.Lock()
@@ -64,16 +67,16 @@ func (l *ledger) add(a *action) {
 	l.mu.Unlock()
 }
 
-// succeeded records an attempt that succeeded.
-func (l *ledger) succeeded(start, end time.Time) {
+// succeeded records an attempt of kind that succeeded.
+func (l *ledger) succeeded(kind string, start, end time.Time) {
 	l.mu.Lock()
-	l.successes = append(l.successes, success{start, end})
+	l.successes = append(l.successes, success{kind, start, end})
 	l.mu.Unlock()
 }
 
-// firstSuccessAfter returns when the first attempt sent at or after t
-// succeeded.
-func (l *ledger) firstSuccessAfter(t time.Time) (time.Time, bool) {
+// firstSuccessAfter returns when the first attempt of one of kinds sent at
+// or after t succeeded.
+func (l *ledger) firstSuccessAfter(t time.Time, kinds map[string]bool) (time.Time, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var best time.Time
@@ -82,7 +85,7 @@ func (l *ledger) firstSuccessAfter(t time.Time) (time.Time, bool) {
 		if s.end.Before(t) {
 			break // appended in order of completion
 		}
-		if !s.start.Before(t) && (best.IsZero() || s.end.Before(best)) {
+		if kinds[s.kind] && !s.start.Before(t) && (best.IsZero() || s.end.Before(best)) {
 			best = s.end
 		}
 	}
