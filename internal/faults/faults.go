@@ -79,7 +79,7 @@ type kind struct {
 	// (those that need the killed process; default: every action but
 	// uploads, which need MinIO only).
 	Recovery []string
-	Help       string
+	Help     string
 }
 
 var operatorActions = []string{actTake, actValidate, actReject, actNote, actRenew, actRevoke}
