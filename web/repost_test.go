@@ -151,3 +151,41 @@ func TestChangeBeforeTheExemptionWorkflowStarts(t *testing.T) {
 	require.NotErrorAs(t, err, &refusal, "not a refusal: the exemption is valid, its workflow not started yet")
 	require.ErrorIs(t, err, service.ErrUnavailable)
 }
+
+// An API request answered 202 (in progress: its outcome not known in time)
+// and sent again with the same Idempotency-Key gets the outcome once it is
+// known, not the 202 again: an answer that is not final is not kept for
+// replays. Found reading the fault suite's client: a careful client that
+// repeats the request learned nothing, forever.
+func TestAPIRepeatAfterInProgressGetsTheOutcome(t *testing.T) {
+	e := apptest.New(t, apptest.Options{})
+	e.Practices.ActionTimeout = 1500 * time.Millisecond
+	ctx := context.Background()
+	doctorFC := apptest.FiscalCode("MEDICO", "CURANTE", 'M')
+	token := e.APIClient("medico", []practice.SubmitterKind{practice.SubmitterDoctor}, doctorFC)
+	api := apiClient{t, e.URL, token}
+	status, body, _ := api.do("POST", "/api/v1/practices", map[string]any{"submitter": map[string]any{"kind": "MEDICO"},
+		"beneficiary":   map[string]any{"fiscalCode": e.Person("ANNA", "RIPETUTA", apptest.ASLTO3, "").FiscalCode},
+		"exemptionCode": "044", "diagnosisCode": "2960"}, "Idempotency-Key", "submit-1")
+	require.Equal(t, http.StatusCreated, status, "%v", body)
+	number := body["number"].(string)
+	e.WaitPractice(number, func(store.Practice) bool { return true })
+
+	e.StopWorker()
+	cancel := map[string]any{"beneficiaryNote": "non serve più"}
+	status, body, _ = api.do("POST", "/api/v1/practices/"+number+"/cancel", cancel, "Idempotency-Key", "cancel-1")
+	require.Equal(t, http.StatusAccepted, status, "%v", body)
+	e.StartWorker()
+	e.WaitPractice(number, func(p store.Practice) bool { return p.State == string(practice.Annullata) })
+
+	status, body, _ = api.do("POST", "/api/v1/practices/"+number+"/cancel", cancel, "Idempotency-Key", "cancel-1")
+	require.Equal(t, http.StatusOK, status, "the outcome, not the stored 202: %v", body)
+	require.Equal(t, "ANNULLATA", body["state"])
+	events, err := e.Store().PracticeEvents(ctx, number)
+	require.NoError(t, err)
+	require.Len(t, events, 2, "cancelled once")
+	// And the final answer is kept for the next repeat.
+	status, _, hdr := api.do("POST", "/api/v1/practices/"+number+"/cancel", cancel, "Idempotency-Key", "cancel-1")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "true", hdr.Get("Idempotent-Replayed"))
+}
