@@ -369,7 +369,6 @@ func (c *client) api(ctx context.Context, a *action, path, key string, body []by
 	if key != "" {
 		hdr["Idempotency-Key"] = key
 	}
-	inProgress := 0
 	for n := 0; ; n++ {
 		a.Attempts++
 		start := time.Now()
@@ -378,13 +377,8 @@ func (c *client) api(ctx context.Context, a *action, path, key string, body []by
 		switch {
 		case r.retryable():
 		case r.status == http.StatusAccepted:
-			// In progress: the same key again shortly, a few times; the
-			// client then polls the practice instead.
-			inProgress++
-			if inProgress >= 3 {
-				a.Outcome, a.End = outUnknown, time.Now()
-				return r
-			}
+			// In progress: the same request again shortly, until its
+			// outcome is known.
 		case r.status < 300:
 			a.Outcome, a.End = outOK, time.Now()
 			c.h.ledger.succeeded(a.Kind, start, a.End)
