@@ -135,7 +135,7 @@ func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.Cha
 	if res.Record != nil {
 		actx, cancel := service.Detached(ctx, 10*time.Second)
 		defer cancel()
-		if err := s.Store.ApplyExemption(actx, *res.Record); err != nil {
+		if err := service.Retry(actx, func(ctx context.Context) error { return s.Store.ApplyExemption(ctx, *res.Record) }); err != nil {
 			return res, fmt.Errorf("%w (%v)", service.ErrRecorded, err)
 		}
 	}
