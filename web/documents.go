@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"esenzioni/attachments"
+	"esenzioni/exemption"
 	"esenzioni/store"
 )
 
@@ -77,6 +78,12 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 			} else {
 				day := dayUTC(d)
 				form.ValidUntil = &day
+			}
+		}
+		for key, p := range exemption.CheckDocumentDates(form.IssuedOn, form.ValidUntil, exemption.DateOf(time.Now())) {
+			field := map[string]string{"issuedOn": "data_rilascio", "validUntil": "data_validita"}[key]
+			if form.Errors[field] == "" {
+				form.Errors[field] = p.Message
 			}
 		}
 		if len(form.Errors) > 0 {

@@ -101,8 +101,9 @@ var funcs = template.FuncMap{
 		}
 		return "primary"
 	},
-	"add":           func(a, b int) int { return a + b },
-	"categoryLabel": categoryLabel,
+	"add":             func(a, b int) int { return a + b },
+	"categoryLabel":   categoryLabel,
+	"differenceLabel": differenceLabel,
 	"roleLabel": func(role string) string {
 		switch role {
 		case "CERTIFICATO":

@@ -53,7 +53,7 @@ func New(d Deps) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{Deps: d}
 	e := gin.New()
-	e.Use(gin.Recovery(), s.securityHeaders())
+	e.Use(s.observe(), gin.Recovery(), s.securityHeaders())
 	e.HandleMethodNotAllowed = true
 	s.engine = e
 	if err := s.initLogin(); err != nil {

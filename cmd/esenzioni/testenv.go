@@ -46,11 +46,13 @@ func runTestenv(ctx context.Context, args []string) error {
 	defer stack.Stop()
 
 	env := testenv.Env{
-		PostgresURL:     stack.Postgres.URL("postgres"),
-		TemporalAddress: stack.Temporal.Address(),
-		S3Endpoint:      stack.MinIO.Endpoint(),
-		S3AccessKey:     "esenzioni-test",
-		S3SecretKey:     "esenzioni-test-secret",
+		PostgresURL:      stack.Postgres.URL("postgres"),
+		PostgresOwnerURL: stack.Postgres.OwnerURL("postgres"),
+		PostgresAppURL:   stack.Postgres.AppURL("postgres"),
+		TemporalAddress:  stack.Temporal.Address(),
+		S3Endpoint:       stack.MinIO.Endpoint(),
+		S3AccessKey:      "esenzioni-test",
+		S3SecretKey:      "esenzioni-test-secret",
 	}
 	if err := testenv.PrepareTemplate(ctx, env); err != nil {
 		return fmt.Errorf("testenv: template database: %w", err)
