@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"esenzioni/exemption"
 )
 
 // client is one operator at a browser (the web UI's forms, with its
@@ -345,6 +347,9 @@ func (c *client) modifica(ctx context.Context, phase, number string, id int64, k
 			from = cur
 		}
 		end = from.AddDate(1, 1, 0)
+		if latest := exemption.LatestEndDate(today); end.After(latest) {
+			end = latest // the bound of an end date (a diagnosis of many years)
+		}
 	}
 	form := url.Values{"_csrf": {match(reCSRF, body)}, "versione": {strconv.Itoa(version)}, "chiave": {key},
 		"data_fine": {end.Format("02/01/2006")}, "nota": {"prova di guasti: " + kind}}

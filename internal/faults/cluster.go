@@ -72,7 +72,7 @@ func (c *cluster) appEnv(extra ...string) []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE", "S3_ENDPOINT",
+		case "DATABASE_URL", "MIGRATE_DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE", "S3_ENDPOINT",
 			"S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_USE_SSL", "SMTP_ADDR", "HTTP_ADDR", "PUBLIC_URL",
 			"TRUST_STORE_DIR", "ESENZIONI_DEMO_DATA", "ESENZIONI_DEBUG_ADDR", "ESENZIONI_DATA_DIR":
 			continue // the run's own values below
@@ -80,7 +80,7 @@ func (c *cluster) appEnv(extra ...string) []string {
 		env = append(env, kv)
 	}
 	env = append(env,
-		"DATABASE_URL="+c.databaseURL(),
+		"DATABASE_URL="+c.databaseURL(), "MIGRATE_DATABASE_URL="+c.ownerURL(),
 		"TEMPORAL_ADDRESS="+c.temporalAddress(),
 		"S3_ENDPOINT="+c.s3Endpoint(),
 		"S3_ACCESS_KEY="+s3AccessKey, "S3_SECRET_KEY="+s3SecretKey,
@@ -91,8 +91,18 @@ func (c *cluster) appEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
+// databaseURL is the application's connection (its least-privileged
+// role); ownerURL the schema owner's (migrations, and the checker's reads).
 func (c *cluster) databaseURL() string {
-	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/esenzioni?sslmode=disable", devstack.Superuser, c.pgPort)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pg.AppURL("esenzioni")
+}
+
+func (c *cluster) ownerURL() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pg.OwnerURL("esenzioni")
 }
 
 func (c *cluster) temporalAddress() string { return "127.0.0.1:" + strconv.Itoa(c.temporalPort) }
@@ -120,7 +130,9 @@ func (c *cluster) startInfra(ctx context.Context) error {
 	if err := c.startPostgres(ctx); err != nil {
 		return err
 	}
-	if err := c.pg.CreateDatabase(ctx, "esenzioni"); err != nil {
+	// Least privilege, as `esenzioni dev`: the owner role migrates, the
+	// application's role owns nothing.
+	if err := c.pg.ProvisionDatabase(ctx, "esenzioni"); err != nil {
 		return err
 	}
 	if err := c.startTemporal(ctx); err != nil {
@@ -132,7 +144,10 @@ func (c *cluster) startInfra(ctx context.Context) error {
 func (c *cluster) startPostgres(ctx context.Context) error {
 	// Durable settings (fsync on): a SIGKILL of the whole server must lose
 	// no committed transaction, as in production.
-	pg, err := devstack.StartPostgres(ctx, devstack.PostgresOptions{Dir: filepath.Join(c.dir, "postgres"), Port: c.pgPort})
+	// The roles' passwords are kept in the run's directory: a restarted
+	// server must accept the same ones.
+	pg, err := devstack.StartPostgres(ctx, devstack.PostgresOptions{Dir: filepath.Join(c.dir, "postgres"), Port: c.pgPort,
+		CredentialsFile: filepath.Join(c.dir, "postgres-credentials.json")})
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ type operatorAccount struct {
 // the catalogue, one operator per client, an API client with its token,
 // the demo CA (trusted by the web processes) and a document it signed.
 func (h *harness) prepare(ctx context.Context) error {
-	owner, err := store.Open(ctx, h.c.databaseURL(), store.OpenOptions{AppName: "esenzioni-faults", Maintenance: true})
+	owner, err := store.Open(ctx, h.c.ownerURL(), store.OpenOptions{AppName: "esenzioni-faults", Maintenance: true})
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,8 @@ func (h *harness) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg.DatabaseURL, cfg.TemporalAddress, cfg.S3Endpoint = h.c.databaseURL(), h.c.temporalAddress(), h.c.s3Endpoint()
+	cfg.DatabaseURL, cfg.MigrateDatabaseURL = h.c.databaseURL(), h.c.ownerURL()
+	cfg.TemporalAddress, cfg.S3Endpoint = h.c.temporalAddress(), h.c.s3Endpoint()
 	cfg.S3AccessKey, cfg.S3SecretKey = s3AccessKey, s3SecretKey
 	cfg.TrustStoreDir = h.c.trustDir
 	h.cfg = cfg
@@ -162,7 +163,7 @@ func (h *harness) prepare(ctx context.Context) error {
 
 // reopenDB connects the checker to PostgreSQL again (after its restart).
 func (h *harness) reopenDB(ctx context.Context) error {
-	db, err := store.Open(ctx, h.c.databaseURL(), store.OpenOptions{AppName: "esenzioni-faults", Maintenance: true})
+	db, err := store.Open(ctx, h.c.ownerURL(), store.OpenOptions{AppName: "esenzioni-faults", Maintenance: true})
 	if err != nil {
 		return err
 	}
