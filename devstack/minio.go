@@ -85,6 +85,10 @@ func startMinIOOnce(ctx context.Context, opts MinIOOptions) (*MinIO, error) {
 	return m, nil
 }
 
+// PID is the server process's id (its process group: the fault suite kills
+// it with SIGKILL).
+func (m *MinIO) PID() int { return m.proc.cmd.Process.Pid }
+
 // Stop stops the server.
 func (m *MinIO) Stop() {
 	if m != nil {

@@ -36,6 +36,34 @@ var ErrNotFound = errors.New("esenzione non trovata")
 // applied). (service.ErrInProgress)
 var ErrTimeout = service.ErrInProgress
 
+// ErrNotStarted: the exemption is valid but its workflow is not running
+// yet; nothing was sent, try again shortly. It is a service.ErrUnavailable
+// (503).
+var ErrNotStarted = fmt.Errorf("%w (esenzione in fase di attivazione)", service.ErrUnavailable)
+
+// Done returns the answer exemption id's workflow gave to requestID, when
+// it performed it: a form sent again after its first sending changed the
+// exemption gets that answer, whatever the exemption shows now. The
+// workflow is asked even when closed (within retention).
+func (s *Service) Done(ctx context.Context, id int64, requestID string) (workflows.ChangeResult, bool, error) {
+	if requestID == "" {
+		return workflows.ChangeResult{}, false, nil
+	}
+	v, err := s.Temporal.QueryWorkflow(ctx, exemption.WorkflowID(id), "", workflows.QueryState)
+	if err != nil {
+		if errors.Is(service.MapError(err), service.ErrNotFound) {
+			return workflows.ChangeResult{}, false, nil
+		}
+		return workflows.ChangeResult{}, false, err
+	}
+	var st workflows.ExemptionState
+	if err := v.Get(&st); err != nil {
+		return workflows.ChangeResult{}, false, err
+	}
+	res, ok := st.Processed[requestID]
+	return res, ok, nil
+}
+
 // ChangeEndDate renews, shortens or revokes exemption id, then applies the
 // answer's record to the read model (read-your-writes). A refusal comes back
 // as *practice.Refusal (code and Italian message). An exemption that came
@@ -50,6 +78,11 @@ func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.Cha
 		return workflows.ChangeResult{}, err
 	}
 	if ex.State != string(exemption.Valida) {
+		// The same request sent again after it revoked the exemption (its
+		// answer was lost): the answer it had.
+		if res, done, err := s.Done(ctx, id, cmd.RequestID); err == nil && done {
+			return res, nil
+		}
 		return workflows.ChangeResult{}, &practice.Refusal{Code: workflows.CodeExemptionClosed,
 			Message: fmt.Sprintf("L'esenzione è %s: non può essere modificata.", exemption.State(ex.State).Label())}
 	}
@@ -87,6 +120,13 @@ func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.Cha
 	}
 	res, err := service.Update[workflows.ChangeResult](ctx, s.Temporal, s.Timeout, update, start)
 	if err != nil {
+		if errors.Is(err, service.ErrNotFound) && start == nil {
+			// A valid exemption of a practice whose workflow has not
+			// started it yet (the practice's workflow does, after the
+			// validation answered; a worker restart delays it): not a
+			// refusal, a service not ready.
+			return res, ErrNotStarted
+		}
 		if errors.Is(err, service.ErrNotFound) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 			return res, &practice.Refusal{Code: workflows.CodeExemptionClosed, Message: "L'esenzione non è più modificabile."}
 		}
@@ -95,7 +135,7 @@ func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.Cha
 	if res.Record != nil {
 		actx, cancel := service.Detached(ctx, 10*time.Second)
 		defer cancel()
-		if err := s.Store.ApplyExemption(actx, *res.Record); err != nil {
+		if err := service.Retry(actx, func(ctx context.Context) error { return s.Store.ApplyExemption(ctx, *res.Record) }); err != nil {
 			return res, fmt.Errorf("%w (%v)", service.ErrRecorded, err)
 		}
 	}

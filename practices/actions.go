@@ -49,7 +49,10 @@ func (s *Service) apply(ctx context.Context, res workflows.ActionResult) error {
 	}
 	ctx, cancel := service.Detached(ctx, 10*time.Second)
 	defer cancel()
-	if err := s.Store.ApplyPractice(ctx, *res.Record); err != nil {
+	// Again until the database answers (a restart takes seconds), within
+	// the budget: only then is the record left to the workflow.
+	err := service.Retry(ctx, func(ctx context.Context) error { return s.Store.ApplyPractice(ctx, *res.Record) })
+	if err != nil {
 		return fmt.Errorf("%w (%v)", service.ErrRecorded, err)
 	}
 	return nil

@@ -501,3 +501,27 @@ func TestDuplicateValidExemptionIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, string(practice.Inviata), p.State, "nothing changed")
 }
+
+// Read-your-writes holds through a short PostgreSQL outage: the caller
+// applies the answer's record again until the database answers (within its
+// budget), so the operator's next page shows the action. Before, the first
+// failure answered service.ErrRecorded at once, the page stayed behind until
+// the workflow's projection retried, and the next form, built on the old
+// version, was refused as changed "by another operator". Found by the fault
+// suite (PostgreSQL killed mid-action).
+func TestActionAppliedThroughAShortDatabaseOutage(t *testing.T) {
+	e := apptest.New(t, apptest.Options{DBProxy: true})
+	ctx := context.Background()
+	number := e.Submit(e.Person("LUCIA", "BREVE", apptest.ASLTO3, ""), "044", "2960")
+	e.WaitPractice(number, func(store.Practice) bool { return true })
+	e.DBProxy.SetDown(true)
+	back := time.AfterFunc(1500*time.Millisecond, func() { e.DBProxy.SetDown(false) })
+	defer back.Stop()
+	_, err := e.Practices.Act(ctx, number, workflows.PracticeCommand{Command: practice.Command{Action: practice.Take,
+		Actor: operatorTO3("LBRCRD53H10D205E"), ExpectedVersion: 1, RequestID: "durante-il-guasto"}})
+	require.NoError(t, err, "applied once the database is back, within the action's budget")
+	p, err := e.Store().PracticeByNumber(ctx, number)
+	require.NoError(t, err)
+	require.Equal(t, string(practice.InLavorazione), p.State, "the caller reads its own write")
+	require.Equal(t, 2, p.Version)
+}

@@ -103,3 +103,24 @@ func MapError(err error) error {
 func Detached(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), timeout)
 }
+
+// Retry calls write until it succeeds or ctx ends, pausing briefly between
+// tries: for the idempotent writes a caller makes once an action is done
+// (applying its record), so that a database outage of a few seconds (a
+// restart) does not cost the operator's read-your-writes. It returns the
+// last error.
+func Retry(ctx context.Context, write func(context.Context) error) error {
+	for {
+		err := write(ctx)
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		t := time.NewTimer(250 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+	}
+}

@@ -185,14 +185,16 @@ func canonicalHash(body []byte) []byte {
 	return sum[:]
 }
 
-// answer writes a JSON answer and keeps it for replays of key.
+// answer writes a JSON answer and keeps it for replays of key. Only final
+// answers are kept: a 202 (in progress) is not, so the same request sent
+// again asks again (its update ID is the same) and gets the outcome.
 func (s *Server) answer(c *gin.Context, key string, hash []byte, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		s.apiInternal(c, err)
 		return
 	}
-	if key != "" && status < 500 {
+	if key != "" && status < 500 && status != http.StatusAccepted {
 		if err := s.Store.StoreResponse(c.Request.Context(), &store.IdempotentResponse{
 			ClientID: apiClient(c).ID, Key: key, RequestHash: hash, Status: status, Body: body,
 		}); err != nil {

@@ -339,7 +339,11 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 	}
 	op := currentOperator(c)
 	entry := auditEntry{Action: auditExemptionEdit, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}
+	requestID := fmt.Sprintf("web:%d:%s", op.ID, c.PostForm("chiave"))
 	if !page.CanEdit {
+		if s.answerRepost(c, page.E.ID, requestID) {
+			return
+		}
 		entry.Outcome = "NEGATO"
 		s.audit(c, entry, op)
 		s.renderError(c, http.StatusForbidden, "Modifica non consentita",
@@ -350,7 +354,7 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 	page.EndDate = strings.TrimSpace(c.PostForm("data_fine"))
 	version, _ := strconv.Atoi(c.PostForm("versione"))
 	cmd := workflows.ChangeEndDate{Actor: op.Actor(), ExpectedVersion: version,
-		RequestID: fmt.Sprintf("web:%d:%s", op.ID, page.Key), Note: strings.TrimSpace(c.PostForm("nota")),
+		RequestID: requestID, Note: strings.TrimSpace(c.PostForm("nota")),
 		Audit: s.auditContext(c, op, auditExemptionEdit)}
 	if page.EndDate == "" && page.E.EndDate == nil {
 		cmd.NoEndDate = true // an exemption without end date keeps none
@@ -386,6 +390,9 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		return
 	}
 	if len(page.Errors) > 0 {
+		if page.Key != "" && s.answerRepost(c, page.E.ID, requestID) {
+			return
+		}
 		s.render(c, http.StatusUnprocessableEntity, "exemption_edit.html", page)
 		return
 	}
@@ -429,17 +436,44 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		}
 		return
 	}
-	msg := "Esenzione rinnovata: valida fino al " + dayString(res.EndDate) + "."
+	setFlash(c, "success", changeMessage(res, len(docs)))
+	redirect(c, fmt.Sprintf("/esenzioni/%d", page.E.ID))
+}
+
+// changeMessage is the banner of a change done; docs < 0 when the number of
+// documents is not known.
+func changeMessage(res workflows.ChangeResult, docs int) string {
 	switch res.Change {
 	case exemption.Revoke:
-		msg = "Esenzione revocata: annullata con data di fine validità " + dayString(res.EndDate) + "."
+		return "Esenzione revocata: annullata con data di fine validità " + dayString(res.EndDate) + "."
 	case exemption.Shorten:
-		msg = "Data di fine validità anticipata al " + dayString(res.EndDate) + "."
+		return "Data di fine validità anticipata al " + dayString(res.EndDate) + "."
 	case exemption.Documents:
-		msg = fmt.Sprintf("Documenti aggiunti all'esenzione (%d); la data di fine validità non cambia.", len(docs))
+		if docs < 0 {
+			return "Documenti aggiunti all'esenzione; la data di fine validità non cambia."
+		}
+		return fmt.Sprintf("Documenti aggiunti all'esenzione (%d); la data di fine validità non cambia.", docs)
 	}
-	setFlash(c, "success", msg)
-	redirect(c, fmt.Sprintf("/esenzioni/%d", page.E.ID))
+	return "Esenzione rinnovata: valida fino al " + dayString(res.EndDate) + "."
+}
+
+// answerRepost answers a Modifica form sent again with the key of a change
+// its exemption's workflow already performed (a browser re-post after the
+// first answer was lost: a web process died, the connection broke) as the
+// first sending was answered, before the checks of a page that already
+// shows that change (revoked: not editable; renewed: the same end date).
+// It reports whether it answered.
+func (s *Server) answerRepost(c *gin.Context, id int64, requestID string) bool {
+	if strings.HasSuffix(requestID, ":") { // no key
+		return false
+	}
+	res, done, err := s.Exemptions.Done(c.Request.Context(), id, requestID)
+	if err != nil || !done {
+		return false
+	}
+	setFlash(c, "success", changeMessage(res, -1))
+	redirect(c, fmt.Sprintf("/esenzioni/%d", id))
+	return true
 }
 
 func dayString(d *time.Time) string {

@@ -32,6 +32,7 @@ func commands() []command {
 		{"reindex", "reindex", "rebuild the practices' read model from their workflows", runReindex},
 		{"testenv", "testenv -- CMD [ARGS...]", "start PostgreSQL, Temporal and MinIO for a test run, run CMD, stop them", runTestenv},
 		{"bench", "bench [-only actions,search,pdf,timers]", "run the benchmark suite (docs/BENCHMARKS.md)", runBench},
+		{"faults", "faults [-kinds ...] [-kills N]", "kill each process in turn under load and check nothing is lost or doubled", runFaults},
 		{"firma-demo", "firma-demo IN OUT", "sign a file with the demo signer (PAdES .pdf or CAdES .p7m) to try uploads", runSignDemo},
 		{"healthcheck", "healthcheck URL", "exit 0 when URL answers 200 (for container health checks)", runHealthcheck},
 		{"version", "version", "print the version", func(context.Context, []string) error {
