@@ -251,12 +251,12 @@ func (s *Server) loadPracticeBrief(c *gin.Context, op *Operator) (store.Practice
 func (s *Server) loadPracticeWith(c *gin.Context, op *Operator, load func(context.Context, string) (store.PracticeDetail, error)) (store.PracticeDetail, bool) {
 	number := c.Param("number")
 	if _, err := practice.ParseNumber(number); err != nil {
-		s.notFound(c)
+		s.practiceNotFound(c)
 		return store.PracticeDetail{}, false
 	}
 	p, err := load(c.Request.Context(), number)
 	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(c)
+		s.practiceNotFound(c)
 		return p, false
 	}
 	if err != nil {
@@ -266,13 +266,13 @@ func (s *Server) loadPracticeWith(c *gin.Context, op *Operator, load func(contex
 	if !op.InScope(p.ASLCode) {
 		s.audit(c, auditEntry{Action: auditViewPractice, Target: number, Outcome: "NEGATO",
 			Detail: map[string]any{"motivo": "fuori ambito ASL"}}, op)
-		s.notFound(c)
+		s.practiceNotFound(c)
 		return p, false
 	}
 	return p, true
 }
 
-func (s *Server) notFound(c *gin.Context) {
+func (s *Server) practiceNotFound(c *gin.Context) {
 	s.renderError(c, http.StatusNotFound, "Pratica non trovata",
 		"La pratica richiesta non esiste oppure non è di competenza del tuo profilo.")
 }
@@ -426,7 +426,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 	op := currentOperator(c)
 	action, ok := actionPaths[c.Param("action")]
 	if !ok {
-		s.notFound(c)
+		s.practiceNotFound(c)
 		return
 	}
 	p, ok := s.loadPracticeBrief(c, op)

@@ -53,8 +53,10 @@ func New(d Deps) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{Deps: d}
 	e := gin.New()
-	e.Use(gin.Recovery(), s.securityHeaders())
+	e.Use(gin.CustomRecovery(s.recovered), s.securityHeaders())
 	e.HandleMethodNotAllowed = true
+	e.NoRoute(s.pageNotFound)
+	e.NoMethod(s.methodNotAllowed)
 	s.engine = e
 	if err := s.initLogin(); err != nil {
 		return nil, err

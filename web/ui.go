@@ -1,9 +1,7 @@
 package web
 
 import (
-	"io/fs"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -12,19 +10,7 @@ import (
 
 // routeUI mounts the operators' pages.
 func (s *Server) routeUI(e *gin.Engine) {
-	static, err := fs.Sub(staticFS, "static")
-	if err != nil {
-		panic(err)
-	}
-	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
-	e.GET("/static/*path", func(c *gin.Context) {
-		// Assets are versioned with the binary; a day of caching is safe
-		// and spares operators the download on every page.
-		if strings.HasPrefix(c.Param("path"), "/vendor/") {
-			c.Header("Cache-Control", "public, max-age=86400")
-		}
-		fileServer.ServeHTTP(c.Writer, c.Request)
-	})
+	s.routeStatic(e)
 	e.GET("/favicon.ico", func(c *gin.Context) { c.Status(http.StatusNoContent) })
 
 	e.GET("/login", s.loginForm)
