@@ -86,7 +86,7 @@ func (b *Browser) InView(sel string) bool {
 		var r = e.getBoundingClientRect();
 		return r.width > 0 && r.height > 0 && r.left >= 0 && r.right <= document.documentElement.clientWidth &&
 			getComputedStyle(e).visibility !== "hidden";
-	})(document.querySelector(` + quote(sel) + `))`))
+	})(document.querySelector(`+quote(sel)+`))`))
 }
 
 func quote(s string) string {
