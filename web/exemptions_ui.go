@@ -45,8 +45,7 @@ type exemptionListPage struct {
 	Total    int
 	Capped   bool
 	Searched bool
-	NextURL  string
-	FirstURL string
+	Pager    pager
 }
 
 // exemptionView adds what lists and detail derive from a row.
@@ -165,7 +164,11 @@ func (s *Server) exemptionList(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "exemptions.html", page)
 		return
 	}
-	after, _ := store.ParseExemptionCursor(form.Dopo)
+	pageNo := pageParam(c.Query("pagina"))
+	after, ok := store.ParseExemptionCursor(form.Dopo)
+	if !ok || after.ID == 0 {
+		after = store.ExemptionCursor{Offset: (pageNo - 1) * pageSize}
+	}
 	rows, total, capped, err := s.Store.SearchExemptions(c.Request.Context(), f, after, pageSize, searchCountCap)
 	if err != nil {
 		s.fail(c, err)
@@ -177,13 +180,7 @@ func (s *Server) exemptionList(c *gin.Context) {
 		page.Rows = append(page.Rows, s.listRowOf(r))
 		fcs = append(fcs, r.BeneficiaryFC)
 	}
-	v := form.values()
-	page.FirstURL = "/esenzioni?" + v.Encode()
-	if len(rows) == pageSize {
-		last := rows[len(rows)-1]
-		v.Set("dopo", store.ExemptionCursor{LastName: last.BeneficiaryLastName, FirstName: last.BeneficiaryFirstName, IssuedOn: last.IssuedOn, ID: last.ID}.String())
-		page.NextURL = "/esenzioni?" + v.Encode()
-	}
+	page.Pager = newPager("/esenzioni", form.values(), pageNo, total, capped)
 	wait := s.auditSearch(c, op, auditSearchExempt, form.values().Encode(), total, fcs)
 	s.renderThen(c, http.StatusOK, "exemptions.html", page, wait)
 }

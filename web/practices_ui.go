@@ -49,12 +49,15 @@ type practiceFilterForm struct {
 	Nome    string
 	CF      string
 	Dopo    string
+	Pagina  int
+	// Ritardo keeps only the practices waiting beyond the SLA ("1").
+	Ritardo string
 }
 
 func (f practiceFilterForm) values() url.Values {
 	v := url.Values{}
 	for k, s := range map[string]string{"stato": f.Stato, "codice": f.Codice, "da": f.Da, "a": f.A,
-		"cognome": f.Cognome, "nome": f.Nome, "cf": f.CF} {
+		"cognome": f.Cognome, "nome": f.Nome, "cf": f.CF, "ritardo": f.Ritardo} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -75,11 +78,14 @@ type listPage struct {
 	Rows      []store.PracticeRow
 	Total     int
 	Capped    bool
-	NextURL   string
-	FirstURL  string
+	Pager     pager
 	Searched  bool
 	ResetURL  string
 	PageStart int
+	// SLADays and OverdueBefore: a practice of the to-do tab in its state
+	// since before OverdueBefore is "in ritardo".
+	SLADays       int
+	OverdueBefore time.Time
 }
 
 // parseDate reads gg/mm/aaaa (the manual's format) or aaaa-mm-dd.
@@ -101,6 +107,7 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 			Da: strings.TrimSpace(c.Query("da")), A: strings.TrimSpace(c.Query("a")),
 			Cognome: strings.TrimSpace(c.Query("cognome")), Nome: strings.TrimSpace(c.Query("nome")),
 			CF: strings.ToUpper(strings.TrimSpace(c.Query("cf"))), Dopo: c.Query("dopo"),
+			Pagina: pageParam(c.Query("pagina")),
 		}
 		errs := map[string]string{}
 		f := store.PracticeFilter{ExemptionCode: form.Codice, LastName: strings.ToUpper(form.Cognome),
@@ -147,6 +154,11 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 		if form.CF != "" && len(form.CF) != 16 {
 			errs["cf"] = "Il codice fiscale deve avere 16 caratteri."
 		}
+		overdueBefore := s.overdueBefore()
+		if c.Query("ritardo") != "" && t.Key == tabToDo.Key {
+			form.Ritardo = "1"
+			f.StateBefore = overdueBefore
+		}
 		codes, err := s.Store.ExemptionCodes(c.Request.Context())
 		if err != nil {
 			s.fail(c, err)
@@ -154,27 +166,20 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 		}
 		page := listPage{Base: s.base(c, t.Title, t.Key), Tab: t, Tabs: []tab{tabToDo, tabClosed},
 			Form: form, Errors: errs, Codes: s.codes.selectOptions(codes, form.Codice), Searched: form.Active(),
-			ResetURL: "/pratiche/" + t.Key}
+			ResetURL: "/pratiche/" + t.Key, SLADays: s.slaDays(), OverdueBefore: overdueBefore}
 		wait := func() {}
 		if len(errs) == 0 {
-			after, _ := store.ParseCursor(form.Dopo)
+			after, ok := store.ParseCursor(form.Dopo)
+			if !ok || after.Number == "" {
+				after = store.Cursor{Offset: (form.Pagina - 1) * pageSize}
+			}
 			rows, total, capped, err := s.Store.SearchPractices(c.Request.Context(), f, after, pageSize, searchCountCap)
 			if err != nil {
 				s.fail(c, err)
 				return
 			}
 			page.Rows, page.Total, page.Capped = rows, total, capped
-			v := form.values()
-			page.FirstURL = "/pratiche/" + t.Key + "?" + v.Encode()
-			if len(rows) == pageSize {
-				last := rows[len(rows)-1]
-				next := store.Cursor{CreatedAt: last.CreatedAt, Number: last.Number}
-				if f.ByName() {
-					next.LastName, next.FirstName = last.BeneficiaryLastName, last.BeneficiaryFirstName
-				}
-				v.Set("dopo", next.String())
-				page.NextURL = "/pratiche/" + t.Key + "?" + v.Encode()
-			}
+			page.Pager = newPager("/pratiche/"+t.Key, form.values(), form.Pagina, total, capped)
 			wait = s.auditSearch(c, op, auditSearch, form.values().Encode(), total, rowsFC(rows))
 		}
 		status := http.StatusOK
@@ -183,6 +188,20 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 		}
 		s.renderThen(c, status, "practices.html", page, wait)
 	}
+}
+
+// slaDays is the configured SLA (SLA_DAYS), 30 when unset.
+func (s *Server) slaDays() int {
+	if s.Config.SLADays > 0 {
+		return s.Config.SLADays
+	}
+	return 30
+}
+
+// overdueBefore is the instant before which an open practice's state makes
+// it late.
+func (s *Server) overdueBefore() time.Time {
+	return time.Now().Add(-time.Duration(s.slaDays()) * 24 * time.Hour)
 }
 
 func rowsFC(rows []store.PracticeRow) []string {

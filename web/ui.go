@@ -64,6 +64,11 @@ type homePage struct {
 	Base
 	Personal []store.Notification
 	Others   []store.Notification
+	// The SLA notice: open practices waiting beyond SLADays, per ASL (the
+	// operator's own ASL, or every ASL for regional profiles).
+	Overdue      []store.OverdueCount
+	OverdueTotal int
+	SLADays      int
 }
 
 // home is the page after login (manual 3.2): profile, services, notifications.
@@ -74,7 +79,19 @@ func (s *Server) home(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page := homePage{Base: s.base(c, "Servizi", "home")}
+	asl := op.Profile.ASL
+	if op.Profile.Role.Regional() {
+		asl = ""
+	}
+	overdue, err := s.Store.OverdueByASL(c.Request.Context(), asl, s.overdueBefore())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page := homePage{Base: s.base(c, "Servizi", "home"), Overdue: overdue, SLADays: s.slaDays()}
+	for _, o := range overdue {
+		page.OverdueTotal += o.Total()
+	}
 	for _, n := range ns {
 		if n.Personal {
 			page.Personal = append(page.Personal, n)

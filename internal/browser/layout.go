@@ -101,3 +101,9 @@ func quote(s string) string {
 	}
 	return string(append(b, '"'))
 }
+
+// Count is how many elements match sel now.
+func (b *Browser) Count(sel string) int {
+	b.T.Helper()
+	return value(b, chromedp.Evaluate[int]("document.querySelectorAll("+quote(sel)+").length"))
+}
