@@ -247,6 +247,9 @@ type practicePage struct {
 	Closed                         bool
 	BackURL                        string // the list the operator came from, filters included
 	Expiring                       bool
+	// Exemption is the exemption the practice issued, as it is now
+	// (renewed, revoked or expired since); nil when not loaded.
+	Exemption *store.Exemption
 	Categories                     map[string]string
 	Documents                      []store.Attachment
 	HasCertificate, HasCitizenDocs bool
@@ -328,6 +331,9 @@ func (s *Server) practicePageData(c *gin.Context, op *Operator, p store.Practice
 			return page, err
 		}
 		page.Expiring = err == nil && exemption.Expiring(exemption.State(e.State), e.EndDate, time.Now(), s.reminderWindow())
+		if err == nil {
+			page.Exemption = &e
+		}
 	}
 	at := time.Now()
 	if p.ValidFrom != nil {

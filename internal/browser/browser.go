@@ -84,6 +84,12 @@ type Browser struct {
 	// console holds the page's uncaught exceptions, console.error calls and
 	// browser log entries of level error, in the order they came.
 	console []ConsoleEntry
+	// pages4xx are the documents the server answered with a 4xx page (a
+	// form to correct, a conflict, a denial, a page not found): Chromium
+	// reports each as "Failed to load resource", which is the HTTP status
+	// doing its job, not an error of the page. A script, stylesheet or
+	// fetch answered 4xx still counts.
+	pages4xx map[string]bool
 }
 
 // ConsoleEntry is one error the page reported.
@@ -365,6 +371,17 @@ func artifactsDir() string {
 func (b *Browser) listen(ev any) {
 	var e ConsoleEntry
 	switch ev := ev.(type) {
+	case *network.EventResponseReceived:
+		if ev.Type == network.ResourceTypeDocument && ev.Response != nil && ev.Response.Status >= 400 && ev.Response.Status < 500 &&
+			strings.HasPrefix(ev.Response.MimeType, "text/html") {
+			b.mu.Lock()
+			if b.pages4xx == nil {
+				b.pages4xx = map[string]bool{}
+			}
+			b.pages4xx[ev.Response.URL] = true
+			b.mu.Unlock()
+		}
+		return
 	case *runtime.EventExceptionThrown:
 		d := ev.ExceptionDetails
 		e = ConsoleEntry{Kind: "exception", Text: d.Text, URL: d.URL}
@@ -401,7 +418,14 @@ func (b *Browser) listen(ev any) {
 func (b *Browser) ConsoleErrors() []ConsoleEntry {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return append([]ConsoleEntry(nil), b.console...)
+	var out []ConsoleEntry
+	for _, e := range b.console {
+		if e.Kind == "log" && strings.HasPrefix(e.Text, "Failed to load resource: the server responded with a status of 4") && b.pages4xx[e.URL] {
+			continue // a 4xx page, shown as the answer (see pages4xx)
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // RequireNoConsoleErrors fails the test if any page reported an error since
