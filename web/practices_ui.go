@@ -234,22 +234,22 @@ func (s *Server) auditSearch(c *gin.Context, op *Operator, action, query string,
 // practicePage is the detail page.
 type practicePage struct {
 	Base
-	P                              store.PracticeDetail
-	Person                         store.Beneficiary
-	Events                         []store.PracticeEvent
-	Services                       []store.ExemptService
-	Reasons                        []store.RejectReason
-	Allowed                        map[string]bool // by practice.Action
-	Key                            string
-	Errors                         map[string]string
-	Notes                          struct{ Beneficiary, Internal string }
-	ShowAll                        bool
-	Closed                         bool
-	BackURL                        string // the list the operator came from, filters included
-	Expiring                       bool
+	P        store.PracticeDetail
+	Person   store.Beneficiary
+	Events   []store.PracticeEvent
+	Services []store.ExemptService
+	Reasons  []store.RejectReason
+	Allowed  map[string]bool // by practice.Action
+	Key      string
+	Errors   map[string]string
+	Notes    struct{ Beneficiary, Internal string }
+	ShowAll  bool
+	Closed   bool
+	BackURL  string // the list the operator came from, filters included
+	Expiring bool
 	// Exemption is the exemption the practice issued, as it is now
 	// (renewed, revoked or expired since); nil when not loaded.
-	Exemption *store.Exemption
+	Exemption                      *store.Exemption
 	Categories                     map[string]string
 	Documents                      []store.Attachment
 	HasCertificate, HasCitizenDocs bool
