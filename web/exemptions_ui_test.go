@@ -284,10 +284,21 @@ func TestNewExemptionWizard(t *testing.T) {
 	b.WaitFor(`document.querySelector("#codice").value === "012" && !document.querySelector(".htmx-request")`)
 	b.Click("#conferma-passo")
 	// End date: 012 has no end by default; the operator sets one.
+	// Typing a date with «Senza scadenza» pre-ticked (issue 14, point 4)
+	// unticks the box: the date is taken, not refused and emptied.
 	require.True(t, b.Checked("#senza_scadenza"))
-	b.Press("#senza_scadenza")
-	b.Fill("#data_fine", exemption.DateOf(time.Now()).AddDate(1, 0, 0).Format("02/01/2006"))
+	b.Fill("#data_fine", exemption.DateOf(time.Now()).AddDate(2, 0, 0).Format("02/01/2006"))
+	require.False(t, b.Checked("#senza_scadenza"))
+	// The date can be picked too (deliver 4): the «Calendario» button opens
+	// the browser's date picker, whose choice comes back as gg/mm/aaaa.
+	require.True(t, b.Exists(".calendario button.calendario-apri"))
+	b.RequireInteractive(".calendario button.calendario-apri")
+	end := exemption.DateOf(time.Now()).AddDate(1, 0, 0)
+	b.Eval(fmt.Sprintf(`(function(p){ p.value = %q; p.dispatchEvent(new Event("change", {bubbles: true})); })(document.querySelector(".calendario-nativo"))`,
+		end.Format("2006-01-02")))
+	require.Equal(t, end.Format("02/01/2006"), b.Value("#data_fine"))
 	b.Click("#conferma-passo")
+	require.True(t, b.Exists("#aggiungi"), "on to the documents")
 	// Documents: a signed clinical record.
 	b.Select("#tipo", "CARTELLA_CLINICA")
 	b.Fill("#data_rilascio", "15/11/2026")
@@ -300,6 +311,7 @@ func TestNewExemptionWizard(t *testing.T) {
 	require.Contains(t, summary, "2535")
 	require.Contains(t, summary, "cartella-clinica.pdf")
 	require.Contains(t, summary, "CARTELLA CLINICA ELETTRONICA")
+	require.Contains(t, b.Text("[data-testid=riepilogo-scadenza]"), end.Format("02/01/2006"))
 	b.Click("#conferma-esenzione")
 
 	require.Equal(t, "Validata", b.Text("[data-testid=stato-esenzione]"))

@@ -314,6 +314,9 @@ func (s *Server) wizardScadenza(c *gin.Context) {
 	if d.EndDate != nil {
 		page.EndDate = d.EndDate.Format("02/01/2006")
 	}
+	if d.NoEndDate {
+		page.EndDate = "" // the box is ticked: the field starts empty
+	}
 	if c.Request.Method != http.MethodPost {
 		s.render(c, http.StatusOK, "wizard.html", page)
 		return

@@ -107,3 +107,16 @@ func (b *Browser) Count(sel string) int {
 	b.T.Helper()
 	return value(b, chromedp.Evaluate[int]("document.querySelectorAll("+quote(sel)+").length"))
 }
+
+// Value is the current value of a form field (what the operator typed).
+func (b *Browser) Value(sel string) string {
+	b.T.Helper()
+	return value(b, chromedp.Evaluate[string]("document.querySelector("+quote(sel)+").value"))
+}
+
+// Eval runs a script in the page (an action no click can make, such as
+// choosing a day in the browser's own date picker).
+func (b *Browser) Eval(js string) {
+	b.T.Helper()
+	b.Run(chromedp.Evaluate[chromedp.Void](js))
+}
