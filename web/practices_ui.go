@@ -529,10 +529,10 @@ func (s *Server) renderActionError(c *gin.Context, op *Operator, number string, 
 	default:
 		page.Flash = &Flash{Kind: "danger", Message: r.Message}
 	}
-	// Keep what the operator typed.
-	if status == http.StatusUnprocessableEntity {
-		page.Notes.Beneficiary, page.Notes.Internal = cmd.BeneficiaryNote, cmd.InternalNote
-	}
+	// Keep what the operator typed, also when another operator acted first
+	// (the notes may still be worth saving on the practice as it is now).
+	page.Notes.Beneficiary, page.Notes.Internal = cmd.BeneficiaryNote, cmd.InternalNote
+	page.Canonical = "/pratiche/" + number
 	s.render(c, status, "practice.html", page)
 }
 

@@ -241,9 +241,18 @@ func TestConflictWhenAnotherOperatorActedFirst(t *testing.T) {
 	b.Visit("/pratiche/" + w.sent)
 	// Meanwhile an administrator takes it.
 	w.Act(w.sent, practice.Take, access.Actor{FiscalCode: w.admin.FiscalCode, Role: access.Amministratore})
+	b.Fill("#nota_beneficiario", "Nota per il cittadino")
+	b.Fill("#nota_interna", "Nota interna del distretto")
 	b.Click("#valida")
 	require.Contains(t, b.Text(".alert-danger"), "modificata da un altro operatore")
 	require.Equal(t, "In lavorazione", b.Text("[data-testid=stato-pratica]"), "the page shows the current state")
+	// What the operator typed is still there, and the address bar names the
+	// practice, not the action (issue 14, point 6).
+	require.Equal(t, "Nota per il cittadino", b.Value("#nota_beneficiario"))
+	require.Equal(t, "Nota interna del distretto", b.Value("#nota_interna"))
+	require.Equal(t, w.URL+"/pratiche/"+w.sent, b.Location())
+	b.RequireInteractive("#salva-nota")
+	b.RequireNoConsoleErrors()
 }
 
 func TestCronologiaDialog(t *testing.T) {

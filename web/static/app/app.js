@@ -12,6 +12,19 @@
     ];
     htmx.config.historyCacheSize = 0; // always refetch on back: data changes
   }
+  // A page that answers a form posted to another address (an action
+  // refused: /pratiche/N/azioni/valida) names its own address: show that
+  // one, so a reload or a bookmark opens the page and never posts again.
+  function showCanonicalAddress() {
+    var link = document.querySelector("link[rel=canonical]");
+    if (!link || !window.history || !history.replaceState) return;
+    var url = new URL(link.href, location.href);
+    if (url.origin === location.origin && url.pathname !== location.pathname) {
+      history.replaceState(history.state, "", url.pathname + url.search);
+    }
+  }
+  showCanonicalAddress();
+
   // A dialog loaded by htmx into a dialog container (the cronologia, into
   // <div data-dialogo>) opens as soon as it arrives and gives focus back to
   // the button that opened it when closed. Only there: a boosted page swap
