@@ -84,11 +84,12 @@ type Browser struct {
 	// console holds the page's uncaught exceptions, console.error calls and
 	// browser log entries of level error, in the order they came.
 	console []ConsoleEntry
-	// pages4xx are the documents the server answered with a 4xx page (a
-	// form to correct, a conflict, a denial, a page not found): Chromium
-	// reports each as "Failed to load resource", which is the HTTP status
-	// doing its job, not an error of the page. A script, stylesheet or
-	// fetch answered 4xx still counts.
+	// pages4xx are the pages (documents, or htmx requests answered with
+	// HTML) that the server answered 409 or 422: a conflict to show, a form
+	// to correct. Chromium reports each as "Failed to load resource", which
+	// is the HTTP status doing its job, not an error of the page. Any other
+	// 4xx (a broken link's 404, a denial's 403) and any script, stylesheet
+	// or JSON request answered 4xx still count.
 	pages4xx map[string]bool
 }
 
@@ -372,7 +373,8 @@ func (b *Browser) listen(ev any) {
 	var e ConsoleEntry
 	switch ev := ev.(type) {
 	case *network.EventResponseReceived:
-		if ev.Type == network.ResourceTypeDocument && ev.Response != nil && ev.Response.Status >= 400 && ev.Response.Status < 500 &&
+		if (ev.Type == network.ResourceTypeDocument || ev.Type == network.ResourceTypeXHR || ev.Type == network.ResourceTypeFetch) &&
+			ev.Response != nil && (ev.Response.Status == 409 || ev.Response.Status == 422) &&
 			strings.HasPrefix(ev.Response.MimeType, "text/html") {
 			b.mu.Lock()
 			if b.pages4xx == nil {
@@ -421,7 +423,7 @@ func (b *Browser) ConsoleErrors() []ConsoleEntry {
 	var out []ConsoleEntry
 	for _, e := range b.console {
 		if e.Kind == "log" && strings.HasPrefix(e.Text, "Failed to load resource: the server responded with a status of 4") && b.pages4xx[e.URL] {
-			continue // a 4xx page, shown as the answer (see pages4xx)
+			continue // a 409 or 422 page, shown as the answer (see pages4xx)
 		}
 		out = append(out, e)
 	}
