@@ -46,6 +46,8 @@ type Server struct {
 	engine *gin.Engine
 	codes  codeLists
 	logins loginMethods
+	// codecDenials: who was already denied the codec (one audit row each).
+	codecDenials denialSet
 }
 
 // New builds the server and its routes.
