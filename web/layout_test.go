@@ -33,6 +33,26 @@ func TestLayoutFromPhoneToWideMonitor(t *testing.T) {
 			b.Screenshot(fmt.Sprintf("%s-%d", p.name, width))
 			require.Empty(t, b.Overflow(), "%s at %d px", p.name, width)
 			require.True(t, b.InView("#esci"), "«Esci» on screen: %s at %d px", p.name, width)
+			switch p.name {
+			case "pratiche":
+				require.True(t, b.InView(".nav-tabs a[href='/esenzioni']"), "the Esenzioni tab at %d px", width)
+			case "modifica", "nuova":
+				// Labels of one row start at the same height, clear of the
+				// heading above them.
+				require.True(t, b.True(`(function(){
+					var rows = {};
+					document.querySelectorAll("main .row > [class*=col]").forEach(function(col){
+						var l = col.querySelector("label");
+						if (!l || l.getBoundingClientRect().width === 0) return;
+						var key = Math.round(col.getBoundingClientRect().top);
+						(rows[key] = rows[key] || []).push(l.getBoundingClientRect().top);
+					});
+					return Object.keys(rows).every(function(k){ var t = rows[k]; return Math.max.apply(null, t) - Math.min.apply(null, t) <= 2; });
+				})()`), "labels aligned: %s at %d px", p.name, width)
+				h1 := `document.querySelector("main h1").getBoundingClientRect().bottom`
+				require.True(t, b.True(`(function(){ var l = document.querySelector("main form label"); return !l || l.getBoundingClientRect().top - `+h1+` >= 12; })()`),
+					"the heading does not crowd the labels: %s at %d px", p.name, width)
+			}
 		}
 	}
 	// The login page too.

@@ -120,3 +120,9 @@ func (b *Browser) Eval(js string) {
 	b.T.Helper()
 	b.Run(chromedp.Evaluate[chromedp.Void](js))
 }
+
+// True evaluates a JavaScript expression that yields a boolean.
+func (b *Browser) True(js string) bool {
+	b.T.Helper()
+	return value(b, chromedp.Evaluate[bool](js))
+}
