@@ -70,6 +70,9 @@ func execOptions(path string) []chromedp.ExecAllocatorOption {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("lang", "it-IT"),
+		// Back reloads a page rather than restoring it from the back-forward
+		// cache, whose restored DOM chromedp's clicks do not see.
+		chromedp.Flag("disable-features", "BackForwardCache"),
 		chromedp.WindowSize(1366, 900),
 	)
 }
@@ -177,11 +180,15 @@ func (b *Browser) Visit(path string) {
 func (b *Browser) Back() {
 	b.T.Helper()
 	from := b.Location()
-	// As in Click: the old content is marked, so the page restored by htmx
-	// (which swaps in the content it fetches again) is waited for.
-	b.Run(chromedp.Evaluate[chromedp.Void](`(document.getElementById("contenuto")||document.body).dataset.stale = "1"; history.back()`))
-	b.WaitFor(fmt.Sprintf(`(function(){ var m = document.getElementById("contenuto"); return location.href !== %q && !!m && !m.dataset.stale &&
+	// The content being left is marked, so the page restored by htmx (which
+	// swaps in the content it fetches again) is waited for. A page that
+	// Chromium restores whole from its back-forward cache still carries the
+	// "stale" mark Click put on it when it was left: that one does not
+	// count here, only this mark.
+	b.Run(chromedp.Evaluate[chromedp.Void](`(document.getElementById("contenuto")||document.body).dataset.leftBack = "1"; history.back()`))
+	b.WaitFor(fmt.Sprintf(`(function(){ var m = document.getElementById("contenuto"); return location.href !== %q && !!m && !m.dataset.leftBack &&
 		document.readyState === "complete" && !document.querySelector(".htmx-request"); })()`, from))
+	b.Run(chromedp.Evaluate[chromedp.Void](`(function(m){ if (m) delete m.dataset.stale; })(document.getElementById("contenuto"))`))
 }
 
 // Location is the current URL.
