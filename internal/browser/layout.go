@@ -28,6 +28,10 @@ type PageWeight struct {
 	Transferred int64 `json:"transferred"`
 	Decoded     int64 `json:"decoded"`
 	Resources   int   `json:"resources"`
+	// DOMContentLoaded is when the document was parsed and its deferred
+	// scripts ran, in ms from the start of the navigation (a figure to
+	// log, not to assert: timings belong in benchmarks).
+	DOMContentLoaded float64 `json:"domContentLoaded"`
 }
 
 // Weight measures the current page (document and every resource loaded
@@ -38,7 +42,8 @@ func (b *Browser) Weight() PageWeight {
 	b.Run(chromedp.Evaluate[chromedp.Void](`document.fonts.ready.then(function(){ window.__fontsReady = true; })`))
 	b.WaitFor(`window.__fontsReady === true`)
 	return value(b, chromedp.Evaluate[PageWeight](`(function(){
-		var w = {transferred: 0, decoded: 0, resources: 0};
+		var nav = performance.getEntriesByType("navigation")[0];
+		var w = {transferred: 0, decoded: 0, resources: 0, domContentLoaded: nav ? nav.domContentLoadedEventEnd : 0};
 		performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource")).forEach(function(e){
 			w.transferred += e.transferSize; w.decoded += e.decodedBodySize; w.resources++;
 		});
