@@ -29,7 +29,9 @@ func TestReminderEmailsThroughARealSMTPServer(t *testing.T) {
 	e := apptest.New(t, apptest.Options{Configure: func(c *config.Config) {
 		c.SMTPAddr = sink.Addr()
 		now := time.Now().In(exemption.Rome)
-		c.ReminderOffsets = []time.Duration{30 * 24 * time.Hour, exemption.EndOfDay(exemption.DateOf(now)).Sub(now) - 2*time.Second}
+		// Both reminders already due when the exemption is issued: the
+		// 30-day one, and one whose time passed a minute before the start.
+		c.ReminderOffsets = []time.Duration{30 * 24 * time.Hour, exemption.EndOfDay(exemption.DateOf(now)).Sub(now) + time.Minute}
 	}})
 	ctx := context.Background()
 	person := e.Person("CARLA", "FERRARI", apptest.ASLTO3, "carla.ferrari@example.com")

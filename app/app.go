@@ -17,14 +17,17 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"esenzioni/activities"
 	"esenzioni/attachments"
 	"esenzioni/codec"
 	"esenzioni/internal/config"
 	"esenzioni/mail"
+	"esenzioni/metrics"
 	"esenzioni/migrations"
 	"esenzioni/registry"
+	"esenzioni/requestid"
 	"esenzioni/search"
 	"esenzioni/service"
 	"esenzioni/signature"
@@ -60,7 +63,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if a.DB, err = store.Open(ctx, cfg.DatabaseURL, store.OpenOptions{Role: migrations.AppRole, AppName: "esenzioni"}); err != nil {
 		return nil, err
 	}
+	a.DB.AddQueryHook(metrics.QueryHook{})
+	metrics.RegisterDB(a.DB.DB, "esenzioni")
 	a.Store = store.New(a.DB)
+	if problems, err := store.PrivilegeProblems(ctx, a.DB); err != nil {
+		log.Warn("postgresql: cannot check the privileges of DATABASE_URL", "error", err)
+	} else {
+		for _, p := range problems {
+			log.Warn("postgresql: DATABASE_URL is not least privilege (see docs/SECURITY): " + p + "; it could alter the audit log")
+		}
+	}
 	a.Registry = &registry.Local{DB: a.DB}
 	if a.Temporal, err = DialTemporal(ctx, cfg, a.Codec, log); err != nil {
 		a.Close()
@@ -71,7 +83,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		return nil, err
 	}
 	if cfg.SMTPAddr != "" {
-		a.Mailer = &mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom}
+		a.Mailer = metrics.Mailer(&mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom})
 	}
 	trust := signature.NewTrustStore()
 	if cfg.TrustStoreDir != "" {
@@ -95,8 +107,12 @@ func DialTemporal(ctx context.Context, cfg config.Config, c *codec.Codec, log *s
 	}
 	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
+	mh, err := metrics.TemporalHandler()
+	if err != nil {
+		return nil, fmt.Errorf("temporal: metrics: %w", err)
+	}
 	dc := codec.Strict{Codec: c}.DataConverter()
-	tc, err := client.DialContext(dctx, client.Options{
+	opts := client.Options{
 		HostPort:  cfg.TemporalAddress,
 		Namespace: cfg.TemporalNamespace,
 		// Payloads are encrypted, and unencrypted ones are refused by the
@@ -105,7 +121,15 @@ func DialTemporal(ctx context.Context, cfg config.Config, c *codec.Codec, log *s
 		DataConverter:    dc,
 		FailureConverter: temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true}),
 		Logger:           tlog.NewStructuredLogger(log.With("component", "temporal")),
-	})
+		MetricsHandler:   mh,
+		// The request ID travels in the calls' headers (not a payload of
+		// the workflow: random, no personal data).
+		ContextPropagators: []workflow.ContextPropagator{requestid.Propagator{}},
+	}
+	if err := securityOptions(cfg, &opts); err != nil {
+		return nil, err
+	}
+	tc, err := client.DialContext(dctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("temporal: cannot connect to %s (namespace %s): %w", cfg.TemporalAddress, cfg.TemporalNamespace, err)
 	}
@@ -117,10 +141,15 @@ func DialS3(ctx context.Context, cfg config.Config) (*minio.Client, error) {
 	if cfg.S3Endpoint == "" {
 		return nil, errors.New("s3: S3_ENDPOINT is not set")
 	}
+	transport, err := minio.DefaultTransport(cfg.S3UseSSL)
+	if err != nil {
+		return nil, fmt.Errorf("s3: %w", err)
+	}
 	mc, err := minio.New(cfg.S3Endpoint, &minio.Options{
-		Creds:  credentials.NewStaticV4(cfg.S3AccessKey, cfg.S3SecretKey, ""),
-		Secure: cfg.S3UseSSL,
-		Region: cfg.S3Region,
+		Creds:     credentials.NewStaticV4(cfg.S3AccessKey, cfg.S3SecretKey, ""),
+		Secure:    cfg.S3UseSSL,
+		Region:    cfg.S3Region,
+		Transport: metrics.Transport(transport),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("s3: %w", err)

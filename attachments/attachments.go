@@ -20,6 +20,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"esenzioni/metrics"
 	"esenzioni/signature"
 	"esenzioni/store"
 )
@@ -76,8 +77,18 @@ func (s *Service) now() time.Time {
 }
 
 // Put checks and stores one document. The reader is read up to MaxBytes+1:
-// a larger file is refused without reading the rest into memory.
+// a larger file is refused without reading the rest into memory. Refusals
+// are counted by code (esenzioni_document_refusals_total).
 func (s *Service) Put(ctx context.Context, r io.Reader, up Upload) (store.Attachment, error) {
+	a, err := s.put(ctx, r, up)
+	var refused *Error
+	if errors.As(err, &refused) {
+		metrics.DocumentRefusals.WithLabelValues(refused.Code).Inc()
+	}
+	return a, err
+}
+
+func (s *Service) put(ctx context.Context, r io.Reader, up Upload) (store.Attachment, error) {
 	if up.Role == store.RoleDocument && up.DocumentType == "" {
 		return store.Attachment{}, &Error{CodeDocumentType, "Scegli il tipo di documento."}
 	}

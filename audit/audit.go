@@ -44,4 +44,6 @@ type Record struct {
 	Address       string
 	Outcome       string
 	Detail        map[string]any
+	// RequestID joins the row to the access log of the request that made it.
+	RequestID string
 }

@@ -44,6 +44,12 @@ const (
 	TokenPortal = "demo-portale-0123456789abcdef"
 )
 
+// DoctorFiscalCode is the fiscal code of the demo doctor, GIOVANNI VERDI,
+// the owner of TokenDoctor (and the signer of the demo documents).
+func DoctorFiscalCode() string {
+	return fiscalcode.Generate("VERDI", "GIOVANNI", time.Date(1966, 5, 4, 0, 0, 0, 0, time.UTC), 'M', "L219")
+}
+
 // Report tells what Load did.
 type Report struct {
 	Accounts      []Account
@@ -104,7 +110,7 @@ func Load(ctx context.Context, a *app.App, svc *practices.Service) (Report, erro
 		}
 		rep.Accounts = append(rep.Accounts, Account{Username: o.username, Password: Password, PIN: PIN, Description: o.desc})
 	}
-	doctorFC := fiscalcode.Generate("VERDI", "GIOVANNI", time.Date(1966, 5, 4, 0, 0, 0, 0, time.UTC), 'M', torino.Code)
+	doctorFC := DoctorFiscalCode()
 	for _, c := range []struct {
 		name, token string
 		kinds       []string
@@ -282,7 +288,7 @@ func demoPractices(ctx context.Context, a *app.App, svc *practices.Service, ppl 
 			ops[o.profiles[0].asl] = access.Actor{FiscalCode: op.FiscalCode, Role: access.OperatoreASL, ASL: o.profiles[0].asl}
 		}
 	}
-	doctorFC := fiscalcode.Generate("VERDI", "GIOVANNI", time.Date(1966, 5, 4, 0, 0, 0, 0, time.UTC), 'M', "L219")
+	doctorFC := DoctorFiscalCode()
 	n := 0
 	now := time.Now()
 	for i, p := range ppl {

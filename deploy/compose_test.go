@@ -33,7 +33,7 @@ const (
 
 // longRunning services must stay up; oneShots must run to completion.
 var (
-	longRunning = []string{"postgres", "temporal", "temporal-ui", "minio", "mailpit", "web", "worker"}
+	longRunning = []string{"postgres", "temporal", "temporal-ui", "minio", "mailpit", "web", "worker", "proxy", "prometheus", "grafana"}
 	oneShots    = []string{"temporal-admin-tools", "minio-init", "migrate"}
 	appServices = []string{"migrate", "web", "worker"} // built from the repository's Dockerfile
 )
@@ -43,7 +43,7 @@ var appEnvKeys = []string{
 	"DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE", "TEMPORAL_UI_URL",
 	"S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_USE_SSL",
 	"SMTP_ADDR", "SMTP_FROM", "HTTP_ADDR", "PUBLIC_URL", "ESENZIONI_CODEC_KEY", "ESENZIONI_CODEC_KEY_ID",
-	"TRUST_STORE_DIR", "REMINDER_OFFSETS", "ESENZIONI_DEMO_DATA",
+	"TRUST_STORE_DIR", "REMINDER_OFFSETS", "ESENZIONI_DEMO_DATA", "METRICS_ADDR", "LOG_FORMAT",
 }
 
 func repoRoot(t *testing.T) string {
@@ -178,6 +178,9 @@ func TestImagesPinned(t *testing.T) {
 		"minio":                "minio/minio:RELEASE.",
 		"minio-init":           "minio/minio:RELEASE.",
 		"mailpit":              "axllent/mailpit:v1.",
+		"proxy":                "nginx:1.",
+		"prometheus":           "prom/prometheus:v3.",
+		"grafana":              "grafana/grafana:12.",
 	} {
 		if img := service(t, p, name).Image; !strings.HasPrefix(img, prefix) {
 			t.Errorf("service %s: image %q, want %s*", name, img, prefix)
@@ -223,6 +226,10 @@ func TestHealthchecksAndRestart(t *testing.T) {
 		"minio":       "mc ready local",
 		"mailpit":     "/mailpit readyz",
 		"web":         "/esenzioni healthcheck http://localhost:8080/healthz",
+		"worker":      "/esenzioni healthcheck http://localhost:9090/healthz",
+		"proxy":       "wget -q -O /dev/null http://127.0.0.1:8080/nginx-health",
+		"prometheus":  "wget -q -O /dev/null http://127.0.0.1:9090/-/ready",
+		"grafana":     "wget -q -O /dev/null http://127.0.0.1:3000/api/health",
 	} {
 		hc := service(t, p, name).HealthCheck
 		if hc == nil || !strings.Contains(strings.Join(hc.Test[1:], " "), want) {
@@ -231,7 +238,7 @@ func TestHealthchecksAndRestart(t *testing.T) {
 	}
 	// The image's /healthz check is meaningless for these.
 	if hc := service(t, p, "worker").HealthCheck; hc != nil && strings.Contains(strings.Join(hc.Test, " "), "8080") {
-		t.Error("worker: healthcheck probes the web port, but the worker serves no HTTP")
+		t.Error("worker: healthcheck probes the web port, but the worker serves no pages")
 	}
 	if hc := service(t, p, "migrate").HealthCheck; hc == nil || !hc.Disable {
 		t.Error("migrate: the image healthcheck should be disabled for the one-shot")
@@ -246,8 +253,10 @@ func TestHealthchecksAndRestart(t *testing.T) {
 func TestPorts(t *testing.T) {
 	p := loadProject(t)
 	want := map[string][]string{
-		"web":         {"8080:8080"},
+		"proxy":       {"8080:8080"},
 		"temporal-ui": {"8233:8080"},
+		"prometheus":  {"9090:9090"},
+		"grafana":     {"3000:3000"},
 		"minio":       {"9000:9000", "9001:9001"},
 		"mailpit":     {"8025:8025", "1025:1025"},
 	}
@@ -299,10 +308,10 @@ func TestAppEnvironment(t *testing.T) {
 		if db.Scheme != "postgres" && db.Scheme != "postgresql" {
 			t.Errorf("%s: DATABASE_URL scheme %q", name, db.Scheme)
 		}
-		if db.Path != "/esenzioni" || db.User.Username() != "esenzioni" {
-			t.Errorf("%s: DATABASE_URL should use database and role esenzioni, got %s", name, db.Redacted())
+		if db.Path != "/esenzioni" || db.User.Username() != "esenzioni_app" {
+			t.Errorf("%s: DATABASE_URL should use database esenzioni and the role esenzioni_app (least privilege), got %s", name, db.Redacted())
 		}
-		if pw, _ := db.User.Password(); pw != env(t, pg, "ESENZIONI_DB_PASSWORD") {
+		if pw, _ := db.User.Password(); pw != env(t, pg, "ESENZIONI_APP_DB_PASSWORD") {
 			t.Errorf("%s: DATABASE_URL password differs from the one the postgres init script sets", name)
 		}
 		if db.Query().Get("sslmode") != "disable" {
@@ -424,6 +433,9 @@ func TestDependsOn(t *testing.T) {
 		"migrate":              {"postgres": healthy, "temporal-admin-tools": completed, "minio-init": completed},
 		"web":                  appDeps,
 		"worker":               withEntry(appDeps, "mailpit", healthy),
+		"proxy":                {"web": healthy},
+		"prometheus":           {},
+		"grafana":              {"prometheus": healthy},
 	}
 	for name, deps := range want {
 		got := map[string]string{}
@@ -469,8 +481,10 @@ func withEntry(m map[string]string, k, v string) map[string]string {
 func TestVolumes(t *testing.T) {
 	p := loadProject(t)
 	want := map[string]string{ // named volume -> service:mount point
-		"postgres-data": "postgres:/var/lib/postgresql/data",
-		"minio-data":    "minio:/data",
+		"postgres-data":   "postgres:/var/lib/postgresql/data",
+		"minio-data":      "minio:/data",
+		"prometheus-data": "prometheus:/prometheus",
+		"grafana-data":    "grafana:/var/lib/grafana",
 	}
 	for vol := range want {
 		if _, ok := p.Volumes[vol]; !ok {
@@ -708,5 +722,121 @@ func TestDockerfile(t *testing.T) {
 		if !slices.Contains(lines, want) {
 			t.Errorf(".dockerignore does not exclude %s", want)
 		}
+	}
+}
+
+// The production roles: two web and two worker replicas, the proxy spreading
+// requests over the web replicas, Prometheus scraping every replica's metrics
+// port with the alert rules, Grafana with the dashboard.
+func TestReplicasAndMonitoring(t *testing.T) {
+	p := loadProject(t)
+	for _, name := range []string{"web", "worker"} {
+		s := service(t, p, name)
+		if s.Deploy == nil || s.Deploy.Replicas == nil || *s.Deploy.Replicas != 2 {
+			t.Errorf("%s: want deploy.replicas 2", name)
+		}
+		if len(s.Ports) != 0 || s.ContainerName != "" {
+			t.Errorf("%s: a replicated service can publish no port and have no container_name", name)
+		}
+		if got := env(t, s, "METRICS_ADDR"); got != "0.0.0.0:9090" {
+			t.Errorf("%s: METRICS_ADDR = %q, want 0.0.0.0:9090", name, got)
+		}
+		if got := env(t, s, "LOG_FORMAT"); got != "json" {
+			t.Errorf("%s: LOG_FORMAT = %q, want json", name, got)
+		}
+	}
+	root := repoRoot(t)
+	nginx, err := os.ReadFile(filepath.Join(root, "deploy", "nginx", "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"server web:8080 resolve", "resolver 127.0.0.11", "proxy_pass http://web", "location = /nginx-health", "client_max_body_size"} {
+		if !strings.Contains(string(nginx), want) {
+			t.Errorf("nginx.conf lacks %q", want)
+		}
+	}
+	if !mountsFile(t, service(t, p, "proxy"), "/etc/nginx/nginx.conf") {
+		t.Error("proxy: nginx.conf is not mounted")
+	}
+
+	var prom struct {
+		RuleFiles     []string `json:"rule_files"`
+		ScrapeConfigs []struct {
+			JobName      string `json:"job_name"`
+			DNSSDConfigs []struct {
+				Names []string `json:"names"`
+				Type  string   `json:"type"`
+				Port  int      `json:"port"`
+			} `json:"dns_sd_configs"`
+		} `json:"scrape_configs"`
+	}
+	readYAML(t, filepath.Join(root, "deploy", "prometheus", "prometheus.yml"), &prom)
+	jobs := map[string]string{}
+	for _, sc := range prom.ScrapeConfigs {
+		for _, d := range sc.DNSSDConfigs {
+			if d.Type != "A" || d.Port != 9090 || len(d.Names) != 1 {
+				t.Errorf("job %s: want one A-record name on port 9090 (every replica), got %+v", sc.JobName, d)
+				continue
+			}
+			jobs[sc.JobName] = d.Names[0]
+		}
+	}
+	if jobs["esenzioni-web"] != "web" || jobs["esenzioni-worker"] != "worker" {
+		t.Errorf("scrape jobs %v, want esenzioni-web -> web and esenzioni-worker -> worker (alerts.yml names these jobs)", jobs)
+	}
+	prometheus := service(t, p, "prometheus")
+	for _, f := range append([]string{"/etc/prometheus/prometheus.yml"}, prom.RuleFiles...) {
+		if !mountsFile(t, prometheus, f) {
+			t.Errorf("prometheus: %s is not mounted", f)
+		}
+	}
+	grafana := service(t, p, "grafana")
+	for _, f := range []string{"/etc/grafana/provisioning/datasources/prometheus.yml", "/etc/grafana/provisioning/dashboards/esenzioni.yml", "/var/lib/grafana/dashboards/esenzioni.json"} {
+		if !mountsFile(t, grafana, f) {
+			t.Errorf("grafana: %s is not mounted", f)
+		}
+	}
+}
+
+// TestLeastPrivilegeDatabaseRoles: web and worker log in as esenzioni_app,
+// only migrate has the owner's URL, the init script creates the roles that
+// way, and PostgreSQL asks for passwords over TCP (issue 12, point 6).
+func TestLeastPrivilegeDatabaseRoles(t *testing.T) {
+	p := loadProject(t)
+	pg := service(t, p, "postgres")
+	if got := env(t, pg, "POSTGRES_HOST_AUTH_METHOD"); got != "scram-sha-256" {
+		t.Errorf("postgres: POSTGRES_HOST_AUTH_METHOD = %q, want scram-sha-256", got)
+	}
+	for _, name := range []string{"web", "worker"} {
+		if _, ok := service(t, p, name).Environment["MIGRATE_DATABASE_URL"]; ok {
+			t.Errorf("%s: has the owner's MIGRATE_DATABASE_URL", name)
+		}
+	}
+	m, err := url.Parse(env(t, service(t, p, "migrate"), "MIGRATE_DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.User.Username() != "esenzioni" || m.Path != "/esenzioni" {
+		t.Errorf("migrate: MIGRATE_DATABASE_URL should be the owner esenzioni, got %s", m.Redacted())
+	}
+	if pw, _ := m.User.Password(); pw != env(t, pg, "ESENZIONI_DB_PASSWORD") {
+		t.Error("migrate: MIGRATE_DATABASE_URL password differs from the owner's")
+	}
+	script, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy/postgres/initdb/10-create-databases.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"CREATE ROLE esenzioni_app LOGIN NOSUPERUSER",
+		"GRANT esenzioni_app TO esenzioni WITH ADMIN OPTION",
+		"REVOKE ALL ON DATABASE esenzioni FROM PUBLIC",
+		"ALTER SCHEMA public OWNER TO esenzioni;",
+	} {
+		if !strings.Contains(string(script), want) {
+			t.Errorf("init script lacks %q", want)
+		}
+	}
+	if strings.Contains(string(script), "GRANT esenzioni TO esenzioni_app") {
+		t.Error("esenzioni_app must not be a member of the owner role")
 	}
 }

@@ -2,11 +2,14 @@ package devstack
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -18,6 +21,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun/driver/pgdriver"
+
+	"esenzioni/migrations"
 )
 
 // PostgresOptions configures the local PostgreSQL cluster.
@@ -26,14 +31,22 @@ type PostgresOptions struct {
 	Port int    // 0 = a free port
 	// Fast trades durability for speed (fsync off); for test runs only.
 	Fast bool
+	// CredentialsFile keeps the passwords of the owner and application
+	// roles between runs (mode 0600); empty: new random ones, kept in
+	// memory only.
+	CredentialsFile string
 }
 
-// Postgres is a running local cluster. Its superuser is "esenzioni" with trust
-// authentication on the loopback interface only.
+// Postgres is a running local cluster. Its superuser "esenzioni" connects
+// only through the Unix socket in the data directory (mode 0700: the
+// server's user and root); TCP on loopback asks every role for a password
+// (scram-sha-256), and only the owner and application roles have one.
 type Postgres struct {
 	Port int
 	Dir  string // data directory actually used
 	proc *process
+	// Passwords of migrations.OwnerRole and migrations.AppRole.
+	ownerPassword, appPassword string
 }
 
 // PID is the postmaster's process id; its backends are its children.
@@ -42,9 +55,81 @@ func (p *Postgres) PID() int { return p.proc.cmd.Process.Pid }
 // Superuser is the cluster's bootstrap role.
 const Superuser = "esenzioni"
 
-// URL returns a connection URL for database db as the superuser.
+// URL returns a connection URL for database db as the superuser, through
+// the Unix socket (the superuser has no password: TCP refuses it).
 func (p *Postgres) URL(db string) string {
-	return fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", Superuser, p.Port, db)
+	socket := filepath.Join(p.Dir, ".s.PGSQL."+strconv.Itoa(p.Port))
+	return fmt.Sprintf("postgres://%s@/%s?host=%s&sslmode=disable", Superuser, db, url.QueryEscape(socket))
+}
+
+// OwnerURL connects to db over TCP as migrations.OwnerRole, which owns the
+// schema and runs the migrations (after ProvisionDatabase).
+func (p *Postgres) OwnerURL(db string) string {
+	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", migrations.OwnerRole, url.QueryEscape(p.ownerPassword), p.Port, db)
+}
+
+// AppURL connects to db over TCP as migrations.AppRole, the application's
+// role: it owns nothing and cannot alter the audit log.
+func (p *Postgres) AppURL(db string) string {
+	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", migrations.AppRole, url.QueryEscape(p.appPassword), p.Port, db)
+}
+
+// Passwords returns the passwords of the owner and application roles.
+func (p *Postgres) Passwords() (owner, app string) { return p.ownerPassword, p.appPassword }
+
+// ProvisionDatabase creates db if needed and sets its roles up for least
+// privilege (migrations.Provision).
+func (p *Postgres) ProvisionDatabase(ctx context.Context, db string) error {
+	if err := p.CreateDatabase(ctx, db); err != nil {
+		return err
+	}
+	conn := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(p.URL(db))))
+	defer conn.Close()
+	return migrations.Provision(ctx, conn, db, migrations.OwnerRole, p.ownerPassword, p.appPassword)
+}
+
+// hbaConf is the cluster's pg_hba.conf, written at every start.
+const hbaConf = `# Written by esenzioni (devstack) at every start.
+# The Unix socket lives in the data directory (mode 0700): only the server's
+# user and root reach it. Over TCP every role needs its password.
+local   all   all                  trust
+host    all   all   127.0.0.1/32   scram-sha-256
+host    all   all   ::1/128        scram-sha-256
+`
+
+// credentials are the passwords kept in PostgresOptions.CredentialsFile.
+type credentials struct {
+	Owner string `json:"owner"`
+	App   string `json:"app"`
+}
+
+// loadCredentials reads the passwords of file, or makes new ones (and
+// writes them when file is set).
+func loadCredentials(file string) (credentials, error) {
+	var c credentials
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err == nil && json.Unmarshal(b, &c) == nil && c.Owner != "" && c.App != "" {
+			return c, nil
+		}
+	}
+	c = credentials{Owner: randomPassword(), App: randomPassword()}
+	if file != "" {
+		b, _ := json.Marshal(c)
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			return c, err
+		}
+		if err := os.WriteFile(file, b, 0o600); err != nil {
+			return c, fmt.Errorf("postgresql: keep the database passwords in %s: %w", file, err)
+		}
+	}
+	return c, nil
+}
+
+func randomPassword() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // pgBinDir finds the PostgreSQL server binaries: PG_BIN, then the Debian
@@ -150,13 +235,29 @@ func startPostgresOnce(ctx context.Context, opts PostgresOptions) (*Postgres, er
 	logPath := filepath.Join(logDir, "postgres.log")
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		cmd := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
-			"-D", dir, "-U", Superuser, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+			"-D", dir, "-U", Superuser, "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("postgresql: initdb in %s failed: %v\n%s", dir, err, out)
 		}
 	}
+	// pg_hba.conf is rewritten at every start, so clusters initialised by
+	// earlier versions (trust on TCP) ask for passwords too.
+	hba := filepath.Join(dir, "pg_hba.conf")
+	if err := os.WriteFile(hba, []byte(hbaConf), 0o600); err != nil {
+		return nil, fmt.Errorf("postgresql: write %s: %w", hba, err)
+	}
+	if cred != nil {
+		if err := os.Chown(hba, int(cred.Uid), int(cred.Gid)); err != nil {
+			return nil, fmt.Errorf("postgresql: chown %s: %w", hba, err)
+		}
+	}
+	creds, err := loadCredentials(opts.CredentialsFile)
+	if err != nil {
+		return nil, err
+	}
 	args := []string{"-D", dir, "-p", strconv.Itoa(port), "-k", dir,
+		"-c", "password_encryption=scram-sha-256",
 		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200",
 		"-c", "shared_buffers=128MB", "-c", "log_min_messages=warning"}
 	if opts.Fast {
@@ -170,7 +271,7 @@ func startPostgresOnce(ctx context.Context, opts PostgresOptions) (*Postgres, er
 	if err != nil {
 		return nil, err
 	}
-	pg := &Postgres{Port: port, Dir: dir, proc: proc}
+	pg := &Postgres{Port: port, Dir: dir, proc: proc, ownerPassword: creds.Owner, appPassword: creds.App}
 	err = waitReady(ctx, proc, logPath, 60*time.Second, func(ctx context.Context) error {
 		db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(pg.URL("postgres"))))
 		defer db.Close()

@@ -65,6 +65,7 @@ func Start(ctx context.Context, opts Options) (_ *Stack, err error) {
 	if !opts.SkipPostgres {
 		s.Postgres, err = StartPostgres(ctx, PostgresOptions{
 			Dir: filepath.Join(dataDir, "postgres"), Port: opts.PGPort, Fast: opts.Ephemeral,
+			CredentialsFile: credentialsFile(dataDir, opts.Ephemeral),
 		})
 		if err != nil {
 			return nil, err
@@ -133,4 +134,12 @@ func ancestorsWith(start, rel string) []string {
 			return out
 		}
 	}
+}
+
+// credentialsFile is where a persistent stack keeps its database passwords.
+func credentialsFile(dataDir string, ephemeral bool) string {
+	if ephemeral {
+		return ""
+	}
+	return filepath.Join(dataDir, "postgres-credentials.json")
 }

@@ -62,14 +62,11 @@ func (r Record) Audits() []audit.Record {
 		if e.Audit.Channel != "" {
 			d["canale"] = e.Audit.Channel
 		}
-		if e.Audit.RequestID != "" {
-			d["richiesta"] = e.Audit.RequestID
-		}
 		out = append(out, audit.Record{
 			Key: AuditKey(r.ID, e.Seq), At: e.At,
 			OperatorFC: e.Actor.FiscalCode, OperatorRole: string(e.Actor.Role), OperatorASL: e.Audit.OperatorASL,
 			BeneficiaryFC: r.BeneficiaryFC, Action: e.Audit.Action, Target: strconv.FormatInt(r.ID, 10),
-			Address: e.Audit.Address, Outcome: audit.OutcomeOK, Detail: d,
+			Address: e.Audit.Address, Outcome: audit.OutcomeOK, Detail: d, RequestID: e.Audit.RequestID,
 		})
 	}
 	return out

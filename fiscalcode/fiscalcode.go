@@ -290,3 +290,11 @@ func isDigit(c byte) bool  { return '0' <= c && c <= '9' }
 func isLetter(c byte) bool { return 'A' <= c && c <= 'Z' }
 
 func twoDigits(b []byte) int { return int(b[0]-'0')*10 + int(b[1]-'0') }
+
+// MatchesNames reports whether surname and name give the first six letters
+// of the code (omocodia never touches them), by the official rules.
+func (c Code) MatchesNames(surname, name string) bool {
+	return len(c.Canonical) == 16 &&
+		string(surnameLetters(surname)) == c.Canonical[0:3] &&
+		string(nameLetters(name)) == c.Canonical[3:6]
+}

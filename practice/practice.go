@@ -309,3 +309,24 @@ type Event struct {
 	// needs beyond the event (written with the projection).
 	Audit *audit.Context `json:"audit,omitempty"`
 }
+
+// MaxReasonCodeLength bounds a reason code (the configured codes are
+// short upper-case identifiers).
+const MaxReasonCodeLength = 60
+
+// CheckReasonCode checks a command's reason code against the configured
+// codes: empty is fine except to reject (Check requires it there), any
+// other must be one of configured, whatever the action (a note carrying a
+// 5,000-character code is refused). The web layer calls it before the
+// workflow; the practice workflow's Update validator and signal handler
+// must call it too, with the configured list it reads through its
+// RejectReasonExists activity (or a list carried in its input).
+func CheckReasonCode(cmd Command, configured func(code string) bool) *Refusal {
+	if cmd.ReasonCode == "" {
+		return nil
+	}
+	if !reasonCodeRE.MatchString(cmd.ReasonCode) || !configured(cmd.ReasonCode) {
+		return refuse(CodeReasonUnknown, "Motivazione non riconosciuta: scegli una delle motivazioni dell'elenco.")
+	}
+	return nil
+}

@@ -58,7 +58,7 @@ func (r Record) Audits() []audit.Record {
 			Key: AuditKey(r.Number, e.Seq), At: e.At,
 			OperatorFC: e.Actor.FiscalCode, OperatorRole: string(e.Actor.Role), OperatorASL: e.Audit.OperatorASL,
 			BeneficiaryFC: r.BeneficiaryFC, Action: e.Audit.Action, Target: r.Number, Address: e.Audit.Address,
-			Outcome: audit.OutcomeOK, Detail: auditDetail(e),
+			Outcome: audit.OutcomeOK, Detail: auditDetail(e), RequestID: e.Audit.RequestID,
 		})
 	}
 	return out
@@ -68,9 +68,6 @@ func auditDetail(e Event) map[string]any {
 	d := map[string]any{"azione": string(e.Action)}
 	if e.Audit.Channel != "" {
 		d["canale"] = e.Audit.Channel
-	}
-	if e.Audit.RequestID != "" {
-		d["richiesta"] = e.Audit.RequestID
 	}
 	return d
 }

@@ -20,6 +20,7 @@ import (
 	"esenzioni/exemption"
 	"esenzioni/exemptioncode"
 	"esenzioni/fiscalcode"
+	"esenzioni/person"
 	"esenzioni/places"
 	"esenzioni/practice"
 	"esenzioni/search"
@@ -75,8 +76,11 @@ type Submission struct {
 }
 
 // BeneficiaryData identifies the beneficiary. A person already in the
-// registry copy needs only the fiscal code; a new one needs names and the
-// ASL of residence.
+// registry copy needs only the fiscal code, and what else is sent never
+// changes the registry copy: where it differs, the difference is kept on
+// the practice for the operator (store.SubmittedDifference). A new one
+// needs names and the ASL of residence; names, and the birth data when
+// stated, must agree with the fiscal code (package person).
 type BeneficiaryData struct {
 	FiscalCode       string
 	FirstName        string
@@ -85,6 +89,9 @@ type BeneficiaryData struct {
 	ResidenceAddress string
 	ResidenceComune  string
 	Email            string
+	BirthDate        time.Time // optional, calendar date
+	Sex              string    // optional, M or F
+	BirthPlaceCode   string    // optional, Belfiore code
 }
 
 // FieldError is one invalid field, with a stable code and an Italian message.
@@ -151,12 +158,24 @@ type Submitted struct {
 type prepared struct {
 	in  workflows.PracticeInput
 	sub Submission
+	// newPerson is recorded at Submit, once everything else is valid.
+	newPerson *store.Beneficiary
+	diffs     []store.SubmittedDifference
 }
+
+// Maximum lengths of the submission's short codes (characters).
+const (
+	maxCodeLen = 16 // exemption code, diagnosis code, ASL code, sex, place code
+)
 
 // check validates a submission against the rules and the catalogue and
 // resolves the beneficiary.
 func (s *Service) check(ctx context.Context, sub Submission) (prepared, error) {
 	verr := &ValidationError{}
+	checkLengths(sub, verr)
+	if len(verr.Fields) > 0 {
+		return prepared{}, verr
+	}
 	sub.ExemptionCode = strings.ToUpper(strings.TrimSpace(sub.ExemptionCode))
 	sub.DiagnosisCode = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(sub.DiagnosisCode), ".", ""))
 	if !sub.SubmitterKind.Valid() {
@@ -196,15 +215,21 @@ func (s *Service) check(ctx context.Context, sub Submission) (prepared, error) {
 		}
 	}
 	var person store.Beneficiary
+	var isNew bool
+	var diffs []store.SubmittedDifference
 	if fcErr == nil {
 		var err error
-		person, err = s.resolveBeneficiary(ctx, fc, sub.Beneficiary, verr)
+		person, isNew, diffs, err = s.resolveBeneficiary(ctx, fc, sub.Beneficiary, verr)
 		if err != nil {
 			return prepared{}, err
 		}
 	}
 	if len(verr.Fields) > 0 {
 		return prepared{}, verr
+	}
+	var newPerson *store.Beneficiary
+	if isNew {
+		newPerson = &person
 	}
 	asl, err := s.Store.ASLByCode(ctx, person.ASLCode)
 	if err != nil {
@@ -220,44 +245,110 @@ func (s *Service) check(ctx context.Context, sub Submission) (prepared, error) {
 	}
 	in.Beneficiary.FiscalCode, in.Beneficiary.FirstName, in.Beneficiary.LastName = person.FiscalCode, person.FirstName, person.LastName
 	in.Submitter.Kind, in.Submitter.FiscalCode, in.Submitter.Role = sub.SubmitterKind, strings.ToUpper(strings.TrimSpace(sub.SubmitterFC)), sub.SubmitterRole
-	return prepared{in: in, sub: sub}, nil
+	return prepared{in: in, sub: sub, newPerson: newPerson, diffs: diffs}, nil
 }
 
-// resolveBeneficiary finds the person in the registry copy, or records a
-// new one from the submitted data (names and ASL of residence required).
-func (s *Service) resolveBeneficiary(ctx context.Context, fc fiscalcode.Code, d BeneficiaryData, verr *ValidationError) (store.Beneficiary, error) {
+// checkLengths bounds every text field of a submission before anything
+// else reads it: control characters and oversized values are refused.
+func checkLengths(sub Submission, verr *ValidationError) {
+	b := sub.Beneficiary
+	for _, f := range []struct {
+		field, label, value string
+		max                 int
+	}{
+		{"submitter.fiscalCode", "Il codice fiscale del compilatore", sub.SubmitterFC, person.MaxCodeLen + 4},
+		{"beneficiary.fiscalCode", "Il codice fiscale", b.FiscalCode, person.MaxCodeLen + 4},
+		{"exemptionCode", "Il codice di esenzione", sub.ExemptionCode, maxCodeLen},
+		{"diagnosisCode", "Il codice della diagnosi", sub.DiagnosisCode, maxCodeLen},
+		{"beneficiary.aslCode", "Il codice ASL", b.ASLCode, maxCodeLen},
+		{"beneficiary.sex", "Il sesso", b.Sex, 1},
+		{"beneficiary.birthPlaceCode", "Il codice del luogo di nascita", b.BirthPlaceCode, 4},
+		{"beneficiary.residenceAddress", "L'indirizzo di residenza", b.ResidenceAddress, person.MaxAddressLen},
+		{"beneficiary.residenceComune", "Il comune di residenza", b.ResidenceComune, person.MaxComuneLen},
+	} {
+		if p := person.CheckText(f.field, f.label, f.value, f.max); p != nil {
+			verr.add(p.Field, p.Code, p.Message)
+		}
+	}
+	if b.FirstName != "" {
+		if p := person.CheckName("beneficiary.firstName", "Il nome", b.FirstName); p != nil {
+			verr.add(p.Field, p.Code, p.Message)
+		}
+	}
+	if b.LastName != "" {
+		if p := person.CheckName("beneficiary.lastName", "Il cognome", b.LastName); p != nil {
+			verr.add(p.Field, p.Code, p.Message)
+		}
+	}
+	if b.Email != "" {
+		if p := person.CheckEmail("beneficiary.email", strings.TrimSpace(b.Email)); p != nil {
+			verr.add(p.Field, p.Code, p.Message)
+		}
+	}
+	if !b.BirthDate.IsZero() && (b.BirthDate.Year() < 1890 || b.BirthDate.After(time.Now())) {
+		verr.add("beneficiary.birthDate", person.CodeBirthDateValue, "Data di nascita non valida.")
+	}
+}
+
+// resolveBeneficiary finds the person in the registry copy, or prepares a
+// new one from the submitted data (names and ASL of residence required,
+// agreeing with the fiscal code). An existing person is never changed:
+// what the submission states differently is returned as differences.
+func (s *Service) resolveBeneficiary(ctx context.Context, fc fiscalcode.Code, d BeneficiaryData, verr *ValidationError) (store.Beneficiary, bool, []store.SubmittedDifference, error) {
 	b, err := s.Store.Beneficiary(ctx, fc.Normalized)
 	if err == nil {
-		if d.Email != "" && b.Email == "" {
-			b.Email = d.Email
-			if err := s.Store.UpsertBeneficiary(ctx, &b); err != nil {
-				return b, err
-			}
-		}
-		return b, nil
+		return b, false, differences(b, d), nil
 	}
 	if !errors.Is(err, store.ErrNotFound) {
-		return b, err
+		return b, false, nil, err
 	}
 	first, last := upperTrim(d.FirstName), upperTrim(d.LastName)
 	if first == "" || last == "" || d.ASLCode == "" {
 		verr.add("beneficiary", CodeUnknownPerson,
 			"Assistito non presente in anagrafe: indica nome, cognome e ASL di residenza.")
-		return b, nil
+		return b, false, nil, nil
+	}
+	for _, p := range person.CheckAgainstFiscalCode(fc, person.Claimed{FirstName: first, LastName: last,
+		BirthDate: d.BirthDate, Sex: d.Sex, BirthPlaceCode: d.BirthPlaceCode}) {
+		verr.add(p.Field, p.Code, p.Message)
 	}
 	if _, err := s.Store.ASLByCode(ctx, d.ASLCode); errors.Is(err, store.ErrNotFound) {
 		verr.add("beneficiary.aslCode", CodeUnknownASL, fmt.Sprintf("ASL %s sconosciuta.", d.ASLCode))
-		return b, nil
+		return b, false, nil, nil
 	} else if err != nil {
-		return b, err
+		return b, false, nil, err
 	}
 	b = store.Beneficiary{
 		FiscalCode: fc.Normalized, FirstName: first, LastName: last, BirthDate: fc.BirthDate,
 		BirthPlaceCode: fc.PlaceCode, BirthPlaceName: fc.Place.Name, Sex: string(fc.Sex),
-		ResidenceAddress: strings.TrimSpace(d.ResidenceAddress), ResidenceComune: upperTrim(d.ResidenceComune),
+		ResidenceAddress: upperTrim(d.ResidenceAddress), ResidenceComune: upperTrim(d.ResidenceComune),
 		ASLCode: d.ASLCode, Email: strings.TrimSpace(d.Email), UpdatedAt: s.now(),
 	}
-	return b, s.Store.UpsertBeneficiary(ctx, &b)
+	return b, true, nil, nil
+}
+
+// differences lists the fields a submission states differently from the
+// registry copy of an existing person (fields left empty are not compared).
+func differences(b store.Beneficiary, d BeneficiaryData) []store.SubmittedDifference {
+	var out []store.SubmittedDifference
+	add := func(field, submitted, registry string, same func(a, b string) bool) {
+		if submitted != "" && !same(submitted, registry) {
+			out = append(out, store.SubmittedDifference{Field: field, Submitted: submitted, Registry: registry})
+		}
+	}
+	upperEq := func(a, b string) bool { return upperTrim(a) == upperTrim(b) }
+	add("firstName", upperTrim(d.FirstName), b.FirstName, upperEq)
+	add("lastName", upperTrim(d.LastName), b.LastName, upperEq)
+	add("aslCode", strings.TrimSpace(d.ASLCode), b.ASLCode, upperEq)
+	add("residenceAddress", upperTrim(d.ResidenceAddress), b.ResidenceAddress, upperEq)
+	add("residenceComune", upperTrim(d.ResidenceComune), b.ResidenceComune, upperEq)
+	add("email", strings.TrimSpace(d.Email), b.Email, strings.EqualFold)
+	if !d.BirthDate.IsZero() {
+		add("birthDate", d.BirthDate.Format("2006-01-02"), b.BirthDate.Format("2006-01-02"), func(a, b string) bool { return a == b })
+	}
+	add("sex", upperTrim(d.Sex), b.Sex, upperEq)
+	add("birthPlaceCode", upperTrim(d.BirthPlaceCode), b.BirthPlaceCode, upperEq)
+	return out
 }
 
 func upperTrim(s string) string { return strings.ToUpper(strings.Join(strings.Fields(s), " ")) }
@@ -288,8 +379,26 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Submitted, error)
 	if err := s.checkNoOpenPractice(ctx, p); err != nil {
 		return Submitted{}, err
 	}
+	if p.newPerson != nil {
+		inserted, err := s.Store.InsertBeneficiaryIfAbsent(ctx, p.newPerson)
+		if err != nil {
+			return Submitted{}, err
+		}
+		if !inserted {
+			// Recorded meanwhile (a concurrent submission, the registry):
+			// that copy stands, and this one's data are differences.
+			existing, err := s.Store.Beneficiary(ctx, p.newPerson.FiscalCode)
+			if err != nil {
+				return Submitted{}, err
+			}
+			p.diffs = differences(existing, sub.Beneficiary)
+		}
+	}
 	number, created, err := s.allocate(ctx, p)
 	if err != nil {
+		return Submitted{}, err
+	}
+	if err := s.Store.SaveSubmittedDifferences(ctx, number, p.diffs); err != nil {
 		return Submitted{}, err
 	}
 	p.in.Number = number

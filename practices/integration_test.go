@@ -423,6 +423,15 @@ func TestReindexRebuildsTheReadModel(t *testing.T) {
 	e.Act(b, practice.Cancel, operatorTO3("LBRCRD53H10D205E"))
 	before, err := e.Store().PracticeEvents(ctx, a)
 	require.NoError(t, err)
+	// Let the workflows' own projections land first (the web applied the
+	// records already; the activities follow and would rewrite the rows
+	// this test removes).
+	for _, n := range []string{a, b, c} {
+		e.Eventually(20*time.Second, "the projection of "+n, func() (bool, error) {
+			st, err := e.Practices.Query(ctx, n)
+			return err == nil && st.ProjectedSeq >= len(st.Events), err
+		})
+	}
 
 	// Behind: a and b lost. Ahead: c shows an action no history holds (a
 	// take with its audit row, written before its workflow recorded it),

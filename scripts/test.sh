@@ -24,4 +24,13 @@ start=$SECONDS
 # Always the binary of this tree: its migrations build the test template.
 go build -o .bin/esenzioni ./cmd/esenzioni
 ./.bin/esenzioni testenv -- go test -count=1 -timeout 30m "${pkgs[@]}"
+
+# The deployment checks (compose file, Helm chart, alert rules, dashboard)
+# live in their own module (deploy/go.mod) and need no running service; with
+# no arguments they run too. -mod=mod: the module follows the application's
+# go.mod through a replace directive, so its go.sum is completed on the fly
+# when the application gains a dependency.
+if [[ $# -eq 0 ]]; then
+  (cd deploy && GOFLAGS="${GOFLAGS:-} -mod=mod" go vet ./... && GOFLAGS="${GOFLAGS:-} -mod=mod" go test -count=1 ./...)
+fi
 echo "tests passed in $((SECONDS - start)) s" >&2

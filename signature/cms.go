@@ -20,19 +20,34 @@ import (
 
 var b64 = base64.StdEncoding
 
-// maxNesting bounds nested CAdES envelopes (.p7m.p7m...).
-const maxNesting = 4
+// MaxNesting bounds nested CAdES envelopes (.pdf.p7m.p7m...): a document
+// may be wrapped in at most this many envelopes, each verified up to the
+// trust store; one more envelope inside is refused (CodeNesting), never
+// passed through unverified.
+const MaxNesting = 4
+
+// maxTrailingSpace is how many whitespace bytes (CR, LF, space, tab) may
+// follow the CMS structure, as some tools end a file with a newline. Any
+// other byte after it is refused (CodeTrailingData): a signed envelope
+// carries nothing beside what was signed.
+const maxTrailingSpace = 4
 
 // verifyCAdES verifies an attached CMS signature; depth counts the
 // envelopes already opened.
 func verifyCAdES(data []byte, ts *TrustStore, now time.Time, depth int) (Result, error) {
 	der, err := decodeCMS(data)
 	if err != nil {
+		if errors.Is(err, errTrailing) {
+			return Result{}, fail(errTrailingData)
+		}
 		return Result{}, fail(errMalformedCMS)
 	}
-	content, stripped, err := splitContent(der)
+	content, stripped, end, err := splitContent(der)
 	if err != nil {
 		return Result{}, fail(errMalformedCMS)
+	}
+	if !onlyTrailingSpace(der[end:]) {
+		return Result{}, fail(errTrailingData)
 	}
 	p7, err := parsePKCS7(stripped)
 	if err != nil {
@@ -46,7 +61,10 @@ func verifyCAdES(data []byte, ts *TrustStore, now time.Time, depth int) (Result,
 		return Result{}, err
 	}
 	res := Result{Format: CAdES, Content: content, Signers: signers}
-	if depth+1 < maxNesting && Sniff(content) == FormatCMS {
+	if Sniff(content) == FormatCMS {
+		if depth+1 >= MaxNesting {
+			return Result{}, fail(errNesting)
+		}
 		inner, err := verifyCAdES(content, ts, now, depth+1)
 		if err != nil {
 			return Result{}, err
@@ -67,6 +85,14 @@ func (r *Result) fillFirstSigner() {
 	}
 }
 
+// onlyTrailingSpace reports whether the bytes after a CMS structure are
+// nothing but a little whitespace.
+func onlyTrailingSpace(b []byte) bool {
+	return len(b) <= maxTrailingSpace && len(bytes.TrimLeft(b, " \t\r\n")) == 0
+}
+
+var errTrailing = errors.New("data after the PEM END line")
+
 // decodeCMS returns the binary CMS (DER or BER) of a .p7m: as is, or
 // decoded from base64/PEM.
 func decodeCMS(data []byte) ([]byte, error) {
@@ -78,42 +104,42 @@ func decodeCMS(data []byte) ([]byte, error) {
 }
 
 // splitContent takes the encapsulated content out of a CMS SignedData
-// (DER or BER; bytes after it are ignored). It returns a copy of the
-// content (chunks of a constructed OCTET STRING concatenated; nil if
-// there is none) and the SignedData without it, DER-length encoded, for
-// the pkcs7 parser.
+// (DER or BER). It returns a copy of the content (chunks of a constructed
+// OCTET STRING concatenated; nil if there is none), the SignedData without
+// it, DER-length encoded, for the pkcs7 parser, and the offset where the
+// structure ends in der (the caller refuses bytes after it).
 //
 // The parser then works on a few kilobytes instead of the whole document:
 // it would re-encode (copy) a large document several times, and on BER
 // with indefinite lengths it looks for each end-of-contents marker with a
 // forward search, which is quadratic on a document split into many chunks
 // as streaming signers write it.
-func splitContent(der []byte) (content, stripped []byte, err error) {
-	root, _, err := berTree(der, 0, 0)
+func splitContent(der []byte) (content, stripped []byte, end int, err error) {
+	root, end, err := berTree(der, 0, 0)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	// ContentInfo { contentType, [0] { SignedData { version,
 	// digestAlgorithms, encapContentInfo { eContentType, [0] { eContent } } ... } } }
 	if root.leaf || len(root.children) < 2 {
-		return nil, nil, errBER
+		return nil, nil, 0, errBER
 	}
 	wrapper := root.children[1]
 	if wrapper.leaf || len(wrapper.children) == 0 || wrapper.ident[0] != 0xA0 {
-		return nil, nil, errBER
+		return nil, nil, 0, errBER
 	}
 	sd := wrapper.children[0]
 	if sd.leaf || len(sd.children) < 3 {
-		return nil, nil, errBER
+		return nil, nil, 0, errBER
 	}
 	encap := sd.children[2]
 	if encap.leaf || len(encap.children) == 0 {
-		return nil, nil, errBER
+		return nil, nil, 0, errBER
 	}
 	if len(encap.children) > 1 {
 		ec := encap.children[1]
 		if ec.leaf || ec.ident[0] != 0xA0 || len(ec.children) != 1 {
-			return nil, nil, errBER
+			return nil, nil, 0, errBER
 		}
 		eContent := ec.children[0]
 		if eContent.leaf || len(eContent.ident) == 1 && eContent.ident[0] == 0x24 {
@@ -132,7 +158,7 @@ func splitContent(der []byte) (content, stripped []byte, err error) {
 			n.recomputeLength()
 		}
 	}
-	return content, root.encode(make([]byte, 0, root.size())), nil
+	return content, root.encode(make([]byte, 0, root.size())), end, nil
 }
 
 // decodeBase64 decodes base64 text, with or without PEM armour; whitespace
@@ -146,6 +172,11 @@ func decodeBase64(text []byte) ([]byte, error) {
 		}
 		text = text[nl+1:]
 		if end := bytes.Index(text, []byte("-----END ")); end >= 0 {
+			// Nothing but the END line and whitespace may follow.
+			rest := text[end:]
+			if nl := bytes.IndexByte(rest, '\n'); nl >= 0 && len(skipSpace(rest[nl+1:])) > 0 {
+				return nil, errTrailing
+			}
 			text = text[:end]
 		}
 	}

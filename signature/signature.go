@@ -7,7 +7,9 @@
 //
 //   - CAdES: a .p7m file, a CMS/PKCS#7 SignedData with the document attached
 //     (DER or BER, or the same base64-encoded, with or without PEM armour).
-//     Nested envelopes (.pdf.p7m.p7m) are unwrapped and every level verified.
+//     Nested envelopes (.pdf.p7m.p7m) are unwrapped and every level verified,
+//     up to MaxNesting envelopes (a deeper one is refused); bytes after the
+//     CMS structure (beyond a trailing newline) are refused.
 //   - PAdES: a PDF whose last signature dictionary (/ByteRange, /Contents)
 //     holds a detached CMS over the whole file except the /Contents string.
 //
@@ -27,6 +29,7 @@ package signature
 import (
 	"bytes"
 	"crypto/x509"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -120,6 +123,8 @@ const (
 	CodeKeyUsage      = "signature.key_usage"
 	CodeAlgorithm     = "signature.algorithm"
 	CodeUnsupported   = "signature.unsupported"
+	CodeNesting       = "signature.nesting"
+	CodeTrailingData  = "signature.trailing_data"
 )
 
 // Error is a rejected document: Code is one of the Code* constants, Message
@@ -143,6 +148,8 @@ var (
 	errExpired       = &Error{CodeExpired, "Il certificato del firmatario non era valido al momento della firma"}
 	errKeyUsage      = &Error{CodeKeyUsage, "Il certificato del firmatario non è abilitato alla firma qualificata (non ripudio)"}
 	errAlgorithm     = &Error{CodeAlgorithm, "La firma utilizza un algoritmo crittografico non ammesso"}
+	errNesting       = &Error{CodeNesting, fmt.Sprintf("Il file .p7m contiene troppe buste di firma annidate (al massimo %d)", MaxNesting)}
+	errTrailingData  = &Error{CodeTrailingData, "Il file .p7m contiene dati aggiunti dopo la firma"}
 	errUnsupported   = &Error{CodeUnsupported, "Formato non ammesso: sono accettati solo PDF firmati (PAdES) e file .p7m (CAdES)"}
 )
 

@@ -897,3 +897,78 @@ func TestBERNormalization(t *testing.T) {
 		assert.Error(t, err, "% x", bad)
 	}
 }
+
+// TestCAdESNestingBeyondLimit: trusted envelopes around an untrusted
+// signature, deeper than MaxNesting, are refused (issue 12, point 1);
+// MaxNesting trusted envelopes are still accepted.
+func TestCAdESNestingBeyondLimit(t *testing.T) {
+	f := getFixture(t)
+	wrap := func(inner []byte, n int) []byte {
+		var err error
+		for range n {
+			inner, err = SignCAdES(inner, f.signer)
+			require.NoError(t, err)
+		}
+		return inner
+	}
+	untrusted, err := SignCAdES(f.doc, f.other)
+	require.NoError(t, err)
+	for levels := 1; levels <= MaxNesting+1; levels++ {
+		_, err = Verify(wrap(untrusted, levels), f.ts, Options{})
+		require.Error(t, err, "untrusted signature under %d envelopes", levels)
+	}
+	_, err = Verify(wrap(untrusted, MaxNesting), f.ts, Options{})
+	requireCode(t, err, CodeNesting)
+
+	res, err := Verify(wrap(f.doc, MaxNesting), f.ts, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, f.doc, res.Content)
+	assert.Len(t, res.Signers, MaxNesting)
+	_, err = Verify(wrap(f.doc, MaxNesting+1), f.ts, Options{})
+	requireCode(t, err, CodeNesting)
+}
+
+// TestCAdESTrailingData: bytes after the CMS structure are refused, in
+// DER, BER and PEM form (a trailing newline is still accepted).
+func TestCAdESTrailingData(t *testing.T) {
+	f := getFixture(t)
+	der, err := SignCAdES(f.doc, f.signer)
+	require.NoError(t, err)
+	ber := opensslSign(t, f.doc, f.signer, "-stream")
+	pemP7m := opensslSign(t, f.doc, f.signer, "-outform", "PEM")
+	for name, p7m := range map[string][]byte{
+		"der + text":           append(bytes.Clone(der), "dati nascosti"...),
+		"der + zero byte":      append(bytes.Clone(der), 0),
+		"der + second cms":     append(bytes.Clone(der), der...),
+		"der + many newlines":  append(bytes.Clone(der), bytes.Repeat([]byte{'\n'}, 100)...),
+		"ber + text":           append(bytes.Clone(ber), "dati nascosti"...),
+		"pem + text":           append(bytes.Clone(pemP7m), "dati nascosti\n"...),
+		"base64 of der + text": []byte(base64.StdEncoding.EncodeToString(append(bytes.Clone(der), "dati nascosti"...))),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Verify(p7m, f.ts, Options{})
+			requireCode(t, err, CodeTrailingData)
+		})
+	}
+	for name, p7m := range map[string][]byte{
+		"der + CRLF": append(bytes.Clone(der), '\r', '\n'),
+		"pem":        pemP7m,
+	} {
+		_, err := Verify(p7m, f.ts, Options{})
+		require.NoError(t, err, name)
+	}
+}
+
+// TestHostileFiles: every kind HostileFiles makes is refused.
+func TestHostileFiles(t *testing.T) {
+	f := getFixture(t)
+	files, err := f.ca.HostileFiles(f.signer, f.doc)
+	require.NoError(t, err)
+	require.Len(t, files, len(RefusedKinds))
+	for _, kind := range RefusedKinds {
+		_, err := Verify(files[kind], f.ts, Options{})
+		var se *Error
+		require.ErrorAs(t, err, &se, kind)
+		t.Logf("%s: %s", kind, se.Code)
+	}
+}

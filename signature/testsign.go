@@ -559,3 +559,66 @@ func MinimalPDF(text string) []byte {
 	fmt.Fprintf(&out, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
 	return out.Bytes()
 }
+
+// RefusedKinds names the kinds of bad files every upload route must
+// refuse, as HostileFiles makes them.
+var RefusedKinds = []string{"nested", "appended", "tampered", "untrusted", "expired", "garbage", "unsigned"}
+
+// HostileFiles makes, for tests of upload routes, one file of each kind in
+// RefusedKinds around doc (a PDF): "nested" is an untrusted signature
+// wrapped in MaxNesting envelopes signed by trusted; "appended" a valid
+// .p7m with bytes after its CMS; "tampered" a valid PAdES with a byte of
+// the signed range changed; "untrusted" signed by a CA outside ca's trust
+// store; "expired" signed by a certificate of ca past its validity;
+// "garbage" meaningless bytes; "unsigned" doc itself. trusted, issued by
+// ca, signs whatever must look legitimate.
+func (ca *TestCA) HostileFiles(trusted *TestSigner, doc []byte) (map[string][]byte, error) {
+	otherCA, err := NewTestCA("Untrusted CA")
+	if err != nil {
+		return nil, err
+	}
+	untrusted, err := otherCA.NewSigner(TestSignerOptions{})
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	expired, err := ca.NewSigner(TestSignerOptions{NotBefore: now.AddDate(-2, 0, 0), NotAfter: now.AddDate(-1, 0, 0)})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{"unsigned": doc}
+	nested, err := SignCAdES(doc, untrusted)
+	if err != nil {
+		return nil, err
+	}
+	for range MaxNesting {
+		if nested, err = SignCAdES(nested, trusted); err != nil {
+			return nil, err
+		}
+	}
+	out["nested"] = nested
+	good, err := SignCAdES(doc, trusted)
+	if err != nil {
+		return nil, err
+	}
+	out["appended"] = append(bytes.Clone(good), []byte("%PDF-1.4 contenuto nascosto aggiunto dopo la firma")...)
+	pades, err := SignPAdES(doc, trusted)
+	if err != nil {
+		return nil, err
+	}
+	tampered := bytes.Clone(pades)
+	tampered[len(doc)/2] ^= 0x01
+	out["tampered"] = tampered
+	if out["untrusted"], err = SignPAdES(doc, untrusted); err != nil {
+		return nil, err
+	}
+	if out["expired"], err = SignCAdES(doc, expired); err != nil {
+		return nil, err
+	}
+	garbage := make([]byte, 4096)
+	for i := range garbage {
+		garbage[i] = byte(i*7919 + i/13)
+	}
+	out["garbage"] = garbage
+	return out, nil
+}

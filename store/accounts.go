@@ -63,23 +63,6 @@ WHERE p.operator_id = ? ORDER BY p.position, p.id`, operatorID).Scan(ctx, &out)
 	return out, err
 }
 
-// RecordLoginFailure counts a failed login and locks the account for
-// lockFor once max failures in a row are reached. It returns the new count.
-func (s *Store) RecordLoginFailure(ctx context.Context, operatorID int64, max int, lockFor time.Duration) (int, error) {
-	var n int
-	err := s.DB.NewRaw(`
-UPDATE operator SET failed_logins = failed_logins + 1,
-    locked_until = CASE WHEN failed_logins + 1 >= ? THEN now() + ?::interval ELSE locked_until END
-WHERE id = ? RETURNING failed_logins`, max, lockFor.String(), operatorID).Scan(ctx, &n)
-	return n, err
-}
-
-// ResetLoginFailures clears the counter after a good login.
-func (s *Store) ResetLoginFailures(ctx context.Context, operatorID int64) error {
-	_, err := s.DB.NewRaw(`UPDATE operator SET failed_logins = 0, locked_until = NULL WHERE id = ?`, operatorID).Exec(ctx)
-	return err
-}
-
 // Session is a web session.
 type Session struct {
 	bun.BaseModel `bun:"table:web_session"`

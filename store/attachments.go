@@ -36,6 +36,8 @@ type Attachment struct {
 	// ContentObjectKey holds the document extracted from a CAdES envelope.
 	ContentObjectKey   *string `bun:"content_object_key"`
 	ContentContentType *string `bun:"content_content_type"`
+	// ClaimKey reserves a staged document for one submission (ClaimStaged).
+	ClaimKey *string `bun:"claim_key"`
 
 	// DocumentTypeLabel is filled by the list queries.
 	DocumentTypeLabel string `bun:"document_type_label,scanonly"`
@@ -166,4 +168,62 @@ func (s *Store) StagedIDs(ctx context.Context, key string, ids []string) (map[st
 		out[id] = true
 	}
 	return out, err
+}
+
+// ClaimStaged reserves for claim the documents ids staged under key, all or
+// none: it reports false (and reserves nothing) when one of them is not
+// staged under key or is reserved by another claim. A claim is released by
+// ReleaseClaim, or consumed by LinkClaimed.
+func (s *Store) ClaimStaged(ctx context.Context, key, claim string, ids []string) (bool, error) {
+	if len(ids) == 0 {
+		return true, nil
+	}
+	unique := map[string]bool{}
+	for _, id := range ids {
+		unique[id] = true
+	}
+	ok := false
+	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Table("attachment").Set("claim_key = ?", claim).
+			Where("staging_key = ? AND id::text IN (?) AND (claim_key IS NULL OR claim_key = ?)", key, bun.In(ids), claim).
+			Exec(ctx)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		if int(n) != len(unique) {
+			return errClaimRefused
+		}
+		ok = true
+		return nil
+	})
+	if errors.Is(err, errClaimRefused) {
+		return false, nil
+	}
+	return ok, err
+}
+
+var errClaimRefused = errors.New("claim refused")
+
+// ReleaseClaim frees the documents reserved by claim and still staged.
+func (s *Store) ReleaseClaim(ctx context.Context, key, claim string) error {
+	_, err := s.DB.NewUpdate().Table("attachment").Set("claim_key = NULL").
+		Where("staging_key = ? AND claim_key = ?", key, claim).Exec(ctx)
+	return err
+}
+
+// LinkClaimed attaches the documents ids reserved by claim to a practice
+// with role, and returns how many moved.
+func (s *Store) LinkClaimed(ctx context.Context, key, claim string, ids []string, number, role string) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	res, err := s.DB.NewUpdate().Table("attachment").
+		Set("practice_number = ?, role = ?, staging_key = NULL, claim_key = NULL", number, role).
+		Where("staging_key = ? AND claim_key = ? AND id::text IN (?)", key, claim, bun.In(ids)).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
 }

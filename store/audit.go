@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"esenzioni/requestid"
 )
 
 // AuditEntry is one row of the GDPR audit log.
@@ -24,17 +26,24 @@ type AuditEntry struct {
 	// SourceKey identifies the change a worker-written row records (nil
 	// for rows written by the web server): a retried write adds nothing.
 	SourceKey *string `bun:"source_key"`
+	// RequestID is the ID of the HTTP request that wrote the row, if any.
+	RequestID string `bun:"request_id,nullzero"`
 }
 
 // Audit appends entries to the log (the database refuses any change to
-// them afterwards).
+// them afterwards). The ID of the HTTP request ctx carries, if any, goes
+// into each row's request_id, to join a row to the access log.
 func (s *Store) Audit(ctx context.Context, entries ...AuditEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
+	rid := requestid.From(ctx)
 	for i := range entries {
 		if entries[i].Detail == nil {
 			entries[i].Detail = map[string]any{}
+		}
+		if entries[i].RequestID == "" {
+			entries[i].RequestID = rid
 		}
 	}
 	_, err := s.DB.NewInsert().Model(&entries).Exec(ctx)

@@ -102,3 +102,36 @@ func redact(url string) string {
 	cfg := pgdriver.NewConnector(pgdriver.WithDSN(url)).Config()
 	return fmt.Sprintf("%s@%s/%s", cfg.User, cfg.Addr, cfg.Database)
 }
+
+// PrivilegeProblems reports why the role db is logged in with is more than
+// the application needs: a superuser, a member of other roles, or the
+// owner of objects of the database (each could rewrite the audit log). The
+// application warns about each at start-up; empty is least privilege.
+func PrivilegeProblems(ctx context.Context, db *bun.DB) ([]string, error) {
+	var row struct {
+		User        string `bun:"usr"`
+		Super       bool   `bun:"super"`
+		Memberships int    `bun:"memberships"`
+		Owned       int    `bun:"owned"`
+	}
+	err := db.NewRaw(`SELECT session_user AS usr,
+    (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) AS super,
+    (SELECT count(*) FROM pg_auth_members m JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = session_user) AS memberships,
+    (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+        AND pg_has_role(session_user, c.relowner, 'USAGE')) AS owned`).Scan(ctx, &row)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	if row.Super {
+		out = append(out, fmt.Sprintf("the database role %s is a superuser", row.User))
+	}
+	if row.Memberships > 0 {
+		out = append(out, fmt.Sprintf("the database role %s is a member of %d other roles", row.User, row.Memberships))
+	}
+	if row.Owned > 0 {
+		out = append(out, fmt.Sprintf("the database role %s owns (or may act as the owner of) %d tables", row.User, row.Owned))
+	}
+	return out, nil
+}

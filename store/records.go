@@ -205,7 +205,7 @@ func auditRows(recs []audit.Record) []AuditEntry {
 		out = append(out, AuditEntry{
 			At: r.At, OperatorFC: r.OperatorFC, OperatorRole: r.OperatorRole, OperatorASL: r.OperatorASL,
 			BeneficiaryFC: r.BeneficiaryFC, Action: r.Action, Target: r.Target, Address: r.Address,
-			Outcome: r.Outcome, Detail: detail, SourceKey: &key,
+			Outcome: r.Outcome, Detail: detail, SourceKey: &key, RequestID: r.RequestID,
 		})
 	}
 	return out

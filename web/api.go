@@ -109,6 +109,9 @@ type submitRequest struct {
 		ResidenceAddress string `json:"residenceAddress"`
 		ResidenceComune  string `json:"residenceComune"`
 		Email            string `json:"email"`
+		BirthDate        string `json:"birthDate,omitempty"`
+		Sex              string `json:"sex,omitempty"`
+		BirthPlaceCode   string `json:"birthPlaceCode,omitempty"`
 	} `json:"beneficiary"`
 	ExemptionCode string   `json:"exemptionCode"`
 	DiagnosisCode string   `json:"diagnosisCode"`
@@ -154,7 +157,7 @@ func (s *Server) idempotency(c *gin.Context, body []byte) (key string, hash []by
 		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("idempotency_key.too_long", "Idempotency-Key troppo lunga (massimo 200 caratteri)."))
 		return key, nil, true
 	}
-	sum := sha256.Sum256(append([]byte(c.Request.Method+" "+c.Request.URL.Path+"\n"), body...))
+	sum := sha256.Sum256(append([]byte(c.Request.Method+" "+c.Request.URL.Path+"\n"), canonicalJSON(body)...))
 	hash = sum[:]
 	prev, err := s.Store.StoredResponse(c.Request.Context(), apiClient(c).ID, key)
 	switch {
@@ -172,6 +175,31 @@ func (s *Server) idempotency(c *gin.Context, body []byte) (key string, hash []by
 	c.Data(prev.Status, "application/json; charset=utf-8", prev.Body)
 	c.Abort()
 	return key, hash, true
+}
+
+// canonicalJSON is body in a canonical form (object keys sorted, no
+// insignificant whitespace, numbers as written), so that the idempotency
+// hash of a request does not depend on its formatting; a body that is not
+// JSON is returned as is.
+func canonicalJSON(body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return body
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// canonicalHash is the SHA-256 of the canonical form of a JSON body (or
+// of other bytes as they are: canonicalJSON leaves them so).
+func canonicalHash(body []byte) []byte {
+	sum := sha256.Sum256(canonicalJSON(body))
+	return sum[:]
 }
 
 // answer writes a JSON answer and keeps it for replays of key.
@@ -212,7 +240,6 @@ func (s *Server) apiSubmit(c *gin.Context) {
 		c.JSON(http.StatusBadRequest, apiError("idempotency_key.too_long", "Idempotency-Key troppo lunga (massimo 200 caratteri)."))
 		return
 	}
-	sum := sha256.Sum256(body)
 	cl := apiClient(c)
 	kind := practice.SubmitterKind(strings.ToUpper(strings.TrimSpace(req.Submitter.Kind)))
 	if kind == practice.SubmitterOperator || (kind.Valid() && !slices.Contains(cl.SubmitterKinds, string(kind))) {
@@ -270,20 +297,52 @@ func (s *Server) apiSubmit(c *gin.Context) {
 			return
 		}
 	}
+	var birthDate time.Time
+	if v := strings.TrimSpace(req.Beneficiary.BirthDate); v != "" {
+		d, err := time.Parse("2006-01-02", v)
+		if err != nil || len(v) != 10 {
+			c.JSON(http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
+				Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: []practices.FieldError{{
+					Field: "beneficiary.birthDate", Code: "birth_date.invalid", Message: "Data di nascita non valida: usa il formato AAAA-MM-GG."}}}})
+			return
+		}
+		birthDate = d
+	}
 	requestKey := key
 	if requestKey == "" {
 		requestKey = "anon-" + randomKey()
 	}
+	// The documents are reserved for this request before its practice
+	// starts: of two submissions sharing one, exactly one gets it.
+	claim := "submit:" + requestKey
+	if !replay && len(refs) > 0 {
+		ok, err := s.Store.ClaimStaged(c.Request.Context(), clientSource(cl), claim, refs)
+		if err != nil {
+			s.apiInternal(c, err)
+			return
+		}
+		if !ok {
+			c.JSON(http.StatusConflict, apiError("attachment.in_use",
+				"Un documento indicato è già usato da un'altra pratica o da un invio in corso: caricalo di nuovo per questa pratica."))
+			return
+		}
+	}
 	res, err := s.Practices.Submit(c.Request.Context(), practices.Submission{
-		Source: clientSource(cl), Key: requestKey, RequestHash: sum[:],
+		Source: clientSource(cl), Key: requestKey, RequestHash: canonicalHash(body),
 		SubmitterKind: kind, SubmitterFC: submitterFC, SubmitterRole: submitterRole(kind),
 		Beneficiary: practices.BeneficiaryData{
 			FiscalCode: req.Beneficiary.FiscalCode, FirstName: req.Beneficiary.FirstName, LastName: req.Beneficiary.LastName,
 			ASLCode: req.Beneficiary.ASLCode, ResidenceAddress: req.Beneficiary.ResidenceAddress,
 			ResidenceComune: req.Beneficiary.ResidenceComune, Email: req.Beneficiary.Email,
+			BirthDate: birthDate, Sex: req.Beneficiary.Sex, BirthPlaceCode: req.Beneficiary.BirthPlaceCode,
 		},
 		ExemptionCode: req.ExemptionCode, DiagnosisCode: req.DiagnosisCode,
 	})
+	if err != nil && !replay && len(refs) > 0 {
+		if rerr := s.Store.ReleaseClaim(c.Request.Context(), clientSource(cl), claim); rerr != nil {
+			s.Log.Error("api: release attachment claim", "error", rerr)
+		}
+	}
 	var verr *practices.ValidationError
 	var openErr *practices.OpenPracticeError
 	switch {
@@ -307,20 +366,24 @@ func (s *Server) apiSubmit(c *gin.Context) {
 		return
 	}
 	if req.CertificateID != "" {
-		if _, err := s.Store.LinkToPractice(c.Request.Context(), clientSource(cl), []string{req.CertificateID}, res.Number, store.RoleCertificate); err != nil {
+		if _, err := s.Store.LinkClaimed(c.Request.Context(), clientSource(cl), claim, []string{req.CertificateID}, res.Number, store.RoleCertificate); err != nil {
 			s.apiInternal(c, err)
 			return
 		}
 	}
-	if _, err := s.Store.LinkToPractice(c.Request.Context(), clientSource(cl), req.AttachmentIDs, res.Number, store.RoleCitizen); err != nil {
+	if _, err := s.Store.LinkClaimed(c.Request.Context(), clientSource(cl), claim, req.AttachmentIDs, res.Number, store.RoleCitizen); err != nil {
 		s.apiInternal(c, err)
 		return
 	}
+	status := http.StatusCreated
 	if !res.Created {
+		// A replay of the same request: the same practice, 200 as the
+		// OpenAPI document says.
+		status = http.StatusOK
 		c.Header("Idempotent-Replayed", "true")
 	}
 	c.Header("Location", "/api/v1/practices/"+res.Number)
-	c.JSON(http.StatusCreated, gin.H{
+	c.JSON(status, gin.H{
 		"number": res.Number, "state": practice.Inviata,
 		"links": gin.H{"self": "/api/v1/practices/" + res.Number, "cancel": "/api/v1/practices/" + res.Number + "/cancel"},
 	})
@@ -415,6 +478,7 @@ func (s *Server) apiGetPractice(c *gin.Context) {
 	if !ok {
 		return
 	}
+	s.auditAPI(c, auditEntry{Action: auditViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"})
 	v, err := s.view(c, p)
 	if err != nil {
 		s.apiInternal(c, err)
@@ -539,4 +603,26 @@ func (s *Server) apiUpload(c *gin.Context) {
 		out["signingTime"] = a.SigningTime
 	}
 	c.JSON(http.StatusCreated, out)
+}
+
+// auditAPI records an access by an API client: its bound fiscal code (or
+// its name) as the actor, role CLIENT_API.
+func (s *Server) auditAPI(c *gin.Context, e auditEntry) {
+	cl := apiClient(c)
+	who := "API:" + cl.Name
+	if cl.FiscalCode != nil && *cl.FiscalCode != "" {
+		who = *cl.FiscalCode
+	}
+	if err := s.Store.Audit(c.Request.Context(), store.AuditEntry{OperatorFC: who, OperatorRole: "CLIENT_API",
+		BeneficiaryFC: e.BeneficiaryFC, Action: e.Action, Target: e.Target, Address: c.ClientIP(), Outcome: e.Outcome,
+		Detail: map[string]any{"client": cl.Name}}); err != nil {
+		s.Log.Error("audit log write failed", "action", e.Action, "error", err)
+	}
+}
+
+// OpenAPIDocument is the intake API's OpenAPI document, as served at
+// /api/openapi.yaml.
+func OpenAPIDocument() []byte {
+	b, _ := staticFS.ReadFile("static/api/openapi.yaml")
+	return b
 }

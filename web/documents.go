@@ -84,6 +84,12 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 				}
 			}
 		}
+		for key, p := range exemption.CheckDocumentDates(form.IssuedOn, form.ValidUntil, exemption.DateOf(time.Now())) {
+			field := map[string]string{"issuedOn": "data_rilascio", "validUntil": "data_validita"}[key]
+			if form.Errors[field] == "" {
+				form.Errors[field] = p.Message
+			}
+		}
 		if len(form.Errors) > 0 {
 			return store.Attachment{}, form, nil
 		}

@@ -376,6 +376,10 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		page.Errors["data_fine"] = "Indica la nuova data di fine validità."
 	} else if d, err := parseDate(page.EndDate); err != nil {
 		page.Errors["data_fine"] = "Data non valida: usa il formato gg/mm/aaaa."
+	} else if p := exemption.CheckEndDate(dayUTC(d), exemption.DateOf(time.Now()), page.E.IssuedOn); p != nil &&
+		(page.E.EndDate == nil || !page.E.EndDate.Equal(dayUTC(d))) {
+		// (An end date left as it was is not checked again.)
+		page.Errors["data_fine"] = p.Message
 	} else {
 		day := dayUTC(d)
 		cmd.EndDate = &day

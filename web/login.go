@@ -14,17 +14,59 @@ import (
 	"esenzioni/store"
 )
 
-const (
-	loginCSRFCookie = "esenzioni_login"
-	// maxLoginFailures in a row lock the account for lockDuration.
-	maxLoginFailures = 5
-	lockDuration     = 15 * time.Minute
-)
+const loginCSRFCookie = "esenzioni_login"
 
 // loginFailed is the one message for every failed login: it does not tell
 // which of username, password and PIN was wrong, nor whether the account
-// exists or is locked.
-const loginFailed = "Accesso non riuscito: verifica nome utente, password e PIN. Dopo 5 tentativi errati consecutivi l'utenza viene bloccata per 15 minuti."
+// exists.
+const loginFailed = "Accesso non riuscito: verifica nome utente, password e PIN. Dopo 5 tentativi errati consecutivi i tentativi successivi vengono rallentati."
+
+// throttleKey is one login throttling counter and its policy.
+type throttleKey struct {
+	key    string
+	policy auth.Throttle
+}
+
+// loginThrottleKeys are the counters of a login attempt (auth.Throttle):
+// the account from this address, the address, the account. Usernames are
+// compared case-insensitively and cut to 100 characters, so that any
+// string, known or not, gets the same treatment.
+func loginThrottleKeys(username, address string) []throttleKey {
+	account := strings.ToLower(username)
+	if r := []rune(account); len(r) > 100 {
+		account = string(r[:100])
+	}
+	return []throttleKey{
+		{"pair:" + account + "|" + address, auth.ThrottleAccountAddress},
+		{"addr:" + address, auth.ThrottleAddress},
+		{"acct:" + account, auth.ThrottleAccount},
+	}
+}
+
+// blockedMessage tells the operator, in Italian, that logins are
+// temporarily blocked and for how long.
+func blockedMessage(b store.LoginBlock, now time.Time) string {
+	left := max(b.Until.Sub(now), time.Second)
+	var wait string
+	switch {
+	case left < time.Minute:
+		n := int((left + time.Second - 1) / time.Second)
+		wait = strconv.Itoa(n) + " secondi"
+		if n == 1 {
+			wait = "1 secondo"
+		}
+	default:
+		n := int((left + time.Minute - 1) / time.Minute)
+		wait = strconv.Itoa(n) + " minuti"
+		if n == 1 {
+			wait = "1 minuto"
+		}
+	}
+	if strings.HasPrefix(b.Key, "addr:") {
+		return "Troppi tentativi di accesso non riusciti da questa postazione: l'accesso è temporaneamente bloccato. Riprova tra " + wait + "."
+	}
+	return "Troppi tentativi di accesso non riusciti: l'utenza è temporaneamente bloccata. Riprova tra " + wait + "."
+}
 
 type loginPage struct {
 	Base
@@ -79,38 +121,71 @@ func (s *Server) login(c *gin.Context) {
 	}
 	username := strings.TrimSpace(c.PostForm("username"))
 	password, pin := c.PostForm("password"), c.PostForm("pin")
-	op, err := s.Store.OperatorByUsername(ctx, username)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !op.Active) {
-		_, _ = auth.CheckSecret(dummyHash, password)
-		s.audit(c, auditEntry{Action: auditLogin, Target: username, Outcome: "NEGATO", Detail: map[string]any{"motivo": "utente"}}, nil)
-		s.renderLogin(c, http.StatusUnauthorized, loginFailed, username)
+	keys := loginThrottleKeys(username, c.ClientIP())
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.key
+	}
+	if blk, blocked, err := s.Store.LoginBlocked(ctx, names); err != nil {
+		s.fail(c, err)
+		return
+	} else if blocked {
+		// Credentials are not even checked while blocked.
+		s.audit(c, auditEntry{Action: auditLogin, Target: username, Outcome: "NEGATO", Detail: map[string]any{"motivo": "rallentato"}}, nil)
+		c.Header("Retry-After", strconv.Itoa(int(time.Until(blk.Until).Seconds())+1))
+		s.renderLogin(c, http.StatusTooManyRequests, blockedMessage(blk, time.Now()), username)
 		return
 	}
-	if err != nil {
+	op, err := s.Store.OperatorByUsername(ctx, username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(c, err)
 		return
 	}
-	who := &Operator{FiscalCode: op.FiscalCode}
-	if op.LockedUntil != nil && op.LockedUntil.After(time.Now()) {
-		_, _ = auth.CheckSecret(dummyHash, password)
-		s.audit(c, auditEntry{Action: auditLogin, Target: username, Outcome: "NEGATO", Detail: map[string]any{"motivo": "bloccato"}}, who)
-		s.renderLogin(c, http.StatusUnauthorized, loginFailed, username)
-		return
+	known := err == nil && op.Active
+	// The same work whether the account exists or not: two hash checks.
+	pwHash, pinHash := dummyHash, dummyHash
+	if known {
+		pwHash, pinHash = op.PasswordHash, op.PINHash
 	}
-	okPw, err1 := auth.CheckSecret(op.PasswordHash, password)
-	okPIN, err2 := auth.CheckSecret(op.PINHash, pin)
+	okPw, err1 := auth.CheckSecret(pwHash, password)
+	okPIN, err2 := auth.CheckSecret(pinHash, pin)
 	if err := errors.Join(err1, err2); err != nil {
 		s.fail(c, err)
 		return
 	}
-	if !okPw || !okPIN {
-		n, err := s.Store.RecordLoginFailure(ctx, op.ID, maxLoginFailures, lockDuration)
-		if err != nil {
-			s.fail(c, err)
-			return
+	var who *Operator
+	if known {
+		who = &Operator{FiscalCode: op.FiscalCode}
+	}
+	if !known || !okPw || !okPIN {
+		var longest time.Duration
+		var blockedKey string
+		failures := 0
+		for _, k := range keys {
+			n, err := s.Store.RecordLoginFailure(ctx, k.key, auth.ThrottleWindow, k.policy.Delay)
+			if err != nil {
+				s.fail(c, err)
+				return
+			}
+			if k.policy == auth.ThrottleAccountAddress {
+				failures = n
+			}
+			if d := k.policy.Delay(n); d > longest {
+				longest, blockedKey = d, k.key
+			}
+		}
+		motivo := "credenziali"
+		if !known {
+			motivo = "utente"
 		}
 		s.audit(c, auditEntry{Action: auditLogin, Target: username, Outcome: "NEGATO",
-			Detail: map[string]any{"motivo": "credenziali", "tentativi": n}}, who)
+			Detail: map[string]any{"motivo": motivo, "tentativi": failures}}, who)
+		if longest > 0 {
+			c.Header("Retry-After", strconv.Itoa(int(longest.Seconds())))
+			s.renderLogin(c, http.StatusTooManyRequests,
+				blockedMessage(store.LoginBlock{Key: blockedKey, Until: time.Now().Add(longest)}, time.Now()), username)
+			return
+		}
 		s.renderLogin(c, http.StatusUnauthorized, loginFailed, username)
 		return
 	}
@@ -124,7 +199,7 @@ func (s *Server) login(c *gin.Context) {
 		s.renderLogin(c, http.StatusForbidden, "La tua utenza non ha profili abilitati al servizio: rivolgiti all'amministratore.", username)
 		return
 	}
-	if err := s.Store.ResetLoginFailures(ctx, op.ID); err != nil {
+	if err := s.Store.ResetLoginFailures(ctx, keys[0].key, keys[2].key); err != nil {
 		s.fail(c, err)
 		return
 	}

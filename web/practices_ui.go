@@ -16,6 +16,7 @@ import (
 	"esenzioni/audit"
 	"esenzioni/exemption"
 	"esenzioni/practice"
+	"esenzioni/requestid"
 	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"
@@ -253,6 +254,23 @@ type practicePage struct {
 	Categories                     map[string]string
 	Documents                      []store.Attachment
 	HasCertificate, HasCitizenDocs bool
+	// Differences are what the submitter system stated about the
+	// beneficiary that differs from the registry (never applied to it).
+	Differences []store.SubmittedDifference
+}
+
+// differenceLabels names the fields of store.SubmittedDifference.
+var differenceLabels = map[string]string{
+	"firstName": "Nome", "lastName": "Cognome", "aslCode": "ASL di residenza",
+	"residenceAddress": "Indirizzo di residenza", "residenceComune": "Comune di residenza",
+	"email": "Email", "birthDate": "Data di nascita", "sex": "Sesso", "birthPlaceCode": "Luogo di nascita (codice)",
+}
+
+func differenceLabel(field string) string {
+	if l, ok := differenceLabels[field]; ok {
+		return l
+	}
+	return field
 }
 
 // loadPractice finds a practice the operator may see. Anything else is 404,
@@ -286,7 +304,8 @@ func (s *Server) loadPracticeWith(c *gin.Context, op *Operator, load func(contex
 		return p, false
 	}
 	if !op.InScope(p.ASLCode) {
-		s.audit(c, auditEntry{Action: auditViewPractice, Target: number, Outcome: "NEGATO",
+		// With the beneficiary: the citizen's export lists refused views too.
+		s.audit(c, auditEntry{Action: auditViewPractice, Target: number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "NEGATO",
 			Detail: map[string]any{"motivo": "fuori ambito ASL"}}, op)
 		s.practiceNotFound(c)
 		return p, false
@@ -346,6 +365,9 @@ func (s *Server) practicePageData(c *gin.Context, op *Operator, p store.Practice
 		return page, err
 	}
 	if page.Documents, err = s.Store.PracticeAttachments(ctx, p.Number); err != nil {
+		return page, err
+	}
+	if page.Differences, err = s.Store.SubmittedDifferences(ctx, p.Number); err != nil {
 		return page, err
 	}
 	for _, d := range page.Documents {
@@ -471,6 +493,23 @@ func (s *Server) practiceAction(c *gin.Context) {
 		// The key is the operator's: the same form sent twice is one action.
 		RequestID: fmt.Sprintf("web:%d:%s", op.ID, key),
 	}, Audit: s.auditContext(c, op, auditAction)}
+	// A reason code is one of the configured ones, whatever the action.
+	var lookupErr error
+	if r := practice.CheckReasonCode(cmd.Command, func(code string) bool {
+		ok, err := s.Store.RejectReasonActive(c.Request.Context(), code)
+		lookupErr = err
+		return ok
+	}); r != nil || lookupErr != nil {
+		if lookupErr != nil {
+			s.fail(c, lookupErr)
+			return
+		}
+		cmd.ReasonCode = ""
+		s.audit(c, auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "RIFIUTATA",
+			Detail: map[string]any{"azione": string(action), "codice": r.Code}}, op)
+		s.renderActionError(c, op, p.Number, r, cmd)
+		return
+	}
 	_, err := s.Practices.Act(c.Request.Context(), p.Number, cmd)
 	var refusal *practice.Refusal
 	switch {
@@ -499,7 +538,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 // for its audit row, which the workflow's record carries.
 func (s *Server) auditContext(c *gin.Context, op *Operator, action string) *workflows.AuditContext {
 	return &workflows.AuditContext{Action: action, Address: c.ClientIP(), OperatorASL: op.Profile.ASLShort,
-		Channel: audit.ChannelWeb}
+		Channel: audit.ChannelWeb, RequestID: requestid.From(c.Request.Context())}
 }
 
 // renderActionError shows the detail again, up to date, with the refusal:

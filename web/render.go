@@ -105,10 +105,11 @@ var funcs = template.FuncMap{
 		}
 		return "primary"
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":             func(a, b int) int { return a + b },
 	// asset is the versioned (immutable) URL of a static file.
-	"asset":         func(p string) string { return assets.URL(p) },
-	"categoryLabel": categoryLabel,
+	"asset":           func(p string) string { return assets.URL(p) },
+	"categoryLabel":   categoryLabel,
+	"differenceLabel": differenceLabel,
 	"roleLabel": func(role string) string {
 		switch role {
 		case "CERTIFICATO":

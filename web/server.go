@@ -55,7 +55,7 @@ func New(d Deps) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{Deps: d}
 	e := gin.New()
-	e.Use(gin.CustomRecovery(s.recovered), s.securityHeaders())
+	e.Use(s.observe(), gin.CustomRecovery(s.recovered), s.securityHeaders())
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(s.pageNotFound)
 	e.NoMethod(s.methodNotAllowed)

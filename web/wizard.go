@@ -201,6 +201,9 @@ func (s *Server) loadDraft(c *gin.Context, step string) (wizardPage, bool) {
 		redirect(c, "/esenzioni/nuova/"+d.ID+"/esito")
 		return page, false
 	}
+	// Every step shows the person (fiscal code, names): each is an access.
+	s.audit(c, auditEntry{Action: auditViewPerson, Target: "bozza:" + d.ID, BeneficiaryFC: d.BeneficiaryFC, Outcome: "OK",
+		Detail: map[string]any{"passo": step}}, op)
 	return page, true
 }
 
@@ -353,6 +356,8 @@ func (s *Server) wizardScadenza(c *gin.Context) {
 			page.Errors["data_fine"] = "Data non valida: usa il formato gg/mm/aaaa."
 		case !dayUTC(t).After(exemption.DateOf(time.Now())):
 			page.Errors["data_fine"] = "La data di fine validità deve essere successiva a oggi."
+		case exemption.CheckEndDate(dayUTC(t), exemption.DateOf(time.Now()), exemption.Date{}) != nil:
+			page.Errors["data_fine"] = exemption.CheckEndDate(dayUTC(t), exemption.DateOf(time.Now()), exemption.Date{}).Message
 		default:
 			day := dayUTC(t)
 			d.EndDate = &day

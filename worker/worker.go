@@ -25,16 +25,51 @@ import (
 // TEMPORAL_WORKFLOW_CACHE_SIZE): an SDK setting shared by every worker of
 // the process, taken when the first one starts.
 func New(c client.Client, taskQueue string, acts *activities.Activities, cacheSize int) sdkworker.Worker {
-	sdkworker.SetStickyWorkflowCacheSize(cacheSize)
-	w := sdkworker.New(c, taskQueue, sdkworker.Options{
+	return NewWithOptions(c, taskQueue, acts, Options{CacheSize: cacheSize})
+}
+
+// Options tune a worker.
+type Options struct {
+	CacheSize int // TEMPORAL_WORKFLOW_CACHE_SIZE
+	// Worker Versioning (TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_BUILD_ID): with a
+	// build ID the worker polls as that version of the Worker Deployment;
+	// practices stay pinned to the version that started them, exemptions
+	// (and the cleanup job) move to the deployment's current version at
+	// their next task. Without one the worker is unversioned.
+	DeploymentName string
+	BuildID        string
+}
+
+// NewWithOptions is New with every option.
+func NewWithOptions(c client.Client, taskQueue string, acts *activities.Activities, o Options) sdkworker.Worker {
+	sdkworker.SetStickyWorkflowCacheSize(o.CacheSize)
+	opts := sdkworker.Options{
 		// Operator actions are latency-sensitive: keep workflow tasks
 		// flowing even while long activities (registry, SMTP) run.
 		MaxConcurrentWorkflowTaskExecutionSize:  64,
 		MaxConcurrentLocalActivityExecutionSize: 64,
-	})
+	}
+	if o.BuildID != "" {
+		opts.DeploymentOptions = sdkworker.DeploymentOptions{
+			UseVersioning: true,
+			Version:       sdkworker.WorkerDeploymentVersion{DeploymentName: o.DeploymentName, BuildID: o.BuildID},
+		}
+	}
+	w := sdkworker.New(c, taskQueue, opts)
 	Register(w, acts)
 	return w
 }
+
+// Versioning behaviours of the workflow types under Worker Versioning. A
+// practice lives days and its code may change shape between releases: it
+// finishes on the version that started it (pinned), which is then drained.
+// An exemption lives years: it must move to new code (auto-upgrade), so its
+// code keeps every change behind workflow.GetVersion patches, replay-tested
+// on recorded histories.
+const (
+	PracticeVersioning  = workflow.VersioningBehaviorPinned
+	ExemptionVersioning = workflow.VersioningBehaviorAutoUpgrade
+)
 
 type workflowRegistry interface {
 	RegisterWorkflowWithOptions(w interface{}, options workflow.RegisterOptions)
@@ -43,10 +78,14 @@ type workflowRegistry interface {
 // RegisterWorkflows adds the workflows to a registry (a worker, a test
 // environment, a replayer).
 func RegisterWorkflows(r workflowRegistry) {
-	r.RegisterWorkflowWithOptions(workflows.PracticeWorkflow, workflow.RegisterOptions{Name: workflows.PracticeWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.ExemptionWorkflow, workflow.RegisterOptions{Name: workflows.ExemptionWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.CleanupWorkflow, workflow.RegisterOptions{Name: workflows.CleanupWorkflowName})
-	r.RegisterWorkflowWithOptions(workflows.ReconcileWorkflow, workflow.RegisterOptions{Name: workflows.ReconcileWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.PracticeWorkflow, workflow.RegisterOptions{
+		Name: workflows.PracticeWorkflowName, VersioningBehavior: PracticeVersioning})
+	r.RegisterWorkflowWithOptions(workflows.ExemptionWorkflow, workflow.RegisterOptions{
+		Name: workflows.ExemptionWorkflowName, VersioningBehavior: ExemptionVersioning})
+	r.RegisterWorkflowWithOptions(workflows.CleanupWorkflow, workflow.RegisterOptions{
+		Name: workflows.CleanupWorkflowName, VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade})
+	r.RegisterWorkflowWithOptions(workflows.ReconcileWorkflow, workflow.RegisterOptions{
+		Name: workflows.ReconcileWorkflowName, VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade})
 }
 
 // EnsureSchedules creates the recurring jobs when they do not exist yet:

@@ -135,8 +135,11 @@ func (w *exemptionRun) check(ctx workflow.Context, cmd ChangeEndDate) error {
 	if cmd.EndDate == nil && !cmd.NoEndDate {
 		return refusal(CodeExemptionBadDate, "Indica la nuova data di fine validità.")
 	}
-	if cmd.EndDate != nil && cmd.EndDate.Before(w.st.IssuedOn) {
-		return refusal(CodeExemptionBadDate, "La data di fine validità non può precedere la data di emissione (%s).", w.st.IssuedOn.Format("02/01/2006"))
+	if cmd.EndDate != nil {
+		// Not before the issue date, not beyond the bound of end dates.
+		if p := exemption.CheckEndDate(*cmd.EndDate, exemption.DateOf(workflow.Now(ctx)), w.st.IssuedOn); p != nil {
+			return refusal(CodeExemptionBadDate, "%s", p.Message)
+		}
 	}
 	return nil
 }

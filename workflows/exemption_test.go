@@ -33,7 +33,7 @@ type exemptionLog struct {
 	failPublish  int // publications to fail before the registry "returns"
 	// registryDown and smtpDown, when set, say whether the registry or the
 	// mail server is down at a (virtual) time; attempts count the calls.
-	registryDown, smtpDown          func(now time.Time) bool
+	registryDown, smtpDown         func(now time.Time) bool
 	publishAttempts, emailAttempts int
 }
 
@@ -233,8 +233,9 @@ func TestNoEndDateHoldsNoTimerButAcceptsChanges(t *testing.T) {
 func TestChangeOutOfScopeIsRefused(t *testing.T) {
 	log := &exemptionLog{}
 	h := newExemptionHarness(t, log, rome(2026, 3, 10, 10, 0))
-	var other, stale, before, revoke changeOutcome
+	var other, stale, before, tooLate, revoke changeOutcome
 	h.change(time.Hour, workflows.ChangeEndDate{Actor: operatorCN2, EndDate: dptr(2027, 12, 31), RequestID: "a"}, &other)
+	h.change(3*time.Hour+time.Minute, workflows.ChangeEndDate{Actor: operatorTO3, EndDate: dptr(9999, 12, 31), RequestID: "late"}, &tooLate)
 	h.change(2*time.Hour, workflows.ChangeEndDate{Actor: operatorTO3, EndDate: dptr(2027, 12, 31), ExpectedVersion: 9, RequestID: "b"}, &stale)
 	h.change(3*time.Hour, workflows.ChangeEndDate{Actor: operatorTO3, EndDate: dptr(2020, 1, 1), RequestID: "c"}, &before)
 	h.change(4*time.Hour, workflows.ChangeEndDate{Actor: admin, EndDate: dptr(2026, 3, 10), RequestID: "d"}, &revoke)
@@ -243,6 +244,7 @@ func TestChangeOutOfScopeIsRefused(t *testing.T) {
 	require.Equal(t, workflows.CodeExemptionScope, refusalCode(other.rejected))
 	require.Equal(t, workflows.CodeExemptionStale, refusalCode(stale.rejected))
 	require.Equal(t, workflows.CodeExemptionBadDate, refusalCode(before.rejected))
+	require.Equal(t, workflows.CodeExemptionBadDate, refusalCode(tooLate.rejected), "31/12/9999 is beyond the bound of end dates")
 	require.NoError(t, revoke.err, "a regional administrator may revoke")
 	require.Equal(t, 2, revoke.result.Version, "refused changes left the version alone")
 }

@@ -460,4 +460,3 @@ func legacyProjectionOf(st PracticeState) activities.PracticeRecord {
 	}
 	return rec
 }
-

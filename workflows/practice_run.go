@@ -96,7 +96,7 @@ func (w *practiceRun) setup(ctx workflow.Context) error {
 				if w.mu.IsLocked() {
 					return errBusy()
 				}
-				return w.check(cmd)
+				return w.check(ctx, cmd)
 			}})
 		if err != nil {
 			return err
@@ -111,7 +111,7 @@ func (w *practiceRun) done(cmd PracticeCommand) bool {
 }
 
 // check is the whole rule of a command against the current state: pure.
-func (w *practiceRun) check(cmd PracticeCommand) error {
+func (w *practiceRun) check(ctx workflow.Context, cmd PracticeCommand) error {
 	if cmd.Unencrypted {
 		return refusal(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
 	}
@@ -120,6 +120,12 @@ func (w *practiceRun) check(cmd PracticeCommand) error {
 	}
 	if cmd.Validate.EndDate != nil && cmd.Validate.NoEndDate {
 		return refusal(practice.CodeBadRequest, "Indica una data di fine validità oppure «senza scadenza», non entrambe.")
+	}
+	if end := cmd.Validate.EndDate; end != nil {
+		today := exemption.DateOf(workflow.Now(ctx))
+		if p := exemption.CheckEndDate(*end, today, today); p != nil {
+			return refusal(practice.CodeBadRequest, "%s", p.Message)
+		}
 	}
 	if r := practice.Check(w.st.subject(), cmd.Command); r != nil {
 		return refusal(r.Code, "%s", r.Message)
@@ -183,12 +189,13 @@ func (w *practiceRun) signal(ctx workflow.Context, cmd PracticeCommand, bad bool
 // perform runs one command holding the mutex: checks, the effects the
 // transition depends on, then the transition itself.
 func (w *practiceRun) perform(ctx workflow.Context, cmd PracticeCommand) (ActionResult, error) {
-	if err := w.check(cmd); err != nil {
+	if err := w.check(ctx, cmd); err != nil {
 		return ActionResult{}, err
 	}
 	var issued *IssuedExemption
-	switch cmd.Action {
-	case practice.Reject:
+	if cmd.Action == practice.Reject || cmd.ReasonCode != "" {
+		// A reason code, on a rejection or any other action, must be one of
+		// the configured list.
 		var known bool
 		var a *activities.Activities
 		if err := workflow.ExecuteLocalActivity(readOptions(ctx), a.RejectReasonExists, cmd.ReasonCode).Get(ctx, &known); err != nil {
@@ -197,17 +204,15 @@ func (w *practiceRun) perform(ctx workflow.Context, cmd PracticeCommand) (Action
 		if !known {
 			return ActionResult{}, refusal(practice.CodeReasonUnknown, "Motivazione %q non presente nell'elenco configurato.", cmd.ReasonCode)
 		}
-	case practice.Validate:
+	}
+	if cmd.Action == practice.Validate {
 		// The exemption first: no VALIDATA without it. The activity is
 		// idempotent by practice number and refuses a second valid
 		// exemption of the same code for the same person.
+		// Once it is issued the transition follows unconditionally: the
+		// mutex kept every other command out meanwhile.
 		var err error
 		if issued, err = w.issue(ctx, cmd); err != nil {
-			return ActionResult{}, err
-		}
-		// Another command cannot have slipped in (the mutex), but the
-		// check is cheap and keeps the rule in one place.
-		if err := w.check(cmd); err != nil {
 			return ActionResult{}, err
 		}
 	}

@@ -112,10 +112,13 @@ func runDev(ctx context.Context, _ []string) error {
 		mailURL = fmt.Sprintf("http://localhost:%d", uiPort)
 	}
 	if stack.Postgres != nil {
-		if err := stack.Postgres.CreateDatabase(ctx, "esenzioni"); err != nil {
+		// Least privilege: the schema belongs to the owner role, which
+		// migrates; the application logs in as a role that owns nothing.
+		if err := stack.Postgres.ProvisionDatabase(ctx, "esenzioni"); err != nil {
 			return err
 		}
-		cfg.DatabaseURL = stack.Postgres.URL("esenzioni")
+		cfg.DatabaseURL = stack.Postgres.AppURL("esenzioni")
+		cfg.MigrateDatabaseURL = stack.Postgres.OwnerURL("esenzioni")
 	}
 	if stack.Temporal != nil {
 		cfg.TemporalAddress = stack.Temporal.Address()
@@ -146,7 +149,7 @@ func runDev(ctx context.Context, _ []string) error {
 
 	// Migrations and the catalogue run as the owner role, the app as the
 	// restricted one.
-	owner, err := store.Open(ctx, cfg.DatabaseURL, store.OpenOptions{AppName: "esenzioni-migrate", Maintenance: true})
+	owner, err := store.Open(ctx, cfg.MigrationURL(), store.OpenOptions{AppName: "esenzioni-migrate", Maintenance: true})
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"dev", "dev", "run everything locally: PostgreSQL, Temporal (with UI), MinIO, worker and web", runDev},
+		{"cluster", "cluster [-webs 2 -workers 2 -histories 2]", "run the production form locally: Temporal cluster on PostgreSQL, several web and worker processes", runCluster},
 		{"web", "web", "run the web server (UI, API, codec endpoint)", runWeb},
 		{"worker", "worker", "run the Temporal worker", runWorker},
 		{"migrate", "migrate", "apply pending database migrations", runMigrate},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"esenzioni/exemptioncode"
 	"esenzioni/exemptions"
 	"esenzioni/internal/config"
+	"esenzioni/metrics"
 	"esenzioni/migrations"
 	"esenzioni/places"
 	"esenzioni/practices"
@@ -25,14 +25,6 @@ import (
 	"esenzioni/web"
 	"esenzioni/worker"
 )
-
-func logger() *slog.Logger {
-	level := slog.LevelInfo
-	if os.Getenv("LOG_LEVEL") == "debug" {
-		level = slog.LevelDebug
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-}
 
 // practiceService builds the practices service on the app's connections.
 func practiceService(a *app.App) *practices.Service {
@@ -57,12 +49,14 @@ func webServer(a *app.App) (*web.Server, error) {
 	})
 }
 
-// serveWeb runs the web server until ctx ends.
+// serveWeb runs the web server until ctx ends. The web processes export
+// the domain gauges (read from the read model, cached 30 s).
 func serveWeb(ctx context.Context, a *app.App) error {
 	srv, err := webServer(a)
 	if err != nil {
 		return err
 	}
+	metrics.RegisterDomain(a.DB, 30*time.Second)
 	return srv.RunAll(ctx) // HTTP_ADDR, and the certificate listener when configured
 }
 
@@ -74,7 +68,11 @@ func serveWorker(ctx context.Context, a *app.App) error {
 	if err := worker.EnsureSchedules(ctx, a.Temporal, a.Config.TaskQueue); err != nil {
 		return err
 	}
-	w := worker.New(a.Temporal, a.Config.TaskQueue, a.Activities(), a.Config.WorkflowCacheSize)
+	w := worker.NewWithOptions(a.Temporal, a.Config.TaskQueue, a.Activities(), worker.Options{
+		CacheSize:      a.Config.WorkflowCacheSize,
+		DeploymentName: a.Config.TemporalDeploymentName,
+		BuildID:        a.Config.TemporalBuildID,
+	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("temporal worker: %w", err)
 	}
@@ -99,6 +97,9 @@ func runWeb(ctx context.Context, _ []string) error {
 	}
 	defer a.Close()
 	a.Log.Info("web server listening", "addr", a.Config.HTTPAddr)
+	if err := serveMetrics(ctx, a, dependenciesReady(a)); err != nil {
+		return err
+	}
 	return serveWeb(ctx, a)
 }
 
@@ -112,6 +113,9 @@ func runWorker(ctx context.Context, _ []string) error {
 	if err := serveDebug(ctx, a.Log); err != nil {
 		return err
 	}
+	if err := serveMetrics(ctx, a, dependenciesReady(a)); err != nil {
+		return err
+	}
 	return serveWorker(ctx, a)
 }
 
@@ -121,7 +125,7 @@ func openDB(ctx context.Context) (*store.Store, config.Config, error) {
 	if err != nil {
 		return nil, cfg, err
 	}
-	db, err := store.Open(ctx, cfg.DatabaseURL, store.OpenOptions{AppName: "esenzioni-migrate", Maintenance: true})
+	db, err := store.Open(ctx, cfg.MigrationURL(), store.OpenOptions{AppName: "esenzioni-migrate", Maintenance: true})
 	if err != nil {
 		return nil, cfg, err
 	}
@@ -230,6 +234,9 @@ func runHealthcheck(ctx context.Context, args []string) error {
 // of them fails.
 func runAll(ctx context.Context, a *app.App) error {
 	g, ctx := errgroup.WithContext(ctx)
+	if err := serveMetrics(ctx, a, dependenciesReady(a)); err != nil {
+		return err
+	}
 	g.Go(func() error { return serveWorker(ctx, a) })
 	g.Go(func() error { return serveWeb(ctx, a) })
 	return g.Wait()

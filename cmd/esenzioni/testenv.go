@@ -48,12 +48,14 @@ func runTestenv(ctx context.Context, args []string) error {
 	defer stack.Stop()
 
 	env := testenv.Env{
-		PostgresURL:     stack.Postgres.URL("postgres"),
-		TemporalAddress: stack.Temporal.Address(),
-		S3Endpoint:      stack.MinIO.Endpoint(),
-		S3AccessKey:     "esenzioni-test",
-		S3SecretKey:     "esenzioni-test-secret",
-		TemporalUIURL:   stack.Temporal.UIURL(),
+		PostgresURL:      stack.Postgres.URL("postgres"),
+		PostgresOwnerURL: stack.Postgres.OwnerURL("postgres"),
+		PostgresAppURL:   stack.Postgres.AppURL("postgres"),
+		TemporalAddress:  stack.Temporal.Address(),
+		S3Endpoint:       stack.MinIO.Endpoint(),
+		S3AccessKey:      "esenzioni-test",
+		S3SecretKey:      "esenzioni-test-secret",
+		TemporalUIURL:    stack.Temporal.UIURL(),
 	}
 	if err := testenv.PrepareTemplate(ctx, env); err != nil {
 		return fmt.Errorf("testenv: template database: %w", err)

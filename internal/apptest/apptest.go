@@ -97,10 +97,13 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.DatabaseURL = db.URL
+	// The application logs in as its own role (owns nothing); migrations
+	// would run as the owner.
+	cfg.DatabaseURL = db.AppURL
+	cfg.MigrateDatabaseURL = db.URL
 	var proxy *testenv.Proxy
 	if opts.DBProxy {
-		u, err := url.Parse(db.URL)
+		u, err := url.Parse(db.AppURL)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,12 +18,28 @@ import (
 type Config struct {
 	DataDir string // ESENZIONI_DATA_DIR: where `dev` keeps PostgreSQL, Temporal and MinIO data
 
-	DatabaseURL string // DATABASE_URL
+	DatabaseURL string // DATABASE_URL: the application's role (owns nothing)
+	// MigrateDatabaseURL (MIGRATE_DATABASE_URL) is the owner role's
+	// connection, for `migrate` and `import catalog`; empty: DatabaseURL.
+	MigrateDatabaseURL string
 
 	TemporalAddress   string // TEMPORAL_ADDRESS, host:port
 	TemporalNamespace string // TEMPORAL_NAMESPACE
 	TaskQueue         string // TEMPORAL_TASK_QUEUE
 	TemporalUIURL     string // TEMPORAL_UI_URL, for links and CORS of the codec endpoint
+
+	// mTLS towards the Temporal frontend (all three files, or none).
+	TemporalTLSCert       string // TEMPORAL_TLS_CERT: client certificate (PEM)
+	TemporalTLSKey        string // TEMPORAL_TLS_KEY: its private key (PEM)
+	TemporalTLSCA         string // TEMPORAL_TLS_CA: CA of the frontend's certificate (PEM)
+	TemporalTLSServerName string // TEMPORAL_TLS_SERVER_NAME: name in the frontend's certificate
+	// Worker Versioning: the Worker Deployment's name and this build's ID
+	// (TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_BUILD_ID); no build ID: unversioned.
+	TemporalDeploymentName string
+	TemporalBuildID        string
+	// TemporalTokenFile holds the bearer token (a JWT) sent to the frontend's
+	// authorizer (TEMPORAL_TOKEN_FILE), read again when it changes.
+	TemporalTokenFile string
 
 	S3Endpoint  string // S3_ENDPOINT, host:port
 	S3AccessKey string // S3_ACCESS_KEY
@@ -35,8 +51,14 @@ type Config struct {
 	SMTPAddr string // SMTP_ADDR, host:port; empty disables reminder emails
 	SMTPFrom string // SMTP_FROM
 
-	HTTPAddr  string // HTTP_ADDR
-	PublicURL string // PUBLIC_URL, the address users reach the web app at
+	HTTPAddr string // HTTP_ADDR
+	// MetricsAddr is where web and worker serve /metrics, /healthz and /livez
+	// on a listener of their own (METRICS_ADDR); empty: the web server serves
+	// /metrics on HTTP_ADDR and the worker serves none.
+	MetricsAddr string
+	LogFormat   string // LOG_FORMAT: text or json
+	LogLevel    string // LOG_LEVEL: debug, info, warn or error
+	PublicURL   string // PUBLIC_URL, the address users reach the web app at
 
 	CodecKey   []byte // ESENZIONI_CODEC_KEY, base64 of 32 bytes (AES-256-GCM)
 	CodecKeyID string // ESENZIONI_CODEC_KEY_ID
@@ -80,6 +102,10 @@ const DevCodecKey = "ZXNlbnppb25pLWRldi1rZXktbm90LWZvci1wcm9kISE="
 // Load reads the environment.
 func Load() (Config, error) { return load(os.Getenv) }
 
+// LoadFrom reads the configuration from getenv instead of the process
+// environment (deployment checks feed it a rendered manifest's environment).
+func LoadFrom(getenv func(string) string) (Config, error) { return load(getenv) }
+
 func load(getenv func(string) string) (Config, error) {
 	get := func(key, def string) string {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
@@ -88,22 +114,46 @@ func load(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		DataDir:           get("ESENZIONI_DATA_DIR", ".data"),
-		DatabaseURL:       get("DATABASE_URL", ""),
-		TemporalAddress:   get("TEMPORAL_ADDRESS", ""),
-		TemporalNamespace: get("TEMPORAL_NAMESPACE", "default"),
-		TaskQueue:         get("TEMPORAL_TASK_QUEUE", "esenzioni"),
-		TemporalUIURL:     get("TEMPORAL_UI_URL", "http://localhost:8233"),
-		S3Endpoint:        get("S3_ENDPOINT", ""),
-		S3AccessKey:       get("S3_ACCESS_KEY", "esenzioni"),
-		S3SecretKey:       get("S3_SECRET_KEY", "esenzioni-dev-secret"),
-		S3Bucket:          get("S3_BUCKET", "esenzioni"),
-		S3Region:          get("S3_REGION", "us-east-1"),
-		SMTPAddr:          get("SMTP_ADDR", ""),
-		SMTPFrom:          get("SMTP_FROM", "esenzioni@asl.example.it"),
-		HTTPAddr:          get("HTTP_ADDR", "localhost:8080"),
-		CodecKeyID:        get("ESENZIONI_CODEC_KEY_ID", "dev"),
-		TrustStoreDir:     get("TRUST_STORE_DIR", ""),
+		DataDir:            get("ESENZIONI_DATA_DIR", ".data"),
+		DatabaseURL:        get("DATABASE_URL", ""),
+		MigrateDatabaseURL: get("MIGRATE_DATABASE_URL", ""),
+		TemporalAddress:    get("TEMPORAL_ADDRESS", ""),
+		TemporalNamespace:  get("TEMPORAL_NAMESPACE", "default"),
+		TaskQueue:          get("TEMPORAL_TASK_QUEUE", "esenzioni"),
+		TemporalUIURL:      get("TEMPORAL_UI_URL", "http://localhost:8233"),
+		S3Endpoint:         get("S3_ENDPOINT", ""),
+		S3AccessKey:        get("S3_ACCESS_KEY", "esenzioni"),
+		S3SecretKey:        get("S3_SECRET_KEY", "esenzioni-dev-secret"),
+		S3Bucket:           get("S3_BUCKET", "esenzioni"),
+		S3Region:           get("S3_REGION", "us-east-1"),
+		SMTPAddr:           get("SMTP_ADDR", ""),
+		SMTPFrom:           get("SMTP_FROM", "esenzioni@asl.example.it"),
+		HTTPAddr:           get("HTTP_ADDR", "localhost:8080"),
+		CodecKeyID:         get("ESENZIONI_CODEC_KEY_ID", "dev"),
+		TrustStoreDir:      get("TRUST_STORE_DIR", ""),
+		MetricsAddr:        get("METRICS_ADDR", ""),
+		LogFormat:          strings.ToLower(get("LOG_FORMAT", "text")),
+		LogLevel:           strings.ToLower(get("LOG_LEVEL", "info")),
+
+		TemporalTLSCert:       get("TEMPORAL_TLS_CERT", ""),
+		TemporalTLSKey:        get("TEMPORAL_TLS_KEY", ""),
+		TemporalTLSCA:         get("TEMPORAL_TLS_CA", ""),
+		TemporalTLSServerName: get("TEMPORAL_TLS_SERVER_NAME", ""),
+		TemporalTokenFile:     get("TEMPORAL_TOKEN_FILE", ""),
+
+		TemporalDeploymentName: get("TEMPORAL_DEPLOYMENT_NAME", "esenzioni"),
+		TemporalBuildID:        get("TEMPORAL_BUILD_ID", ""),
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("LOG_FORMAT must be text or json, not %q", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return c, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	if n := countSet(c.TemporalTLSCert, c.TemporalTLSKey, c.TemporalTLSCA); n != 0 && n != 3 {
+		return c, fmt.Errorf("TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY and TEMPORAL_TLS_CA go together: set all three or none")
 	}
 	c.PublicURL = get("PUBLIC_URL", "http://"+strings.Replace(c.HTTPAddr, "0.0.0.0", "localhost", 1))
 
@@ -145,6 +195,16 @@ func load(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+func countSet(values ...string) int {
+	n := 0
+	for _, v := range values {
+		if v != "" {
+			n++
+		}
+	}
+	return n
+}
+
 func parseBool(s string) (bool, error) {
 	switch strings.ToLower(s) {
 	case "1", "true", "yes", "on":
@@ -184,4 +244,13 @@ func ParseOffsets(s string) ([]time.Duration, error) {
 		out = append(out, d)
 	}
 	return out, nil
+}
+
+// MigrationURL is the connection of the schema's owner: MIGRATE_DATABASE_URL,
+// or DATABASE_URL when it is not set (a single-role installation).
+func (c Config) MigrationURL() string {
+	if c.MigrateDatabaseURL != "" {
+		return c.MigrateDatabaseURL
+	}
+	return c.DatabaseURL
 }

@@ -5,7 +5,6 @@ package deps
 
 import (
 	_ "github.com/chromedp/chromedp"
-	_ "github.com/compose-spec/compose-go/v2/loader"
 	_ "github.com/emersion/go-smtp"
 	_ "github.com/gin-gonic/gin"
 	_ "github.com/go-pdf/fpdf"

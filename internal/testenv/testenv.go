@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -28,11 +29,16 @@ import (
 
 // Env holds the addresses of the shared test servers.
 type Env struct {
-	PostgresURL     string // superuser, database "postgres"
-	TemporalAddress string
-	S3Endpoint      string
-	S3AccessKey     string
-	S3SecretKey     string
+	PostgresURL string // superuser (Unix socket), database "postgres"
+	// PostgresOwnerURL and PostgresAppURL connect over TCP with a password
+	// as migrations.OwnerRole and migrations.AppRole, database "postgres"
+	// (a test's database replaces it).
+	PostgresOwnerURL string
+	PostgresAppURL   string
+	TemporalAddress  string
+	S3Endpoint       string
+	S3AccessKey      string
+	S3SecretKey      string
 	// TemporalUIURL is the dev server's Web UI (the supervisors' codec flow
 	// is tested in it), "" when the server runs headless.
 	TemporalUIURL string
@@ -40,6 +46,8 @@ type Env struct {
 
 const (
 	envPG       = "ESENZIONI_TEST_PG_URL"
+	envPGOwner  = "ESENZIONI_TEST_PG_OWNER_URL"
+	envPGApp    = "ESENZIONI_TEST_PG_APP_URL"
 	envTemporal = "ESENZIONI_TEST_TEMPORAL_ADDRESS"
 	envS3       = "ESENZIONI_TEST_S3_ENDPOINT"
 	envS3Key    = "ESENZIONI_TEST_S3_ACCESS_KEY"
@@ -55,6 +63,8 @@ const (
 func (e Env) Environ() []string {
 	return []string{
 		envPG + "=" + e.PostgresURL,
+		envPGOwner + "=" + e.PostgresOwnerURL,
+		envPGApp + "=" + e.PostgresAppURL,
 		envTemporal + "=" + e.TemporalAddress,
 		envS3 + "=" + e.S3Endpoint,
 		envS3Key + "=" + e.S3AccessKey,
@@ -68,14 +78,16 @@ func (e Env) Environ() []string {
 func Load(t testing.TB) Env {
 	t.Helper()
 	e := Env{
-		PostgresURL:     os.Getenv(envPG),
-		TemporalAddress: os.Getenv(envTemporal),
-		S3Endpoint:      os.Getenv(envS3),
-		S3AccessKey:     os.Getenv(envS3Key),
-		S3SecretKey:     os.Getenv(envS3Secret),
-		TemporalUIURL:   os.Getenv(envUI),
+		PostgresURL:      os.Getenv(envPG),
+		PostgresOwnerURL: os.Getenv(envPGOwner),
+		PostgresAppURL:   os.Getenv(envPGApp),
+		TemporalAddress:  os.Getenv(envTemporal),
+		S3Endpoint:       os.Getenv(envS3),
+		S3AccessKey:      os.Getenv(envS3Key),
+		S3SecretKey:      os.Getenv(envS3Secret),
+		TemporalUIURL:    os.Getenv(envUI),
 	}
-	if e.PostgresURL == "" || e.TemporalAddress == "" || e.S3Endpoint == "" {
+	if e.PostgresURL == "" || e.PostgresOwnerURL == "" || e.PostgresAppURL == "" || e.TemporalAddress == "" || e.S3Endpoint == "" {
 		Missing(t, "the integration servers are not running (use `make test`, which runs `esenzioni testenv -- go test ./...`)")
 	}
 	return e
@@ -100,7 +112,11 @@ func PrepareTemplate(ctx context.Context, e Env) error {
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+TemplateDB); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, dbURL(e.PostgresURL, TemplateDB), store.OpenOptions{Maintenance: true})
+	if err := provision(ctx, e, TemplateDB, true); err != nil {
+		return err
+	}
+	// Migrations and the catalogue as the owner role, like a deployment.
+	db, err := store.Open(ctx, dbURL(e.PostgresOwnerURL, TemplateDB), store.OpenOptions{Maintenance: true})
 	if err != nil {
 		return err
 	}
@@ -112,11 +128,34 @@ func PrepareTemplate(ctx context.Context, e Env) error {
 	return err
 }
 
+// provision sets database up for least privilege (migrations.Provision);
+// roles too once per run (the template), as test processes run in parallel.
+func provision(ctx context.Context, e Env, database string, roles bool) error {
+	admin := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dbURL(e.PostgresURL, database))))
+	defer admin.Close()
+	if !roles {
+		return migrations.ProvisionDatabase(ctx, admin, database, migrations.OwnerRole)
+	}
+	ownerPw, _ := urlPassword(e.PostgresOwnerURL)
+	appPw, _ := urlPassword(e.PostgresAppURL)
+	return migrations.Provision(ctx, admin, database, migrations.OwnerRole, ownerPw, appPw)
+}
+
+func urlPassword(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return "", false
+	}
+	return u.User.Password()
+}
+
 // DB is a fresh database for one test, copied from the template.
 type DB struct {
-	*bun.DB        // connected as the application role, like the running app
-	URL     string // superuser URL of this database
-	Name    string
+	*bun.DB         // connected as the application role, like the running app
+	URL      string // the owner role's URL of this database (migrations, DDL)
+	AppURL   string // the application role's URL (what *bun.DB uses)
+	AdminURL string // the superuser's URL (Unix socket)
+	Name     string
 }
 
 // Database creates a database for t, dropped when the test ends.
@@ -130,8 +169,11 @@ func Database(t testing.TB) *DB {
 	if _, err := admin.ExecContext(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, TemplateDB)); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
-	url := dbURL(e.PostgresURL, name)
-	db, err := store.Open(ctx, url, store.OpenOptions{Role: migrations.AppRole, MaxOpenConns: 10})
+	if err := provision(ctx, e, name, false); err != nil {
+		t.Fatalf("provision test database: %v", err)
+	}
+	appURL := dbURL(e.PostgresAppURL, name)
+	db, err := store.Open(ctx, appURL, store.OpenOptions{MaxOpenConns: 10})
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
@@ -141,7 +183,7 @@ func Database(t testing.TB) *DB {
 		defer cancel()
 		_, _ = admin.ExecContext(cctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
 	})
-	return &DB{DB: db, URL: url, Name: name}
+	return &DB{DB: db, URL: dbURL(e.PostgresOwnerURL, name), AppURL: appURL, AdminURL: dbURL(e.PostgresURL, name), Name: name}
 }
 
 func dbURL(adminURL, db string) string {

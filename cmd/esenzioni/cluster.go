@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"esenzioni/devstack"
+	"esenzioni/internal/config"
+	"esenzioni/search"
+)
+
+// runCluster runs the production form of the system on this machine: the
+// Temporal server built from the module proxy as separate frontend, history
+// (two), matching and worker processes on PostgreSQL persistence and
+// visibility (schemas set up by temporal-sql-tool), two `esenzioni web` and
+// two `esenzioni worker` processes, MinIO, and the Temporal UI pointed at
+// the frontend. Data in ESENZIONI_DATA_DIR/cluster; Ctrl-C stops everything.
+func runCluster(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("cluster", flag.ContinueOnError)
+	webs := fs.Int("webs", 2, "web processes")
+	workers := fs.Int("workers", 2, "worker processes")
+	histories := fs.Int("histories", 2, "Temporal history processes")
+	insecure := fs.Bool("insecure", false, "no mTLS and no JWT authorizer (the Temporal UI works without an identity provider)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	base, err := envPort("ESENZIONI_CLUSTER_PORT", 17200)
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	p, err := devstack.StartProduction(ctx, devstack.ProductionOptions{
+		Binary: exe, DataDir: filepath.Join(cfg.DataDir, "cluster"), BasePort: base,
+		Webs: *webs, Workers: *workers, Histories: *histories, Progress: os.Stderr,
+		RegisterSearchAttributes: registerSearchAttributes, Insecure: *insecure,
+	})
+	if err != nil {
+		return err
+	}
+	defer p.Stop()
+	fmt.Printf("\n  Esenzioni per patologia, production form (ready in %.0fs)\n\n", time.Since(start).Seconds())
+	for i, u := range p.WebURLs {
+		fmt.Printf("  Application %d    %s\n", i+1, u)
+	}
+	fmt.Printf("  Temporal         %s (namespace %s): %v\n", p.Cluster.FrontendAddress(), p.Cluster.Namespace(), p.Cluster.Services())
+	if p.UIURL != "" {
+		fmt.Printf("  Temporal UI      %s\n", p.UIURL)
+	}
+	var names []string
+	for n := range p.MetricsURLs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Printf("  Metrics %-8s %s/metrics\n", n, p.MetricsURLs[n])
+	}
+	for _, s := range p.Cluster.Services() {
+		fmt.Printf("  Server metrics   %-10s http://%s/metrics\n", s, p.Cluster.MetricsAddress(s))
+	}
+	if sec := p.Cluster.Security(); sec != nil {
+		fmt.Printf("\n  mTLS and JWT authorizer on. Supervisors (tokens in %s):\n", sec.Dir)
+		fmt.Printf("    temporal workflow list --address %s --namespace %s --tls-ca-path %s \\\n", p.Cluster.FrontendAddress(), p.Cluster.Namespace(), sec.CA())
+		fmt.Printf("      --tls-cert-path %s --tls-key-path %s \\\n", sec.ClientCert(devstack.Supervisors[0]), sec.ClientKey(devstack.Supervisors[0]))
+		fmt.Printf("      --tls-server-name %s --api-key \"$(cat %s)\"\n", devstack.FrontendServerName, sec.Token(devstack.Supervisors[0]))
+	}
+	fmt.Printf("\n  Logs and data in %s · Ctrl-C stops everything\n\n", filepath.Join(cfg.DataDir, "cluster"))
+	<-ctx.Done()
+	return nil
+}
+
+// registerSearchAttributes adds the application's search attributes to a
+// namespace of the cluster.
+func registerSearchAttributes(ctx context.Context, opts client.Options) error {
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return search.Register(ctx, c, opts.Namespace)
+}
