@@ -105,7 +105,7 @@ var funcs = template.FuncMap{
 		}
 		return "primary"
 	},
-	"add":             func(a, b int) int { return a + b },
+	"add": func(a, b int) int { return a + b },
 	// asset is the versioned (immutable) URL of a static file.
 	"asset":           func(p string) string { return assets.URL(p) },
 	"categoryLabel":   categoryLabel,
