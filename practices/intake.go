@@ -129,6 +129,22 @@ const (
 	CodeDuplicate         = "exemption.duplicate"
 )
 
+// CodeOpenPractice refuses a submission for a person and exemption code
+// that already have an open practice (OpenPracticeError).
+const CodeOpenPractice = "practice.open_exists"
+
+// OpenPracticeError: the person already has an open practice (INVIATA or
+// IN_LAVORAZIONE) for the same exemption code; a second one would be
+// worked twice.
+type OpenPracticeError struct {
+	Number, ExemptionCode string
+}
+
+func (e *OpenPracticeError) Error() string {
+	return fmt.Sprintf("Esiste già una pratica aperta (n. %s) per questo assistito con il codice di esenzione %s: attendine l'esito oppure annullala prima di inviarne un'altra.",
+		e.Number, e.ExemptionCode)
+}
+
 // ErrKeyReused: the idempotency key was used for another request.
 var ErrKeyReused = errors.New("chiave di idempotenza già usata per una richiesta diversa")
 
@@ -360,6 +376,9 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Submitted, error)
 	if err != nil {
 		return Submitted{}, err
 	}
+	if err := s.checkNoOpenPractice(ctx, p); err != nil {
+		return Submitted{}, err
+	}
 	if p.newPerson != nil {
 		inserted, err := s.Store.InsertBeneficiaryIfAbsent(ctx, p.newPerson)
 		if err != nil {
@@ -395,6 +414,28 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Submitted, error)
 		return Submitted{}, fmt.Errorf("start practice %s: %w", number, err)
 	}
 	return Submitted{Number: number, Created: created}, nil
+}
+
+// checkNoOpenPractice refuses a second open practice of one person for one
+// code. The same request sent again (its idempotency key names the open
+// practice) is not a second one. Two submissions racing within the moment
+// before the first one's row is written can both pass: the check reads the
+// read model.
+func (s *Service) checkNoOpenPractice(ctx context.Context, p prepared) error {
+	open, err := s.Store.OpenPracticeOf(ctx, p.in.Beneficiary.FiscalCode, p.in.ExemptionCode)
+	if err != nil || open == "" {
+		return err
+	}
+	if p.sub.Key != "" {
+		prev, err := s.Store.IntakeNumber(ctx, p.sub.Source, p.sub.Key)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if prev == open {
+			return nil
+		}
+	}
+	return &OpenPracticeError{Number: open, ExemptionCode: p.in.ExemptionCode}
 }
 
 func (s *Service) allocate(ctx context.Context, p prepared) (string, bool, error) {

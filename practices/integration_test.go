@@ -488,10 +488,12 @@ func TestDuplicateValidExemptionIsRefused(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
 	person := e.Person("ELISA", "MARINO", apptest.ASLTO3, "")
+	// A second practice for the same code can only be sent once the first
+	// is closed (an open one refuses it at intake): here, validated.
 	first := e.Submit(person, "044", "2960")
-	second := e.Submit(person, "044", "2960")
 	op := operatorTO3("LBRCRD53H10D205E")
 	e.Act(first, practice.Validate, op)
+	second := e.Submit(person, "044", "2960")
 	_, err := e.Practices.Act(ctx, second, workflows.PracticeCommand{Command: practice.Command{
 		Action: practice.Validate, Actor: op, RequestID: "dup"}})
 	var refusal *practice.Refusal

@@ -41,6 +41,8 @@ type ExemptionCursor struct {
 	LastName, FirstName string
 	IssuedOn            time.Time
 	ID                  int64
+	// Offset skips rows instead (numbered pages). Not part of String.
+	Offset int
 }
 
 // String encodes the cursor for a URL.
@@ -167,6 +169,9 @@ func (s *Store) ExemptionSearchQueries(f ExemptionFilter, after ExemptionCursor,
 			})
 	}
 	top = top.OrderExpr(exemptionOrder).Limit(int64(limit))
+	if after.Offset > 0 && after.ID == 0 {
+		top = top.Offset(int64(after.Offset))
+	}
 	q := withExemptionNames(s.DB.NewSelect().TableExpr("(?) AS top", top).
 		Join("JOIN exemption AS exemption ON exemption.id = top.id")).OrderExpr(exemptionOrder)
 	cq := f.apply(s.DB.NewSelect().TableExpr("exemption AS exemption").Column("exemption.id")).Limit(int64(countLimit) + 1)

@@ -24,6 +24,9 @@ type PracticeFilter struct {
 	LastName      string    // prefix, upper case
 	FirstName     string    // prefix, upper case
 	FiscalCode    string    // exact, upper case
+	// StateBefore keeps the practices in their state since before this
+	// instant (the SLA notice's "in ritardo"); zero: any.
+	StateBefore time.Time
 }
 
 // Cursor is a keyset position: the last row of the previous page. The
@@ -32,6 +35,9 @@ type Cursor struct {
 	CreatedAt           time.Time
 	Number              string
 	LastName, FirstName string
+	// Offset skips rows instead (numbered pages; the count is capped, so
+	// an offset stays below the cap). Not part of String.
+	Offset int
 }
 
 // String encodes the cursor for a URL.
@@ -105,6 +111,7 @@ type PracticeRow struct {
 	ExemptionCode        string    `bun:"exemption_code"`
 	State                string    `bun:"state"`
 	CreatedAt            time.Time `bun:"created_at"`
+	StateSince           time.Time `bun:"state_since"`
 }
 
 func (f PracticeFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
@@ -133,6 +140,9 @@ func (f PracticeFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	}
 	if f.FiscalCode != "" {
 		q = q.Where("p.beneficiary_fc = ?", f.FiscalCode)
+	}
+	if !f.StateBefore.IsZero() {
+		q = q.Where("p.state_since < ?", f.StateBefore)
 	}
 	return q
 }
@@ -208,10 +218,13 @@ func (s *Store) PracticeSearchQueries(f PracticeFilter, after Cursor, limit, cou
 		top = top.Where("(p.created_at, p.number) < (?, ?)", after.CreatedAt, after.Number)
 	}
 	top = top.OrderExpr(order).Limit(int64(limit))
+	if after.Offset > 0 && after.Number == "" {
+		top = top.Offset(int64(after.Offset))
+	}
 	q := s.DB.NewSelect().TableExpr("(?) AS top", top).
 		ColumnExpr("p.number, p.asl_code, a.name AS asl_name, COALESCE(d.name, '') AS district_name").
 		ColumnExpr("p.beneficiary_fc, p.beneficiary_first_name, p.beneficiary_last_name").
-		ColumnExpr("p.submitter_kind, p.submitter_fc, p.exemption_code, p.state, p.created_at").
+		ColumnExpr("p.submitter_kind, p.submitter_fc, p.exemption_code, p.state, p.created_at, p.state_since").
 		Join("JOIN practice AS p ON p.number = top.number").
 		Join("JOIN asl AS a ON a.code = p.asl_code").
 		Join("LEFT JOIN district AS d ON d.id = p.district_id").

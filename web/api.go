@@ -329,11 +329,15 @@ func (s *Server) apiSubmit(c *gin.Context) {
 		}
 	}
 	var verr *practices.ValidationError
+	var openErr *practices.OpenPracticeError
 	switch {
 	case errors.As(err, &verr):
 		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
 			Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: verr.Fields,
 		}})
+		return
+	case errors.As(err, &openErr):
+		c.JSON(http.StatusConflict, apiError(practices.CodeOpenPractice, openErr.Error()))
 		return
 	case errors.Is(err, practices.ErrKeyReused):
 		c.JSON(http.StatusUnprocessableEntity, apiError("idempotency_key.reused", "Idempotency-Key già usata per una richiesta diversa."))

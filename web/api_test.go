@@ -155,6 +155,25 @@ func TestIntakeAPI(t *testing.T) {
 	e.Act(doctorPractice, practice.Take, op, func(c *workflows.PracticeCommand) {
 		c.BeneficiaryNote, c.InternalNote = "Per il cittadino", "Solo per il medico"
 	})
+	t.Run("a second open practice of the person for the code is refused", func(t *testing.T) {
+		req := map[string]any{"submitter": map[string]any{"kind": "MEDICO"},
+			"beneficiary": map[string]any{"fiscalCode": person.FiscalCode}, "exemptionCode": "044", "diagnosisCode": "2960"}
+		status, body, _ := doctor.do("POST", "/api/v1/practices", req, "Idempotency-Key", "chiave-2")
+		require.Equal(t, http.StatusConflict, status, "%v", body)
+		require.Equal(t, "practice.open_exists", errCode(body))
+		msg := body["error"].(map[string]any)["message"].(string)
+		require.Contains(t, msg, "Esiste già una pratica aperta (n. "+doctorPractice+")")
+		// The first request sent again is not a second practice.
+		req["diagnosisCode"] = "296.0"
+		status, body, _ = doctor.do("POST", "/api/v1/practices", req, "Idempotency-Key", "chiave-1")
+		require.Equal(t, http.StatusCreated, status, "%v", body)
+		require.Equal(t, doctorPractice, body["number"])
+		// Another code is another practice.
+		status, body, _ = doctor.do("POST", "/api/v1/practices", map[string]any{"submitter": map[string]any{"kind": "MEDICO"},
+			"beneficiary": map[string]any{"fiscalCode": person.FiscalCode}, "exemptionCode": "067", "diagnosisCode": "7109"}, "Idempotency-Key", "chiave-3")
+		require.Equal(t, http.StatusCreated, status, "%v", body)
+	})
+
 	status, body, _ := portal.do("POST", "/api/v1/practices", map[string]any{
 		"submitter":   map[string]any{"kind": "CITTADINO", "fiscalCode": person.FiscalCode},
 		"beneficiary": map[string]any{"fiscalCode": person.FiscalCode}, "exemptionCode": "042", "diagnosisCode": "5771"},

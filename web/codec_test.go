@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -23,7 +24,7 @@ import (
 func TestCodecEndpoint(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	e.Operator("admin.codec", apptest.Profile(access.Amministratore, "", "CSI PIEMONTE"))
-	e.Operator("op.codec", apptest.Profile(access.OperatoreASL, apptest.ASLTO3, "X"))
+	opCodec := e.Operator("op.codec", apptest.Profile(access.OperatoreASL, apptest.ASLTO3, "X"))
 
 	secret := "RSSMRA80A01H501U"
 	p, err := converter.GetDefaultDataConverter().ToPayload(map[string]string{"fiscalCode": secret})
@@ -60,8 +61,30 @@ func TestCodecEndpoint(t *testing.T) {
 
 	resp, _ := decode(http.DefaultClient, "http://localhost:8233")
 	require.Equal(t, http.StatusForbidden, resp.StatusCode, "anonymous")
+
+	// A logged-in operator who is not an administrator: the payloads come
+	// back as they were (still encrypted), with 200, so the Temporal UI
+	// shows no error banner; one denial is audited per session, not one per
+	// workflow page viewed (issue 14, point 10).
+	denials := func() int {
+		n, err := e.Store().DB.NewSelect().Table("audit_log").
+			Where("action = 'CODEC' AND outcome = 'NEGATO' AND operator_fc = ?", opCodec.FiscalCode).Count(context.Background())
+		require.NoError(t, err)
+		return int(n)
+	}
+	opClient := login("op.codec")
+	for i := 0; i < 3; i++ {
+		resp, out := decode(opClient, "http://localhost:8233")
+		require.Equal(t, http.StatusOK, resp.StatusCode, "an ASL operator: %s", out)
+		var same commonpb.Payloads
+		require.NoError(t, protojson.Unmarshal([]byte(out), &same))
+		require.Equal(t, enc[0].Data, same.Payloads[0].Data, "still encrypted")
+		require.NotContains(t, out, secret)
+	}
+	require.Equal(t, 1, denials(), "one denial per session")
 	resp, _ = decode(login("op.codec"), "http://localhost:8233")
-	require.Equal(t, http.StatusForbidden, resp.StatusCode, "an ASL operator")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, 2, denials(), "a new session is denied once more")
 
 	resp, out := decode(login("admin.codec"), "http://localhost:8233")
 	require.Equal(t, http.StatusOK, resp.StatusCode, out)

@@ -91,8 +91,9 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 		if v := fields["data_rilascio"]; v != "" {
 			if d, err := parseDate(v); err != nil {
 				form.Errors["data_rilascio"] = "Data non valida: usa il formato gg/mm/aaaa."
+			} else if day, today := dayUTC(d), exemption.DateOf(time.Now()); day.After(today) {
+				form.Errors["data_rilascio"] = "La data di rilascio non può essere nel futuro (oggi è il " + today.Format("02/01/2006") + ")."
 			} else {
-				day := dayUTC(d)
 				form.IssuedOn = &day
 			}
 		} else {
@@ -104,6 +105,9 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 			} else {
 				day := dayUTC(d)
 				form.ValidUntil = &day
+				if form.IssuedOn != nil && day.Before(*form.IssuedOn) {
+					form.Errors["data_validita"] = "La data di fine validità del documento precede la data di rilascio."
+				}
 			}
 		}
 		for key, p := range exemption.CheckDocumentDates(form.IssuedOn, form.ValidUntil, exemption.DateOf(time.Now())) {
@@ -206,10 +210,12 @@ func (s *Server) exemptionDocumentDelete(c *gin.Context) {
 		return
 	}
 	op := currentOperator(c)
-	if err := s.Attachments.DeleteStaged(c.Request.Context(), c.Param("doc"), editStagingKey(op, page.E.ID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+	err := s.Attachments.DeleteStaged(c.Request.Context(), c.Param("doc"), editStagingKey(op, page.E.ID))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(c, err)
 		return
 	}
+	setDeletedFlash(c, err)
 	redirect(c, fmt.Sprintf("/esenzioni/%d/modifica", page.E.ID))
 }
 
@@ -244,11 +250,23 @@ func (s *Server) wizardDocumentDelete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if err := s.Attachments.DeleteStaged(c.Request.Context(), c.Param("doc"), draftStagingKey(page.Draft.ID)); err != nil && !errors.Is(err, store.ErrNotFound) {
+	err := s.Attachments.DeleteStaged(c.Request.Context(), c.Param("doc"), draftStagingKey(page.Draft.ID))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(c, err)
 		return
 	}
+	setDeletedFlash(c, err)
 	redirect(c, "/esenzioni/nuova/"+page.Draft.ID+"/documenti")
+}
+
+// setDeletedFlash tells the operator what «Elimina» did (err: the deletion's
+// outcome, nil or store.ErrNotFound).
+func setDeletedFlash(c *gin.Context, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		setFlash(c, "info", "Il documento era già stato eliminato.")
+		return
+	}
+	setFlash(c, "success", "Documento eliminato: non sarà allegato.")
 }
 
 // canDownload applies role and ASL scope to a document: a staged one only

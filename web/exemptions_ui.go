@@ -45,8 +45,7 @@ type exemptionListPage struct {
 	Total    int
 	Capped   bool
 	Searched bool
-	NextURL  string
-	FirstURL string
+	Pager    pager
 }
 
 // exemptionView adds what lists and detail derive from a row.
@@ -165,7 +164,11 @@ func (s *Server) exemptionList(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "exemptions.html", page)
 		return
 	}
-	after, _ := store.ParseExemptionCursor(form.Dopo)
+	pageNo := pageParam(c.Query("pagina"))
+	after, ok := store.ParseExemptionCursor(form.Dopo)
+	if !ok || after.ID == 0 {
+		after = store.ExemptionCursor{Offset: (pageNo - 1) * pageSize}
+	}
 	rows, total, capped, err := s.Store.SearchExemptions(c.Request.Context(), f, after, pageSize, searchCountCap)
 	if err != nil {
 		s.fail(c, err)
@@ -177,13 +180,7 @@ func (s *Server) exemptionList(c *gin.Context) {
 		page.Rows = append(page.Rows, s.listRowOf(r))
 		fcs = append(fcs, r.BeneficiaryFC)
 	}
-	v := form.values()
-	page.FirstURL = "/esenzioni?" + v.Encode()
-	if len(rows) == pageSize {
-		last := rows[len(rows)-1]
-		v.Set("dopo", store.ExemptionCursor{LastName: last.BeneficiaryLastName, FirstName: last.BeneficiaryFirstName, IssuedOn: last.IssuedOn, ID: last.ID}.String())
-		page.NextURL = "/esenzioni?" + v.Encode()
-	}
+	page.Pager = newPager("/esenzioni", form.values(), pageNo, total, capped)
 	wait := s.auditSearch(c, op, auditSearchExempt, form.values().Encode(), total, fcs)
 	s.renderThen(c, http.StatusOK, "exemptions.html", page, wait)
 }
@@ -217,6 +214,11 @@ type exemptionPage struct {
 	DocumentTypes []store.DocumentType
 	UploadErrors  map[string]string
 	UploadValues  map[string]string
+	Note          string
+	// ConfirmRevoke asks "Sei sicuro di voler revocare..." before a
+	// Modifica whose date (RevokeDate) revokes the exemption is sent.
+	ConfirmRevoke bool
+	RevokeDate    string
 }
 
 // loadExemption loads an exemption any operator may see: the manual lets
@@ -268,6 +270,23 @@ func (s *Server) canEditExemption(op *Operator, p exemptionPage) bool {
 	return p.E.State == string(exemption.Valida) && op.Profile.Role.Operator() && op.InScope(p.E.ASLCode)
 }
 
+// editDenied answers a Modifica the operator may not make, with its real
+// reason: an exemption no longer valid (annulled, expired) is not editable
+// by anyone; a valid one only by its ASL of residence.
+func (s *Server) editDenied(c *gin.Context, page exemptionPage) {
+	switch exemption.State(page.E.State) {
+	case exemption.Annullata:
+		s.renderError(c, http.StatusConflict, "Modifica non consentita",
+			"L'esenzione è annullata (revocata): non si può più modificare. Per l'assistito si può rilasciare una nuova esenzione.")
+	case exemption.Scaduta:
+		s.renderError(c, http.StatusConflict, "Modifica non consentita",
+			"L'esenzione è scaduta: non si può più modificare. Per l'assistito si può rilasciare una nuova esenzione.")
+	default:
+		s.renderError(c, http.StatusForbidden, "Modifica non consentita",
+			"Solo gli operatori dell'ASL di residenza dell'assistito possono modificare un'esenzione valida.")
+	}
+}
+
 func (s *Server) exemptionNotFound(c *gin.Context) {
 	s.renderError(c, http.StatusNotFound, "Esenzione non trovata", "L'esenzione richiesta non esiste.")
 }
@@ -305,8 +324,7 @@ func (s *Server) exemptionEditForm(c *gin.Context) {
 	op := currentOperator(c)
 	if !page.CanEdit {
 		s.audit(c, auditEntry{Action: auditExemptionEdit, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "NEGATO"}, op)
-		s.renderError(c, http.StatusForbidden, "Modifica non consentita",
-			"Solo gli operatori dell'ASL di residenza dell'assistito possono modificare un'esenzione valida.")
+		s.editDenied(c, page)
 		return
 	}
 	s.audit(c, auditEntry{Action: auditViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK",
@@ -346,12 +364,12 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		}
 		entry.Outcome = "NEGATO"
 		s.audit(c, entry, op)
-		s.renderError(c, http.StatusForbidden, "Modifica non consentita",
-			"Solo gli operatori dell'ASL di residenza dell'assistito possono modificare un'esenzione valida.")
+		s.editDenied(c, page)
 		return
 	}
 	page.Key = c.PostForm("chiave")
 	page.EndDate = strings.TrimSpace(c.PostForm("data_fine"))
+	page.Note = strings.TrimSpace(c.PostForm("nota"))
 	version, _ := strconv.Atoi(c.PostForm("versione"))
 	cmd := workflows.ChangeEndDate{Actor: op.Actor(), ExpectedVersion: version,
 		RequestID: requestID, Note: strings.TrimSpace(c.PostForm("nota")),
@@ -394,6 +412,16 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 			return
 		}
 		s.render(c, http.StatusUnprocessableEntity, "exemption_edit.html", page)
+		return
+	}
+	// A date of today or earlier revokes: ask first (manual 6's "Sei
+	// sicuro...?" for the other irreversible action), nothing sent yet.
+	// (A date before the issue is refused by the workflow, with its message.)
+	if cmd.EndDate != nil && exemption.Classify(page.E.EndDate, *cmd.EndDate, exemption.DateOf(time.Now())) == exemption.Revoke &&
+		!cmd.EndDate.Before(page.E.IssuedOn) && c.PostForm("conferma_revoca") != "1" {
+		page.ConfirmRevoke = true
+		page.RevokeDate = cmd.EndDate.Format("02/01/2006")
+		s.render(c, http.StatusOK, "exemption_edit.html", page)
 		return
 	}
 	res, err := s.Exemptions.ChangeEndDate(c.Request.Context(), page.E.ID, cmd)

@@ -160,6 +160,7 @@ func TestRenewAndRevoke(t *testing.T) {
 	// Brought forward into the reminder window: its practice shows it.
 	ex, err := w.Store().ExemptionByID(ctx, w.fromPractice)
 	require.NoError(t, err)
+	ex2 := ex
 	b.Visit(fmt.Sprintf("/pratiche/%s", *ex.PracticeNumber))
 	require.False(t, b.Exists("[data-testid=in-scadenza]"))
 	b.Visit(fmt.Sprintf("/esenzioni/%d/modifica", w.fromPractice))
@@ -171,9 +172,24 @@ func TestRenewAndRevoke(t *testing.T) {
 
 	// Revoke the registry one: today ends it (ANNULLATA). Its lifecycle
 	// workflow is started by the change itself.
+	// Revocation asks first (issue 14, point 2): nothing is sent until
+	// «Sì, revoca»; «No» goes back to the form.
 	b.Visit(fmt.Sprintf("/esenzioni/%d/modifica", w.soon))
 	b.Fill("#data_fine", exemption.DateOf(time.Now()).Format("02/01/2006"))
+	b.Fill("#nota", "Revoca su richiesta")
 	b.Click("#conferma")
+	require.Contains(t, b.Text("#conferma-revoca-box"), "Sei sicuro di voler revocare l'esenzione")
+	require.Equal(t, "Revoca su richiesta", b.Attribute("#nota", "value"), "the note is kept")
+	ex, err = w.Store().ExemptionByID(ctx, w.soon)
+	require.NoError(t, err)
+	require.Equal(t, "VALIDA", ex.State, "not revoked before the answer")
+	b.Click("#annulla-revoca")
+	require.False(t, b.Exists("#conferma-revoca-box"))
+	require.True(t, b.Exists("#conferma"), "back on the form")
+	b.Fill("#data_fine", exemption.DateOf(time.Now()).Format("02/01/2006"))
+	b.Click("#conferma")
+	b.RequireInteractive("#conferma-revoca")
+	b.Click("#conferma-revoca")
 	require.Contains(t, b.Text(".alert-success"), "revocata")
 	require.Equal(t, "ANNULLATA", strings.ToUpper(b.Text("[data-testid=stato]")))
 	require.False(t, b.Exists("#modifica"), "an annulled exemption cannot be changed")
@@ -189,6 +205,25 @@ func TestRenewAndRevoke(t *testing.T) {
 	b.Fill("#data_fine", "01/01/2000")
 	b.Click("#conferma")
 	require.Contains(t, b.Text("#data-fine-errore"), "non può precedere la data di emissione")
+
+	// The annulled exemption's Modifica says why it cannot be changed, not
+	// that the operator is of another ASL (issue 14, point 2).
+	b.Visit(fmt.Sprintf("/esenzioni/%d/modifica", w.soon))
+	require.Contains(t, b.Text("main"), "L'esenzione è annullata")
+	require.NotContains(t, b.Text("main"), "Solo gli operatori dell'ASL di residenza")
+
+	// Revoking the exemption of a practice: the practice then shows the
+	// exemption's end date and state, not the ones of its validation
+	// (issue 14, point 3).
+	b.Visit(fmt.Sprintf("/esenzioni/%d/modifica", w.fromPractice))
+	b.Fill("#data_fine", exemption.DateOf(time.Now()).Format("02/01/2006"))
+	b.Click("#conferma")
+	b.Click("#conferma-revoca")
+	require.Contains(t, b.Text(".alert-success"), "revocata")
+	b.Visit(fmt.Sprintf("/pratiche/%s", *ex2.PracticeNumber))
+	require.Equal(t, exemption.DateOf(time.Now()).Format("02/01/2006"), b.Text("[data-testid=disponibile-fino-al]"))
+	require.Equal(t, "Esenzione Annullata", b.Text("[data-testid=stato-esenzione]"))
+	b.RequireNoConsoleErrors()
 }
 
 func TestModificaOfAnotherASLIsRefusedByServerAndWorkflow(t *testing.T) {
@@ -249,10 +284,21 @@ func TestNewExemptionWizard(t *testing.T) {
 	b.WaitFor(`document.querySelector("#codice").value === "012" && !document.querySelector(".htmx-request")`)
 	b.Click("#conferma-passo")
 	// End date: 012 has no end by default; the operator sets one.
+	// Typing a date with «Senza scadenza» pre-ticked (issue 14, point 4)
+	// unticks the box: the date is taken, not refused and emptied.
 	require.True(t, b.Checked("#senza_scadenza"))
-	b.Press("#senza_scadenza")
-	b.Fill("#data_fine", exemption.DateOf(time.Now()).AddDate(1, 0, 0).Format("02/01/2006"))
+	b.Fill("#data_fine", exemption.DateOf(time.Now()).AddDate(2, 0, 0).Format("02/01/2006"))
+	require.False(t, b.Checked("#senza_scadenza"))
+	// The date can be picked too (deliver 4): the «Calendario» button opens
+	// the browser's date picker, whose choice comes back as gg/mm/aaaa.
+	require.True(t, b.Exists(".calendario button.calendario-apri"))
+	b.RequireInteractive(".calendario button.calendario-apri")
+	end := exemption.DateOf(time.Now()).AddDate(1, 0, 0)
+	b.Eval(fmt.Sprintf(`(function(p){ p.value = %q; p.dispatchEvent(new Event("change", {bubbles: true})); })(document.querySelector(".calendario-nativo"))`,
+		end.Format("2006-01-02")))
+	require.Equal(t, end.Format("02/01/2006"), b.Value("#data_fine"))
 	b.Click("#conferma-passo")
+	require.True(t, b.Exists("#aggiungi"), "on to the documents")
 	// Documents: a signed clinical record.
 	b.Select("#tipo", "CARTELLA_CLINICA")
 	b.Fill("#data_rilascio", "15/11/2026")
@@ -265,6 +311,7 @@ func TestNewExemptionWizard(t *testing.T) {
 	require.Contains(t, summary, "2535")
 	require.Contains(t, summary, "cartella-clinica.pdf")
 	require.Contains(t, summary, "CARTELLA CLINICA ELETTRONICA")
+	require.Contains(t, b.Text("[data-testid=riepilogo-scadenza]"), end.Format("02/01/2006"))
 	b.Click("#conferma-esenzione")
 
 	require.Equal(t, "Validata", b.Text("[data-testid=stato-esenzione]"))

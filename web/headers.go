@@ -124,24 +124,6 @@ func parseProxies(list []string) ([]*net.IPNet, error) {
 	return out, nil
 }
 
-// methodNotAllowed and notFound answer requests no route takes: JSON for the
-// API, an Italian page for the rest.
-func (s *Server) noRoute(c *gin.Context) {
-	if isAPI(c) {
-		c.AbortWithStatusJSON(http.StatusNotFound, apiError("not_found", "Risorsa non trovata."))
-		return
-	}
-	s.renderError(c, http.StatusNotFound, "Pagina non trovata", "La pagina richiesta non esiste.")
-}
-
-func (s *Server) noMethod(c *gin.Context) {
-	if isAPI(c) {
-		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, apiError("method_not_allowed", "Metodo non consentito per questa risorsa."))
-		return
-	}
-	s.renderError(c, http.StatusMethodNotAllowed, "Operazione non consentita", "Questa pagina non accetta il metodo richiesto.")
-}
-
 // recovery turns a panic into the generic error answer: the panic is logged,
 // never shown.
 func (s *Server) recovery() gin.HandlerFunc {

@@ -239,6 +239,11 @@ func (s *Server) switchProfile(c *gin.Context) {
 		s.renderError(c, http.StatusBadRequest, "Profilo non valido", "Il profilo scelto non appartiene alla tua utenza.")
 		return
 	}
+	if id == op.Profile.ID {
+		setFlash(c, "info", "Il profilo scelto è già quello in uso: nessun cambiamento.")
+		c.Redirect(http.StatusSeeOther, "/")
+		return
+	}
 	if err := s.Store.SetSessionProfile(c.Request.Context(), op.digest, id); err != nil {
 		s.fail(c, err)
 		return

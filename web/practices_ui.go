@@ -51,12 +51,15 @@ type practiceFilterForm struct {
 	Nome    string
 	CF      string
 	Dopo    string
+	Pagina  int
+	// Ritardo keeps only the practices waiting beyond the SLA ("1").
+	Ritardo string
 }
 
 func (f practiceFilterForm) values() url.Values {
 	v := url.Values{}
 	for k, s := range map[string]string{"stato": f.Stato, "codice": f.Codice, "da": f.Da, "a": f.A,
-		"cognome": f.Cognome, "nome": f.Nome, "cf": f.CF} {
+		"cognome": f.Cognome, "nome": f.Nome, "cf": f.CF, "ritardo": f.Ritardo} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -77,11 +80,14 @@ type listPage struct {
 	Rows      []store.PracticeRow
 	Total     int
 	Capped    bool
-	NextURL   string
-	FirstURL  string
+	Pager     pager
 	Searched  bool
 	ResetURL  string
 	PageStart int
+	// SLADays and OverdueBefore: a practice of the to-do tab in its state
+	// since before OverdueBefore is "in ritardo".
+	SLADays       int
+	OverdueBefore time.Time
 }
 
 // parseDate reads gg/mm/aaaa (the manual's format) or aaaa-mm-dd, of the
@@ -115,6 +121,7 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 			Da: strings.TrimSpace(c.Query("da")), A: strings.TrimSpace(c.Query("a")),
 			Cognome: strings.TrimSpace(c.Query("cognome")), Nome: strings.TrimSpace(c.Query("nome")),
 			CF: strings.ToUpper(strings.TrimSpace(c.Query("cf"))), Dopo: c.Query("dopo"),
+			Pagina: pageParam(c.Query("pagina")),
 		}
 		errs := map[string]string{}
 		f := store.PracticeFilter{ExemptionCode: form.Codice, LastName: strings.ToUpper(form.Cognome),
@@ -161,6 +168,11 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 		if form.CF != "" && len(form.CF) != 16 {
 			errs["cf"] = "Il codice fiscale deve avere 16 caratteri."
 		}
+		overdueBefore := s.overdueBefore()
+		if c.Query("ritardo") != "" && t.Key == tabToDo.Key {
+			form.Ritardo = "1"
+			f.StateBefore = overdueBefore
+		}
 		codes, err := s.Store.ExemptionCodes(c.Request.Context())
 		if err != nil {
 			s.fail(c, err)
@@ -168,27 +180,20 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 		}
 		page := listPage{Base: s.base(c, t.Title, t.Key), Tab: t, Tabs: []tab{tabToDo, tabClosed},
 			Form: form, Errors: errs, Codes: s.codes.selectOptions(codes, form.Codice), Searched: form.Active(),
-			ResetURL: "/pratiche/" + t.Key}
+			ResetURL: "/pratiche/" + t.Key, SLADays: s.slaDays(), OverdueBefore: overdueBefore}
 		wait := func() {}
 		if len(errs) == 0 {
-			after, _ := store.ParseCursor(form.Dopo)
+			after, ok := store.ParseCursor(form.Dopo)
+			if !ok || after.Number == "" {
+				after = store.Cursor{Offset: (form.Pagina - 1) * pageSize}
+			}
 			rows, total, capped, err := s.Store.SearchPractices(c.Request.Context(), f, after, pageSize, searchCountCap)
 			if err != nil {
 				s.fail(c, err)
 				return
 			}
 			page.Rows, page.Total, page.Capped = rows, total, capped
-			v := form.values()
-			page.FirstURL = "/pratiche/" + t.Key + "?" + v.Encode()
-			if len(rows) == pageSize {
-				last := rows[len(rows)-1]
-				next := store.Cursor{CreatedAt: last.CreatedAt, Number: last.Number}
-				if f.ByName() {
-					next.LastName, next.FirstName = last.BeneficiaryLastName, last.BeneficiaryFirstName
-				}
-				v.Set("dopo", next.String())
-				page.NextURL = "/pratiche/" + t.Key + "?" + v.Encode()
-			}
+			page.Pager = newPager("/pratiche/"+t.Key, form.values(), form.Pagina, total, capped)
 			wait = s.auditSearch(c, op, auditSearch, form.values().Encode(), total, rowsFC(rows))
 		}
 		status := http.StatusOK
@@ -197,6 +202,20 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 		}
 		s.renderThen(c, status, "practices.html", page, wait)
 	}
+}
+
+// slaDays is the configured SLA (SLA_DAYS), 30 when unset.
+func (s *Server) slaDays() int {
+	if s.Config.SLADays > 0 {
+		return s.Config.SLADays
+	}
+	return 30
+}
+
+// overdueBefore is the instant before which an open practice's state makes
+// it late.
+func (s *Server) overdueBefore() time.Time {
+	return time.Now().Add(-time.Duration(s.slaDays()) * 24 * time.Hour)
 }
 
 func rowsFC(rows []store.PracticeRow) []string {
@@ -229,19 +248,22 @@ func (s *Server) auditSearch(c *gin.Context, op *Operator, action, query string,
 // practicePage is the detail page.
 type practicePage struct {
 	Base
-	P                              store.PracticeDetail
-	Person                         store.Beneficiary
-	Events                         []store.PracticeEvent
-	Services                       []store.ExemptService
-	Reasons                        []store.RejectReason
-	Allowed                        map[string]bool // by practice.Action
-	Key                            string
-	Errors                         map[string]string
-	Notes                          struct{ Beneficiary, Internal string }
-	ShowAll                        bool
-	Closed                         bool
-	BackURL                        string // the list the operator came from, filters included
-	Expiring                       bool
+	P        store.PracticeDetail
+	Person   store.Beneficiary
+	Events   []store.PracticeEvent
+	Services []store.ExemptService
+	Reasons  []store.RejectReason
+	Allowed  map[string]bool // by practice.Action
+	Key      string
+	Errors   map[string]string
+	Notes    struct{ Beneficiary, Internal string }
+	ShowAll  bool
+	Closed   bool
+	BackURL  string // the list the operator came from, filters included
+	Expiring bool
+	// Exemption is the exemption the practice issued, as it is now
+	// (renewed, revoked or expired since); nil when not loaded.
+	Exemption                      *store.Exemption
 	Categories                     map[string]string
 	Documents                      []store.Attachment
 	HasCertificate, HasCitizenDocs bool
@@ -282,12 +304,12 @@ func (s *Server) loadPracticeBrief(c *gin.Context, op *Operator) (store.Practice
 func (s *Server) loadPracticeWith(c *gin.Context, op *Operator, load func(context.Context, string) (store.PracticeDetail, error)) (store.PracticeDetail, bool) {
 	number := c.Param("number")
 	if _, err := practice.ParseNumber(number); err != nil {
-		s.notFound(c)
+		s.practiceNotFound(c)
 		return store.PracticeDetail{}, false
 	}
 	p, err := load(c.Request.Context(), number)
 	if errors.Is(err, store.ErrNotFound) {
-		s.notFound(c)
+		s.practiceNotFound(c)
 		return p, false
 	}
 	if err != nil {
@@ -298,13 +320,13 @@ func (s *Server) loadPracticeWith(c *gin.Context, op *Operator, load func(contex
 		// With the beneficiary: the citizen's export lists refused views too.
 		s.audit(c, auditEntry{Action: auditViewPractice, Target: number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "NEGATO",
 			Detail: map[string]any{"motivo": "fuori ambito ASL"}}, op)
-		s.notFound(c)
+		s.practiceNotFound(c)
 		return p, false
 	}
 	return p, true
 }
 
-func (s *Server) notFound(c *gin.Context) {
+func (s *Server) practiceNotFound(c *gin.Context) {
 	s.renderError(c, http.StatusNotFound, "Pratica non trovata",
 		"La pratica richiesta non esiste oppure non è di competenza del tuo profilo.")
 }
@@ -341,6 +363,9 @@ func (s *Server) practicePageData(c *gin.Context, op *Operator, p store.Practice
 			return page, err
 		}
 		page.Expiring = err == nil && exemption.Expiring(exemption.State(e.State), e.EndDate, time.Now(), s.reminderWindow())
+		if err == nil {
+			page.Exemption = &e
+		}
 	}
 	at := time.Now()
 	if p.ValidFrom != nil {
@@ -461,7 +486,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 	op := currentOperator(c)
 	action, ok := actionPaths[c.Param("action")]
 	if !ok {
-		s.notFound(c)
+		s.practiceNotFound(c)
 		return
 	}
 	p, ok := s.loadPracticeBrief(c, op)
@@ -565,10 +590,10 @@ func (s *Server) renderActionError(c *gin.Context, op *Operator, number string, 
 	default:
 		page.Flash = &Flash{Kind: "danger", Message: r.Message}
 	}
-	// Keep what the operator typed.
-	if status == http.StatusUnprocessableEntity {
-		page.Notes.Beneficiary, page.Notes.Internal = cmd.BeneficiaryNote, cmd.InternalNote
-	}
+	// Keep what the operator typed, also when another operator acted first
+	// (the notes may still be worth saving on the practice as it is now).
+	page.Notes.Beneficiary, page.Notes.Internal = cmd.BeneficiaryNote, cmd.InternalNote
+	page.Canonical = "/pratiche/" + number
 	s.render(c, status, "practice.html", page)
 }
 

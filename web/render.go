@@ -35,6 +35,10 @@ type Base struct {
 	Notifications int
 	// MaxUploadMB is the size limit of documents, for the forms.
 	MaxUploadMB int64
+	// Canonical is the page's own address when it answers a form posted
+	// elsewhere (an action refused): app.js puts it in the address bar, so
+	// a reload or a bookmark opens the page, not the action.
+	Canonical string
 }
 
 // Flash is a one-shot banner (success, warning, error).
@@ -101,7 +105,9 @@ var funcs = template.FuncMap{
 		}
 		return "primary"
 	},
-	"add":             func(a, b int) int { return a + b },
+	"add": func(a, b int) int { return a + b },
+	// asset is the versioned (immutable) URL of a static file.
+	"asset":           func(p string) string { return assets.URL(p) },
 	"categoryLabel":   categoryLabel,
 	"differenceLabel": differenceLabel,
 	"roleLabel": func(role string) string {

@@ -53,6 +53,8 @@ type Server struct {
 	// only one the codec endpoint answers.
 	codecOrigin string
 	csp         string // Content-Security-Policy (headers.go)
+	// codecDenials: who was already denied the codec (one audit row each).
+	codecDenials denialSet
 }
 
 // New builds the server and its routes.
@@ -86,8 +88,8 @@ func New(d Deps) (*Server, error) {
 	}
 	e.Use(s.observe(), s.recovery(), s.securityHeaders(), s.inputGuard)
 	e.HandleMethodNotAllowed = true
-	e.NoRoute(s.noRoute)
-	e.NoMethod(s.noMethod)
+	e.NoRoute(s.pageNotFound)
+	e.NoMethod(s.methodNotAllowed)
 	s.engine = e
 	if err := s.initLogin(); err != nil {
 		return nil, err

@@ -1,9 +1,7 @@
 package web
 
 import (
-	"io/fs"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -12,25 +10,7 @@ import (
 
 // routeUI mounts the operators' pages.
 func (s *Server) routeUI(e *gin.Engine) {
-	static, err := fs.Sub(staticFS, "static")
-	if err != nil {
-		panic(err)
-	}
-	fileServer := http.StripPrefix("/static/", http.FileServer(http.FS(static)))
-	e.GET("/static/*path", func(c *gin.Context) {
-		// Files only: no directory listing, and the Italian page for what
-		// does not exist.
-		if st, err := fs.Stat(static, strings.TrimPrefix(c.Param("path"), "/")); err != nil || st.IsDir() {
-			s.renderError(c, http.StatusNotFound, "Pagina non trovata", "La pagina richiesta non esiste.")
-			return
-		}
-		// Assets are versioned with the binary; a day of caching is safe
-		// and spares operators the download on every page.
-		if strings.HasPrefix(c.Param("path"), "/vendor/") {
-			c.Header("Cache-Control", "public, max-age=86400")
-		}
-		fileServer.ServeHTTP(c.Writer, c.Request)
-	})
+	s.routeStatic(e)
 	e.GET("/favicon.ico", func(c *gin.Context) { c.Status(http.StatusNoContent) })
 
 	e.GET("/login", s.loginForm)
@@ -84,6 +64,11 @@ type homePage struct {
 	Base
 	Personal []store.Notification
 	Others   []store.Notification
+	// The SLA notice: open practices waiting beyond SLADays, per ASL (the
+	// operator's own ASL, or every ASL for regional profiles).
+	Overdue      []store.OverdueCount
+	OverdueTotal int
+	SLADays      int
 }
 
 // home is the page after login (manual 3.2): profile, services, notifications.
@@ -94,7 +79,19 @@ func (s *Server) home(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page := homePage{Base: s.base(c, "Servizi", "home")}
+	asl := op.Profile.ASL
+	if op.Profile.Role.Regional() {
+		asl = ""
+	}
+	overdue, err := s.Store.OverdueByASL(c.Request.Context(), asl, s.overdueBefore())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	page := homePage{Base: s.base(c, "Servizi", "home"), Overdue: overdue, SLADays: s.slaDays()}
+	for _, o := range overdue {
+		page.OverdueTotal += o.Total()
+	}
 	for _, n := range ns {
 		if n.Personal {
 			page.Personal = append(page.Personal, n)

@@ -196,8 +196,9 @@ func TestTakeValidateRejectInTheBrowser(t *testing.T) {
 	require.Contains(t, hist, w.opTO3.FiscalCode)
 	require.Contains(t, hist, "OPERATORE_ASL_DISTRETTO")
 
-	// Validate.
-	b.Click("#valida")
+	// Validate: the practice has no certificate, so «Valida» warns first
+	// (issue 14, point 7).
+	validateWithoutCertificate(b)
 	require.Contains(t, b.Text(".alert-success"), "validata con successo")
 	require.Equal(t, "Validata", b.Text("[data-testid=stato-pratica]"))
 	require.NotEmpty(t, b.Text("[data-testid=disponibile-fino-al]"))
@@ -208,7 +209,7 @@ func TestTakeValidateRejectInTheBrowser(t *testing.T) {
 	// Take and validate in one step: two history rows.
 	other := w.Submit(w.rossi, "042", "5771")
 	b.Visit("/pratiche/" + other)
-	b.Click("#valida")
+	validateWithoutCertificate(b)
 	require.Equal(t, "Validata", b.Text("[data-testid=stato-pratica]"))
 	events, err := w.Store().PracticeEvents(ctx, other)
 	require.NoError(t, err)
@@ -237,9 +238,18 @@ func TestConflictWhenAnotherOperatorActedFirst(t *testing.T) {
 	b.Visit("/pratiche/" + w.sent)
 	// Meanwhile an administrator takes it.
 	w.Act(w.sent, practice.Take, access.Actor{FiscalCode: w.admin.FiscalCode, Role: access.Amministratore})
-	b.Click("#valida")
+	b.Fill("#nota_beneficiario", "Nota per il cittadino")
+	b.Fill("#nota_interna", "Nota interna del distretto")
+	validateWithoutCertificate(b)
 	require.Contains(t, b.Text(".alert-danger"), "modificata da un altro operatore")
 	require.Equal(t, "In lavorazione", b.Text("[data-testid=stato-pratica]"), "the page shows the current state")
+	// What the operator typed is still there, and the address bar names the
+	// practice, not the action (issue 14, point 6).
+	require.Equal(t, "Nota per il cittadino", b.Value("#nota_beneficiario"))
+	require.Equal(t, "Nota interna del distretto", b.Value("#nota_interna"))
+	require.Equal(t, w.URL+"/pratiche/"+w.sent, b.Location())
+	b.RequireInteractive("#salva-nota")
+	b.RequireNoConsoleErrors()
 }
 
 func TestCronologiaDialog(t *testing.T) {
@@ -413,4 +423,14 @@ func TestAuditExport(t *testing.T) {
 	for _, a := range []string{"RICERCA_PRATICHE", "DETTAGLIO_PRATICA", "AZIONE_PRATICA"} {
 		require.True(t, actions[a], "the export lists %s: %v", a, actions)
 	}
+}
+
+// validateWithoutCertificate presses «Valida» on a practice with no
+// certificate: a dialog warns, and «Sì, valida senza certificato» sends.
+func validateWithoutCertificate(b *browser.Browser) {
+	b.T.Helper()
+	b.Press("#valida")
+	b.WaitFor(`(function(m){ return !!m && m.classList.contains("show") && m.contains(document.activeElement); })(document.querySelector("#conferma-valida"))`)
+	require.Contains(b.T, b.Text("#titolo-valida"), "non ha un certificato allegato")
+	b.Click("#conferma-valida-si")
 }

@@ -83,7 +83,12 @@ func (s *Server) wizardSearch(c *gin.Context) {
 	page.Query.Nome = strings.TrimSpace(c.Query("nome"))
 	page.Query.CF = strings.ToUpper(strings.TrimSpace(c.Query("cf")))
 	page.Searched = page.Query.Cognome != "" || page.Query.Nome != "" || page.Query.CF != ""
-	if page.Searched {
+	if !page.Searched && c.Request.URL.RawQuery != "" {
+		// «Cerca» with every field empty: say what is needed.
+		page.Searched = true
+		page.Errors["cognome"] = "Per cercare l'assistito indica il codice fiscale, oppure nome e cognome."
+	}
+	if page.Searched && len(page.Errors) == 0 {
 		switch {
 		case page.Query.CF != "" && len(page.Query.CF) != 16:
 			page.Errors["cf"] = "Il codice fiscale deve avere 16 caratteri."
@@ -265,6 +270,18 @@ func (s *Server) wizardTipologia(c *gin.Context) {
 			page.Errors["codice"] = fmt.Sprintf("L'assistito ha già un'esenzione valida con codice %s: non se ne può rilasciare una seconda.", d.ExemptionCode)
 		}
 	}
+	if len(page.Errors) == 0 {
+		// A practice already open for the code is the one to work: the
+		// intake refuses a second one the same way (practices.CodeOpenPractice).
+		open, err := s.Store.OpenPracticeOf(ctx, d.BeneficiaryFC, d.ExemptionCode)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if open != "" {
+			page.Errors["codice"] = fmt.Sprintf("Esiste già una pratica aperta (n. %s) per questo assistito con il codice %s: lavorala dalla scheda «Pratiche da fare» invece di rilasciare una nuova esenzione.", open, d.ExemptionCode)
+		}
+	}
 	if len(page.Errors) > 0 {
 		s.render(c, http.StatusUnprocessableEntity, "wizard.html", page)
 		return
@@ -316,6 +333,9 @@ func (s *Server) wizardScadenza(c *gin.Context) {
 	}
 	if d.EndDate != nil {
 		page.EndDate = d.EndDate.Format("02/01/2006")
+	}
+	if d.NoEndDate {
+		page.EndDate = "" // the box is ticked: the field starts empty
 	}
 	if c.Request.Method != http.MethodPost {
 		s.render(c, http.StatusOK, "wizard.html", page)

@@ -36,7 +36,9 @@ func runTestenv(ctx context.Context, args []string) error {
 
 	fmt.Fprintln(os.Stderr, "testenv: starting PostgreSQL, Temporal and MinIO in", dir)
 	stack, err := devstack.Start(ctx, devstack.Options{
-		DataDir: dir, Ephemeral: true, TemporalUIPort: -1,
+		// The Web UI runs too (a free port): the supervisors' codec flow is
+		// tested in it. Its codec endpoint is each test's, set in the browser.
+		DataDir: dir, Ephemeral: true, TemporalUIPort: 0,
 		SearchAttributes: search.Definitions(),
 		S3AccessKey:      "esenzioni-test", S3SecretKey: "esenzioni-test-secret",
 	})
@@ -53,6 +55,7 @@ func runTestenv(ctx context.Context, args []string) error {
 		S3Endpoint:       stack.MinIO.Endpoint(),
 		S3AccessKey:      "esenzioni-test",
 		S3SecretKey:      "esenzioni-test-secret",
+		TemporalUIURL:    stack.Temporal.UIURL(),
 	}
 	if err := testenv.PrepareTemplate(ctx, env); err != nil {
 		return fmt.Errorf("testenv: template database: %w", err)

@@ -70,6 +70,9 @@ func execOptions(path string) []chromedp.ExecAllocatorOption {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("lang", "it-IT"),
+		// Back reloads a page rather than restoring it from the back-forward
+		// cache, whose restored DOM chromedp's clicks do not see.
+		chromedp.Flag("disable-features", "BackForwardCache"),
 		chromedp.WindowSize(1366, 900),
 	)
 }
@@ -84,6 +87,13 @@ type Browser struct {
 	// console holds the page's uncaught exceptions, console.error calls and
 	// browser log entries of level error, in the order they came.
 	console []ConsoleEntry
+	// pages4xx are the pages (documents, or htmx requests answered with
+	// HTML) that the server answered 409 or 422: a conflict to show, a form
+	// to correct. Chromium reports each as "Failed to load resource", which
+	// is the HTTP status doing its job, not an error of the page. Any other
+	// 4xx (a broken link's 404, a denial's 403) and any script, stylesheet
+	// or JSON request answered 4xx still count.
+	pages4xx map[string]bool
 }
 
 // ConsoleEntry is one error the page reported.
@@ -170,11 +180,15 @@ func (b *Browser) Visit(path string) {
 func (b *Browser) Back() {
 	b.T.Helper()
 	from := b.Location()
-	// As in Click: the old content is marked, so the page restored by htmx
-	// (which swaps in the content it fetches again) is waited for.
-	b.Run(chromedp.Evaluate[chromedp.Void](`(document.getElementById("contenuto")||document.body).dataset.stale = "1"; history.back()`))
-	b.WaitFor(fmt.Sprintf(`(function(){ var m = document.getElementById("contenuto"); return location.href !== %q && !!m && !m.dataset.stale &&
+	// The content being left is marked, so the page restored by htmx (which
+	// swaps in the content it fetches again) is waited for. A page that
+	// Chromium restores whole from its back-forward cache still carries the
+	// "stale" mark Click put on it when it was left: that one does not
+	// count here, only this mark.
+	b.Run(chromedp.Evaluate[chromedp.Void](`(document.getElementById("contenuto")||document.body).dataset.leftBack = "1"; history.back()`))
+	b.WaitFor(fmt.Sprintf(`(function(){ var m = document.getElementById("contenuto"); return location.href !== %q && !!m && !m.dataset.leftBack &&
 		document.readyState === "complete" && !document.querySelector(".htmx-request"); })()`, from))
+	b.Run(chromedp.Evaluate[chromedp.Void](`(function(m){ if (m) delete m.dataset.stale; })(document.getElementById("contenuto"))`))
 }
 
 // Location is the current URL.
@@ -365,6 +379,18 @@ func artifactsDir() string {
 func (b *Browser) listen(ev any) {
 	var e ConsoleEntry
 	switch ev := ev.(type) {
+	case *network.EventResponseReceived:
+		if (ev.Type == network.ResourceTypeDocument || ev.Type == network.ResourceTypeXHR || ev.Type == network.ResourceTypeFetch) &&
+			ev.Response != nil && (ev.Response.Status == 409 || ev.Response.Status == 422) &&
+			strings.HasPrefix(ev.Response.MimeType, "text/html") {
+			b.mu.Lock()
+			if b.pages4xx == nil {
+				b.pages4xx = map[string]bool{}
+			}
+			b.pages4xx[ev.Response.URL] = true
+			b.mu.Unlock()
+		}
+		return
 	case *runtime.EventExceptionThrown:
 		d := ev.ExceptionDetails
 		e = ConsoleEntry{Kind: "exception", Text: d.Text, URL: d.URL}
@@ -401,7 +427,14 @@ func (b *Browser) listen(ev any) {
 func (b *Browser) ConsoleErrors() []ConsoleEntry {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return append([]ConsoleEntry(nil), b.console...)
+	var out []ConsoleEntry
+	for _, e := range b.console {
+		if e.Kind == "log" && strings.HasPrefix(e.Text, "Failed to load resource: the server responded with a status of 4") && b.pages4xx[e.URL] {
+			continue // a 409 or 422 page, shown as the answer (see pages4xx)
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // RequireNoConsoleErrors fails the test if any page reported an error since

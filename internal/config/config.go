@@ -74,7 +74,11 @@ type Config struct {
 	TrustStoreDir string // TRUST_STORE_DIR: CA certificates for signed documents
 
 	ReminderOffsets []time.Duration // REMINDER_OFFSETS, e.g. "30d,7d"
-	MaxUploadBytes  int64           // MAX_UPLOAD_BYTES
+
+	// SLADays is how many days an open practice may wait in its state
+	// before the pages flag it "in ritardo" (SLA_DAYS).
+	SLADays        int
+	MaxUploadBytes int64 // MAX_UPLOAD_BYTES
 
 	// WorkflowCacheSize is how many workflows a worker process keeps in
 	// memory between their tasks (TEMPORAL_WORKFLOW_CACHE_SIZE). An evicted
@@ -178,6 +182,9 @@ func load(getenv func(string) string) (Config, error) {
 	}
 	if c.MaxUploadBytes, err = strconv.ParseInt(get("MAX_UPLOAD_BYTES", "20971520"), 10, 64); err != nil || c.MaxUploadBytes <= 0 {
 		return c, fmt.Errorf("MAX_UPLOAD_BYTES must be a positive number of bytes")
+	}
+	if c.SLADays, err = strconv.Atoi(get("SLA_DAYS", "30")); err != nil || c.SLADays <= 0 {
+		return c, fmt.Errorf("SLA_DAYS must be a positive number of days")
 	}
 	if c.WorkflowCacheSize, err = strconv.Atoi(get("TEMPORAL_WORKFLOW_CACHE_SIZE", "2000")); err != nil || c.WorkflowCacheSize <= 0 {
 		return c, fmt.Errorf("TEMPORAL_WORKFLOW_CACHE_SIZE must be a positive number of workflows")

@@ -39,6 +39,9 @@ type Env struct {
 	S3Endpoint       string
 	S3AccessKey      string
 	S3SecretKey      string
+	// TemporalUIURL is the dev server's Web UI (the supervisors' codec flow
+	// is tested in it), "" when the server runs headless.
+	TemporalUIURL string
 }
 
 const (
@@ -49,6 +52,7 @@ const (
 	envS3       = "ESENZIONI_TEST_S3_ENDPOINT"
 	envS3Key    = "ESENZIONI_TEST_S3_ACCESS_KEY"
 	envS3Secret = "ESENZIONI_TEST_S3_SECRET_KEY"
+	envUI       = "ESENZIONI_TEST_TEMPORAL_UI_URL"
 
 	// TemplateDB is migrated and loaded with the catalogue once per run;
 	// every test database is a copy of it.
@@ -65,6 +69,7 @@ func (e Env) Environ() []string {
 		envS3 + "=" + e.S3Endpoint,
 		envS3Key + "=" + e.S3AccessKey,
 		envS3Secret + "=" + e.S3SecretKey,
+		envUI + "=" + e.TemporalUIURL,
 	}
 }
 
@@ -80,6 +85,7 @@ func Load(t testing.TB) Env {
 		S3Endpoint:       os.Getenv(envS3),
 		S3AccessKey:      os.Getenv(envS3Key),
 		S3SecretKey:      os.Getenv(envS3Secret),
+		TemporalUIURL:    os.Getenv(envUI),
 	}
 	if e.PostgresURL == "" || e.PostgresOwnerURL == "" || e.PostgresAppURL == "" || e.TemporalAddress == "" || e.S3Endpoint == "" {
 		Missing(t, "the integration servers are not running (use `make test`, which runs `esenzioni testenv -- go test ./...`)")
