@@ -32,7 +32,7 @@ cluster: cluster-tools build
 # Crash test of the production form: load through both web replicas, kill a
 # worker and a history process, check nothing is lost or doubled.
 cluster-test: cluster-tools
-	go test -tags cluster -count=1 -timeout 30m -v ./clustertest/
+	go test -tags cluster -count=1 -timeout 30m -v ./internal/clustertest/
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/esenzioni

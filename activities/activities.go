@@ -11,9 +11,9 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"esenzioni/attachments"
-	"esenzioni/exemption"
-	"esenzioni/registry"
+	"esenzioni/adapters/attachments"
+	"esenzioni/adapters/registry"
+	"esenzioni/domain/exemption"
 	"esenzioni/store"
 )
 

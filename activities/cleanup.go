@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"esenzioni/attachments"
+	"esenzioni/adapters/attachments"
 )
 
 // CleanupInput tunes a cleanup run.

@@ -12,10 +12,10 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"esenzioni/access"
-	"esenzioni/audit"
-	"esenzioni/exemption"
-	"esenzioni/practice"
+	"esenzioni/domain/access"
+	"esenzioni/domain/audit"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 	"esenzioni/store"
 )
 

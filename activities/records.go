@@ -7,9 +7,9 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"esenzioni/access"
-	"esenzioni/exemption"
-	"esenzioni/practice"
+	"esenzioni/domain/access"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 	"esenzioni/store"
 )
 

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"esenzioni/exemption"
+	"esenzioni/domain/exemption"
 )
 
 // Reminder is one reminder before an exemption's expiry.

@@ -8,13 +8,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
 	"esenzioni/activities"
-	"esenzioni/exemption"
+	"esenzioni/domain/access"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/config"
-	"esenzioni/mailsink"
-	"esenzioni/practice"
+	"esenzioni/internal/mailsink"
 	"esenzioni/workflows"
 )
 

@@ -23,7 +23,7 @@ import (
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"esenzioni/internal/config"
-	"esenzioni/search"
+	"esenzioni/workflows/searchattr"
 )
 
 const (
@@ -590,7 +590,7 @@ func TestSearchAttributesOneShot(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^([A-Za-z]+):([A-Za-z]+)$`).FindAllStringSubmatch(string(data), -1) {
 		got[m[1]] = m[2]
 	}
-	want := search.Definitions() // what the app itself registers
+	want := searchattr.Definitions() // what the app itself registers
 	if len(got) != len(want) {
 		t.Errorf("script registers %v, want %v", got, want)
 	}

@@ -11,10 +11,10 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"esenzioni/activities"
-	"esenzioni/exemption"
-	"esenzioni/search"
+	"esenzioni/domain/exemption"
 	"esenzioni/store"
 	"esenzioni/workflows"
+	"esenzioni/workflows/searchattr"
 )
 
 // Reconciler makes the read model equal to the workflows, which are the
@@ -66,7 +66,7 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 		}
 	}
 	seen := map[string]bool{}
-	err := r.list(ctx, search.KindPractice, scope, func(id, run string) error {
+	err := r.list(ctx, searchattr.KindPractice, scope, func(id, run string) error {
 		st, err := queryState[workflows.PracticeState](ctx, r.Temporal, id, run)
 		if err != nil || len(st.Events) == 0 {
 			return err
@@ -100,7 +100,7 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 		}
 	}
 	seenEx := map[int64]bool{}
-	err = r.list(ctx, search.KindExemption, scope, func(id, run string) error {
+	err = r.list(ctx, searchattr.KindExemption, scope, func(id, run string) error {
 		st, err := queryState[workflows.ExemptionState](ctx, r.Temporal, id, run)
 		if err != nil || st.ID == 0 || seenEx[st.ID] {
 			return err
@@ -131,7 +131,7 @@ func (r *Reconciler) Run(ctx context.Context, scope Scope) (Report, error) {
 
 // list pages through the workflows of a kind, newest run first.
 func (r *Reconciler) list(ctx context.Context, kind string, scope Scope, each func(id, run string) error) error {
-	query := fmt.Sprintf("%s = '%s'", search.RecordKind.GetName(), kind)
+	query := fmt.Sprintf("%s = '%s'", searchattr.RecordKind.GetName(), kind)
 	if scope.OpenOnly {
 		query += " AND ExecutionStatus = 'Running'"
 	}

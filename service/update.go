@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"esenzioni/practice"
+	"esenzioni/domain/practice"
 )
 
 // Errors of an update call, besides a refusal (*practice.Refusal).

@@ -82,16 +82,6 @@ func (s *Store) CreateSession(ctx context.Context, sess *Session) error {
 	return err
 }
 
-// SessionByToken returns a live session by token digest.
-func (s *Store) SessionByToken(ctx context.Context, digest []byte) (Session, error) {
-	var sess Session
-	err := s.DB.NewSelect().Model(&sess).Where("token_hash = ? AND expires_at > now()", digest).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return sess, ErrNotFound
-	}
-	return sess, err
-}
-
 // TouchSession extends a session's idle expiry.
 func (s *Store) TouchSession(ctx context.Context, digest []byte, expires time.Time) error {
 	_, err := s.DB.NewUpdate().Table("web_session").Set("last_seen_at = now(), expires_at = ?", expires).
@@ -110,16 +100,6 @@ func (s *Store) SetSessionProfile(ctx context.Context, digest []byte, profileID 
 func (s *Store) DeleteSession(ctx context.Context, digest []byte) error {
 	_, err := s.DB.NewDelete().Table("web_session").Where("token_hash = ? OR expires_at < now()", digest).Exec(ctx)
 	return err
-}
-
-// OperatorByID returns an operator.
-func (s *Store) OperatorByID(ctx context.Context, id int64) (Operator, error) {
-	var o Operator
-	err := s.DB.NewSelect().Model(&o).Where("id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return o, ErrNotFound
-	}
-	return o, err
 }
 
 // SessionContext is a live session with its operator and profiles, loaded

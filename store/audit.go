@@ -6,7 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"esenzioni/requestid"
+	"esenzioni/internal/requestid"
 )
 
 // AuditEntry is one row of the GDPR audit log.

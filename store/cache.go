@@ -44,10 +44,3 @@ func (c *catalogCache) get(key string, load func() (any, error)) (any, error) {
 	c.mu.Unlock()
 	return v, err
 }
-
-// ForgetCatalog drops cached catalogue answers (after an import).
-func (s *Store) ForgetCatalog() {
-	s.catalog.mu.Lock()
-	s.catalog.m = nil
-	s.catalog.mu.Unlock()
-}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun/driver/pgdriver"
 
-	"esenzioni/practice"
+	"esenzioni/domain/practice"
 )
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -117,13 +117,6 @@ func (s *Store) UpsertBeneficiary(ctx context.Context, b *Beneficiary) error {
 		Set("updated_at = now()").
 		Exec(ctx)
 	return err
-}
-
-// ASLs returns every ASL, by name.
-func (s *Store) ASLs(ctx context.Context) ([]ASL, error) {
-	var out []ASL
-	err := s.DB.NewSelect().Model(&out).Order("name").Scan(ctx)
-	return out, err
 }
 
 // ASLByCode returns one ASL.

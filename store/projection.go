@@ -7,7 +7,7 @@ import (
 
 	"github.com/uptrace/bun/driver/pgdriver"
 
-	"esenzioni/exemption"
+	"esenzioni/domain/exemption"
 )
 
 // practiceUpdatable are the columns a practice projection overwrites.

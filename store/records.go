@@ -9,9 +9,9 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"esenzioni/audit"
-	"esenzioni/exemption"
-	"esenzioni/practice"
+	"esenzioni/domain/audit"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 )
 
 // The writers of the records the workflows own. Each applies a record

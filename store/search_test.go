@@ -10,9 +10,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
+	"esenzioni/domain/access"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/testenv"
-	"esenzioni/practice"
 	"esenzioni/store"
 )
 

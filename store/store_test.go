@@ -12,10 +12,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun/driver/pgdriver"
 
-	"esenzioni/access"
-	"esenzioni/audit"
+	"esenzioni/domain/access"
+	"esenzioni/domain/audit"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/testenv"
-	"esenzioni/practice"
 	"esenzioni/store"
 )
 

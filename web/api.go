@@ -16,13 +16,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/access"
-	"esenzioni/attachments"
-	"esenzioni/audit"
-	"esenzioni/auth"
-	"esenzioni/practice"
-	"esenzioni/practices"
+	"esenzioni/adapters/attachments"
+	"esenzioni/adapters/auth"
+	"esenzioni/domain/access"
+	"esenzioni/domain/audit"
+	"esenzioni/domain/practice"
 	"esenzioni/service"
+	"esenzioni/service/practices"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )
@@ -428,14 +428,15 @@ func (s *Server) loadAPIPractice(c *gin.Context) (store.Practice, bool) {
 }
 
 // view renders a practice for its submitter: citizens and delegates see the
-// beneficiary note only; doctors see the internal note too (manual, ch. 4).
+// beneficiary note only; doctors see the internal note too (manual, ch. 4;
+// access.Role.SeesInternalNotes).
 // The reject reason is internal and never shown.
 func (s *Server) view(c *gin.Context, p store.Practice) (practiceView, error) {
 	events, err := s.Store.PracticeEvents(c.Request.Context(), p.Number)
 	if err != nil {
 		return practiceView{}, err
 	}
-	doctor := practice.SubmitterKind(p.SubmitterKind) == practice.SubmitterDoctor
+	internal := submitterRole(practice.SubmitterKind(p.SubmitterKind)).SeesInternalNotes()
 	v := practiceView{
 		Number: p.Number, State: p.State, StateLabel: practice.State(p.State).Label(),
 		ExemptionCode: p.ExemptionCode, DiagnosisCode: p.DiagnosisCode, Beneficiary: p.BeneficiaryFC,
@@ -450,7 +451,7 @@ func (s *Server) view(c *gin.Context, p store.Practice) (practiceView, error) {
 	for i := len(events) - 1; i >= 0; i-- {
 		e := events[i]
 		h := historyEntry{At: e.At, State: e.State, Role: e.ActorRole, BeneficiaryNote: e.BeneficiaryNote}
-		if doctor {
+		if internal {
 			h.InternalNote = e.InternalNote
 		}
 		v.History = append(v.History, h)

@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
-	"esenzioni/access"
+	"esenzioni/domain/access"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
-	"esenzioni/practice"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )

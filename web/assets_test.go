@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
+	"esenzioni/domain/access"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
 )

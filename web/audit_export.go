@@ -8,9 +8,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/exemption"
-	"esenzioni/fiscalcode"
-	"esenzioni/places"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/fiscalcode"
+	"esenzioni/domain/places"
 )
 
 type auditPage struct {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
-	"esenzioni/practice"
 	"esenzioni/store"
 )
 

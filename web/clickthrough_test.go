@@ -7,10 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
+	"esenzioni/domain/access"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
-	"esenzioni/practice"
 )
 
 // TestOperatorOpensPracticesByClicking walks the main path as an operator

@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"esenzioni/access"
+	"esenzioni/domain/access"
 	"esenzioni/internal/apptest"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/practice"
+	"esenzioni/domain/practice"
 )
 
 // The Content-Security-Policy runs only the application's script files:

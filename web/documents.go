@@ -14,8 +14,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/attachments"
-	"esenzioni/exemption"
+	"esenzioni/adapters/attachments"
+	"esenzioni/domain/exemption"
 	"esenzioni/store"
 )
 

@@ -13,9 +13,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/exemption"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
-	"esenzioni/practice"
 	"esenzioni/store"
 )
 

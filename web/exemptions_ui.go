@@ -12,10 +12,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/exemption"
-	"esenzioni/exemptions"
-	"esenzioni/practice"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 	"esenzioni/service"
+	"esenzioni/service/exemptions"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )

@@ -14,12 +14,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
-	"esenzioni/exemption"
+	"esenzioni/domain/access"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
 	"esenzioni/internal/testenv"
-	"esenzioni/practice"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )

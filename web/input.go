@@ -12,7 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/practices"
+	"esenzioni/service/practices"
 )
 
 // Input at the boundary. Every path, path parameter, query parameter, form

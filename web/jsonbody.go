@@ -16,7 +16,7 @@ import (
 	json "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
-	"esenzioni/practices"
+	"esenzioni/service/practices"
 )
 
 // Strict JSON for the intake API. encoding/json matches object keys without

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/auth"
+	"esenzioni/adapters/auth"
 	"esenzioni/store"
 )
 

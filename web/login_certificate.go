@@ -15,7 +15,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/auth/cns"
+	"esenzioni/adapters/auth/cns"
 	"esenzioni/store"
 )
 

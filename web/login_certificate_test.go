@@ -14,8 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
-	"esenzioni/auth/cns/cnsca"
+	"esenzioni/adapters/auth/cns/cnsca"
+	"esenzioni/domain/access"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
 	"esenzioni/internal/config"

@@ -11,9 +11,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/auth"
-	"esenzioni/auth/cns"
-	authoidc "esenzioni/auth/oidc"
+	"esenzioni/adapters/auth"
+	"esenzioni/adapters/auth/cns"
+	authoidc "esenzioni/adapters/auth/oidc"
 	"esenzioni/store"
 )
 

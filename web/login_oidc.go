@@ -9,7 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	authoidc "esenzioni/auth/oidc"
+	authoidc "esenzioni/adapters/auth/oidc"
 	"esenzioni/store"
 )
 

@@ -20,7 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
+	"esenzioni/domain/access"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
 	"esenzioni/internal/testenv"

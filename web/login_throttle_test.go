@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
-	"esenzioni/auth"
+	"esenzioni/adapters/auth"
+	"esenzioni/domain/access"
 	"esenzioni/internal/apptest"
 )
 

@@ -7,8 +7,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/metrics"
-	"esenzioni/requestid"
+	"esenzioni/internal/metrics"
+	"esenzioni/internal/requestid"
 )
 
 // observe is the first middleware of every request: it gives the request

@@ -17,7 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"esenzioni/internal/apptest"
-	"esenzioni/requestid"
+	"esenzioni/internal/requestid"
 	"esenzioni/web"
 )
 

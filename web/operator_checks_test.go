@@ -7,8 +7,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
-	"esenzioni/exemption"
+	"esenzioni/domain/access"
+	"esenzioni/domain/exemption"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
 )

@@ -12,10 +12,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
+	"esenzioni/domain/access"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
-	"esenzioni/practice"
-	"esenzioni/practices"
+	"esenzioni/service/practices"
 	"esenzioni/store"
 )
 

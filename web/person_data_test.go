@@ -8,11 +8,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
-	"esenzioni/fiscalcode"
+	"esenzioni/domain/access"
+	"esenzioni/domain/fiscalcode"
+	"esenzioni/domain/places"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
-	"esenzioni/places"
-	"esenzioni/practice"
 	"esenzioni/store"
 )
 

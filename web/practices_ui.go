@@ -13,12 +13,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/audit"
-	"esenzioni/exemption"
-	"esenzioni/practice"
-	"esenzioni/practices"
-	"esenzioni/requestid"
+	"esenzioni/domain/audit"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
+	"esenzioni/internal/requestid"
 	"esenzioni/service"
+	"esenzioni/service/practices"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )

@@ -9,16 +9,16 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/sheet"
+	"esenzioni/adapters/promemoria"
 )
 
 // promemoriaOf builds the promemoria of an exemption: the header is the ASL
 // that issued it (the beneficiary's ASL), every exempt service is listed.
-func (s *Server) promemoriaOf(c *gin.Context, page exemptionPage) (sheet.Promemoria, error) {
+func (s *Server) promemoriaOf(c *gin.Context, page exemptionPage) (promemoria.Promemoria, error) {
 	e := page.E
 	asl, err := s.Store.ASLByCode(c.Request.Context(), e.ASLCode)
 	if err != nil {
-		return sheet.Promemoria{}, err
+		return promemoria.Promemoria{}, err
 	}
 	number := deref(e.PracticeNumber)
 	if number == "" {
@@ -27,10 +27,10 @@ func (s *Server) promemoriaOf(c *gin.Context, page exemptionPage) (sheet.Promemo
 	if number == "" {
 		number = strconv.FormatInt(e.ID, 10)
 	}
-	p := sheet.Promemoria{
-		ASL:    sheet.Authority{Name: asl.Name, LegalAddress: asl.LegalAddress, Phone: asl.Phone, PEC: asl.PEC, TaxCode: asl.TaxCode},
+	p := promemoria.Promemoria{
+		ASL:    promemoria.Authority{Name: asl.Name, LegalAddress: asl.LegalAddress, Phone: asl.Phone, PEC: asl.PEC, TaxCode: asl.TaxCode},
 		Number: number,
-		Beneficiary: sheet.Beneficiary{
+		Beneficiary: promemoria.Beneficiary{
 			FirstName: page.Person.FirstName, LastName: page.Person.LastName, BirthDate: page.Person.BirthDate,
 			BirthPlace: page.Person.BirthPlaceName, ResidenceAddress: page.Person.ResidenceAddress,
 			ResidenceComune: page.Person.ResidenceComune, FiscalCode: e.BeneficiaryFC, CardNumber: page.Person.CardNumber,
@@ -43,7 +43,7 @@ func (s *Server) promemoriaOf(c *gin.Context, page exemptionPage) (sheet.Promemo
 		p.Beneficiary.FirstName, p.Beneficiary.LastName = e.BeneficiaryFirstName, e.BeneficiaryLastName
 	}
 	for _, sv := range page.Services {
-		p.Services = append(p.Services, sheet.Service{Code: sv.Code, Description: sv.Description})
+		p.Services = append(p.Services, promemoria.Service{Code: sv.Code, Description: sv.Description})
 	}
 	return p, nil
 }
@@ -60,7 +60,7 @@ func (s *Server) promemoria(c *gin.Context) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := sheet.WritePDF(&buf, p); err != nil {
+	if err := promemoria.WritePDF(&buf, p); err != nil {
 		s.fail(c, err)
 		return
 	}

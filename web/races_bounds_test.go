@@ -15,11 +15,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
 
-	"esenzioni/demo"
-	"esenzioni/exemption"
-	"esenzioni/fiscalcode"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/fiscalcode"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
-	"esenzioni/practice"
+	"esenzioni/internal/demo"
 	"esenzioni/web"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
-	"esenzioni/practice"
+	"esenzioni/domain/practice"
 	"esenzioni/service"
 )
 

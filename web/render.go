@@ -13,8 +13,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/exemption"
-	"esenzioni/practice"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 )
 
 //go:embed templates

@@ -15,10 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 
-	"esenzioni/access"
-	"esenzioni/exemption"
+	"esenzioni/domain/access"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
-	"esenzioni/practice"
 	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"

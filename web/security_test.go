@@ -14,10 +14,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
+	"esenzioni/domain/access"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/config"
-	"esenzioni/practice"
 	"esenzioni/store"
 )
 

@@ -18,11 +18,11 @@ import (
 	"github.com/minio/minio-go/v7"
 	"go.temporal.io/sdk/client"
 
-	"esenzioni/attachments"
-	"esenzioni/codec"
-	"esenzioni/exemptions"
+	"esenzioni/adapters/attachments"
+	"esenzioni/adapters/codec"
 	"esenzioni/internal/config"
-	"esenzioni/practices"
+	"esenzioni/service/exemptions"
+	"esenzioni/service/practices"
 	"esenzioni/store"
 )
 

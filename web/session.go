@@ -10,8 +10,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/access"
-	"esenzioni/auth"
+	"esenzioni/adapters/auth"
+	"esenzioni/domain/access"
 	"esenzioni/store"
 )
 

@@ -12,9 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
+	"esenzioni/domain/access"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
-	"esenzioni/practice"
 	"esenzioni/store"
 )
 

@@ -8,12 +8,12 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
+	"esenzioni/domain/access"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
 	"esenzioni/internal/config"
 	"esenzioni/internal/testenv"
-	"esenzioni/practice"
 )
 
 // TestCodecInTheTemporalUI follows the README's supervisor steps in the

@@ -16,11 +16,11 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/access"
-	"esenzioni/exemption"
+	"esenzioni/domain/access"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
-	"esenzioni/practice"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )

@@ -14,9 +14,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"esenzioni/adapters/signature"
+	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
-	"esenzioni/practice"
-	"esenzioni/signature"
 )
 
 // opSession is an operator logged in over HTTP, as a browser without

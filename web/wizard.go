@@ -10,10 +10,10 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/exemption"
-	"esenzioni/practice"
-	"esenzioni/practices"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 	"esenzioni/service"
+	"esenzioni/service/practices"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )

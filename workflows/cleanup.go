@@ -7,7 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"esenzioni/activities"
-	"esenzioni/attachments"
+	"esenzioni/adapters/attachments"
 )
 
 // CleanupWorkflowName is run by the attachments cleanup schedule.

@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"esenzioni/activities"
-	"esenzioni/practice"
+	"esenzioni/domain/practice"
 )
 
 // versionDurableEffects marks runs whose effects run after durability:

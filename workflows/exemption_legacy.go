@@ -14,10 +14,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"esenzioni/access"
 	"esenzioni/activities"
-	"esenzioni/exemption"
-	"esenzioni/search"
+	"esenzioni/domain/access"
+	"esenzioni/domain/exemption"
+	"esenzioni/workflows/searchattr"
 )
 
 // legacyExemptionWorkflow is ExemptionWorkflow as released up to v2.
@@ -389,18 +389,18 @@ func (w *legacyExemption) registryRecord() activities.RegistryRecord {
 
 func (w *legacyExemption) publishVisibility(ctx workflow.Context) {
 	updates := []temporal.SearchAttributeUpdate{
-		search.RecordKind.ValueSet(search.KindExemption),
-		search.ExemptionState.ValueSet(string(w.st.State)),
-		search.AslCode.ValueSet(w.st.ASLShort),
-		search.ExemptionCode.ValueSet(w.st.ExemptionCode),
+		searchattr.RecordKind.ValueSet(searchattr.KindExemption),
+		searchattr.ExemptionState.ValueSet(string(w.st.State)),
+		searchattr.AslCode.ValueSet(w.st.ASLShort),
+		searchattr.ExemptionCode.ValueSet(w.st.ExemptionCode),
 	}
 	if w.st.PracticeNumber != "" {
-		updates = append(updates, search.PracticeNumber.ValueSet(w.st.PracticeNumber))
+		updates = append(updates, searchattr.PracticeNumber.ValueSet(w.st.PracticeNumber))
 	}
 	if w.st.EndDate != nil {
-		updates = append(updates, search.EndDate.ValueSet(*w.st.EndDate))
+		updates = append(updates, searchattr.EndDate.ValueSet(*w.st.EndDate))
 	} else {
-		updates = append(updates, search.EndDate.ValueUnset())
+		updates = append(updates, searchattr.EndDate.ValueUnset())
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)

@@ -3,8 +3,8 @@ package workflows
 import (
 	"time"
 
-	"esenzioni/access"
-	"esenzioni/exemption"
+	"esenzioni/domain/access"
+	"esenzioni/domain/exemption"
 )
 
 // DefaultReminderOffsets are used when a workflow was started without any.

@@ -8,12 +8,12 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"esenzioni/access"
 	"esenzioni/activities"
-	"esenzioni/audit"
-	"esenzioni/exemption"
-	"esenzioni/practice"
-	"esenzioni/search"
+	"esenzioni/domain/access"
+	"esenzioni/domain/audit"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
+	"esenzioni/workflows/searchattr"
 )
 
 // ExemptionWorkflow keeps an exemption's lifecycle: it publishes every
@@ -593,15 +593,15 @@ func joinNote(a, b string) string {
 
 func (w *exemptionRun) publishVisibility(ctx workflow.Context) {
 	updates := []visibilityUpdate{
-		keyword(search.RecordKind, search.KindExemption),
-		keyword(search.ExemptionState, string(w.st.State)),
-		keyword(search.AslCode, w.st.ASLShort),
-		keyword(search.ExemptionCode, w.st.ExemptionCode),
-		boolean(search.RegistryPending, w.st.PublishedVersion < w.st.Version),
-		datetime(search.EndDate, w.st.EndDate),
+		keyword(searchattr.RecordKind, searchattr.KindExemption),
+		keyword(searchattr.ExemptionState, string(w.st.State)),
+		keyword(searchattr.AslCode, w.st.ASLShort),
+		keyword(searchattr.ExemptionCode, w.st.ExemptionCode),
+		boolean(searchattr.RegistryPending, w.st.PublishedVersion < w.st.Version),
+		datetime(searchattr.EndDate, w.st.EndDate),
 	}
 	if w.st.PracticeNumber != "" {
-		updates = append(updates, keyword(search.PracticeNumber, w.st.PracticeNumber))
+		updates = append(updates, keyword(searchattr.PracticeNumber, w.st.PracticeNumber))
 	}
 	w.vis.upsert(ctx, updates)
 	workflow.SetCurrentDetails(ctx, exemptionDetails(w.st))

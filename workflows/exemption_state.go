@@ -3,7 +3,7 @@ package workflows
 import (
 	"time"
 
-	"esenzioni/exemption"
+	"esenzioni/domain/exemption"
 )
 
 // ExemptionState is the exemption workflow's whole state: query result and

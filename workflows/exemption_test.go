@@ -15,7 +15,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"esenzioni/activities"
-	"esenzioni/exemption"
+	"esenzioni/domain/exemption"
 	"esenzioni/worker"
 	"esenzioni/workflows"
 )

@@ -4,7 +4,7 @@
 package workflows
 
 import (
-	"esenzioni/practice"
+	"esenzioni/domain/practice"
 )
 
 // Workflow type names.

@@ -12,8 +12,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"esenzioni/activities"
-	"esenzioni/exemption"
-	"esenzioni/practice"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 	"esenzioni/worker"
 	"esenzioni/workflows"
 )

@@ -13,11 +13,11 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"esenzioni/access"
 	"esenzioni/activities"
-	"esenzioni/exemption"
-	"esenzioni/practice"
-	"esenzioni/search"
+	"esenzioni/domain/access"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
+	"esenzioni/workflows/searchattr"
 )
 
 // legacyPracticeWorkflow is PracticeWorkflow as released up to v2.
@@ -349,11 +349,11 @@ func (w *legacyPractice) startExemptionWorkflow(ctx workflow.Context) error {
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		StaticSummary:     fmt.Sprintf("Esenzione %d · %s · pratica %s", ex.ID, w.st.Input.ExemptionCode, w.st.Input.Number),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			search.RecordKind.ValueSet(search.KindExemption),
-			search.ExemptionState.ValueSet(string(exemption.Valida)),
-			search.AslCode.ValueSet(w.st.Input.ASLShort),
-			search.ExemptionCode.ValueSet(w.st.Input.ExemptionCode),
-			search.PracticeNumber.ValueSet(w.st.Input.Number),
+			searchattr.RecordKind.ValueSet(searchattr.KindExemption),
+			searchattr.ExemptionState.ValueSet(string(exemption.Valida)),
+			searchattr.AslCode.ValueSet(w.st.Input.ASLShort),
+			searchattr.ExemptionCode.ValueSet(w.st.Input.ExemptionCode),
+			searchattr.PracticeNumber.ValueSet(w.st.Input.Number),
 		),
 	})
 	child := workflow.ExecuteChildWorkflow(cctx, ExemptionWorkflow, in)
@@ -411,14 +411,14 @@ func (w *legacyPractice) project(ctx workflow.Context) error {
 // attributes and the current details line. No personal data.
 func (w *legacyPractice) publishVisibility(ctx workflow.Context) {
 	updates := []temporal.SearchAttributeUpdate{
-		search.RecordKind.ValueSet(search.KindPractice),
-		search.PracticeState.ValueSet(string(w.st.State)),
-		search.AslCode.ValueSet(w.st.Input.ASLShort),
-		search.ExemptionCode.ValueSet(w.st.Input.ExemptionCode),
-		search.PracticeNumber.ValueSet(w.st.Input.Number),
+		searchattr.RecordKind.ValueSet(searchattr.KindPractice),
+		searchattr.PracticeState.ValueSet(string(w.st.State)),
+		searchattr.AslCode.ValueSet(w.st.Input.ASLShort),
+		searchattr.ExemptionCode.ValueSet(w.st.Input.ExemptionCode),
+		searchattr.PracticeNumber.ValueSet(w.st.Input.Number),
 	}
 	if ex := w.st.Exemption; ex != nil && ex.EndDate != nil {
-		updates = append(updates, search.EndDate.ValueSet(*ex.EndDate))
+		updates = append(updates, searchattr.EndDate.ValueSet(*ex.EndDate))
 	}
 	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
 		workflow.GetLogger(ctx).Error("upsert search attributes", "error", err)

@@ -3,10 +3,10 @@ package workflows
 import (
 	"time"
 
-	"esenzioni/access"
-	"esenzioni/audit"
-	"esenzioni/exemption"
-	"esenzioni/practice"
+	"esenzioni/domain/access"
+	"esenzioni/domain/audit"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 )
 
 // PracticeInput is what intake starts a practice with.

@@ -8,12 +8,12 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"esenzioni/access"
 	"esenzioni/activities"
-	"esenzioni/audit"
-	"esenzioni/exemption"
-	"esenzioni/practice"
-	"esenzioni/search"
+	"esenzioni/domain/access"
+	"esenzioni/domain/audit"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
+	"esenzioni/workflows/searchattr"
 )
 
 // PracticeWorkflow runs one practice from submission to its closing state.
@@ -363,12 +363,12 @@ func (w *practiceRun) startExemptionWorkflow(ctx workflow.Context) error {
 		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		StaticSummary:     fmt.Sprintf("Esenzione %d · %s · pratica %s", ex.ID, w.st.Input.ExemptionCode, w.st.Input.Number),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			search.RecordKind.ValueSet(search.KindExemption),
-			search.ExemptionState.ValueSet(string(exemption.Valida)),
-			search.AslCode.ValueSet(w.st.Input.ASLShort),
-			search.ExemptionCode.ValueSet(w.st.Input.ExemptionCode),
-			search.PracticeNumber.ValueSet(w.st.Input.Number),
-			search.RegistryPending.ValueSet(true),
+			searchattr.RecordKind.ValueSet(searchattr.KindExemption),
+			searchattr.ExemptionState.ValueSet(string(exemption.Valida)),
+			searchattr.AslCode.ValueSet(w.st.Input.ASLShort),
+			searchattr.ExemptionCode.ValueSet(w.st.Input.ExemptionCode),
+			searchattr.PracticeNumber.ValueSet(w.st.Input.Number),
+			searchattr.RegistryPending.ValueSet(true),
 		),
 	})
 	child := workflow.ExecuteChildWorkflow(cctx, ExemptionWorkflow, in)
@@ -385,16 +385,16 @@ func (w *practiceRun) startExemptionWorkflow(ctx workflow.Context) error {
 // attributes and the current details. No personal data.
 func (w *practiceRun) publishVisibility(ctx workflow.Context) {
 	updates := []visibilityUpdate{
-		keyword(search.RecordKind, search.KindPractice),
-		keyword(search.PracticeState, string(w.st.State)),
-		keyword(search.AslCode, w.st.Input.ASLShort),
-		keyword(search.ExemptionCode, w.st.Input.ExemptionCode),
-		keyword(search.PracticeNumber, w.st.Input.Number),
-		datetime(search.SubmittedAt, &w.st.Input.SubmittedAt),
-		datetime(search.StateSince, &w.st.StateSince),
+		keyword(searchattr.RecordKind, searchattr.KindPractice),
+		keyword(searchattr.PracticeState, string(w.st.State)),
+		keyword(searchattr.AslCode, w.st.Input.ASLShort),
+		keyword(searchattr.ExemptionCode, w.st.Input.ExemptionCode),
+		keyword(searchattr.PracticeNumber, w.st.Input.Number),
+		datetime(searchattr.SubmittedAt, &w.st.Input.SubmittedAt),
+		datetime(searchattr.StateSince, &w.st.StateSince),
 	}
 	if ex := w.st.Exemption; ex != nil && ex.EndDate != nil {
-		updates = append(updates, datetime(search.EndDate, ex.EndDate))
+		updates = append(updates, datetime(searchattr.EndDate, ex.EndDate))
 	}
 	w.vis.upsert(ctx, updates)
 	workflow.SetCurrentDetails(ctx, practiceDetails(w.st))

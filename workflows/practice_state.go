@@ -3,7 +3,7 @@ package workflows
 import (
 	"time"
 
-	"esenzioni/practice"
+	"esenzioni/domain/practice"
 )
 
 // PracticeState is the whole state: the query result and the continue-as-new

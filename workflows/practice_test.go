@@ -12,10 +12,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"esenzioni/access"
 	"esenzioni/activities"
-	"esenzioni/exemption"
-	"esenzioni/practice"
+	"esenzioni/domain/access"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 	"esenzioni/worker"
 	"esenzioni/workflows"
 )

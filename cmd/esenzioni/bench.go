@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"esenzioni/bench"
+	"esenzioni/internal/bench"
 	"esenzioni/internal/config"
 )
 

@@ -11,9 +11,9 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"esenzioni/devstack"
 	"esenzioni/internal/config"
-	"esenzioni/search"
+	"esenzioni/internal/devstack"
+	"esenzioni/workflows/searchattr"
 )
 
 // runCluster runs the production form of the system on this machine: the
@@ -91,5 +91,5 @@ func registerSearchAttributes(ctx context.Context, opts client.Options) error {
 		return err
 	}
 	defer c.Close()
-	return search.Register(ctx, c, opts.Namespace)
+	return searchattr.Register(ctx, c, opts.Namespace)
 }

@@ -11,15 +11,15 @@ import (
 	"strings"
 	"time"
 
-	"esenzioni/app"
-	"esenzioni/catalog"
-	"esenzioni/demo"
-	"esenzioni/devstack"
+	"esenzioni/internal/app"
 	"esenzioni/internal/config"
-	"esenzioni/mailsink"
+	"esenzioni/internal/demo"
+	"esenzioni/internal/devstack"
+	"esenzioni/internal/mailsink"
 	"esenzioni/migrations"
-	"esenzioni/search"
 	"esenzioni/store"
+	"esenzioni/store/catalog"
+	"esenzioni/workflows/searchattr"
 )
 
 func envPort(name string, def int) (int, error) {
@@ -48,7 +48,7 @@ func runDev(ctx context.Context, _ []string) error {
 	log := logger()
 	opts := devstack.Options{
 		DataDir:          cfg.DataDir,
-		SearchAttributes: search.Definitions(),
+		SearchAttributes: searchattr.Definitions(),
 		CodecEndpoint:    strings.TrimRight(cfg.PublicURL, "/") + "/codec",
 		S3AccessKey:      cfg.S3AccessKey,
 		S3SecretKey:      cfg.S3SecretKey,

@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"esenzioni/demo"
-	"esenzioni/devstack"
 	"esenzioni/internal/config"
+	"esenzioni/internal/demo"
+	"esenzioni/internal/devstack"
 )
 
 // loginBanner is what printBanner adds about the certificate and SPID/CIE

@@ -12,9 +12,9 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"esenzioni/app"
-	"esenzioni/metrics"
-	"esenzioni/requestid"
+	"esenzioni/internal/app"
+	"esenzioni/internal/metrics"
+	"esenzioni/internal/requestid"
 )
 
 // logger writes text lines, or JSON ones with LOG_FORMAT=json (config

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"esenzioni/demo"
+	"esenzioni/adapters/signature"
 	"esenzioni/internal/config"
-	"esenzioni/signature"
+	"esenzioni/internal/demo"
 )
 
 // runSignDemo signs a file with the demo signer of `esenzioni dev`, so that

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"syscall"
 
-	"esenzioni/devstack"
+	"esenzioni/internal/devstack"
 	"esenzioni/internal/testenv"
-	"esenzioni/search"
+	"esenzioni/workflows/searchattr"
 )
 
 // runTestenv starts one PostgreSQL, one Temporal dev server and one MinIO for
@@ -39,7 +39,7 @@ func runTestenv(ctx context.Context, args []string) error {
 		// The Web UI runs too (a free port): the supervisors' codec flow is
 		// tested in it. Its codec endpoint is each test's, set in the browser.
 		DataDir: dir, Ephemeral: true, TemporalUIPort: 0,
-		SearchAttributes: search.Definitions(),
+		SearchAttributes: searchattr.Definitions(),
 		S3AccessKey:      "esenzioni-test", S3SecretKey: "esenzioni-test-secret",
 	})
 	if err != nil {

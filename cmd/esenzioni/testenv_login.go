@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"esenzioni/auth/cns/cnsca"
-	"esenzioni/devstack"
+	"esenzioni/adapters/auth/cns/cnsca"
+	"esenzioni/internal/devstack"
 	"esenzioni/internal/testenv"
 )
 

@@ -12,12 +12,12 @@ import (
 	"sync/atomic"
 	"time"
 
-	"esenzioni/access"
-	"esenzioni/auth"
-	"esenzioni/fiscalcode"
-	"esenzioni/places"
-	"esenzioni/practice"
-	"esenzioni/practices"
+	"esenzioni/adapters/auth"
+	"esenzioni/domain/access"
+	"esenzioni/domain/fiscalcode"
+	"esenzioni/domain/places"
+	"esenzioni/domain/practice"
+	"esenzioni/service/practices"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"esenzioni/auth/cns/cnsca"
+	"esenzioni/adapters/auth/cns/cnsca"
 	"esenzioni/internal/config"
 	"esenzioni/internal/testenv"
 	"esenzioni/store"

@@ -16,8 +16,8 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"esenzioni/activities"
-	"esenzioni/exemption"
-	"esenzioni/practice"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/practice"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"esenzioni/exemption"
+	"esenzioni/domain/exemption"
 )
 
 // client is one operator at a browser (the web UI's forms, with its

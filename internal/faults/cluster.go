@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"esenzioni/devstack"
-	"esenzioni/search"
+	"esenzioni/internal/devstack"
+	"esenzioni/workflows/searchattr"
 )
 
 // Processes of the system under test, the targets of the faults.
@@ -167,7 +167,7 @@ func (c *cluster) startTemporal(ctx context.Context) error {
 	}
 	t, err := devstack.StartTemporal(ctx, devstack.TemporalOptions{
 		Binary: bin, DBFile: filepath.Join(c.dir, "temporal.db"), Port: c.temporalPort, UIPort: -1,
-		SearchAttributes: search.Definitions(), LogDir: c.dir,
+		SearchAttributes: searchattr.Definitions(), LogDir: c.dir,
 	})
 	if err != nil {
 		return err

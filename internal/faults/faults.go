@@ -26,9 +26,9 @@ import (
 	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
-	"esenzioni/app"
-	"esenzioni/exemption"
-	"esenzioni/fiscalcode"
+	"esenzioni/domain/exemption"
+	"esenzioni/domain/fiscalcode"
+	"esenzioni/internal/app"
 	"esenzioni/internal/config"
 	"esenzioni/store"
 )

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"esenzioni/devstack"
+	"esenzioni/internal/devstack"
 	"esenzioni/internal/faults"
 	"esenzioni/internal/testenv"
 )

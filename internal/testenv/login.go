@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"esenzioni/auth/cns/cnsca"
-	"esenzioni/fiscalcode"
-	"esenzioni/places"
+	"esenzioni/adapters/auth/cns/cnsca"
+	"esenzioni/domain/fiscalcode"
+	"esenzioni/domain/places"
 )
 
 // The test run's local OpenID Connect provider (tools/oidcprovider) and its

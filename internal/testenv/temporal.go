@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"esenzioni/search"
+	"esenzioni/workflows/searchattr"
 )
 
 // Namespace creates a Temporal namespace for t with the application's search
@@ -50,7 +50,7 @@ func Namespace(t testing.TB) string {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if err := search.Register(ctx, c, ns); err != nil {
+	if err := searchattr.Register(ctx, c, ns); err != nil {
 		t.Fatal(err)
 	}
 	return ns

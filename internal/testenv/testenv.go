@@ -22,9 +22,9 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
 
-	"esenzioni/catalog"
 	"esenzioni/migrations"
 	"esenzioni/store"
+	"esenzioni/store/catalog"
 )
 
 // Env holds the addresses of the shared test servers.
