@@ -79,7 +79,7 @@ func TestErrorPagesInItalian(t *testing.T) {
 	}{
 		{http.MethodGet, "/pagina-che-non-esiste", http.StatusNotFound, "Pagina non trovata"},
 		{http.MethodGet, "/static/app/nessuno.css", http.StatusNotFound, "Pagina non trovata"},
-		{http.MethodGet, "/pratiche/da-fare/altro/livello", http.StatusNotFound, "Pagina non trovata"},
+		{http.MethodGet, "/pratiche/da-fare/altro/livello", http.StatusNotFound, "Pratica non trovata"}, // read as the practice "da-fare"
 		{http.MethodDelete, "/pratiche/da-fare", http.StatusMethodNotAllowed, "Operazione non disponibile a questo indirizzo"},
 		{http.MethodGet, "/amministrazione/accessi", http.StatusForbidden, "Accesso negato"},
 	} {

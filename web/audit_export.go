@@ -53,14 +53,14 @@ func (s *Server) auditExport(c *gin.Context) {
 	if page.Da != "" {
 		d, err := parseDate(page.Da)
 		if err != nil {
-			page.Errors["da"] = "Data non valida: usa il formato gg/mm/aaaa."
+			page.Errors["da"] = err.Error()
 		}
 		from = d
 	}
 	if page.A != "" {
 		d, err := parseDate(page.A)
 		if err != nil {
-			page.Errors["a"] = "Data non valida: usa il formato gg/mm/aaaa."
+			page.Errors["a"] = err.Error()
 		}
 		to = d.AddDate(0, 0, 1)
 	}

@@ -90,7 +90,7 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 		}
 		if v := fields["data_rilascio"]; v != "" {
 			if d, err := parseDate(v); err != nil {
-				form.Errors["data_rilascio"] = "Data non valida: usa il formato gg/mm/aaaa."
+				form.Errors["data_rilascio"] = err.Error()
 			} else if day, today := dayUTC(d), exemption.DateOf(time.Now()); day.After(today) {
 				form.Errors["data_rilascio"] = "La data di rilascio non può essere nel futuro (oggi è il " + today.Format("02/01/2006") + ")."
 			} else {
@@ -101,7 +101,7 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 		}
 		if v := fields["data_validita"]; v != "" {
 			if d, err := parseDate(v); err != nil {
-				form.Errors["data_validita"] = "Data non valida: usa il formato gg/mm/aaaa."
+				form.Errors["data_validita"] = err.Error()
 			} else {
 				day := dayUTC(d)
 				form.ValidUntil = &day

@@ -146,14 +146,14 @@ func (s *Server) exemptionList(c *gin.Context) {
 	if form.Da != "" {
 		d, err := parseDate(form.Da)
 		if err != nil {
-			page.Errors["da"] = "Data non valida: usa il formato gg/mm/aaaa."
+			page.Errors["da"] = err.Error()
 		}
 		f.IssuedFrom = dayUTC(d)
 	}
 	if form.A != "" {
 		d, err := parseDate(form.A)
 		if err != nil {
-			page.Errors["a"] = "Data non valida: usa il formato gg/mm/aaaa."
+			page.Errors["a"] = err.Error()
 		}
 		f.IssuedTo = dayUTC(d)
 	}
@@ -379,7 +379,7 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 	} else if page.EndDate == "" {
 		page.Errors["data_fine"] = "Indica la nuova data di fine validità."
 	} else if d, err := parseDate(page.EndDate); err != nil {
-		page.Errors["data_fine"] = "Data non valida: usa il formato gg/mm/aaaa."
+		page.Errors["data_fine"] = err.Error()
 	} else if p := exemption.CheckEndDate(dayUTC(d), exemption.DateOf(time.Now()), page.E.IssuedOn); p != nil &&
 		(page.E.EndDate == nil || !page.E.EndDate.Equal(dayUTC(d))) {
 		// (An end date left as it was is not checked again.)

@@ -43,8 +43,8 @@ func TestSubmitterSystemsNeverChangeThePersonRegistry(t *testing.T) {
 	t.Run("existing person: invalid email refused", func(t *testing.T) {
 		for _, email := range []string{"not-an-email", "anna@example.it\r\nBcc: tutti@example.it", "Anna <anna@example.it>"} {
 			status, body := submit(map[string]any{"fiscalCode": person.FiscalCode, "email": email}, "044", "2960")
-			require.Equal(t, 422, status, email)
-			require.Contains(t, []string{"email.invalid", "text.control_characters"}, fieldCodes(body)["beneficiary.email"], "%q: %v", email, body)
+			require.Contains(t, []int{400, 422}, status, email)
+			require.Contains(t, []string{"email.invalid", "text.control_characters", "input.invalid_characters"}, fieldCodes(body)["beneficiary.email"], "%q: %v", email, body)
 		}
 		require.Empty(t, registry(person.FiscalCode).Email)
 	})
@@ -106,8 +106,14 @@ func TestSubmitterSystemsNeverChangeThePersonRegistry(t *testing.T) {
 			b := base()
 			tc.mutate(b)
 			status, body := submit(b, "044", "2960")
-			require.Equal(t, 422, status, tc.name)
-			require.Equal(t, tc.code, fieldCodes(body)[tc.field], "%s: %v", tc.name, body)
+			// The input guard (400, input.*) refuses control characters and
+			// oversized text before the domain rules (422) see them.
+			if status == 400 {
+				require.Equal(t, guardCodes[tc.code], fieldCodes(body)[tc.field], "%s: %v", tc.name, body)
+			} else {
+				require.Equal(t, 422, status, tc.name)
+				require.Equal(t, tc.code, fieldCodes(body)[tc.field], "%s: %v", tc.name, body)
+			}
 			_, err := e.Store().Beneficiary(ctx, newFC)
 			require.ErrorIs(t, err, store.ErrNotFound, "%s: nothing stored", tc.name)
 		}
@@ -124,4 +130,10 @@ func TestSubmitterSystemsNeverChangeThePersonRegistry(t *testing.T) {
 		require.Equal(t, "MORETTI", b.LastName)
 		require.Equal(t, "elena.moretti@example.it", b.Email)
 	})
+}
+
+// guardCodes: the input guard's code for a domain text refusal it makes first.
+var guardCodes = map[string]string{
+	"text.control_characters": "input.invalid_characters",
+	"text.too_long":           "input.too_long",
 }

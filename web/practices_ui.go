@@ -98,13 +98,20 @@ func parseDate(s string) (time.Time, error) {
 	for _, layout := range []string{"02/01/2006", "2/1/2006", "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, s, exemption.Rome); err == nil {
 			if t.Year() < minDateYear || t.Year() > maxDateYear {
-				return time.Time{}, errors.New("date out of range")
+				return time.Time{}, errDateRange
 			}
 			return t, nil
 		}
 	}
-	return time.Time{}, errors.New("bad date")
+	return time.Time{}, errDateFormat
 }
+
+// The refusals of parseDate, as operators read them (its callers show
+// err.Error()).
+var (
+	errDateFormat = errors.New("Data non valida: usa il formato gg/mm/aaaa.")
+	errDateRange  = fmt.Errorf("Data non plausibile: l'anno deve essere compreso tra %d e %d.", minDateYear, maxDateYear)
+)
 
 // The years a typed date may have. Rules of the domain (an end date's
 // bound, a document's issue date not in the future) are stricter.
@@ -151,14 +158,14 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 		if form.Da != "" {
 			d, err := parseDate(form.Da)
 			if err != nil {
-				errs["da"] = "Data non valida: usa il formato gg/mm/aaaa."
+				errs["da"] = err.Error()
 			}
 			f.CreatedFrom = d
 		}
 		if form.A != "" {
 			d, err := parseDate(form.A)
 			if err != nil {
-				errs["a"] = "Data non valida: usa il formato gg/mm/aaaa."
+				errs["a"] = err.Error()
 			}
 			f.CreatedTo = d.AddDate(0, 0, 1) // "fino a" includes the day
 		}

@@ -31,7 +31,6 @@ import (
 func TestConcurrentSubmissionsShareOneAttachment(t *testing.T) {
 	e := apptest.New(t, apptest.Options{})
 	ctx := context.Background()
-	person := e.Person("LUCA", "SERRA", apptest.ASLTO3, "")
 	token := e.APIClient("medico", []practice.SubmitterKind{practice.SubmitterDoctor}, apptest.FiscalCode("MEDICO", "PRIMO", 'M'))
 	api := apiClient{t, e.URL, token}
 	upload := func() string {
@@ -48,7 +47,11 @@ func TestConcurrentSubmissionsShareOneAttachment(t *testing.T) {
 	}
 	codes := []string{"044", "042"}
 	diags := []string{"2960", "5771"}
+	// A person per round: a person's practice for a code stays open, and a
+	// second one for the same code is refused (practice.open_exists).
+	surnames := []string{"SERRA", "PIRAS", "MELIS", "SANNA", "MURGIA", "CONTU"}
 	for round := range 6 {
+		person := e.Person("LUCA", surnames[round], apptest.ASLTO3, "")
 		id := upload()
 		var wg sync.WaitGroup
 		type outcome struct {
@@ -148,6 +151,13 @@ func TestOpenAPIExampleDoctorIsTheDemoDoctor(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// endDateRefusals: end dates Modifica and the wizard refuse, and why: a year
+// no typed date may have, and the 10-year bound of the domain.
+var endDateRefusals = map[string]string{
+	"31/12/9999": "Data non plausibile",
+	"31/12/2150": "non può superare di oltre 10 anni",
+}
+
 // TestDateBoundsAndReasonCodes: an end date beyond the bound is refused by
 // Modifica and the wizard, document issue dates in the future or absurdly
 // old are refused with an Italian message (nothing stored), and an action's
@@ -158,12 +168,14 @@ func TestDateBoundsAndReasonCodes(t *testing.T) {
 	s := newOpSession(t, w.URL, "operatore.to3")
 
 	t.Run("Modifica: end date 31/12/9999", func(t *testing.T) {
-		_, form := s.get(fmt.Sprintf("/esenzioni/%d/modifica", w.fromPractice))
-		status, page, _ := s.post(fmt.Sprintf("/esenzioni/%d/modifica", w.fromPractice), url.Values{
-			"data_fine": {"31/12/9999"}, "chiave": {between(form, `name="chiave" value="`, `"`)},
-			"versione": {between(form, `name="versione" value="`, `"`)}})
-		require.Equal(t, http.StatusUnprocessableEntity, status)
-		require.Contains(t, page, "non può superare di oltre 10 anni")
+		for date, msg := range endDateRefusals {
+			_, form := s.get(fmt.Sprintf("/esenzioni/%d/modifica", w.fromPractice))
+			status, page, _ := s.post(fmt.Sprintf("/esenzioni/%d/modifica", w.fromPractice), url.Values{
+				"data_fine": {date}, "chiave": {between(form, `name="chiave" value="`, `"`)},
+				"versione": {between(form, `name="versione" value="`, `"`)}})
+			require.Equal(t, http.StatusUnprocessableEntity, status, date)
+			require.Contains(t, page, msg, date)
+		}
 		row, err := w.Store().ExemptionByID(ctx, w.fromPractice)
 		require.NoError(t, err)
 		require.True(t, row.EndDate == nil || row.EndDate.Year() < 9999, "unchanged")
@@ -175,9 +187,11 @@ func TestDateBoundsAndReasonCodes(t *testing.T) {
 		draft := strings.Split(strings.TrimPrefix(loc, "/esenzioni/nuova/"), "/")[0]
 		status, page, _ := s.post("/esenzioni/nuova/"+draft+"/tipologia", url.Values{"categoria": {"MC"}, "diagnosi": {"2535"}, "codice": {"012"}})
 		require.Equal(t, http.StatusSeeOther, status, page)
-		status, page, _ = s.post("/esenzioni/nuova/"+draft+"/scadenza", url.Values{"data_fine": {"31/12/9999"}})
-		require.Equal(t, http.StatusUnprocessableEntity, status)
-		require.Contains(t, page, "non può superare di oltre 10 anni")
+		for date, msg := range endDateRefusals {
+			status, page, _ = s.post("/esenzioni/nuova/"+draft+"/scadenza", url.Values{"data_fine": {date}})
+			require.Equal(t, http.StatusUnprocessableEntity, status, date)
+			require.Contains(t, page, msg, date)
+		}
 		status, _, _ = s.post("/esenzioni/nuova/"+draft+"/scadenza", url.Values{
 			"data_fine": {exemption.DateOf(time.Now()).AddDate(2, 0, 0).Format("02/01/2006")}})
 		require.Equal(t, http.StatusSeeOther, status, "a sound date passes")
@@ -188,7 +202,7 @@ func TestDateBoundsAndReasonCodes(t *testing.T) {
 		for date, msg := range map[string]string{
 			"01/01/2099": "non può essere nel futuro",
 			exemption.DateOf(time.Now()).AddDate(0, 0, 1).Format("02/01/2006"): "non può essere nel futuro",
-			"01/01/1800": "non è plausibile",
+			"01/01/1800": "Data non plausibile", // beyond the years a typed date may have
 		} {
 			before := attachmentCount(t, w.Env)
 			status, page := s.upload(path, map[string]string{"tipo": "CERTIFICAZIONE_SPECIALISTICA", "data_rilascio": date},
@@ -205,7 +219,7 @@ func TestDateBoundsAndReasonCodes(t *testing.T) {
 		version := between(page, `name="versione" value="`, `"`)
 		status, body, _ := s.post("/pratiche/"+number+"/azioni/nota", url.Values{
 			"versione": {version}, "chiave": {"nota-1"}, "nota_interna": {"Nota"},
-			"motivazione": {strings.Repeat("X", 5000)}})
+			"motivazione": {"MOTIVO_INESISTENTE"}})
 		require.Equal(t, http.StatusUnprocessableEntity, status)
 		require.Contains(t, body, "Motivazione non riconosciuta")
 		events, err := w.Store().PracticeEvents(ctx, number)

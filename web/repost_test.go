@@ -96,7 +96,7 @@ func TestRepostedFormIsAnsweredAsTheFirst(t *testing.T) {
 	require.Equal(t, "success", flash)
 
 	// A revocation sent twice: the second finds the exemption annulled.
-	revoke := url.Values{"versione": {"2"}, "chiave": {"revoca-1"},
+	revoke := url.Values{"versione": {"2"}, "chiave": {"revoca-1"}, "conferma_revoca": {"1"},
 		"data_fine": {exemption.DateOf(time.Now()).Format("02/01/2006")}}
 	status, flash = post(edit, revoke)
 	require.Equal(t, http.StatusSeeOther, status)
@@ -108,10 +108,11 @@ func TestRepostedFormIsAnsweredAsTheFirst(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, ex.Version, "renewed once, revoked once")
 
-	// A new key on the annulled exemption is refused, as before.
+	// A new key on the annulled exemption is refused: it is annulled (409,
+	// not the 403 of another ASL's operator).
 	revoke.Set("chiave", "revoca-2")
 	status, _ = post(edit, revoke)
-	require.Equal(t, http.StatusForbidden, status)
+	require.Equal(t, http.StatusConflict, status)
 }
 
 func regexpID(body string) (int64, error) {

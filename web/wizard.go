@@ -353,7 +353,7 @@ func (s *Server) wizardScadenza(c *gin.Context) {
 		case page.EndDate == "":
 			page.Errors["data_fine"] = "Indica la data di fine validità, oppure scegli «Senza scadenza»."
 		case err != nil:
-			page.Errors["data_fine"] = "Data non valida: usa il formato gg/mm/aaaa."
+			page.Errors["data_fine"] = err.Error()
 		case !dayUTC(t).After(exemption.DateOf(time.Now())):
 			page.Errors["data_fine"] = "La data di fine validità deve essere successiva a oggi."
 		case exemption.CheckEndDate(dayUTC(t), exemption.DateOf(time.Now()), exemption.Date{}) != nil:

@@ -353,6 +353,9 @@ func (c *client) modifica(ctx context.Context, phase, number string, id int64, k
 	}
 	form := url.Values{"_csrf": {match(reCSRF, body)}, "versione": {strconv.Itoa(version)}, "chiave": {key},
 		"data_fine": {end.Format("02/01/2006")}, "nota": {"prova di guasti: " + kind}}
+	if kind != actRenew {
+		form.Set("conferma_revoca", "1") // the operator's "Sì, revoca l'esenzione"
+	}
 	c.submitForm(ctx, a, path, form, func() (string, error) {
 		b, err := c.page(ctx, path)
 		return match(reCSRF, b), err
