@@ -9,31 +9,12 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/uptrace/bun"
+
+	"esenzioni/store"
 )
 
-// Rows as written, one model per table.
-
-type aslBase struct {
-	bun.BaseModel `bun:"table:asl,alias:asl"`
-	Code          string `bun:"code,pk"`
-	ShortName     string `bun:"short_name"`
-	Name          string `bun:"name"`
-	RegionCode    string `bun:"region_code"`
-	SeatISTAT     string `bun:"seat_istat"`
-	LegalAddress  string `bun:"legal_address"`
-	Phone         string `bun:"phone"`
-	PEC           string `bun:"pec"`
-	TaxCode       string `bun:"tax_code"`
-	Demo          bool   `bun:"demo"`
-}
-
-type districtRow struct {
-	bun.BaseModel `bun:"table:district,alias:district"`
-	ASLCode       string `bun:"asl_code"`
-	Code          string `bun:"code"`
-	Name          string `bun:"name"`
-	Demo          bool   `bun:"demo"`
-}
+// Rows as written, one model per table (the ASL and district models are
+// the store's own).
 
 type diagnosisRow struct {
 	bun.BaseModel `bun:"table:diagnosis,alias:diagnosis"`
@@ -194,9 +175,9 @@ func (ds *dataset) write(ctx context.Context, tx bun.Tx, opts Options) (map[stri
 func (ds *dataset) writeASL(ctx context.Context, w *writer) error {
 	base := []string{"short_name", "name", "region_code", "seat_istat"}
 	details := []string{"legal_address", "phone", "pec", "tax_code", "demo"}
-	var full, baseOnly []aslBase
+	var full, baseOnly []store.ASL
 	for _, a := range ds.asl.values() {
-		r := aslBase{Code: a.code, ShortName: a.shortName, Name: a.name, RegionCode: a.region, SeatISTAT: a.seat}
+		r := store.ASL{Code: a.code, ShortName: a.shortName, Name: a.name, RegionCode: a.region, SeatISTAT: a.seat}
 		if d := a.details; d != nil {
 			r.LegalAddress, r.Phone, r.PEC, r.TaxCode, r.Demo = d.address, d.phone, d.pec, d.taxCode, d.demo
 		}
@@ -221,9 +202,9 @@ func (ds *dataset) writeASL(ctx context.Context, w *writer) error {
 }
 
 func (ds *dataset) writeDistricts(ctx context.Context, w *writer) error {
-	var rows []districtRow
+	var rows []store.District
 	for _, d := range ds.districts.values() {
-		rows = append(rows, districtRow{ASLCode: d.asl, Code: d.code, Name: d.name, Demo: d.demo})
+		rows = append(rows, store.District{ASLCode: d.asl, Code: d.code, Name: d.name, Demo: d.demo})
 	}
 	return insertBatches(ctx, w, TableDistrict, rows,
 		&upsert{TableDistrict, []string{"asl_code", "code", "name", "demo"}, "asl_code, code", []string{"name", "demo"}})
