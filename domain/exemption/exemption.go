@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+	_ "time/tzdata" // Rome on any machine, zoneinfo installed or not
 )
 
 // State of an exemption.
