@@ -186,3 +186,27 @@ func datetime(k temporal.SearchAttributeKeyTime, t *time.Time) visibilityUpdate 
 func boolean(k temporal.SearchAttributeKeyBool, b bool) visibilityUpdate {
 	return visibilityUpdate{k.GetName(), fmt.Sprint(b), k.ValueSet(b)}
 }
+
+// signalRefusal is the refusal of a signal that cannot be performed: an
+// argument that is not a command, a plain (unencrypted) payload, or no
+// caller stamped by the codec endpoint; nil for a signal to perform.
+func signalRefusal(bad, unencrypted, noCaller bool) error {
+	switch {
+	case bad:
+		return refusal(CodeBadSignal, "Comando rifiutato: l'argomento del segnale non è un comando valido.")
+	case unencrypted:
+		return refusal(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
+	case noCaller:
+		return refusal(CodeNoCaller, "Comando rifiutato: manca l'identità del supervisore (invia il segnale attraverso l'endpoint del codec).")
+	}
+	return nil
+}
+
+// lastN keeps the last n elements of list (the refused commands a state
+// carries, bounded through continue-as-new).
+func lastN[T any](list []T, n int) []T {
+	if len(list) > n {
+		return list[len(list)-n:]
+	}
+	return list
+}

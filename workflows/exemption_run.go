@@ -163,15 +163,8 @@ func (w *exemptionRun) signal(ctx workflow.Context, cmd ChangeEndDate, bad bool)
 		cmd.Actor = *cmd.Caller
 		cmd.Audit = &AuditContext{Action: "MODIFICA_ESENZIONE", Address: audit.ChannelTemporal, Channel: audit.ChannelTemporal}
 	}
-	var err error
-	switch {
-	case bad:
-		err = refusal(CodeBadSignal, "Comando rifiutato: l'argomento del segnale non è un comando valido.")
-	case cmd.Unencrypted:
-		err = refusal(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
-	case cmd.Caller == nil:
-		err = refusal(CodeNoCaller, "Comando rifiutato: manca l'identità del supervisore (invia il segnale attraverso l'endpoint del codec).")
-	default:
+	err := signalRefusal(bad, cmd.Unencrypted, cmd.Caller == nil)
+	if err == nil {
 		if e := w.mu.Lock(ctx); e != nil {
 			return
 		}
@@ -185,9 +178,7 @@ func (w *exemptionRun) signal(ctx workflow.Context, cmd ChangeEndDate, bad bool)
 		w.st.Refused = append(w.st.Refused, RefusedExemptionCommand{
 			At: workflow.Now(ctx), RequestID: cmd.RequestID, Actor: cmd.Actor, Code: r.Code, Message: r.Message,
 		})
-		if len(w.st.Refused) > maxRefused {
-			w.st.Refused = w.st.Refused[len(w.st.Refused)-maxRefused:]
-		}
+		w.st.Refused = lastN(w.st.Refused, maxRefused)
 		w.publishVisibility(ctx)
 		workflow.GetLogger(ctx).Warn("signal refused", "code", r.Code)
 	}

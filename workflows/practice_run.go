@@ -155,15 +155,8 @@ func (w *practiceRun) signal(ctx workflow.Context, cmd PracticeCommand, bad bool
 		cmd.Actor = *cmd.Caller
 		cmd.Audit = &AuditContext{Action: "AZIONE_PRATICA", Address: audit.ChannelTemporal, Channel: audit.ChannelTemporal}
 	}
-	var err error
-	switch {
-	case bad:
-		err = refusal(CodeBadSignal, "Comando rifiutato: l'argomento del segnale non è un comando valido.")
-	case cmd.Unencrypted:
-		err = refusal(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
-	case cmd.Caller == nil:
-		err = refusal(CodeNoCaller, "Comando rifiutato: manca l'identità del supervisore (invia il segnale attraverso l'endpoint del codec).")
-	default:
+	err := signalRefusal(bad, cmd.Unencrypted, cmd.Caller == nil)
+	if err == nil {
 		if e := w.mu.Lock(ctx); e != nil {
 			return
 		}
@@ -178,9 +171,7 @@ func (w *practiceRun) signal(ctx workflow.Context, cmd PracticeCommand, bad bool
 			At: workflow.Now(ctx), Action: cmd.Action, RequestID: cmd.RequestID, Actor: cmd.Actor,
 			Code: r.Code, Message: r.Message,
 		})
-		if len(w.st.Refused) > maxRefused {
-			w.st.Refused = w.st.Refused[len(w.st.Refused)-maxRefused:]
-		}
+		w.st.Refused = lastN(w.st.Refused, maxRefused)
 		w.publishVisibility(ctx)
 		workflow.GetLogger(ctx).Warn("signal refused", "action", cmd.Action, "code", r.Code)
 	}
