@@ -102,12 +102,11 @@ type IssueRequest struct {
 // IssueExemption inserts the exemption (VALIDA, publication pending) and its
 // first event, once per practice: a retry returns the same id (legacy).
 func (a *Activities) IssueExemption(ctx context.Context, req IssueRequest) (int64, error) {
-	out, err := a.Store.IssuePracticeExemption(ctx, store.IssueInput{
+	out, err := a.Store.IssuePracticeExemption(ctx, exemption.IssueRequest{
 		PracticeNumber: req.PracticeNumber, ASL: req.ASL, BeneficiaryFC: req.BeneficiaryFC,
 		BeneficiaryFirstName: req.BeneficiaryFirstName, BeneficiaryLastName: req.BeneficiaryLastName,
 		ExemptionCode: req.ExemptionCode, DiagnosisCode: req.DiagnosisCode, IssuedOn: req.IssuedOn,
-		EndDate: req.EndDate, NoEndDate: req.EndDate == nil,
-		IssuedBy: req.IssuedBy.FiscalCode, IssuedAs: string(req.IssuedBy.Role), At: req.At,
+		EndDate: req.EndDate, NoEndDate: req.EndDate == nil, IssuedBy: req.IssuedBy, At: req.At,
 	})
 	if errors.Is(err, store.ErrDuplicateExemption) {
 		return 0, temporal.NewNonRetryableApplicationError("duplicate valid exemption", CodeDuplicateExemption, err)

@@ -3,11 +3,9 @@ package activities
 import (
 	"context"
 	"errors"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 
-	"esenzioni/domain/access"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
 	"esenzioni/store"
@@ -28,20 +26,7 @@ func (a *Activities) ProjectPracticeRecord(ctx context.Context, rec practice.Rec
 }
 
 // IssueInput asks for a validated practice's exemption.
-type IssueInput struct {
-	PracticeNumber       string
-	ASL                  string
-	BeneficiaryFC        string
-	BeneficiaryFirstName string
-	BeneficiaryLastName  string
-	ExemptionCode        string
-	DiagnosisCode        string
-	IssuedOn             exemption.Date
-	EndDate              *exemption.Date
-	NoEndDate            bool
-	IssuedBy             access.Actor
-	At                   time.Time
-}
+type IssueInput = exemption.IssueRequest
 
 // Issued is the exemption a validation produced.
 type Issued = store.Issued
@@ -50,13 +35,7 @@ type Issued = store.Issued
 // practice, before the practice changes state. A valid exemption of the same
 // code for the same person refuses the validation (exemption.duplicate).
 func (a *Activities) IssuePracticeExemption(ctx context.Context, in IssueInput) (Issued, error) {
-	out, err := a.Store.IssuePracticeExemption(ctx, store.IssueInput{
-		PracticeNumber: in.PracticeNumber, ASL: in.ASL, BeneficiaryFC: in.BeneficiaryFC,
-		BeneficiaryFirstName: in.BeneficiaryFirstName, BeneficiaryLastName: in.BeneficiaryLastName,
-		ExemptionCode: in.ExemptionCode, DiagnosisCode: in.DiagnosisCode, IssuedOn: in.IssuedOn,
-		EndDate: in.EndDate, NoEndDate: in.NoEndDate, IssuedBy: in.IssuedBy.FiscalCode, IssuedAs: string(in.IssuedBy.Role),
-		At: in.At,
-	})
+	out, err := a.Store.IssuePracticeExemption(ctx, in)
 	switch {
 	case errors.Is(err, store.ErrDuplicateExemption):
 		return out, temporal.NewNonRetryableApplicationError(

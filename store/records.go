@@ -245,25 +245,6 @@ func insertAuditsCount(ctx context.Context, tx bun.Tx, rows []AuditEntry) (int64
 	return n, nil
 }
 
-// IssueInput asks to issue a validated practice's exemption.
-type IssueInput struct {
-	PracticeNumber       string
-	ASL                  string
-	BeneficiaryFC        string
-	BeneficiaryFirstName string
-	BeneficiaryLastName  string
-	ExemptionCode        string
-	DiagnosisCode        string
-	IssuedOn             exemption.Date
-	// EndDate is the operator's choice; nil with NoEndDate false means the
-	// diagnosis duration.
-	EndDate   *exemption.Date
-	NoEndDate bool
-	IssuedBy  string // fiscal code
-	IssuedAs  string // role
-	At        time.Time
-}
-
 // Issued is an exemption issued for a practice.
 type Issued struct {
 	ID        int64
@@ -278,7 +259,7 @@ var ErrDiagnosisNotLinked = errors.New("diagnosis not linked to the exemption co
 // publication pending) with its first event, once per practice: a retry, or
 // a second validation attempt, finds it and returns it as it is. A valid
 // exemption of the same code for the same person is ErrDuplicateExemption.
-func (s *Store) IssuePracticeExemption(ctx context.Context, in IssueInput) (Issued, error) {
+func (s *Store) IssuePracticeExemption(ctx context.Context, in exemption.IssueRequest) (Issued, error) {
 	var out Issued
 	err := s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var have Exemption
@@ -303,7 +284,7 @@ func (s *Store) IssuePracticeExemption(ctx context.Context, in IssueInput) (Issu
 				end = &e
 			}
 		}
-		number, fc, role := in.PracticeNumber, in.IssuedBy, in.IssuedAs
+		number, fc, role := in.PracticeNumber, in.IssuedBy.FiscalCode, string(in.IssuedBy.Role)
 		e := Exemption{
 			PracticeNumber: &number, BeneficiaryFC: in.BeneficiaryFC,
 			BeneficiaryFirstName: in.BeneficiaryFirstName, BeneficiaryLastName: in.BeneficiaryLastName,

@@ -109,3 +109,22 @@ func ReminderTime(id int64, end Date, offset time.Duration) time.Time {
 func ExpiryTime(id int64, end Date) time.Time {
 	return EndOfDay(end).Add(spread(id, ExpiryWindow))
 }
+
+// IssueRequest asks to issue a validated practice's exemption: the workflow's
+// request, the activity's input and the store's writer all take it.
+type IssueRequest struct {
+	PracticeNumber       string
+	ASL                  string
+	BeneficiaryFC        string
+	BeneficiaryFirstName string
+	BeneficiaryLastName  string
+	ExemptionCode        string
+	DiagnosisCode        string
+	IssuedOn             Date
+	// EndDate is the operator's choice; nil with NoEndDate false means the
+	// diagnosis duration.
+	EndDate   *Date
+	NoEndDate bool
+	IssuedBy  access.Actor
+	At        time.Time
+}
