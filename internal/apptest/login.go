@@ -32,9 +32,6 @@ type LoginOptions struct {
 	HTTPClient *http.Client
 }
 
-// CertificateURL is the address of the certificate listener, when started.
-func (e *Env) CertificateURL() string { return e.certURL }
-
 // configureLogin applies opts to cfg; it returns the certificate
 // listener's socket, if any.
 func configureLogin(t testing.TB, cfg *config.Config, opts *LoginOptions) net.Listener {

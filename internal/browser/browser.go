@@ -438,7 +438,7 @@ func (b *Browser) ConsoleErrors() []ConsoleEntry {
 }
 
 // RequireNoConsoleErrors fails the test if any page reported an error since
-// the browser opened (or since the last ResetConsole).
+// the browser opened.
 func (b *Browser) RequireNoConsoleErrors() {
 	b.T.Helper()
 	if errs := b.ConsoleErrors(); len(errs) > 0 {
@@ -449,14 +449,6 @@ func (b *Browser) RequireNoConsoleErrors() {
 		b.Screenshot("console")
 		b.T.Fatalf("browser console errors on %s:\n  %s", b.Location(), strings.Join(lines, "\n  "))
 	}
-}
-
-// ResetConsole forgets the errors reported so far (after a step that is
-// expected to report one).
-func (b *Browser) ResetConsole() {
-	b.mu.Lock()
-	b.console = nil
-	b.mu.Unlock()
 }
 
 // RequireInteractive fails the test when the page is left inert: a dialog

@@ -74,9 +74,6 @@ func (p *Postgres) AppURL(db string) string {
 	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", migrations.AppRole, url.QueryEscape(p.appPassword), p.Port, db)
 }
 
-// Passwords returns the passwords of the owner and application roles.
-func (p *Postgres) Passwords() (owner, app string) { return p.ownerPassword, p.appPassword }
-
 // ProvisionDatabase creates db if needed and sets its roles up for least
 // privilege (migrations.Provision).
 func (p *Postgres) ProvisionDatabase(ctx context.Context, db string) error {

@@ -249,10 +249,6 @@ func (p *Production) RestartApp(ctx context.Context, name string) error {
 	return p.waitHealthy(ctx, name, p.MetricsURLs[name]+"/healthz", 60*time.Second)
 }
 
-// Env is the environment of the application processes (to run more
-// `esenzioni` commands against the system).
-func (p *Production) Env() []string { return p.env }
-
 func (p *Production) startUI(bin string) error {
 	dir := filepath.Join(p.opts.DataDir, "ui", "config")
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -232,6 +231,3 @@ func (m mailer) Send(ctx context.Context, to, subject, body, messageID string) e
 	SMTPSends.WithLabelValues(outcome).Inc()
 	return err
 }
-
-// Status is an HTTP status as a label value.
-func Status(code int) string { return strconv.Itoa(code) }

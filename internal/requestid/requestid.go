@@ -116,12 +116,6 @@ func (Propagator) ExtractToWorkflow(ctx workflow.Context, r workflow.HeaderReade
 	return ctx, nil
 }
 
-// FromWorkflow returns the request ID a workflow context carries, or "".
-func FromWorkflow(ctx workflow.Context) string {
-	id, _ := ctx.Value(workflowKey{}).(string)
-	return id
-}
-
 func inject(id string, w workflow.HeaderWriter) error {
 	if id == "" {
 		return nil

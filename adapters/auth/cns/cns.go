@@ -155,9 +155,6 @@ func NewVerifier(opts Options) (*Verifier, error) {
 	return v, nil
 }
 
-// CAs returns the configured CA certificates.
-func (v *Verifier) CAs() []*x509.Certificate { return v.cas }
-
 // Verify checks the chain a client presented (leaf first, as in TLS) and
 // returns the holder's identity, or an *Error.
 func (v *Verifier) Verify(ctx context.Context, chain []*x509.Certificate) (Identity, error) {
