@@ -14,10 +14,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"esenzioni/adapters/auth/cns/cnsca"
 	"esenzioni/domain/access"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
+	"esenzioni/internal/cnsca"
 	"esenzioni/internal/config"
 	"esenzioni/internal/testenv"
 )

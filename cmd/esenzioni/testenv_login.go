@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"esenzioni/adapters/auth/cns/cnsca"
+	"esenzioni/internal/cnsca"
 	"esenzioni/internal/devstack"
 	"esenzioni/internal/testenv"
 )

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"esenzioni/adapters/auth/cns/cnsca"
+	"esenzioni/internal/cnsca"
 	"esenzioni/internal/config"
 	"esenzioni/internal/testenv"
 	"esenzioni/store"

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"esenzioni/adapters/auth/cns"
-	"esenzioni/adapters/auth/cns/cnsca"
+	"esenzioni/internal/cnsca"
 )
 
 // CNSPassword protects the demo PKCS#12 files. Public: demo only.

@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"esenzioni/adapters/auth/cns/cnsca"
 	"esenzioni/domain/fiscalcode"
 	"esenzioni/domain/places"
+	"esenzioni/internal/cnsca"
 )
 
 // The test run's local OpenID Connect provider (tools/oidcprovider) and its

@@ -18,7 +18,7 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"esenzioni/adapters/auth/cns"
-	"esenzioni/adapters/auth/cns/cnsca"
+	"esenzioni/internal/cnsca"
 )
 
 const cf = "RSSMRA80A01H501U"
