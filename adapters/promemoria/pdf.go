@@ -3,10 +3,12 @@ package promemoria
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
-	"github.com/go-pdf/fpdf"
+	"codeberg.org/go-pdf/fpdf"
 )
 
 // Page geometry (millimetres, A4 portrait).
@@ -20,8 +22,7 @@ const (
 	footerTextY  = footerRuleY + 1
 	contentLimit = footerRuleY - 3 // nothing of the body goes below this
 	runningY     = 8.0             // running header of the following pages
-
-	family = "Helvetica"
+	cellMargin   = 1.0             // left and right padding inside a cell
 
 	bodySize    = 10.0 // beneficiary block, statement, details
 	bodyLine    = 5.2
@@ -93,7 +94,9 @@ func newPDFRenderer(v *view) *pdfRenderer {
 	pdf.SetMargins(marginX, marginTop, marginX)
 	// Safety net only: every block checks its own room (see fits).
 	pdf.SetAutoPageBreak(true, pageH-contentLimit)
-	pdf.SetCellMargin(1)
+	pdf.SetCellMargin(cellMargin)
+	pdf.AddUTF8FontFromBytes(family, "", sansRegular)
+	pdf.AddUTF8FontFromBytes(family, "B", sansBold)
 	r := &pdfRenderer{pdf: pdf, v: v}
 	pdf.SetHeaderFunc(r.pageHeader)
 	return r
@@ -128,12 +131,12 @@ func (r *pdfRenderer) pageHeader() {
 	}
 	r.font("", 7.5, grey)
 	pdf.SetXY(marginX, runningY)
-	pdf.CellFormat(contentW, 4, encodePDF(r.v.Running), "", 0, "L", false, 0, "")
+	pdf.CellFormat(contentW, 4, pdfString(r.v.Running), "", 0, "L", false, 0, "")
 	r.rule(runningY+4.5, ruleGrey)
 	pdf.SetXY(marginX, marginTop)
 	if r.inServices {
 		r.font("B", 10, black)
-		pdf.CellFormat(contentW, 5, encodePDF(servicesNext), "", 2, "L", false, 0, "")
+		pdf.CellFormat(contentW, 5, pdfString(servicesNext), "", 2, "L", false, 0, "")
 		pdf.SetY(marginTop + nextHeadH)
 	}
 	// fpdf restores the font and colours of before the header.
@@ -144,7 +147,7 @@ func (r *pdfRenderer) header() {
 	pdf, v := r.pdf, r.v
 	if v.ASLName != "" {
 		r.font("B", 12.5, black)
-		pdf.CellFormat(contentW, 6.5, encodePDF(v.ASLName), "", 2, "L", false, 0, "")
+		pdf.CellFormat(contentW, 6.5, pdfString(v.ASLName), "", 2, "L", false, 0, "")
 	}
 	r.font("", smallSize, black)
 	for _, line := range []string{v.ASLLine1, v.ASLLine2} {
@@ -160,7 +163,7 @@ func (r *pdfRenderer) header() {
 func (r *pdfRenderer) titleBlock() {
 	pdf, v := r.pdf, r.v
 	r.font("B", 11.5, black)
-	title := encodePDF(v.Title())
+	title := pdfString(v.Title())
 	if pdf.GetStringWidth(title)+2 <= contentW {
 		r.lines(v.Title(), contentW, 6, "C")
 	} else { // the number on its own line rather than wherever it breaks
@@ -202,8 +205,8 @@ var tableWidths = [5]float64{27, 54, 54, 22, 23}
 func (r *pdfRenderer) table() {
 	var header, row [5]string
 	for i := range header {
-		header[i] = encodePDF(tableHeader[i])
-		row[i] = encodePDF(r.v.Row[i])
+		header[i] = pdfString(tableHeader[i])
+		row[i] = pdfString(r.v.Row[i])
 	}
 	r.tableRow(header, "B", headFill)
 	r.tableRow(row, "", white)
@@ -213,10 +216,10 @@ func (r *pdfRenderer) table() {
 func (r *pdfRenderer) tableRow(cells [5]string, style string, fill [3]int) {
 	pdf := r.pdf
 	r.font(style, tableSize, black)
-	var split [5][][]byte
+	var split [5][]string
 	n := 1
 	for i, c := range cells {
-		split[i] = pdf.SplitLines([]byte(c), tableWidths[i])
+		split[i] = r.split(c, tableWidths[i])
 		n = max(n, len(split[i]))
 	}
 	h := float64(n)*tableLine + 2*tablePad
@@ -229,7 +232,7 @@ func (r *pdfRenderer) tableRow(cells [5]string, style string, fill [3]int) {
 		pdf.Rect(x, y, tableWidths[i], h, "FD")
 		for k, line := range lines {
 			pdf.SetXY(x, y+tablePad+float64(k)*tableLine)
-			pdf.CellFormat(tableWidths[i], tableLine, string(line), "", 0, "L", false, 0, "")
+			pdf.CellFormat(tableWidths[i], tableLine, line, "", 0, "L", false, 0, "")
 		}
 		x += tableWidths[i]
 	}
@@ -240,7 +243,7 @@ func (r *pdfRenderer) details() {
 	pdf, v := r.pdf, r.v
 	r.fits(6 + 2*bodyLine)
 	r.font("B", 11, black)
-	pdf.CellFormat(contentW, 6, encodePDF(detailHeading), "", 2, "L", false, 0, "")
+	pdf.CellFormat(contentW, 6, pdfString(detailHeading), "", 2, "L", false, 0, "")
 	pdf.Ln(1)
 	r.flow("B", "Esenzione", "", v.Exemption)
 	pdf.Ln(bodyLine + 0.8)
@@ -261,7 +264,7 @@ func (r *pdfRenderer) services() {
 	codes := make([]string, len(v.Services))
 	if v.HasCodes {
 		for i, s := range v.Services {
-			codes[i] = encodePDF(s.Code)
+			codes[i] = pdfString(s.Code)
 			codeW = max(codeW, pdf.GetStringWidth(codes[i])+2)
 		}
 		codeW = min(codeW, 40)
@@ -272,10 +275,10 @@ func (r *pdfRenderer) services() {
 	}
 	descW := marginX + contentW - descX
 	// measure wraps service i: its description and code lines and height.
-	measure := func(i int) (desc, code [][]byte, h float64) {
-		desc = pdf.SplitLines([]byte(encodePDF(v.Services[i].Description)), descW)
+	measure := func(i int) (desc, code []string, h float64) {
+		desc = r.split(pdfString(v.Services[i].Description), descW)
 		if codes[i] != "" {
-			code = pdf.SplitLines([]byte(codes[i]), codeW)
+			code = r.split(codes[i], codeW)
 		}
 		n := max(len(desc), len(code), 1)
 		return desc, code, float64(n)*serviceLine + 2*servicePad
@@ -291,7 +294,7 @@ func (r *pdfRenderer) services() {
 	}
 	r.fits(headH + min(next, room))
 	r.font("B", 11, black)
-	pdf.CellFormat(contentW-40, 6, encodePDF(servicesTitle), "", 0, "L", false, 0, "")
+	pdf.CellFormat(contentW-40, 6, pdfString(servicesTitle), "", 0, "L", false, 0, "")
 	r.font("", 9, grey)
 	count := strconv.Itoa(len(v.Services)) + " prestazioni"
 	if len(v.Services) == 1 {
@@ -331,12 +334,12 @@ func (r *pdfRenderer) services() {
 			if k < len(code) {
 				r.font("", serviceSize, grey)
 				pdf.SetXY(marginX+numW+serviceGap, y)
-				pdf.CellFormat(codeW, serviceLine, string(code[k]), "", 0, "L", false, 0, "")
+				pdf.CellFormat(codeW, serviceLine, code[k], "", 0, "L", false, 0, "")
 			}
 			if k < len(desc) {
 				r.font("", serviceSize, black)
 				pdf.SetXY(descX, y)
-				pdf.CellFormat(descW, serviceLine, string(desc[k]), "", 0, "L", false, 0, "")
+				pdf.CellFormat(descW, serviceLine, desc[k], "", 0, "L", false, 0, "")
 			}
 			y += serviceLine
 		}
@@ -351,7 +354,7 @@ func (r *pdfRenderer) footers() {
 	pdf := r.pdf
 	pdf.SetAutoPageBreak(false, 0)
 	total := pdf.PageCount()
-	left := encodePDF("Documento generato il " + r.v.Generated)
+	left := pdfString("Documento generato il " + r.v.Generated)
 	for page := 1; page <= total; page++ {
 		pdf.SetPage(page)
 		r.cur = fontState{}
@@ -388,10 +391,50 @@ func (r *pdfRenderer) rule(y float64, color [3]int) {
 // lines prints text wrapped in width w, one cell per line.
 func (r *pdfRenderer) lines(text string, w, h float64, align string) {
 	pdf := r.pdf
-	for _, line := range pdf.SplitLines([]byte(encodePDF(text)), w) {
+	for _, line := range r.split(pdfString(text), w) {
 		pdf.SetX(marginX)
-		pdf.CellFormat(w, h, string(line), "", 2, align, false, 0, "")
+		pdf.CellFormat(w, h, line, "", 2, align, false, 0, "")
 	}
+}
+
+// split wraps text, as prepared by pdfString, into lines that fit in cells of
+// width w in the current font. Lines break at spaces (not at the no-break
+// space), or inside a word longer than a line; the space at a break is
+// dropped. It is fpdf's SplitLines for UTF-8 text: fpdf's SplitText also
+// breaks at no-break spaces.
+func (r *pdfRenderer) split(text string, w float64) []string {
+	pdf := r.pdf
+	_, size := pdf.GetFontSize()
+	wmax := int(math.Ceil((w - 2*cellMargin) * 1000 / size))
+	var lines []string
+	start, sep, width := 0, -1, 0 // byte offsets of the line and of its last space
+	var buf [utf8.UTFMax]byte
+	for i := 0; i < len(text); {
+		c, n := utf8.DecodeRuneInString(text[i:])
+		width += pdf.GetStringSymbolWidth(string(buf[:utf8.EncodeRune(buf[:], c)]))
+		if c == ' ' {
+			sep = i
+		}
+		if width <= wmax {
+			i += n
+			continue
+		}
+		switch {
+		case sep >= 0: // break at the last space
+			lines = append(lines, text[start:sep])
+			i = sep + 1
+		case i == start: // not even one character fits
+			lines = append(lines, text[start:i+n])
+			i += n
+		default: // break inside the word
+			lines = append(lines, text[start:i])
+		}
+		start, sep, width = i, -1, 0
+	}
+	if start < len(text) {
+		lines = append(lines, text[start:])
+	}
+	return lines
 }
 
 // flow writes flowing text (wrapping at the right margin) from the current
@@ -409,7 +452,7 @@ func (r *pdfRenderer) flow(pairs ...string) {
 		if lead > 0 {
 			pdf.Write(bodyLine, strings.Repeat(" ", lead))
 		}
-		pdf.Write(bodyLine, encodePDF(text))
+		pdf.Write(bodyLine, pdfString(text))
 	}
 }
 

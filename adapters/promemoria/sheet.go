@@ -7,8 +7,9 @@
 // breaks that never split a service, a continuation heading on the following
 // pages and "Pagina X di Y" in the footer.
 //
-// WritePDF renders an A4 PDF with the core Helvetica fonts (cp1252, nothing
-// embedded); WriteHTML renders the same content as a standalone printable
+// WritePDF renders an A4 PDF with an embedded UTF-8 font (Liberation Sans,
+// metrically compatible with Helvetica, subset to the characters used);
+// WriteHTML renders the same content as a standalone printable
 // HTML page. Both take a Promemoria, a plain value the caller fills from its
 // own models; the package has no dependency on the rest of the application.
 package promemoria

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -95,7 +96,7 @@ var qualifiers = []string{
 	"in caso di riacutizzazione, perché clinicamente indicato",
 	"per la verifica dell'efficacia del trattamento",
 	"incluso il prelievo venoso",
-	"con valori di creatinina ≥ 1,5 mg/dl", // ≥ is not in cp1252
+	"con valori di creatinina ≥ 1,5 mg/dl", // ≥ was not in cp1252, the old encoding
 	"più eventuale ripetizione entro 30 giorni",
 }
 
@@ -150,7 +151,7 @@ func promemoria(t testing.TB, n int) Promemoria {
 		Number: number,
 		Beneficiary: Beneficiary{
 			FirstName:        "Niccolò",
-			LastName:         "D'Alò Ștefănescu", // Ș and ă are not in cp1252
+			LastName:         "D'Alò Ștefănescu", // Ș and ă were not in cp1252, the old encoding
 			BirthDate:        date(1958, 3, 12),
 			BirthPlace:       "Mondovì (CN)",
 			ResidenceAddress: "Via Sant'Anna 5",
@@ -170,8 +171,9 @@ func promemoria(t testing.TB, n int) Promemoria {
 	}
 }
 
-// pdfExpected is how a UTF-8 text of the fixtures reads back from the PDF.
-var pdfExpected = strings.NewReplacer("≥", ">=", "Ș", "S", "ă", "a").Replace
+// pdfExpected is how a UTF-8 text of the fixtures reads back from the PDF:
+// unchanged, the embedded font draws every character they use.
+func pdfExpected(s string) string { return s }
 
 // ---- poppler ----
 
@@ -254,7 +256,7 @@ func TestPDF663(t *testing.T) {
 				"ASL CN1",
 				"Sede Legale - Via Carlo Boggio, 12 Cuneo - Telefono: 0171450111",
 				"PEC: protocollo@pec.aslcn1.it - Codice Fiscale/Partita IVA 01128930045",
-				"Assistito/a Niccolò D'Alò Stefanescu nato/a il 12/03/1958 a Mondovì (CN)",
+				"Assistito/a Niccolò D'Alò Ștefănescu nato/a il 12/03/1958 a Mondovì (CN)",
 				"Residente Via Sant'Anna 5, Cuneo (CN)",
 				"CF DLANCC58C12F351X",
 				"Tessera regionale 80380001200012345678",
@@ -359,6 +361,24 @@ func TestPDFEdgeCases(t *testing.T) {
 	assert.Contains(t, text, "44. 00.02 Ultima")
 }
 
+// TestPDFUnicode checks that the embedded font prints what cp1252, the
+// encoding of the core fonts used before, lacked, and what it had.
+func TestPDFUnicode(t *testing.T) {
+	p := promemoria(t, 3)
+	p.CodeDescription = "Connettiviti «indifferenziate» – l’esenzione vale 36,15 €"
+	p.Services[0].Description = "Dosaggio β₂-microglobulina ≤ 3 μg/ml, “urgente”; Ø ± 2 mm… e dell’Ædes"
+	p.Beneficiary.LastName = "Żółkiewska-Dvořák"
+	path, _ := writePDF(t, p)
+	text := norm(strings.Join(pdfText(t, path, false), " "))
+	for _, want := range []string{
+		"Esenzione 067 - Connettiviti «indifferenziate» – l’esenzione vale 36,15 €",
+		"Dosaggio β₂-microglobulina ≤ 3 μg/ml, “urgente”; Ø ± 2 mm… e dell’Ædes",
+		"Assistito/a Niccolò Żółkiewska-Dvořák nato/a",
+	} {
+		assert.Contains(t, text, want)
+	}
+}
+
 func TestPDFNoServices(t *testing.T) {
 	p := promemoria(t, 0)
 	path, _ := writePDF(t, p)
@@ -430,19 +450,45 @@ func TestWriterErrors(t *testing.T) {
 	assert.ErrorContains(t, WriteHTML(failingWriter{}, p), "disk full")
 }
 
-func TestEncodePDF(t *testing.T) {
+func TestPDFString(t *testing.T) {
 	for in, want := range map[string]string{
-		"Perché l'attività è più":    "Perch\xe9 l'attivit\xe0 \xe8 pi\xf9",
+		"Perché l'attività è più":    "Perché l'attività è più",
 		"  a \t b\n\nc  ":            "a b c",
-		"Łukasz Dvořák Ștefan":       "Lukasz Dvor\xe1k Stefan",
-		"≥ 5 µg, 10 μg, 3°":          ">= 5 \xb5g, 10 \xb5g, 3\xb0",
-		"“citato” – €":               "\x93citato\x94 \x96 \x80",
+		"Łukasz Dvořák Ștefan ț":     "Łukasz Dvořák Ștefan ț",
+		"≥ 5 µg, 10 μg, 3°, α β ≤ ≠": "≥ 5 µg, 10 μg, 3°, α β ≤ ≠",
+		"“citato” – € ’ « » ‘x’ …":   "“citato” – € ’ « » ‘x’ …",
 		"emoji 🙂, cinese 中":          "emoji ?, cinese ?",
 		"soft\u00adhyphen\u200bzwsp": "softhyphenzwsp",
 		"":                           "",
-		"a - b -c":                   "a -\xa0b -c",
+		"a - b -c":                   "a -\u00a0b -c",
+		"anti\u2011HCV":              "anti-HCV", // the font lacks the non-breaking hyphen
 	} {
-		assert.Equal(t, want, encodePDF(in), in)
+		assert.Equal(t, want, pdfString(in), in)
+	}
+}
+
+func TestFontCoverage(t *testing.T) {
+	set := glyphs()
+	n := 0
+	for r := rune(0); r < 0x10000; r++ {
+		if set.has(r) {
+			n++
+		}
+	}
+	t.Logf("%d code points drawn by both faces", n)
+	assert.Greater(t, n, 2000)
+	// Every printable character of Latin-1, Latin Extended-A and cp1252
+	// (the old core-font encoding), and the Greek letters of lab names.
+	for r := rune(0x20); r <= 0x17f; r++ {
+		if unicode.IsPrint(r) && r != 0xa0 && r != 0xad {
+			assert.True(t, set.has(r), "%U %c", r, r)
+		}
+	}
+	for _, r := range "€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ«»ȘșȚțαβγδεκλμωΩ≤≥≠−×′″" {
+		assert.True(t, set.has(r), "%U %c", r, r)
+	}
+	for _, r := range "🙂中\u0000" {
+		assert.False(t, set.has(r), "%U", r)
 	}
 }
 
