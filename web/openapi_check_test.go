@@ -41,9 +41,25 @@ import (
 // apptest.Env fail the run from TestMain.
 
 func TestMain(m *testing.M) {
+	if _, err := newSpecChecker(web.OpenAPIDocument()); err != nil {
+		fmt.Fprintln(os.Stderr, "the OpenAPI document (web/static/api/openapi.yaml) is not valid:", err)
+		os.Exit(1)
+	}
 	http.DefaultTransport = &specTransport{next: http.DefaultTransport, check: apiSpec()}
 	apptest.Started = func(e *apptest.Env) { apiSpec().watch(e) }
 	code := m.Run()
+	if testing.Verbose() {
+		fmt.Fprintln(os.Stderr, "OpenAPI: exchanges checked, by operation and status:")
+		seen := apiSpec().checked()
+		keys := make([]string, 0, len(seen))
+		for k := range seen {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(os.Stderr, "  %-28s %d\n", k, seen[k])
+		}
+	}
 	if lost := apiSpec().unattributed(); len(lost) > 0 {
 		fmt.Fprintf(os.Stderr, "OpenAPI: %d exchanges with /api/v1 of no test application do not conform:\n", len(lost))
 		for _, p := range lost {
@@ -62,6 +78,7 @@ type specChecker struct {
 	mu    sync.Mutex
 	hosts map[string]*exchangeLog // by host:port of an apptest.Env
 	lost  []string
+	seen  map[string]int // "operationId status" → exchanges, of the whole run
 }
 
 // exchangeLog is what the checker saw of one application.
@@ -100,17 +117,13 @@ func newSpecChecker(document []byte) (*specChecker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &specChecker{doc: doc, router: router, hosts: map[string]*exchangeLog{}}, nil
+	return &specChecker{doc: doc, router: router, hosts: map[string]*exchangeLog{}, seen: map[string]int{}}, nil
 }
 
 func init() {
 	// Formats the document uses that kin-openapi checks only on request.
 	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForUUIDOfRFC4122))
 	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
-	// The upload's media types are files, whatever their content.
-	for _, ct := range []string{"application/pdf", "application/pkcs7-mime"} {
-		openapi3filter.RegisterBodyDecoder(ct, openapi3filter.FileBodyDecoder)
-	}
 }
 
 // watch attributes the exchanges with e's server to e's test, which fails
@@ -152,6 +165,17 @@ func (c *specChecker) coverage(e *apptest.Env) (covered map[string]int, problems
 	return covered, append([]string(nil), l.problems...)
 }
 
+// checked counts the exchanges of the whole run.
+func (c *specChecker) checked() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.seen))
+	for k, v := range c.seen {
+		out[k] = v
+	}
+	return out
+}
+
 func (c *specChecker) unattributed() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -161,6 +185,7 @@ func (c *specChecker) unattributed() []string {
 func (c *specChecker) record(host, key string, problems []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.seen[key]++
 	l := c.hosts[host]
 	if l == nil {
 		c.lost = append(c.lost, problems...)
