@@ -288,8 +288,7 @@ func (c *specChecker) exchange(req *http.Request, reqBody []byte, status int, he
 			problems = append(problems, fmt.Sprintf("%s (%s): no bearer token, but answered %d, not 401", what, op, status))
 		}
 	}
-	switch {
-	case reqErr != nil && status < 400:
+	if reqErr != nil && status < 400 {
 		problems = append(problems, fmt.Sprintf("%s (%s): the request does not conform, but was answered %d: %s",
 			what, op, status, short(reqErr)))
 	}
