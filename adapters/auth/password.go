@@ -24,6 +24,10 @@ const (
 	argonThreads = 2
 	argonKeyLen  = 32
 	saltLen      = 16
+	// Bounds of the parameters a stored hash may ask for: a corrupted row
+	// must not make one login allocate gigabytes or run for minutes.
+	maxArgonMemory = 1 << 20 // KiB (1 GiB)
+	maxArgonTime   = 64
 )
 
 // HashSecret returns an encoded argon2id hash of secret (a password or PIN).
@@ -64,6 +68,11 @@ func CheckSecret(encoded, secret string) (bool, error) {
 	}
 	want, err := base64.RawStdEncoding.DecodeString(parts[5])
 	if err != nil {
+		return false, ErrBadHash
+	}
+	// argon2.IDKey panics on zero rounds, zero threads or an empty key;
+	// such a hash is malformed, and a short key is no check at all.
+	if t < 1 || p < 1 || len(want) < 16 || m > maxArgonMemory || t > maxArgonTime {
 		return false, ErrBadHash
 	}
 	got := argon2.IDKey([]byte(secret), salt, t, m, p, uint32(len(want)))

@@ -18,10 +18,10 @@ func (t Throttle) Delay(n int) time.Duration {
 	}
 	d := t.Base
 	for i := t.Free + 1; i < n; i++ {
-		d *= 2
-		if d >= t.Max {
+		if d > t.Max/2 { // doubling would reach Max (or overflow)
 			return t.Max
 		}
+		d *= 2
 	}
 	return min(d, t.Max)
 }

@@ -87,6 +87,11 @@ type Options struct {
 	Login *LoginOptions
 }
 
+// Started, when set, is called with every Env New starts, before New
+// returns: the web tests check the API traffic of each against the
+// OpenAPI document with it.
+var Started func(*Env)
+
 // New starts the application for t; everything stops when t ends.
 func New(t testing.TB, opts Options) *Env {
 	t.Helper()
@@ -184,6 +189,9 @@ func New(t testing.TB, opts Options) *Env {
 		case <-time.After(10 * time.Second):
 		}
 	})
+	if Started != nil {
+		Started(e)
+	}
 	return e
 }
 

@@ -240,14 +240,24 @@ func (p *Provider) Exchange(ctx context.Context, code, pkceVerifier, nonce strin
 	if fn == "" {
 		return res, refuse(ReasonFiscalNumber, errors.New("no fiscal_number claim"))
 	}
-	cf := strings.ToUpper(strings.TrimSpace(fn))
-	cf = strings.TrimPrefix(cf, "TINIT-")
-	code2, err := fiscalcode.Parse(cf, nil)
+	cf, err := fiscalCodeOf(fn)
 	if err != nil {
 		return res, refuse(ReasonFiscalCode, err)
 	}
-	res.FiscalCode = code2.Normalized
+	res.FiscalCode = cf
 	return res, nil
+}
+
+// fiscalCodeOf reads the fiscal_number attribute ("TINIT-<CF>", any case)
+// as a checked fiscal code.
+func fiscalCodeOf(fiscalNumber string) (string, error) {
+	cf := strings.ToUpper(strings.TrimSpace(fiscalNumber))
+	cf = strings.TrimPrefix(cf, "TINIT-")
+	code, err := fiscalcode.Parse(cf, nil)
+	if err != nil {
+		return "", err
+	}
+	return code.Normalized, nil
 }
 
 // LogoutURL is the provider's end-session URL for RP-initiated logout, or ""
