@@ -28,15 +28,15 @@ func TestEndDateTable(t *testing.T) {
 		// The same date a month later does not exist: it is the last day
 		// of that month (not Go's overflow into March), and validity
 		// ends the day before.
-		{"1 month from 31 January", NewDate(2026, 1, 31), Duration{1, Months}, NewDate(2026, 2, 27)},
-		{"1 month from 31 January, leap year", NewDate(2028, 1, 31), Duration{1, Months}, NewDate(2028, 2, 28)},
-		{"1 month from 30 January", NewDate(2026, 1, 30), Duration{1, Months}, NewDate(2026, 2, 27)},
-		{"1 month from 31 March", NewDate(2026, 3, 31), Duration{1, Months}, NewDate(2026, 4, 29)},
+		{"1 month from 31 January", NewDate(2026, 1, 31), Duration{1, Months}, NewDate(2026, 2, 28)}, // no 31 February: the last day,
+		{"1 month from 31 January, leap year", NewDate(2028, 1, 31), Duration{1, Months}, NewDate(2028, 2, 29)},
+		{"1 month from 30 January", NewDate(2026, 1, 30), Duration{1, Months}, NewDate(2026, 2, 28)},
+		{"1 month from 31 March", NewDate(2026, 3, 31), Duration{1, Months}, NewDate(2026, 4, 30)},
 		{"1 month from 31 December", NewDate(2026, 12, 31), Duration{1, Months}, NewDate(2027, 1, 30)},
-		{"6 months from 31 August", NewDate(2026, 8, 31), Duration{6, Months}, NewDate(2027, 2, 27)},
+		{"6 months from 31 August", NewDate(2026, 8, 31), Duration{6, Months}, NewDate(2027, 2, 28)},
 		{"12 months equal 1 year", NewDate(2026, 5, 31), Duration{12, Months}, NewDate(2027, 5, 30)},
 		{"13 months over the year", NewDate(2026, 12, 15), Duration{13, Months}, NewDate(2028, 1, 14)},
-		{"1 year from 29 February", NewDate(2024, 2, 29), Duration{1, Years}, NewDate(2025, 2, 27)},
+		{"1 year from 29 February", NewDate(2024, 2, 29), Duration{1, Years}, NewDate(2025, 2, 28)},
 		{"4 years from 29 February", NewDate(2024, 2, 29), Duration{4, Years}, NewDate(2028, 2, 28)},
 		{"1 year from 1 March of a leap year", NewDate(2028, 3, 1), Duration{1, Years}, NewDate(2029, 2, 28)},
 		{"1 year from 1 March before a leap day", NewDate(2027, 3, 1), Duration{1, Years}, NewDate(2028, 2, 29)},
@@ -65,14 +65,18 @@ func TestEndDateMonthsProperty(t *testing.T) {
 		prev := Date{}
 		for n := 1; n <= 24; n++ {
 			end, _ := Duration{n, Months}.EndDate(start)
-			next := end.AddDate(0, 0, 1) // the first day no longer valid
-			months := (next.Year()-start.Year())*12 + int(next.Month()) - int(start.Month())
-			if months != n {
-				t.Fatalf("%s + %d months: end %s is %d months later", start.Format(time.DateOnly), n, end.Format(time.DateOnly), months)
-			}
-			lastOfMonth := next.AddDate(0, 1, -next.Day()).Day()
-			if next.Day() != start.Day() && !(start.Day() > lastOfMonth && next.Day() == lastOfMonth) {
-				t.Fatalf("%s + %d months: end %s", start.Format(time.DateOnly), n, end.Format(time.DateOnly))
+			// The month N months later, and its last day.
+			target := time.Date(start.Year(), start.Month()+time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+			last := target.AddDate(0, 1, -1)
+			if start.Day() <= last.Day() {
+				// The first day no longer valid is the same date N months later.
+				next := end.AddDate(0, 0, 1)
+				if !next.Equal(target.AddDate(0, 0, start.Day()-1)) {
+					t.Fatalf("%s + %d months: end %s", start.Format(time.DateOnly), n, end.Format(time.DateOnly))
+				}
+			} else if !end.Equal(last) {
+				// No such date that month: valid to its last day (art. 2963 c.c.).
+				t.Fatalf("%s + %d months: end %s, want the month's last day", start.Format(time.DateOnly), n, end.Format(time.DateOnly))
 			}
 			if !end.After(prev) {
 				t.Fatalf("%s: %d months end %s, not after %d months", start.Format(time.DateOnly), n, end.Format(time.DateOnly), n-1)

@@ -129,30 +129,33 @@ func (d Duration) String() string {
 
 // EndDate is the last day of validity of an exemption starting on start: the
 // day before the same date N days, months or years later (a one-year
-// exemption issued on 10/03/2026 is valid up to 09/03/2027 included). ok is
-// false for an unlimited duration.
+// exemption issued on 10/03/2026 is valid up to 09/03/2027 included). Where
+// that month has no such date (a month from 31 January, a year from 29
+// February) the term ends on the month's last day, as terms in months do
+// (codice civile, art. 2963). ok is false for an unlimited duration.
 func (d Duration) EndDate(start Date) (end Date, ok bool) {
 	switch d.Unit {
 	case Days:
 		return start.AddDate(0, 0, d.Value-1), true
 	case Months:
-		return addMonthsClamped(start, d.Value).AddDate(0, 0, -1), true
+		return monthsLater(start, d.Value), true
 	case Years:
-		return addMonthsClamped(start, 12*d.Value).AddDate(0, 0, -1), true
+		return monthsLater(start, 12*d.Value), true
 	}
 	return Date{}, false
 }
 
-// addMonthsClamped adds months without Go's overflow into the next month
-// (31 January + 1 month is 28/29 February, not 3 March).
-func addMonthsClamped(t Date, months int) Date {
+// monthsLater is the day before the same date months later, or that month's
+// last day when it has no such date (never Go's overflow into the next
+// month: 31 January + 1 month is not 3 March).
+func monthsLater(t Date, months int) Date {
 	y, m, d := t.Date()
 	first := time.Date(y, m+time.Month(months), 1, 0, 0, 0, 0, time.UTC)
-	last := first.AddDate(0, 1, -1).Day()
-	if d > last {
-		d = last
+	last := first.AddDate(0, 1, -1)
+	if d > last.Day() {
+		return last
 	}
-	return time.Date(first.Year(), first.Month(), d, 0, 0, 0, 0, time.UTC)
+	return time.Date(first.Year(), first.Month(), d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
 }
 
 // Change is what a new end date means for a valid exemption.
