@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"text/template"
@@ -42,6 +43,10 @@ type ClusterOptions struct {
 	// Security, when set, turns on mTLS (frontend and internode) and the
 	// JWT authorizer; the system worker then reaches an internal-frontend.
 	Security *Security
+	// KeySourceURIs are further JWKS URIs whose keys the frontend's JWT
+	// authorizer accepts besides Security's (the identity provider the
+	// Temporal UI logs its users in with).
+	KeySourceURIs []string
 }
 
 // Cluster is a running Temporal cluster in its production form.
@@ -372,6 +377,9 @@ var securityTemplate = template.Must(template.New("security").Parse(`  tls:
       client:
         serverName: temporal-internode
         rootCaFiles: [{{.Dir}}/ca.pem]
+  # The keys of the cluster's own tokens (application, administrator, CLI
+  # supervisors) and of the identity provider the Temporal UI logs in with;
+  # a refresh needs every URI to answer.
   authorization:
     jwtKeyProvider:
       keySourceURIs: [{{.JWKS}}]
@@ -438,7 +446,8 @@ func (c *Cluster) securityConfig() string {
 		return ""
 	}
 	var b bytes.Buffer
-	_ = securityTemplate.Execute(&b, map[string]string{"Dir": c.opts.Security.Dir, "JWKS": c.opts.Security.JWKSURL})
+	_ = securityTemplate.Execute(&b, map[string]string{"Dir": c.opts.Security.Dir,
+		"JWKS": strings.Join(append([]string{c.opts.Security.JWKSURL}, c.opts.KeySourceURIs...), ", ")})
 	return b.String()
 }
 
