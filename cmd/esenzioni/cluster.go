@@ -106,18 +106,18 @@ func registerSearchAttributes(ctx context.Context, opts client.Options) error {
 // clusterOIDCUsers are the people of the cluster's local identity provider:
 // the demo operators and the person without an account (no Temporal
 // permissions: the Temporal UI's calls are refused for them), the two named
-// supervisors (write on the namespace: list, start, signal, update its
-// workflows) and the demo administrator (the same, and read on the whole
-// cluster). A production identity provider must issue the same
-// "permissions" claim to the Temporal UI's client (README, "Temporal
-// security").
+// supervisors and the demo administrator: write on the namespace (list,
+// start, signal, update its workflows) and read on the cluster, which the
+// Temporal UI needs to list the namespaces when it loads. A production
+// identity provider must issue the same "permissions" claim to the Temporal
+// UI's client (README, "Temporal security").
 func clusterOIDCUsers(namespace string) []devstack.OIDCUser {
-	write := namespace + ":write"
+	perms := []string{namespace + ":write", "temporal-system:read"}
 	var users []devstack.OIDCUser
 	for _, id := range append(demo.Identities(), demo.NoAccount()) {
 		u := devstack.OIDCUser{FiscalCode: id.FiscalCode, GivenName: id.GivenName, FamilyName: id.FamilyName, Description: id.Description}
 		if id.Username == "amministratore" {
-			u.Permissions = []string{write, "temporal-system:read"}
+			u.Permissions = perms
 			u.Description += " · Temporal: " + strings.Join(u.Permissions, ", ")
 		}
 		users = append(users, u)
@@ -132,7 +132,7 @@ func clusterOIDCUsers(namespace string) []devstack.OIDCUser {
 		{devstack.Supervisors[1], "BIANCHI", "ANNA", time.Date(1979, 11, 3, 0, 0, 0, 0, time.UTC), 'F'},
 	} {
 		users = append(users, devstack.OIDCUser{FiscalCode: fiscalcode.Generate(s.last, s.first, s.birth, s.sex, torino.Code),
-			GivenName: s.first, FamilyName: s.last, Description: s.username + " · Temporal: " + write, Permissions: []string{write}})
+			GivenName: s.first, FamilyName: s.last, Description: s.username + " · Temporal: " + strings.Join(perms, ", "), Permissions: perms})
 	}
 	return users
 }
