@@ -134,6 +134,13 @@ func TestTemporalUILogin(t *testing.T) {
 	status, body = uiGet(t, ui+"/api/v1/namespaces", supTok)
 	require.Equal(t, http.StatusOK, status, "supervisor lists namespaces: %s", body)
 
+	// The application's SPID login at the same provider: the operator
+	// (operatore.to3 of the demo data) enters a web replica.
+	jar, _ := cookiejar.New(nil)
+	end := providerLogin(t, &http.Client{Jar: jar, Timeout: 20 * time.Second}, p.WebURLs[0]+"/login/oidc/spid", operator.FiscalCode)
+	require.NotContains(t, end.Path, "/login", "the operator's SPID login at the web replica ended at %s", end)
+	t.Logf("the operator logged in to %s with SPID at the same provider (landed on %s)", p.WebURLs[0], end.Path)
+
 	// Directly at the frontend with the provider's tokens (and a client
 	// certificate): the same decisions.
 	count := func(tok string) error {
@@ -177,26 +184,34 @@ func TestTemporalUILogin(t *testing.T) {
 	t.Logf("Chromium: the operator sees no workflow; page says: %s", tail(strings.Join(strings.Fields(text), " ")))
 }
 
-// uiLogin logs fc in through the UI's /auth/sso at the local provider (the
-// redirects a browser follows; the provider's login page filled in) and
-// returns the access token the UI hands its page.
-func uiLogin(t *testing.T, ui, fc string) string {
+// providerLogin follows, from start, the redirects a browser follows to the
+// local provider's login page, logs fc in there at SpidL2, and follows the
+// redirects back; it returns the last response's URL.
+func providerLogin(t *testing.T, hc *http.Client, start, fc string) *url.URL {
 	t.Helper()
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar, Timeout: 20 * time.Second}
-	resp, err := hc.Get(ui + "/auth/sso?returnUrl=/")
+	resp, err := hc.Get(start)
 	require.NoError(t, err)
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, "provider's login page: %s", page)
 	m := regexp.MustCompile(`name="id" value="([^"]+)"`).FindSubmatch(page)
 	require.NotNil(t, m, "login page without request id: %s", page)
-	login := resp.Request.URL.ResolveReference(&url.URL{Path: strings.TrimSuffix(resp.Request.URL.Path, "/accesso") + "/accesso"})
+	login := resp.Request.URL.ResolveReference(&url.URL{Path: resp.Request.URL.Path}) // .../accesso
 	resp, err = hc.PostForm(login.String(), url.Values{"id": {string(m[1])}, "cf": {fc}, "livello": {"2"}, "azione": {"entra"}})
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, "back at the UI: %s", tail(string(body)))
+	require.Equal(t, http.StatusOK, resp.StatusCode, "back from the provider at %s: %s", resp.Request.URL, tail(string(body)))
+	return resp.Request.URL
+}
+
+// uiLogin logs fc in through the UI's /auth/sso at the local provider and
+// returns the access token the UI hands its page (cookies user0, user1...).
+func uiLogin(t *testing.T, ui, fc string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 20 * time.Second}
+	providerLogin(t, hc, ui+"/auth/sso?returnUrl=/", fc)
 	uiURL, _ := url.Parse(ui)
 	var parts []string
 	for i := 0; ; i++ {
