@@ -30,7 +30,8 @@ cluster: cluster-tools build
 	./$(BIN) cluster
 
 # Crash test of the production form: load through both web replicas, kill a
-# worker and a history process, check nothing is lost or doubled.
+# worker and a history process, check nothing is lost or doubled; the other
+# cluster-tagged tests too (worker versioning, the Temporal UI's login).
 cluster-test: cluster-tools
 	go test -tags cluster -count=1 -timeout 30m -v ./internal/clustertest/
 

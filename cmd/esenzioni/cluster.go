@@ -7,11 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
+	"esenzioni/domain/fiscalcode"
+	"esenzioni/domain/places"
 	"esenzioni/internal/config"
+	"esenzioni/internal/demo"
 	"esenzioni/internal/devstack"
 	"esenzioni/workflows/searchattr"
 )
@@ -48,6 +52,7 @@ func runCluster(ctx context.Context, args []string) error {
 		Binary: exe, DataDir: filepath.Join(cfg.DataDir, "cluster"), BasePort: base,
 		Webs: *webs, Workers: *workers, Histories: *histories, Progress: os.Stderr,
 		RegisterSearchAttributes: registerSearchAttributes, Insecure: *insecure,
+		OIDCUsers: clusterOIDCUsers("esenzioni"),
 	})
 	if err != nil {
 		return err
@@ -60,6 +65,10 @@ func runCluster(ctx context.Context, args []string) error {
 	fmt.Printf("  Temporal         %s (namespace %s): %v\n", p.Cluster.FrontendAddress(), p.Cluster.Namespace(), p.Cluster.Services())
 	if p.UIURL != "" {
 		fmt.Printf("  Temporal UI      %s\n", p.UIURL)
+		if p.OIDC != nil {
+			fmt.Printf("                   login at %s: supervisors %s and the administrator may work in it\n",
+				p.OIDC.Issuer("spid"), strings.Join(devstack.Supervisors, ", "))
+		}
 	}
 	var names []string
 	for n := range p.MetricsURLs {
@@ -92,4 +101,38 @@ func registerSearchAttributes(ctx context.Context, opts client.Options) error {
 	}
 	defer c.Close()
 	return searchattr.Register(ctx, c, opts.Namespace)
+}
+
+// clusterOIDCUsers are the people of the cluster's local identity provider:
+// the demo operators and the person without an account (no Temporal
+// permissions: the Temporal UI's calls are refused for them), the two named
+// supervisors and the demo administrator: write on the namespace (list,
+// start, signal, update its workflows) and read on the cluster, which the
+// Temporal UI needs to list the namespaces when it loads. A production
+// identity provider must issue the same "permissions" claim to the Temporal
+// UI's client (README, "Temporal security").
+func clusterOIDCUsers(namespace string) []devstack.OIDCUser {
+	perms := []string{namespace + ":write", "temporal-system:read"}
+	var users []devstack.OIDCUser
+	for _, id := range append(demo.Identities(), demo.NoAccount()) {
+		u := devstack.OIDCUser{FiscalCode: id.FiscalCode, GivenName: id.GivenName, FamilyName: id.FamilyName, Description: id.Description}
+		if id.Username == "amministratore" {
+			u.Permissions = perms
+			u.Description += " · Temporal: " + strings.Join(u.Permissions, ", ")
+		}
+		users = append(users, u)
+	}
+	torino, _ := places.Default().Find("TORINO", "TO")
+	for _, s := range []struct {
+		username, last, first string
+		birth                 time.Time
+		sex                   byte
+	}{
+		{devstack.Supervisors[0], "ROSSI", "MARIO", time.Date(1968, 5, 17, 0, 0, 0, 0, time.UTC), 'M'},
+		{devstack.Supervisors[1], "BIANCHI", "ANNA", time.Date(1979, 11, 3, 0, 0, 0, 0, time.UTC), 'F'},
+	} {
+		users = append(users, devstack.OIDCUser{FiscalCode: fiscalcode.Generate(s.last, s.first, s.birth, s.sex, torino.Code),
+			GivenName: s.first, FamilyName: s.last, Description: s.username + " · Temporal: " + strings.Join(perms, ", "), Permissions: perms})
+	}
+	return users
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"text/template"
@@ -42,6 +43,10 @@ type ClusterOptions struct {
 	// Security, when set, turns on mTLS (frontend and internode) and the
 	// JWT authorizer; the system worker then reaches an internal-frontend.
 	Security *Security
+	// KeySourceURIs are further JWKS URIs whose keys the frontend's JWT
+	// authorizer accepts besides Security's (the identity provider the
+	// Temporal UI logs its users in with).
+	KeySourceURIs []string
 }
 
 // Cluster is a running Temporal cluster in its production form.
@@ -53,6 +58,8 @@ type Cluster struct {
 	mu       sync.Mutex
 	procs    map[string]*process
 	services []clusterService
+	// pgPassword is temporalRole's.
+	pgPassword string
 }
 
 type clusterService struct {
@@ -136,6 +143,9 @@ func StartCluster(ctx context.Context, pg *Postgres, opts ClusterOptions) (_ *Cl
 		if err := pg.CreateDatabase(ctx, db); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.ensureRole(ctx); err != nil {
+		return nil, err
 	}
 	if err := c.setupSchemas(ctx, sqlTool); err != nil {
 		return nil, err
@@ -225,13 +235,61 @@ func rank(service string) int {
 	return map[string]int{"history": 0, "matching": 1, "internal-frontend": 2, "frontend": 2, "worker": 3}[service]
 }
 
+// temporalRole is the PostgreSQL role of the Temporal server and its schema
+// tool: they connect over TCP, where the cluster asks every role for a
+// password (the superuser has none, and reaches it only by the socket).
+const temporalRole = "temporal"
+
+// ensureRole makes (or updates) the Temporal server's role with a password
+// kept in the cluster's directory, owner of its two databases; tables made
+// by the superuser in a directory of an earlier version are granted to it.
+func (c *Cluster) ensureRole(ctx context.Context) error {
+	file := filepath.Join(c.dir, "postgres-password")
+	if b, err := os.ReadFile(file); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		c.pgPassword = string(bytes.TrimSpace(b))
+	} else {
+		c.pgPassword = randomPassword()
+		if err := os.WriteFile(file, []byte(c.pgPassword+"\n"), 0o600); err != nil {
+			return err
+		}
+	}
+	conn := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(c.Postgres.URL("postgres"))))
+	defer conn.Close()
+	var exists bool
+	if err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)`, temporalRole).Scan(&exists); err != nil {
+		return fmt.Errorf("postgresql: %w", err)
+	}
+	verb := "CREATE"
+	if exists {
+		verb = "ALTER"
+	}
+	// The password is hex (randomPassword): safe in a literal.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`%s ROLE %s LOGIN PASSWORD '%s'`, verb, temporalRole, c.pgPassword)); err != nil {
+		return fmt.Errorf("postgresql: role %s: %w", temporalRole, err)
+	}
+	for _, db := range []string{"temporal", "temporal_visibility"} {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`ALTER DATABASE %s OWNER TO %s`, db, temporalRole)); err != nil {
+			return fmt.Errorf("postgresql: %w", err)
+		}
+		dbc := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(c.Postgres.URL(db))))
+		_, err := dbc.ExecContext(ctx, fmt.Sprintf(`GRANT ALL ON SCHEMA public TO %[1]s;
+GRANT ALL ON ALL TABLES IN SCHEMA public TO %[1]s;
+GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO %[1]s`, temporalRole))
+		dbc.Close()
+		if err != nil {
+			return fmt.Errorf("postgresql %s: %w", db, err)
+		}
+	}
+	return nil
+}
+
 func (c *Cluster) setupSchemas(ctx context.Context, sqlTool string) error {
 	for _, s := range []struct{ db, schema string }{
 		{"temporal", "postgresql/v12/temporal"},
 		{"temporal_visibility", "postgresql/v12/visibility"},
 	} {
 		base := []string{"--plugin", "postgres12", "--ep", "127.0.0.1", "-p", strconv.Itoa(c.Postgres.Port),
-			"-u", Superuser, "--db", s.db}
+			"-u", temporalRole, "--db", s.db}
 		conn := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(c.Postgres.URL(s.db))))
 		var exists bool
 		err := conn.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_name = 'schema_version')`).Scan(&exists)
@@ -253,6 +311,7 @@ func (c *Cluster) setupSchemas(ctx context.Context, sqlTool string) error {
 
 func (c *Cluster) run(ctx context.Context, bin string, args ...string) error {
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "SQL_PASSWORD="+c.pgPassword) // not in the arguments (ps, error messages)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -279,6 +338,7 @@ persistence:
         connectAddr: "127.0.0.1:{{.PGPort}}"
         connectProtocol: tcp
         user: {{.User}}
+        password: "{{.Password}}"
         maxConns: 20
         maxIdleConns: 20
         maxConnLifetime: 1h
@@ -289,6 +349,7 @@ persistence:
         connectAddr: "127.0.0.1:{{.PGPort}}"
         connectProtocol: tcp
         user: {{.User}}
+        password: "{{.Password}}"
         maxConns: 10
         maxIdleConns: 10
         maxConnLifetime: 1h
@@ -372,6 +433,9 @@ var securityTemplate = template.Must(template.New("security").Parse(`  tls:
       client:
         serverName: temporal-internode
         rootCaFiles: [{{.Dir}}/ca.pem]
+  # The keys of the cluster's own tokens (application, administrator, CLI
+  # supervisors) and of the identity provider the Temporal UI logs in with;
+  # a refresh needs every URI to answer.
   authorization:
     jwtKeyProvider:
       keySourceURIs: [{{.JWKS}}]
@@ -421,7 +485,7 @@ func (c *Cluster) writeConfig(s clusterService) error {
 	}
 	var b bytes.Buffer
 	err := configTemplate.Execute(&b, map[string]any{
-		"Shards": c.opts.Shards, "PGPort": c.Postgres.Port, "User": Superuser, "Own": s.name, "Services": services,
+		"Shards": c.opts.Shards, "PGPort": c.Postgres.Port, "User": temporalRole, "Password": c.pgPassword, "Own": s.name, "Services": services,
 		"S":            map[string]any{"Service": s.service, "GRPC": s.grpc, "Member": s.member, "HTTP": s.http, "Metrics": s.metrics, "Pprof": s.pprof},
 		"FrontendPort": fe.grpc, "FrontendHTTP": fe.http,
 		"Dynamic":  filepath.Join(c.dir, "dynamicconfig.yaml"),
@@ -438,7 +502,8 @@ func (c *Cluster) securityConfig() string {
 		return ""
 	}
 	var b bytes.Buffer
-	_ = securityTemplate.Execute(&b, map[string]string{"Dir": c.opts.Security.Dir, "JWKS": c.opts.Security.JWKSURL})
+	_ = securityTemplate.Execute(&b, map[string]string{"Dir": c.opts.Security.Dir,
+		"JWKS": strings.Join(append([]string{c.opts.Security.JWKSURL}, c.opts.KeySourceURIs...), ", ")})
 	return b.String()
 }
 

@@ -18,6 +18,9 @@ type OIDCUser struct {
 	GivenName   string `json:"given_name"`
 	FamilyName  string `json:"family_name"`
 	Description string `json:"description"`
+	// Permissions (Temporal's "<namespace>:<role>") go into the access
+	// tokens the provider issues to the Temporal UI's client only.
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 // OIDCOptions configures the local OpenID Connect provider
@@ -29,6 +32,10 @@ type OIDCOptions struct {
 	ClientID     string
 	ClientSecret string
 	Dir          string // users file and log
+	// UIClientID and UIClientSecret register the Temporal Web UI as a
+	// second client (empty: none); its access tokens are JWTs with the
+	// users' Permissions.
+	UIClientID, UIClientSecret string
 }
 
 // OIDC is a running local provider.
@@ -44,6 +51,12 @@ func (o *OIDC) BaseURL() string { return "http://localhost:" + strconv.Itoa(o.Po
 
 // Issuer is the issuer URL of kind ("spid" or "cie").
 func (o *OIDC) Issuer(kind string) string { return o.BaseURL() + "/" + kind }
+
+// JWKSURL is where the issuer of kind publishes its signing keys (the same
+// key for both issuers), on loopback.
+func (o *OIDC) JWKSURL(kind string) string {
+	return "http://127.0.0.1:" + strconv.Itoa(o.Port) + "/" + kind + "/keys"
+}
 
 // StartOIDC starts the local provider and waits until it answers.
 func StartOIDC(ctx context.Context, opts OIDCOptions) (*OIDC, error) {
@@ -76,6 +89,9 @@ func startOIDCOnce(ctx context.Context, opts OIDCOptions) (*OIDC, error) {
 		"-public", "http://localhost:" + strconv.Itoa(port),
 		"-users", usersFile,
 		"-client-id", opts.ClientID, "-client-secret", opts.ClientSecret,
+	}
+	if opts.UIClientID != "" {
+		args = append(args, "-ui-client-id", opts.UIClientID, "-ui-client-secret", opts.UIClientSecret)
 	}
 	logPath := filepath.Join(opts.Dir, "oidc.log")
 	proc, err := startProcess("oidc provider", exec.Command(opts.Binary, args...), logPath)

@@ -23,7 +23,7 @@ import (
 type ProductionOptions struct {
 	Binary   string // the esenzioni binary web and worker processes run
 	DataDir  string // e.g. .data/cluster
-	BasePort int    // 0: 17200; PostgreSQL BasePort+1, MinIO +2/+3, UI +4, Temporal +0 and +10.., web 18080.., metrics 19090..
+	BasePort int    // 0: 17200; PostgreSQL BasePort+1, MinIO +2/+3, UI +4, JWKS +5, OIDC provider +6, Temporal +0 and +10.., web 18080.., metrics 19090..
 	Webs     int    // web processes; 0: 2
 	Workers  int    // worker processes; 0: 2
 	// Env is added to every application process (e.g. REMINDER_OFFSETS).
@@ -37,7 +37,18 @@ type ProductionOptions struct {
 	// Insecure runs the cluster without mTLS and without the JWT authorizer
 	// (the Temporal UI then works without an identity provider).
 	Insecure bool
+	// OIDCUsers are the people of the local identity provider
+	// (tools/oidcprovider) that the secure form starts, when built, for the
+	// Temporal UI's login and the application's SPID/CIE login; each one's
+	// Permissions go into the access tokens issued to the Temporal UI.
+	OIDCUsers []OIDCUser
 }
+
+// The Temporal UI's client at the local identity provider.
+const (
+	UIClientID     = "temporal-ui"
+	UIClientSecret = "temporal-ui-dev-secret"
+)
 
 // Production is the running system.
 type Production struct {
@@ -50,11 +61,13 @@ type Production struct {
 	// MetricsURLs of the application processes, by name (web-1, worker-1...).
 	MetricsURLs map[string]string
 	UIURL       string
-	ui          *process
-	security    *Security
-	apps        map[string]*process
-	appArgs     map[string][]string
-	appEnv      map[string][]string
+	// OIDC is the local identity provider (nil: insecure form, or not built).
+	OIDC     *OIDC
+	ui       *process
+	security *Security
+	apps     map[string]*process
+	appArgs  map[string][]string
+	appEnv   map[string][]string
 }
 
 // StartProduction starts PostgreSQL, MinIO, the Temporal cluster, prepares
@@ -108,8 +121,24 @@ func StartProduction(ctx context.Context, opts ProductionOptions) (_ *Production
 		p.security = sec
 		say("security: mTLS and JWT material in %s (JWKS %s)", sec.Dir, sec.JWKSURL)
 	}
+	var keySources []string
+	if sec != nil {
+		// Before the frontend: its JWT key provider fetches every JWKS at
+		// start and keeps none if one fails.
+		if bin, err := Tool("", "oidcprovider"); err == nil {
+			if p.OIDC, err = StartOIDC(ctx, OIDCOptions{Binary: bin, Port: opts.BasePort + 6, Users: opts.OIDCUsers,
+				ClientID: "esenzioni", ClientSecret: "esenzioni-dev-secret", Dir: filepath.Join(dir, "oidc"),
+				UIClientID: UIClientID, UIClientSecret: UIClientSecret}); err != nil {
+				return nil, err
+			}
+			keySources = append(keySources, p.OIDC.JWKSURL("spid"))
+			say("oidc provider: %s (SPID %s, CIE %s; keys %s)", p.OIDC.BaseURL(), p.OIDC.Issuer("spid"), p.OIDC.Issuer("cie"), p.OIDC.JWKSURL("spid"))
+		} else {
+			say("oidc provider: not built (scripts/build-tools.sh oidcprovider): the Temporal UI will have no login and its calls will be refused")
+		}
+	}
 	if p.Cluster, err = StartCluster(ctx, p.Postgres, ClusterOptions{DataDir: dir, BasePort: opts.BasePort,
-		Histories: opts.Histories, Progress: opts.Progress, Security: sec}); err != nil {
+		Histories: opts.Histories, Progress: opts.Progress, Security: sec, KeySourceURIs: keySources}); err != nil {
 		return nil, err
 	}
 	if opts.RegisterSearchAttributes != nil {
@@ -139,6 +168,15 @@ func StartProduction(ctx context.Context, opts ProductionOptions) (_ *Production
 			"TEMPORAL_TLS_CERT="+sec.ClientCert("app"), "TEMPORAL_TLS_KEY="+sec.ClientKey("app"),
 			"TEMPORAL_TLS_CA="+sec.CA(), "TEMPORAL_TLS_SERVER_NAME="+FrontendServerName,
 			"TEMPORAL_TOKEN_FILE="+sec.Token("app"))
+	}
+	if o := p.OIDC; o != nil {
+		// The application's SPID/CIE login at the same provider.
+		p.env = append(p.env, "OIDC_PROVIDERS=spid,cie")
+		for _, kind := range []string{"spid", "cie"} {
+			k := strings.ToUpper(kind)
+			p.env = append(p.env, "OIDC_"+k+"_ISSUER="+o.Issuer(kind), "OIDC_"+k+"_CLIENT_ID="+o.ClientID,
+				"OIDC_"+k+"_CLIENT_SECRET="+o.ClientSecret, "OIDC_"+k+"_LABEL=Gestore di prova locale ("+o.BaseURL()+")")
+		}
 	}
 	p.env = append(p.env, opts.Env...)
 	for _, step := range [][]string{{"migrate"}, {"import", "catalog"}} {
@@ -270,11 +308,25 @@ codec:
 hideLogs: true
 `, p.Cluster.FrontendAddress(), port, p.Cluster.Namespace(), port, p.WebURLs[0])
 	if sec := p.security; sec != nil {
-		// mTLS with a supervisor's certificate; the frontend still wants a
-		// JWT on every call, which the UI gets from the identity provider
-		// once the login issue lands (README, "Production").
+		// mTLS with a supervisor's certificate (the UI server's connection);
+		// the frontend wants a JWT on every call as well: the user's, from
+		// the login at the identity provider, which the UI sends as
+		// "authorization: Bearer <access token>".
 		cfg += fmt.Sprintf("tls:\n  caFile: %s\n  certFile: %s\n  keyFile: %s\n  serverName: %s\n",
 			sec.CA(), sec.ClientCert(Supervisors[0]), sec.ClientKey(Supervisors[0]), FrontendServerName)
+	}
+	if o := p.OIDC; o != nil {
+		cfg += fmt.Sprintf(`auth:
+  enabled: true
+  providers:
+    - label: SPID (gestore di prova locale)
+      type: oidc
+      providerUrl: %s
+      clientId: %s
+      clientSecret: %s
+      scopes: [openid, profile]
+      callbackUrl: http://localhost:%d/auth/sso/callback
+`, o.Issuer("spid"), UIClientID, UIClientSecret, port)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "development.yaml"), []byte(cfg), 0o644); err != nil {
 		return err
@@ -310,6 +362,7 @@ func (p *Production) Stop() {
 		proc.stop(syscall.SIGTERM, 20*time.Second)
 	}
 	p.Cluster.Stop()
+	p.OIDC.Stop()
 	p.security.Close()
 	if p.MinIO != nil {
 		p.MinIO.Stop()

@@ -12,8 +12,17 @@
 // userinfo endpoint, and RP-initiated logout (end_session_endpoint). Codes
 // serve once.
 //
+// With -ui-client-id it also registers a second confidential client, the
+// Temporal Web UI of `esenzioni cluster`: for that client only, the access
+// token is a JWT (signed with the same key, published at ISSUER/keys)
+// carrying the claim "permissions" of the user's entry in the -users file
+// (e.g. ["esenzioni:write"] for a supervisor), which the Temporal frontend's
+// default JWT claim mapper reads. Users without permissions get tokens
+// without the claim, and the application's client never gets it.
+//
 //	oidcprovider -addr 127.0.0.1:9998 -users users.json \
-//	    -client-id esenzioni -client-secret esenzioni-dev-secret
+//	    -client-id esenzioni -client-secret esenzioni-dev-secret \
+//	    [-ui-client-id temporal-ui -ui-client-secret S]
 package main
 
 import (
@@ -21,6 +30,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -51,6 +61,9 @@ type User struct {
 	GivenName   string `json:"given_name"`
 	FamilyName  string `json:"family_name"`
 	Description string `json:"description"`
+	// Permissions go into the access tokens issued to the Temporal UI's
+	// client (claim "permissions", Temporal's "<namespace>:<role>").
+	Permissions []string `json:"permissions,omitempty"`
 }
 
 func main() {
@@ -63,10 +76,25 @@ func main() {
 		"comma separated globs (path.Match) of the accepted redirect URIs")
 	logouts := flag.String("post-logout-globs", "http://localhost:*/login,http://127.0.0.1:*/login",
 		"comma separated globs of the accepted post-logout redirect URIs")
+	uiClientID := flag.String("ui-client-id", "", "client id of the Temporal Web UI (empty: no such client)")
+	uiClientSecret := flag.String("ui-client-secret", "", "client secret of the Temporal Web UI")
+	uiRedirects := flag.String("ui-redirect-globs", "http://localhost:*/auth/sso/callback,http://127.0.0.1:*/auth/sso/callback",
+		"comma separated globs of the Temporal Web UI's redirect URIs")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	slog.SetDefault(log)
-	if err := run(*addr, *public, *usersFile, *clientID, *clientSecret, split(*redirects), split(*logouts)); err != nil {
+	clients := []*client{{id: *clientID, secret: *clientSecret, redirectGlobs: split(*redirects), logoutGlobs: split(*logouts),
+		tokenLifetime: 5 * time.Minute}}
+	if *uiClientID != "" {
+		if *uiClientSecret == "" {
+			fmt.Fprintln(os.Stderr, "oidcprovider: -ui-client-id needs -ui-client-secret")
+			os.Exit(2)
+		}
+		// The UI has no refresh: its user logs in again when the token expires.
+		clients = append(clients, &client{id: *uiClientID, secret: *uiClientSecret, redirectGlobs: split(*uiRedirects),
+			tokenLifetime: time.Hour, temporalUI: true})
+	}
+	if err := run(*addr, *public, *usersFile, clients); err != nil {
 		fmt.Fprintln(os.Stderr, "oidcprovider:", err)
 		os.Exit(1)
 	}
@@ -82,7 +110,7 @@ func split(s string) []string {
 	return out
 }
 
-func run(addr, public, usersFile, clientID, clientSecret string, redirects, logouts []string) error {
+func run(addr, public, usersFile string, clients []*client) error {
 	var users []User
 	if usersFile != "" {
 		b, err := os.ReadFile(usersFile)
@@ -108,7 +136,13 @@ func run(addr, public, usersFile, clientID, clientSecret string, redirects, logo
 	signing := &signingKey{id: randomID(), key: key}
 	mux := http.NewServeMux()
 	for _, kind := range []string{"spid", "cie"} {
-		st := newStorage(kind, users, signing, &client{id: clientID, secret: clientSecret, redirectGlobs: redirects, logoutGlobs: logouts, prefix: "/" + kind})
+		var cs []*client
+		for _, c := range clients {
+			c := *c
+			c.prefix = "/" + kind
+			cs = append(cs, &c)
+		}
+		st := newStorage(kind, users, signing, cs)
 		h, err := newIssuer(public+"/"+kind, st)
 		if err != nil {
 			return err
@@ -208,7 +242,7 @@ func (s *storage) loginPage(w http.ResponseWriter, r *http.Request, msg string) 
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = page.Execute(w, map[string]any{
 		"Title": title, "Error": msg, "ID": id, "Users": s.users, "Levels": []int{1, 2, 3},
-		"Level": req.requestedLevel, "Action": s.client.prefix + "/accesso",
+		"Level": req.requestedLevel, "Action": "/" + s.kind + "/accesso",
 	})
 }
 
@@ -272,10 +306,10 @@ func randomID() string {
 // --- storage ----------------------------------------------------------------
 
 type storage struct {
-	kind   string
-	users  []User
-	key    *signingKey
-	client *client
+	kind    string
+	users   []User
+	key     *signingKey
+	clients []*client
 
 	mu       sync.Mutex
 	requests map[string]*authRequest
@@ -283,8 +317,8 @@ type storage struct {
 	tokens   map[string]*accessToken
 }
 
-func newStorage(kind string, users []User, key *signingKey, c *client) *storage {
-	return &storage{kind: kind, users: users, key: key, client: c,
+func newStorage(kind string, users []User, key *signingKey, clients []*client) *storage {
+	return &storage{kind: kind, users: users, key: key, clients: clients,
 		requests: map[string]*authRequest{}, codes: map[string]string{}, tokens: map[string]*accessToken{}}
 }
 
@@ -424,7 +458,11 @@ func (s *storage) CreateAccessToken(_ context.Context, r op.TokenRequest) (strin
 	if ar, ok := r.(*authRequest); ok {
 		clientID = ar.ClientID
 	}
-	t := &accessToken{id: randomID(), subject: r.GetSubject(), clientID: clientID, scopes: r.GetScopes(), expires: time.Now().Add(5 * time.Minute)}
+	lifetime := 5 * time.Minute
+	if c := s.clientByID(clientID); c != nil {
+		lifetime = c.tokenLifetime
+	}
+	t := &accessToken{id: randomID(), subject: r.GetSubject(), clientID: clientID, scopes: r.GetScopes(), expires: time.Now().Add(lifetime)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens[t.id] = t
@@ -467,15 +505,25 @@ func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorith
 }
 func (s *storage) KeySet(context.Context) ([]op.Key, error) { return []op.Key{publicKey{s.key}}, nil }
 
-func (s *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
-	if id != s.client.id {
-		return nil, errors.New("client not found")
+func (s *storage) clientByID(id string) *client {
+	for _, c := range s.clients {
+		if c.id == id {
+			return c
+		}
 	}
-	return s.client, nil
+	return nil
+}
+
+func (s *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
+	if c := s.clientByID(id); c != nil {
+		return c, nil
+	}
+	return nil, errors.New("client not found")
 }
 
 func (s *storage) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {
-	if id != s.client.id || secret != s.client.secret {
+	c := s.clientByID(id)
+	if c == nil || subtle.ConstantTimeCompare([]byte(secret), []byte(c.secret)) != 1 {
 		return errors.New("invalid client credentials")
 	}
 	return nil
@@ -487,7 +535,13 @@ func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string,
 
 // SetUserinfoFromRequest fills the ID token's claims.
 func (s *storage) SetUserinfoFromRequest(_ context.Context, ui *oidc.UserInfo, r op.IDTokenRequest, _ []string) error {
-	return s.setUserinfo(ui, r.GetSubject())
+	if err := s.setUserinfo(ui, r.GetSubject()); err != nil {
+		return err
+	}
+	if c := s.clientByID(r.GetClientID()); c != nil && c.temporalUI {
+		ui.Name = ui.GivenName + " " + ui.FamilyName // shown by the UI
+	}
+	return nil
 }
 
 func (s *storage) SetUserinfoFromToken(_ context.Context, ui *oidc.UserInfo, tokenID, _, _ string) error {
@@ -516,8 +570,22 @@ func (s *storage) SetIntrospectionFromToken(context.Context, *oidc.Introspection
 	return errors.New("introspection not supported")
 }
 
-func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
-	return nil, nil
+// GetPrivateClaimsFromScopes adds, to the JWT access tokens of the Temporal
+// UI's client only, the user's Temporal permissions.
+func (s *storage) GetPrivateClaimsFromScopes(_ context.Context, sub, clientID string, _ []string) (map[string]any, error) {
+	c := s.clientByID(clientID)
+	if c == nil || !c.temporalUI {
+		return nil, nil
+	}
+	u := s.userBySubject(sub)
+	if u == nil {
+		return nil, errors.New("user not found")
+	}
+	claims := map[string]any{"name": u.GivenName + " " + u.FamilyName}
+	if len(u.Permissions) > 0 {
+		claims["permissions"] = u.Permissions
+	}
+	return claims, nil
 }
 
 func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
@@ -550,12 +618,15 @@ func (p publicKey) Key() any                           { return &p.k.key.PublicK
 
 // --- client -----------------------------------------------------------------
 
-// client is the application (a confidential web client, HTTP allowed:
-// development only).
+// client is the application, or the Temporal Web UI (confidential web
+// clients, HTTP allowed: development only).
 type client struct {
 	id, secret                 string
 	redirectGlobs, logoutGlobs []string
 	prefix                     string // the issuer's path, for the login page URL
+	tokenLifetime              time.Duration
+	// temporalUI: access tokens are JWTs with the user's permissions.
+	temporalUI bool
 }
 
 func (c *client) GetID() string                        { return c.id }
@@ -572,9 +643,14 @@ func (c *client) GrantTypes() []oidc.GrantType { return []oidc.GrantType{oidc.Gr
 func (c *client) LoginURL(id string) string {
 	return c.prefix + "/accesso?authRequestID=" + url.QueryEscape(id)
 }
-func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
-func (c *client) IDTokenLifetime() time.Duration      { return time.Hour }
-func (c *client) DevMode() bool                       { return true }
+func (c *client) AccessTokenType() op.AccessTokenType {
+	if c.temporalUI {
+		return op.AccessTokenTypeJWT
+	}
+	return op.AccessTokenTypeBearer
+}
+func (c *client) IDTokenLifetime() time.Duration { return time.Hour }
+func (c *client) DevMode() bool                  { return true }
 func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
 }
