@@ -60,8 +60,7 @@ func (a *Activities) IssuePracticeExemption(ctx context.Context, in IssueInput) 
 	switch {
 	case errors.Is(err, store.ErrDuplicateExemption):
 		return out, temporal.NewNonRetryableApplicationError(
-			"L'assistito ha già un'esenzione valida con codice "+in.ExemptionCode+": non se ne può rilasciare una seconda.",
-			CodeDuplicateExemption, nil)
+			exemption.DuplicateMessage(in.ExemptionCode), CodeDuplicateExemption, nil)
 	case errors.Is(err, store.ErrDiagnosisNotLinked):
 		return out, invalid("diagnosis %s is not linked to exemption code %s", in.DiagnosisCode, in.ExemptionCode)
 	}

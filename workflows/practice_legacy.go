@@ -219,8 +219,7 @@ func (w *legacyPractice) process(ctx workflow.Context, cmd PracticeCommand) (Act
 			return ActionResult{}, err
 		}
 		if facts.DuplicateExemptionID != 0 {
-			return ActionResult{}, refusal(activities.CodeDuplicateExemption,
-				"L'assistito ha già un'esenzione valida con codice %s: non se ne può rilasciare una seconda.", w.st.Input.ExemptionCode)
+			return ActionResult{}, refusal(activities.CodeDuplicateExemption, "%s", exemption.DuplicateMessage(w.st.Input.ExemptionCode))
 		}
 	}
 

@@ -217,3 +217,10 @@ func Expiring(state State, end *Date, now time.Time, window time.Duration) bool 
 
 // WorkflowID is the exemption workflow's ID: the exemption's id only.
 func WorkflowID(id int64) string { return "esenzione-" + strconv.FormatInt(id, 10) }
+
+// DuplicateMessage is why a second valid exemption with code is not issued
+// to a person who has one: the validation's refusal (workflow and
+// activity, code exemption.duplicate) and the wizard's check say it alike.
+func DuplicateMessage(code string) string {
+	return "L'assistito ha già un'esenzione valida con codice " + code + ": non se ne può rilasciare una seconda."
+}

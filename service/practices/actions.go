@@ -107,6 +107,31 @@ func (s *Service) SubmitAndValidate(ctx context.Context, sub Submission, cmd wor
 	return res, s.apply(ctx, res)
 }
 
+// DraftStagingKey names the documents staged for the wizard's draft id.
+func DraftStagingKey(id string) string { return "bozza:" + id }
+
+// ConfirmDraft is the wizard's confirmation of draft d: SubmitAndValidate,
+// then, before returning, the documents staged for the draft
+// (DraftStagingKey) attached to the exemption issued and the draft updated
+// with the practice number and exemption id, in one transaction. An action
+// done whose record could not be written now (service.ErrRecorded) is done:
+// the draft is completed and the error returned.
+func (s *Service) ConfirmDraft(ctx context.Context, d *store.Draft, sub Submission, cmd workflows.PracticeCommand) (workflows.ActionResult, error) {
+	res, err := s.SubmitAndValidate(ctx, sub, cmd)
+	if err != nil && !errors.Is(err, service.ErrRecorded) {
+		return res, err
+	}
+	var exemptionID *int64
+	if res.Exemption != nil {
+		id := res.Exemption.ID
+		exemptionID = &id
+	}
+	if cerr := s.Store.CompleteDraft(ctx, d, DraftStagingKey(d.ID), res.Number, exemptionID); cerr != nil {
+		return res, cerr
+	}
+	return res, err
+}
+
 // Query returns a practice's full workflow state.
 func (s *Service) Query(ctx context.Context, number string) (workflows.PracticeState, error) {
 	var st workflows.PracticeState
