@@ -17,6 +17,7 @@ import (
 	"esenzioni/domain/access"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
 	"esenzioni/internal/testenv"
@@ -239,7 +240,7 @@ func TestModificaOfAnotherASLIsRefusedByServerAndWorkflow(t *testing.T) {
 	_, err = w.Exemptions.ChangeEndDate(context.Background(), w.fromPractice, workflows.ChangeEndDate{
 		Actor:   access.Actor{FiscalCode: w.opCN2.FiscalCode, Role: access.OperatoreASL, ASL: apptest.ASLCN2},
 		EndDate: &end, RequestID: "cn2-direct"})
-	var refusal *practice.Refusal
+	var refusal *refusal.Refusal
 	require.ErrorAs(t, err, &refusal)
 	require.Equal(t, workflows.CodeExemptionScope, refusal.Code)
 }

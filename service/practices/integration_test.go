@@ -21,6 +21,7 @@ import (
 	"esenzioni/domain/access"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/devstack"
 	"esenzioni/internal/testenv"
@@ -119,7 +120,7 @@ func TestRejectAndCancel(t *testing.T) {
 	rejected := e.Submit(person, "042", "5771")
 	_, err := e.Practices.Act(ctx, rejected, workflows.PracticeCommand{Command: practice.Command{
 		Action: practice.Reject, Actor: op, RequestID: "r-1", ReasonCode: "INESISTENTE"}})
-	var refusal *practice.Refusal
+	var refusal *refusal.Refusal
 	require.ErrorAs(t, err, &refusal)
 	require.Equal(t, practice.CodeReasonUnknown, refusal.Code)
 
@@ -246,7 +247,7 @@ func TestConcurrentConflictingActionsHaveOneWinner(t *testing.T) {
 				winners++
 				continue
 			}
-			var refusal *practice.Refusal
+			var refusal *refusal.Refusal
 			require.ErrorAs(t, o.err, &refusal, "practice %s", numbers[i])
 			require.Contains(t, []string{practice.CodeStaleVersion, practice.CodeWrongState}, refusal.Code)
 			require.Contains(t, refusal.Message, "modificata da un altro operatore")
@@ -496,7 +497,7 @@ func TestDuplicateValidExemptionIsRefused(t *testing.T) {
 	second := e.Submit(person, "044", "2960")
 	_, err := e.Practices.Act(ctx, second, workflows.PracticeCommand{Command: practice.Command{
 		Action: practice.Validate, Actor: op, RequestID: "dup"}})
-	var refusal *practice.Refusal
+	var refusal *refusal.Refusal
 	require.True(t, errors.As(err, &refusal), "%v", err)
 	require.Contains(t, refusal.Message, "già un'esenzione valida")
 	p, err := e.Store().PracticeByNumber(ctx, second)
