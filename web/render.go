@@ -268,11 +268,11 @@ func (s *Server) renderError(c *gin.Context, status int, heading, message string
 
 // operationLabels are the exemption events as operators read them.
 var operationLabels = map[string]string{
-	"EMISSIONE":                 "Emissione",
+	string(exemption.Issue):     "Emissione",
 	string(exemption.Renew):     "Rinnovo",
 	string(exemption.Shorten):   "Fine validità anticipata",
 	string(exemption.Revoke):    "Revoca",
 	string(exemption.Documents): "Documenti aggiunti",
-	"SCADENZA":                  "Scadenza",
-	"PROMEMORIA":                "Promemoria di scadenza",
+	string(exemption.Expire):    "Scadenza",
+	string(exemption.Remind):    "Promemoria di scadenza",
 }

@@ -154,7 +154,11 @@ func addMonthsClamped(t Date, months int) Date {
 	return time.Date(first.Year(), first.Month(), d, 0, 0, 0, 0, time.UTC)
 }
 
-// Change is what a new end date means for a valid exemption.
+// Change is what a new end date means for a valid exemption, and the kind
+// of every event of an exemption's history (exemption_event.action, the
+// workflow's events, the kind of an operator's notification): stored codes,
+// in Italian, never written as literals elsewhere. The practice's actions
+// are stored in English (practice.Action, glossary there).
 type Change string
 
 // Kinds of change.

@@ -68,6 +68,22 @@ type Action string
 
 // Actions. Submit is the intake itself; the others are operator (or
 // submitter, for Cancel) commands.
+//
+// Glossary of the stored codes. The codes are stored as they are in the
+// events of the read model (practice_event.action) and in workflow
+// histories, so they are never renamed: the practice's actions are in
+// English, everything else (states, submitter kinds, the exemption's
+// events, exemption.Change) in Italian. Their Italian names:
+//
+//	SUBMIT    invio (la pratica è inviata: INVIATA)
+//	TAKE      presa in carico (IN_LAVORAZIONE)
+//	VALIDATE  validazione (VALIDATA; l'esenzione è rilasciata: EMISSIONE)
+//	REJECT    rifiuto (RESPINTA)
+//	CANCEL    annullamento (ANNULLATA)
+//	NOTE      nota
+//
+// New codes are Italian, as typed constants of the domain package that
+// owns them (exemption.Issue, exemption.Expire, exemption.Remind, ...).
 const (
 	Submit   Action = "SUBMIT"
 	Take     Action = "TAKE"
