@@ -253,7 +253,7 @@ func queryExemption(t *testing.T, e *apptest.Env, id int64) workflows.ExemptionS
 	return st
 }
 
-// postForm logs in over HTTP and posts a form (with the CSRF token), and
+// postForm logs in over HTTP and posts a form, and
 // returns the status.
 func (w *exemptionWorld) postForm(t *testing.T, username, path string, fields map[string]string) int {
 	ui := &uiWorld{Env: w.Env}
