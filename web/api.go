@@ -550,7 +550,7 @@ func (s *Server) auditAPI(c *gin.Context, e auditEntry) {
 	if cl.FiscalCode != nil && *cl.FiscalCode != "" {
 		who = *cl.FiscalCode
 	}
-	if err := s.Store.Audit(c.Request.Context(), store.AuditEntry{OperatorFC: who, OperatorRole: "CLIENT_API",
+	if err := s.Store.Audit(c.Request.Context(), audit.Record{OperatorFC: who, OperatorRole: "CLIENT_API",
 		BeneficiaryFC: e.BeneficiaryFC, Action: e.Action, Target: e.Target, Address: c.ClientIP(), Outcome: e.Outcome,
 		Detail: map[string]any{"client": cl.Name}}); err != nil {
 		s.Log.Error("audit log write failed", "action", e.Action, "error", err)

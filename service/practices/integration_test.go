@@ -19,6 +19,7 @@ import (
 
 	"esenzioni/adapters/codec"
 	"esenzioni/domain/access"
+	"esenzioni/domain/audit"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
 	"esenzioni/domain/refusal"
@@ -447,8 +448,8 @@ func TestReindexRebuildsTheReadModel(t *testing.T) {
 		VALUES (?, 2, now(), 'TAKE', 'LBRCRD53H10D205E', 'OPERATORE_ASL', ?, 'IN_LAVORAZIONE', '', '', '')`, c, apptest.ASLTO3).Exec(ctx)
 	require.NoError(t, err)
 	ghost := practice.AuditKey(c, 2)
-	require.NoError(t, e.Store().Audit(ctx, store.AuditEntry{OperatorFC: "LBRCRD53H10D205E", Action: "AZIONE_PRATICA", Target: c,
-		BeneficiaryFC: person.FiscalCode, Outcome: "OK", Detail: map[string]any{}, SourceKey: &ghost}))
+	require.NoError(t, e.Store().Audit(ctx, audit.Record{OperatorFC: "LBRCRD53H10D205E", Action: "AZIONE_PRATICA", Target: c,
+		BeneficiaryFC: person.FiscalCode, Outcome: "OK", Detail: map[string]any{}, Key: ghost}))
 
 	e.Eventually(30*time.Second, "the practices visible to reindex", func() (bool, error) {
 		return len(listByQuery(t, e, "RecordKind = 'pratica'")) == 3, nil
