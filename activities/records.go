@@ -39,8 +39,7 @@ func (a *Activities) IssuePracticeExemption(ctx context.Context, in IssueInput) 
 	switch {
 	case errors.Is(err, store.ErrDuplicateExemption):
 		return out, temporal.NewNonRetryableApplicationError(
-			"L'assistito ha già un'esenzione valida con codice "+in.ExemptionCode+": non se ne può rilasciare una seconda.",
-			CodeDuplicateExemption, nil)
+			exemption.DuplicateMessage(in.ExemptionCode), CodeDuplicateExemption, nil)
 	case errors.Is(err, store.ErrDiagnosisNotLinked):
 		return out, invalid("diagnosis %s is not linked to exemption code %s", in.DiagnosisCode, in.ExemptionCode)
 	}
@@ -66,16 +65,9 @@ func (a *Activities) PublishVersion(ctx context.Context, rec RegistryRecord) err
 	return a.Store.MarkPublished(ctx, rec.ExemptionID, rec.Version)
 }
 
-// ReconcileReport says what a reconciliation looked at and what it changed.
-type ReconcileReport struct {
-	Practices         int      `json:"practices"`
-	PracticesChanged  []string `json:"practicesChanged,omitempty"` // numbers
-	Exemptions        int      `json:"exemptions"`
-	ExemptionsChanged []string `json:"exemptionsChanged,omitempty"` // ids
-	// Missing are open practices of the read model with no workflow (its
-	// history was lost): reported, left as they are.
-	Missing []string `json:"missing,omitempty"`
-}
+// ReconcileReport says what a reconciliation looked at and what it changed
+// (the result of the reconciliation workflow).
+type ReconcileReport = store.ReconcileReport
 
 // Reconcile compares the open practices and exemptions with their workflows
 // and repairs the read model where it differs (Reconciler, wired by the

@@ -90,7 +90,8 @@ func (a *Activities) NotifyOperators(ctx context.Context, r Reminder) error {
 	if r.PracticeNumber != "" {
 		body += " (pratica " + r.PracticeNumber + ")"
 	}
-	return a.Store.CreateNotification(ctx, r.DedupeKey, r.ASL, "SCADENZA", title, body, link)
+	// The notification's kind is the event it announces.
+	return a.Store.CreateNotification(ctx, r.DedupeKey, r.ASL, string(exemption.Expire), title, body, link)
 }
 
 // redactAddress removes an email address (the recipient's, and any other)

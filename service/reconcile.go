@@ -10,7 +10,6 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"esenzioni/activities"
 	"esenzioni/domain/exemption"
 	"esenzioni/store"
 	"esenzioni/workflows"
@@ -28,7 +27,7 @@ type Reconciler struct {
 }
 
 // Report says what a reconciliation looked at and what it changed.
-type Report = activities.ReconcileReport
+type Report = store.ReconcileReport
 
 // ReportString renders a report for the command line.
 func ReportString(r Report) string {

@@ -6,6 +6,7 @@ package service
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
@@ -14,10 +15,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 )
 
-// Errors of an update call, besides a refusal (*practice.Refusal).
+// Errors of an update call, besides a refusal (*refusal.Refusal).
 var (
 	// ErrInProgress: the action was sent but its outcome is not known
 	// within the time allowed (a slow or unreachable dependency); it may
@@ -62,14 +63,14 @@ func Update[R any](ctx context.Context, c client.Client, timeout time.Duration, 
 
 // MapError turns Temporal's errors into the package's: a refusal (an
 // application error raised by a validator or handler) becomes a
-// *practice.Refusal with its code and message.
+// *refusal.Refusal with its code and message.
 func MapError(err error) error {
 	if err == nil {
 		return nil
 	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
-		return &practice.Refusal{Code: app.Type(), Message: app.Message()}
+		return &refusal.Refusal{Code: app.Type(), Message: app.Message()}
 	}
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
@@ -95,6 +96,20 @@ func MapError(err error) error {
 		}
 	}
 	return err
+}
+
+// Apply writes the record of an action's answer to the read model with
+// write, so that the caller reads its own write: detached from the caller's
+// cancellation and tried again (Retry) for up to 10 seconds. A write that
+// still fails leaves the record to the workflow's projection and returns
+// ErrRecorded.
+func Apply(ctx context.Context, write func(context.Context) error) error {
+	ctx, cancel := Detached(ctx, 10*time.Second)
+	defer cancel()
+	if err := Retry(ctx, write); err != nil {
+		return fmt.Errorf("%w (%v)", ErrRecorded, err)
+	}
+	return nil
 }
 
 // Detached runs f on a context that survives the caller's cancellation, for

@@ -66,14 +66,16 @@ WHERE p.operator_id = ? ORDER BY p.position, p.id`, operatorID).Scan(ctx, &out)
 // Session is a web session.
 type Session struct {
 	bun.BaseModel `bun:"table:web_session"`
-	TokenHash     []byte    `bun:"token_hash,pk"`
-	OperatorID    int64     `bun:"operator_id"`
-	ProfileID     int64     `bun:"profile_id"`
-	CSRFToken     string    `bun:"csrf_token"`
-	Address       string    `bun:"address"`
-	CreatedAt     time.Time `bun:"created_at,nullzero,default:now()"`
-	LastSeenAt    time.Time `bun:"last_seen_at,nullzero,default:now()"`
-	ExpiresAt     time.Time `bun:"expires_at"`
+	TokenHash     []byte `bun:"token_hash,pk"`
+	OperatorID    int64  `bun:"operator_id"`
+	ProfileID     int64  `bun:"profile_id"`
+	// CSRFToken is no longer used (web.crossOrigin checks the origin
+	// instead); the column stays until a migration drops it.
+	CSRFToken  string    `bun:"csrf_token"`
+	Address    string    `bun:"address"`
+	CreatedAt  time.Time `bun:"created_at,nullzero,default:now()"`
+	LastSeenAt time.Time `bun:"last_seen_at,nullzero,default:now()"`
+	ExpiresAt  time.Time `bun:"expires_at"`
 }
 
 // CreateSession stores a new session.

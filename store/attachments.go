@@ -212,18 +212,26 @@ func (s *Store) ReleaseClaim(ctx context.Context, key, claim string) error {
 	return err
 }
 
-// LinkClaimed attaches the documents ids reserved by claim to a practice
-// with role, and returns how many moved.
-func (s *Store) LinkClaimed(ctx context.Context, key, claim string, ids []string, number, role string) (int, error) {
+// LinkClaimed attaches the documents reserved by claim to practice number,
+// in one transaction: the certificate (when not empty) with role
+// RoleCertificate, the attachments with RoleCitizen.
+func (s *Store) LinkClaimed(ctx context.Context, key, claim, number, certificateID string, attachmentIDs []string) error {
+	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if certificateID != "" {
+			if err := linkClaimed(ctx, tx, key, claim, []string{certificateID}, number, RoleCertificate); err != nil {
+				return err
+			}
+		}
+		return linkClaimed(ctx, tx, key, claim, attachmentIDs, number, RoleCitizen)
+	})
+}
+
+func linkClaimed(ctx context.Context, db bun.IDB, key, claim string, ids []string, number, role string) error {
 	if len(ids) == 0 {
-		return 0, nil
+		return nil
 	}
-	res, err := s.DB.NewUpdate().Table("attachment").
+	_, err := db.NewUpdate().Table("attachment").
 		Set("practice_number = ?, role = ?, staging_key = NULL, claim_key = NULL", number, role).
 		Where("staging_key = ? AND claim_key = ? AND id::text IN (?)", key, claim, bun.In(ids)).Exec(ctx)
-	if err != nil {
-		return 0, err
-	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return err
 }

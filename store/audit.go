@@ -6,6 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"esenzioni/domain/audit"
 	"esenzioni/internal/requestid"
 )
 
@@ -30,24 +31,44 @@ type AuditEntry struct {
 	RequestID string `bun:"request_id,nullzero"`
 }
 
-// Audit appends entries to the log (the database refuses any change to
-// them afterwards). The ID of the HTTP request ctx carries, if any, goes
-// into each row's request_id, to join a row to the access log.
-func (s *Store) Audit(ctx context.Context, entries ...AuditEntry) error {
-	if len(entries) == 0 {
+// Audit appends records to the log (the database refuses any change to
+// them afterwards): the rows the web writes once, without a Key, stamped
+// now unless At is set. The ID of the HTTP request ctx carries, if any,
+// goes into each row's request_id, to join a row to the access log.
+func (s *Store) Audit(ctx context.Context, recs ...audit.Record) error {
+	if len(recs) == 0 {
 		return nil
 	}
 	rid := requestid.From(ctx)
-	for i := range entries {
-		if entries[i].Detail == nil {
-			entries[i].Detail = map[string]any{}
+	entries := make([]AuditEntry, 0, len(recs))
+	for _, r := range recs {
+		row := auditRow(r)
+		if row.RequestID == "" {
+			row.RequestID = rid
 		}
-		if entries[i].RequestID == "" {
-			entries[i].RequestID = rid
-		}
+		entries = append(entries, row)
 	}
 	_, err := s.DB.NewInsert().Model(&entries).Exec(ctx)
 	return err
+}
+
+// auditRow is the table's row of a record: its Key, when set, is the
+// row's source key (a worker's idempotent write).
+func auditRow(r audit.Record) AuditEntry {
+	detail := r.Detail
+	if detail == nil {
+		detail = map[string]any{}
+	}
+	row := AuditEntry{
+		At: r.At, OperatorFC: r.OperatorFC, OperatorRole: r.OperatorRole, OperatorASL: r.OperatorASL,
+		BeneficiaryFC: r.BeneficiaryFC, Action: r.Action, Target: r.Target, Address: r.Address,
+		Outcome: r.Outcome, Detail: detail, RequestID: r.RequestID,
+	}
+	if r.Key != "" {
+		key := r.Key
+		row.SourceKey = &key
+	}
+	return row
 }
 
 // AuditForBeneficiary returns every access to the data of one person, oldest

@@ -1,12 +1,13 @@
 package store
 
 import (
-	"time"
-
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/uptrace/bun"
+
+	"esenzioni/domain/exemption"
 )
 
 // OperatorProfile is a row of operator_profile.
@@ -90,7 +91,7 @@ func (s *Store) ImportRegistryExemption(ctx context.Context, e *Exemption) (id i
 			return err
 		}
 		created = true
-		ev := ExemptionEvent{ExemptionID: id, Seq: 1, At: e.CreatedAt, Action: "EMISSIONE", State: e.State,
+		ev := ExemptionEvent{ExemptionID: id, Seq: 1, At: e.CreatedAt, Action: string(exemption.Issue), State: e.State,
 			NewEndDate: e.EndDate, Note: "Esenzione rilasciata tramite AURA"}
 		if ev.At.IsZero() {
 			ev.At = e.IssuedOn

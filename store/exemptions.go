@@ -313,11 +313,24 @@ func (s *Store) DiagnosisDescription(ctx context.Context, code string) (string, 
 	return d, err
 }
 
-// LinkStaged attaches the documents staged under key to an exemption (and
-// the practice that issued it).
-func (s *Store) LinkStaged(ctx context.Context, key string, exemptionID int64, practiceNumber string) error {
-	_, err := s.DB.NewUpdate().Table("attachment").
-		Set("exemption_id = ?, practice_number = ?, staging_key = NULL", exemptionID, practiceNumber).
-		Where("staging_key = ?", key).Exec(ctx)
-	return err
+// CompleteDraft records the outcome of a confirmed draft, in one
+// transaction: the documents staged under key are attached to the exemption
+// issued (and the practice that issued it), and the draft keeps the
+// practice number and the exemption id. Without an exemption (nil) only the
+// practice number is kept.
+func (s *Store) CompleteDraft(ctx context.Context, d *Draft, key string, practiceNumber string, exemptionID *int64) error {
+	return s.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if exemptionID != nil {
+			if _, err := tx.NewUpdate().Table("attachment").
+				Set("exemption_id = ?, practice_number = ?, staging_key = NULL", *exemptionID, practiceNumber).
+				Where("staging_key = ?", key).Exec(ctx); err != nil {
+				return err
+			}
+			d.ExemptionID = exemptionID
+		}
+		d.PracticeNumber = &practiceNumber
+		d.UpdatedAt = time.Now()
+		_, err := tx.NewUpdate().Model(d).WherePK().Exec(ctx)
+		return err
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/uptrace/bun/driver/pgdriver"
 
+	"esenzioni/domain/audit"
 	"esenzioni/internal/testenv"
 	"esenzioni/migrations"
 	"esenzioni/store"
@@ -24,7 +25,7 @@ func TestAppCredentialsCannotAlterTheAuditLog(t *testing.T) {
 	db := testenv.Database(t)
 	ctx := context.Background()
 	st := store.New(db.DB)
-	require.NoError(t, st.Audit(ctx, store.AuditEntry{OperatorFC: "LBRCRD53H10D205E", Action: "PROVA", Outcome: "OK", BeneficiaryFC: "RSSMRA80A01H501U"}))
+	require.NoError(t, st.Audit(ctx, audit.Record{OperatorFC: "LBRCRD53H10D205E", Action: "PROVA", Outcome: "OK", BeneficiaryFC: "RSSMRA80A01H501U"}))
 
 	u, err := url.Parse(db.AppURL)
 	require.NoError(t, err)

@@ -212,16 +212,10 @@ func practiceEventRows(rec practice.Record) []PracticeEvent {
 func auditRows(recs []audit.Record) []AuditEntry {
 	out := make([]AuditEntry, 0, len(recs))
 	for _, r := range recs {
+		row := auditRow(r)
 		key := r.Key
-		detail := r.Detail
-		if detail == nil {
-			detail = map[string]any{}
-		}
-		out = append(out, AuditEntry{
-			At: r.At, OperatorFC: r.OperatorFC, OperatorRole: r.OperatorRole, OperatorASL: r.OperatorASL,
-			BeneficiaryFC: r.BeneficiaryFC, Action: r.Action, Target: r.Target, Address: r.Address,
-			Outcome: r.Outcome, Detail: detail, SourceKey: &key, RequestID: r.RequestID,
-		})
+		row.SourceKey = &key
+		out = append(out, row)
 	}
 	return out
 }

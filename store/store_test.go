@@ -72,7 +72,7 @@ func TestAuditLogIsAppendOnly(t *testing.T) {
 	db := testenv.Database(t)
 	st := store.New(db.DB)
 	ctx := context.Background()
-	require.NoError(t, st.Audit(ctx, store.AuditEntry{OperatorFC: "LBRCRD53H10D205E", Action: "PROVA", Outcome: "OK", BeneficiaryFC: "RSSMRA80A01H501U"}))
+	require.NoError(t, st.Audit(ctx, audit.Record{OperatorFC: "LBRCRD53H10D205E", Action: "PROVA", Outcome: "OK", BeneficiaryFC: "RSSMRA80A01H501U"}))
 
 	// The application's role may not change or remove rows.
 	_, err := db.ExecContext(ctx, `UPDATE audit_log SET outcome = 'X'`)

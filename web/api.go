@@ -245,42 +245,15 @@ func (s *Server) apiSubmit(c *gin.Context) {
 	}
 	// Documents by reference: uploaded beforehand by this client
 	// (POST /api/v1/attachments) and not yet used.
-	var fields []practices.FieldError
-	refs := append([]string{}, req.AttachmentIDs...)
-	if req.CertificateID != "" {
-		refs = append(refs, req.CertificateID)
-	}
-	staged := map[string]bool{}
-	if len(refs) > 0 {
-		var err error
-		if staged, err = s.Store.StagedIDs(c.Request.Context(), clientSource(cl), refs); err != nil {
-			s.apiInternal(c, err)
-			return
-		}
-	}
-	number, replay := "", false
-	if key != "" && len(refs) > 0 {
-		// A repeat whose documents were linked the first time.
-		if n, err := s.Store.IntakeNumber(c.Request.Context(), clientSource(cl), key); err == nil {
-			number, replay = n, true
-		}
-	}
-	if !replay {
-		if req.CertificateID != "" && !staged[req.CertificateID] {
-			fields = append(fields, practices.FieldError{Field: "certificateId", Code: "attachment.unknown",
-				Message: "Certificato non trovato: caricalo prima con POST /api/v1/attachments."})
-		}
-		for i, id := range req.AttachmentIDs {
-			if !staged[id] {
-				fields = append(fields, practices.FieldError{Field: fmt.Sprintf("attachmentIds[%d]", i), Code: "attachment.unknown",
-					Message: "Allegato non trovato: caricalo prima con POST /api/v1/attachments."})
-			}
-		}
-		if len(fields) > 0 {
-			c.JSON(http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
-				Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: fields}})
-			return
-		}
+	docs, err := s.Practices.CheckDocuments(c.Request.Context(), clientSource(cl), key,
+		practices.Documents{CertificateID: req.CertificateID, AttachmentIDs: req.AttachmentIDs})
+	if verr := (*practices.ValidationError)(nil); errors.As(err, &verr) {
+		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
+			Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: verr.Fields}})
+		return
+	} else if err != nil {
+		s.apiInternal(c, err)
+		return
 	}
 	var birthDate time.Time
 	if v := strings.TrimSpace(req.Beneficiary.BirthDate); v != "" {
@@ -297,21 +270,6 @@ func (s *Server) apiSubmit(c *gin.Context) {
 	if requestKey == "" {
 		requestKey = "anon-" + randomKey()
 	}
-	// The documents are reserved for this request before its practice
-	// starts: of two submissions sharing one, exactly one gets it.
-	claim := "submit:" + requestKey
-	if !replay && len(refs) > 0 {
-		ok, err := s.Store.ClaimStaged(c.Request.Context(), clientSource(cl), claim, refs)
-		if err != nil {
-			s.apiInternal(c, err)
-			return
-		}
-		if !ok {
-			c.JSON(http.StatusConflict, apiError("attachment.in_use",
-				"Un documento indicato è già usato da un'altra pratica o da un invio in corso: caricalo di nuovo per questa pratica."))
-			return
-		}
-	}
 	res, err := s.Practices.Submit(c.Request.Context(), practices.Submission{
 		Source: clientSource(cl), Key: requestKey, RequestHash: canonicalHash(body),
 		SubmitterKind: kind, SubmitterFC: submitterFC, SubmitterRole: submitterRole(kind),
@@ -322,12 +280,8 @@ func (s *Server) apiSubmit(c *gin.Context) {
 			BirthDate: birthDate, Sex: req.Beneficiary.Sex, BirthPlaceCode: req.Beneficiary.BirthPlaceCode,
 		},
 		ExemptionCode: req.ExemptionCode, DiagnosisCode: req.DiagnosisCode,
+		Documents: &docs,
 	})
-	if err != nil && !replay && len(refs) > 0 {
-		if rerr := s.Store.ReleaseClaim(c.Request.Context(), clientSource(cl), claim); rerr != nil {
-			s.Log.Error("api: release attachment claim", "error", rerr)
-		}
-	}
 	var verr *practices.ValidationError
 	var openErr *practices.OpenPracticeError
 	switch {
@@ -339,24 +293,13 @@ func (s *Server) apiSubmit(c *gin.Context) {
 	case errors.As(err, &openErr):
 		c.JSON(http.StatusConflict, apiError(practices.CodeOpenPractice, openErr.Error()))
 		return
+	case errors.Is(err, practices.ErrDocumentsInUse):
+		c.JSON(http.StatusConflict, apiError("attachment.in_use", err.Error()))
+		return
 	case errors.Is(err, practices.ErrKeyReused):
 		c.JSON(http.StatusUnprocessableEntity, apiError("idempotency_key.reused", "Idempotency-Key già usata per una richiesta diversa."))
 		return
 	case err != nil:
-		s.apiInternal(c, err)
-		return
-	}
-	if replay && number != res.Number {
-		s.apiInternal(c, fmt.Errorf("intake replay: number %s, expected %s", res.Number, number))
-		return
-	}
-	if req.CertificateID != "" {
-		if _, err := s.Store.LinkClaimed(c.Request.Context(), clientSource(cl), claim, []string{req.CertificateID}, res.Number, store.RoleCertificate); err != nil {
-			s.apiInternal(c, err)
-			return
-		}
-	}
-	if _, err := s.Store.LinkClaimed(c.Request.Context(), clientSource(cl), claim, req.AttachmentIDs, res.Number, store.RoleCitizen); err != nil {
 		s.apiInternal(c, err)
 		return
 	}
@@ -607,7 +550,7 @@ func (s *Server) auditAPI(c *gin.Context, e auditEntry) {
 	if cl.FiscalCode != nil && *cl.FiscalCode != "" {
 		who = *cl.FiscalCode
 	}
-	if err := s.Store.Audit(c.Request.Context(), store.AuditEntry{OperatorFC: who, OperatorRole: "CLIENT_API",
+	if err := s.Store.Audit(c.Request.Context(), audit.Record{OperatorFC: who, OperatorRole: "CLIENT_API",
 		BeneficiaryFC: e.BeneficiaryFC, Action: e.Action, Target: e.Target, Address: c.ClientIP(), Outcome: e.Outcome,
 		Detail: map[string]any{"client": cl.Name}}); err != nil {
 		s.Log.Error("audit log write failed", "action", e.Action, "error", err)

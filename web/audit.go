@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"esenzioni/domain/audit"
 	"esenzioni/store"
 )
 
@@ -45,7 +46,7 @@ func (s *Server) audit(c *gin.Context, e auditEntry, op *Operator, more ...audit
 // for the write: a handler renders its page meanwhile, and waits before
 // answering, so that no page leaves without its audit rows committed.
 func (s *Server) auditStart(c *gin.Context, e auditEntry, op *Operator, more ...auditEntry) (wait func()) {
-	entries := make([]store.AuditEntry, 0, 1+len(more))
+	entries := make([]audit.Record, 0, 1+len(more))
 	for _, x := range append([]auditEntry{e}, more...) {
 		if x.Action == auditLogin && x.Detail["metodo"] == nil {
 			// Every LOGIN row names its method; the password login's rows
@@ -57,7 +58,7 @@ func (s *Server) auditStart(c *gin.Context, e auditEntry, op *Operator, more ...
 			d["metodo"] = store.LoginPassword
 			x.Detail = d
 		}
-		row := store.AuditEntry{
+		row := audit.Record{
 			BeneficiaryFC: x.BeneficiaryFC, Action: x.Action, Target: x.Target,
 			Address: c.ClientIP(), Outcome: x.Outcome, Detail: x.Detail,
 		}

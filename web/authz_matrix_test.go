@@ -111,7 +111,7 @@ func ownerships(s authzSpec) []bool {
 // authzRequest is one request of a cell.
 type authzRequest struct {
 	path        string
-	form        url.Values // urlencoded body (UI posts get the CSRF token)
+	form        url.Values // urlencoded body
 	contentType string     // a raw body's type
 	body        string
 	headers     []string
@@ -424,8 +424,11 @@ var authzMatrix = map[string]authzSpec{
 		}
 		return http.StatusSeeOther // logged in already: on to the home page
 	}},
-	// Without the login page's cookie the form is refused (login CSRF).
-	"POST /login": {request: post("/login", form("username", "operatore.to3", "password", "x", "pin", "1")), want: public(http.StatusForbidden)},
+	// The login form posted from another site is refused (login CSRF).
+	"POST /login": {request: func(*suiteWorld, *identity, *apiIdentity, bool) authzRequest {
+		return authzRequest{path: "/login", form: form("username", "operatore.to3", "password", "x", "pin", "1"),
+			headers: []string{"Sec-Fetch-Site", "cross-site"}}
+	}, want: public(http.StatusForbidden)},
 
 	// Certificate and SPID/CIE login: public steps of a login (the test
 	// application has neither a certificate listener nor a provider).

@@ -94,11 +94,14 @@ func (s *Server) routeCodec(e *gin.Engine) {
 		}
 		s.serveCodec(c, s.Codec, false)
 	}
-	for _, p := range []string{"/codec/encode", "/codec/decode"} {
+	for _, p := range codecPaths {
 		e.POST(p, serve)
 		e.OPTIONS(p, serve)
 	}
 }
+
+// codecPaths are the codec endpoint's routes.
+var codecPaths = []string{"/codec/encode", "/codec/decode"}
 
 // codecOriginRefused answers a cookie-authenticated (or anonymous) call
 // from an origin other than the Temporal UI's, and audits it.

@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 )
 
 // The Content-Security-Policy runs only the application's script files:
@@ -71,7 +72,7 @@ func TestOnlyDomainRefusalsAreShown(t *testing.T) {
 		{"", false},
 		{"practicex.y", false},
 	} {
-		_, ok := domainRefusal(&practice.Refusal{Code: tc.code, Message: "ERROR: syntax error (SQLSTATE 42601)"})
+		_, ok := domainRefusal(&refusal.Refusal{Code: tc.code, Message: "ERROR: syntax error (SQLSTATE 42601)"})
 		if ok != tc.ok {
 			t.Errorf("%q: shown %v, want %v", tc.code, ok, tc.ok)
 		}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"archive/zip"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -75,9 +74,6 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 			fields[name] = v
 			continue
 		}
-		if subtle.ConstantTimeCompare([]byte(fields["_csrf"]), []byte(op.CSRF)) != 1 {
-			return store.Attachment{}, form, errCSRF
-		}
 		if ierr := checkFileName(part.FileName()); ierr != nil {
 			form.Errors["file"] = ierr.Message()
 		}
@@ -133,8 +129,6 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 	return store.Attachment{}, form, nil
 }
 
-var errCSRF = errors.New("csrf")
-
 // uploadReadError turns a refusal into a message by the file field; other
 // errors go back to the caller.
 func (s *Server) uploadReadError(form *uploadForm, err error) error {
@@ -159,9 +153,6 @@ func (s *Server) uploadError(c *gin.Context, err error) {
 		s.Log.Error("upload: S3 unavailable", "error", err)
 		s.renderError(c, http.StatusServiceUnavailable, "Archivio documenti non disponibile",
 			"Non è stato possibile salvare il documento: l'archivio dei documenti non risponde. Nulla è stato salvato; riprova tra qualche minuto.")
-	case errors.Is(err, errCSRF):
-		s.renderError(c, http.StatusForbidden, "Richiesta non valida",
-			"La richiesta non è stata accettata perché il modulo è scaduto o non proviene da questa applicazione. Ricarica la pagina e riprova.")
 	default:
 		s.fail(c, err)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"esenzioni/domain/exemption"
-	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/service"
 	"esenzioni/service/exemptions"
 	"esenzioni/store"
@@ -429,28 +429,28 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		err = nil // done; the workflow writes the read model
 	}
 	if err != nil {
-		refusal, isRefusal := domainRefusal(err)
+		ref, isRefusal := domainRefusal(err)
 		if !isRefusal && workflowClosed(err) {
-			refusal, isRefusal = &practice.Refusal{Code: workflows.CodeExemptionClosed,
+			ref, isRefusal = &refusal.Refusal{Code: workflows.CodeExemptionClosed,
 				Message: "Operazione non più possibile: l'esenzione è chiusa."}, true
 		}
 		switch {
 		case isRefusal:
 			entry.Outcome = "RIFIUTATA"
-			entry.Detail = map[string]any{"codice": refusal.Code}
+			entry.Detail = map[string]any{"codice": ref.Code}
 			s.audit(c, entry, op)
 			status := http.StatusUnprocessableEntity
-			if refusal.Code == workflows.CodeExemptionStale || refusal.Code == workflows.CodeExemptionClosed {
+			if ref.Code == workflows.CodeExemptionStale || ref.Code == workflows.CodeExemptionClosed {
 				status = http.StatusConflict
 			}
-			if refusal.Code == workflows.CodeExemptionScope {
+			if ref.Code == workflows.CodeExemptionScope {
 				status = http.StatusForbidden
 			}
-			page.Flash = &Flash{Kind: "danger", Message: refusal.Message}
-			page.Errors["data_fine"] = refusal.Message
+			page.Flash = &Flash{Kind: "danger", Message: ref.Message}
+			page.Errors["data_fine"] = ref.Message
 			s.render(c, status, "exemption_edit.html", page)
 		case errors.Is(err, service.ErrInProgress):
-			// Not a refusal: the change may still be applied, with its own
+			// Not a ref: the change may still be applied, with its own
 			// audit row.
 			setFlash(c, "warning", exemptions.ErrTimeout.Error())
 			redirect(c, fmt.Sprintf("/esenzioni/%d", page.E.ID))

@@ -17,6 +17,7 @@ import (
 	"esenzioni/domain/access"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
 	"esenzioni/internal/testenv"
@@ -239,7 +240,7 @@ func TestModificaOfAnotherASLIsRefusedByServerAndWorkflow(t *testing.T) {
 	_, err = w.Exemptions.ChangeEndDate(context.Background(), w.fromPractice, workflows.ChangeEndDate{
 		Actor:   access.Actor{FiscalCode: w.opCN2.FiscalCode, Role: access.OperatoreASL, ASL: apptest.ASLCN2},
 		EndDate: &end, RequestID: "cn2-direct"})
-	var refusal *practice.Refusal
+	var refusal *refusal.Refusal
 	require.ErrorAs(t, err, &refusal)
 	require.Equal(t, workflows.CodeExemptionScope, refusal.Code)
 }
@@ -252,7 +253,7 @@ func queryExemption(t *testing.T, e *apptest.Env, id int64) workflows.ExemptionS
 	return st
 }
 
-// postForm logs in over HTTP and posts a form (with the CSRF token), and
+// postForm logs in over HTTP and posts a form, and
 // returns the status.
 func (w *exemptionWorld) postForm(t *testing.T, username, path string, fields map[string]string) int {
 	ui := &uiWorld{Env: w.Env}

@@ -80,7 +80,6 @@ var (
 // the outer bounds.
 var fieldRules = map[string]textRule{
 	// Session and forms.
-	"_csrf":    {Label: "token del modulo", Max: 128, Format: asciiVisible},
 	"username": {Label: "Nome utente", Max: 100},
 	"password": {Label: "Password", Max: 256, Raw: true},
 	"pin":      {Label: "PIN", Max: 32, Raw: true},
@@ -137,7 +136,6 @@ var fileNameRule = textRule{Label: "Nome del file", Max: 255}
 var headerRules = map[string]textRule{
 	"Idempotency-Key": {Label: "Idempotency-Key", Max: 200, Raw: true, Format: asciiVisible},
 	"Authorization":   {Label: "Authorization", Max: 1024, Raw: true},
-	"X-Csrf-Token":    {Label: "X-CSRF-Token", Max: 128, Raw: true, Format: asciiVisible},
 	"Origin":          {Label: "Origin", Max: 512, Raw: true},
 	"Referer":         {Label: "Referer", Max: 4096, Raw: true},
 	"Hx-Request":      {Label: "HX-Request", Max: 8, Raw: true},
@@ -328,12 +326,13 @@ func isAPI(c *gin.Context) bool {
 
 // inputGuard is the middleware that applies the rules above to the path,
 // the path parameters, the query, the headers and the form body of every
-// request. It runs before the routes' own middleware (login, CSRF).
+// request. It runs before the cross-origin check (crossOrigin) and the
+// routes' own middleware (login).
 func (s *Server) inputGuard(c *gin.Context) {
 	if err := s.checkRequest(c); err != nil {
 		if reshowRoutes[c.FullPath()] != nil && err.Where == "form" && err.Field != "" && c.Request.PostForm != nil {
 			// The form is shown again, with what was typed (without the
-			// characters refused), once login and CSRF have passed:
+			// characters refused), once the origin and login have passed:
 			// deferredInput, in the pages' middleware. Nothing runs the
 			// route's handler.
 			sanitizeForm(c.Request)
@@ -349,6 +348,14 @@ func (s *Server) inputGuard(c *gin.Context) {
 
 const ctxDeferredInput = "deferredInput"
 
+// uploadRoutes read their multipart body as a stream (readUpload), which
+// checks its fields itself: parsing the body here would buffer the whole
+// file.
+var uploadRoutes = map[string]bool{
+	"/esenzioni/:id/modifica/documenti": true,
+	"/esenzioni/nuova/:draft/documenti": true,
+}
+
 // reshowRoutes show their form again, with the message by the field, when
 // a field is refused: the practice's notes are typed text an operator must
 // not lose.
@@ -357,7 +364,7 @@ var reshowRoutes = map[string]func(*Server, *gin.Context, *inputError){
 }
 
 // deferredInput answers a refusal the input guard deferred to after login
-// and CSRF: the route's form again, and never its handler.
+// the route's form again, and never its handler.
 func (s *Server) deferredInput(c *gin.Context) {
 	v, ok := c.Get(ctxDeferredInput)
 	if !ok {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strconv"
@@ -13,8 +12,6 @@ import (
 	"esenzioni/adapters/auth"
 	"esenzioni/store"
 )
-
-const loginCSRFCookie = "esenzioni_login"
 
 // loginFailed is the one message for every failed login: it does not tell
 // which of username, password and PIN was wrong, nor whether the account
@@ -73,7 +70,6 @@ type loginPage struct {
 	Error    string
 	Username string
 	Next     string
-	Token    string
 	Methods  loginMethodsView // certificate, SPID, CIE (login_methods.go)
 }
 
@@ -89,30 +85,14 @@ func (s *Server) loginForm(c *gin.Context) {
 }
 
 func (s *Server) renderLogin(c *gin.Context, status int, msg, username string) {
-	// Login CSRF: a double-submitted random token, since there is no
-	// session yet to bind a token to.
-	token, _, err := auth.NewToken()
-	if err != nil {
-		s.renderError(c, http.StatusInternalServerError, "Errore interno", "Riprova più tardi.")
-		return
-	}
-	c.SetSameSite(http.SameSiteStrictMode)
-	c.SetCookie(loginCSRFCookie, token, 1800, "/login", "", secureCookies(c), true)
 	s.render(c, status, "login.html", loginPage{
 		Base: s.base(c, "Accesso", ""), Error: msg, Username: username,
-		Next: safeNext(c.Query("next")), Token: token, Methods: s.loginMethodsView(),
+		Next: safeNext(c.Query("next")), Methods: s.loginMethodsView(),
 	})
 }
 
 func (s *Server) login(c *gin.Context) {
 	ctx := c.Request.Context()
-	cookie, _ := c.Cookie(loginCSRFCookie)
-	form := c.PostForm("_csrf")
-	if cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(form)) != 1 {
-		s.audit(c, auditEntry{Action: "CSRF", Target: "/login", Outcome: "NEGATO"}, nil)
-		s.renderLogin(c, http.StatusForbidden, "La sessione del modulo di accesso è scaduta: riprova.", "")
-		return
-	}
 	username := strings.TrimSpace(c.PostForm("username"))
 	password, pin := c.PostForm("password"), c.PostForm("pin")
 	keys := loginThrottleKeys(username, c.ClientIP())
@@ -202,12 +182,7 @@ func (s *Server) login(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	csrf, _, err := auth.NewToken()
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	sess := &store.Session{TokenHash: digest, OperatorID: op.ID, ProfileID: profiles[0].ID, CSRFToken: csrf,
+	sess := &store.Session{TokenHash: digest, OperatorID: op.ID, ProfileID: profiles[0].ID,
 		Address: c.ClientIP(), ExpiresAt: time.Now().Add(sessionIdle)}
 	if err := s.Store.CreateSession(ctx, sess); err != nil {
 		s.fail(c, err)
@@ -215,7 +190,6 @@ func (s *Server) login(c *gin.Context) {
 	}
 	c.SetSameSite(httpSameSite)
 	c.SetCookie(sessionCookie, token, 0, "/", "", secureCookies(c), true)
-	c.SetCookie(loginCSRFCookie, "", -1, "/login", "", secureCookies(c), true)
 	who.Profile = toProfile(profiles[0])
 	s.audit(c, auditEntry{Action: auditLogin, Target: username, Outcome: "OK"}, who)
 	c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("next")))

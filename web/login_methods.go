@@ -212,12 +212,7 @@ func (s *Server) completeLogin(c *gin.Context, method, provider, fc string, leve
 		s.fail(c, err)
 		return
 	}
-	csrf, _, err := auth.NewToken()
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	sess := &store.Session{TokenHash: digest, OperatorID: op.ID, ProfileID: profiles[0].ID, CSRFToken: csrf,
+	sess := &store.Session{TokenHash: digest, OperatorID: op.ID, ProfileID: profiles[0].ID,
 		Address: c.ClientIP(), ExpiresAt: time.Now().Add(sessionIdle)}
 	if err := s.Store.CreateSessionWithLogin(ctx, sess, &store.SessionLogin{Method: method, Provider: provider, IDTokenHint: idToken}); err != nil {
 		s.fail(c, err)

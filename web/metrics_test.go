@@ -79,11 +79,12 @@ func TestRequestIDMetricsAndAccessLog(t *testing.T) {
 	get("/esenzioni/persona/"+fc+"?codiceFiscale="+fc, "req-person-0000001")
 	get("/nowhere/"+fc, "req-nowhere-000001")
 
-	// An anonymous POST without CSRF token is refused and audited: the
+	// An anonymous POST from another site is refused and audited: the
 	// audit row carries the request's ID.
 	req, err := http.NewRequest(http.MethodPost, ts.URL+"/login", strings.NewReader(url.Values{"username": {"x"}}.Encode()))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	req.Header.Set(requestid.Header, "req-csrf-000000001")
 	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)

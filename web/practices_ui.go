@@ -16,6 +16,7 @@ import (
 	"esenzioni/domain/audit"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/internal/requestid"
 	"esenzioni/service"
 	"esenzioni/service/practices"
@@ -572,7 +573,7 @@ func (s *Server) auditContext(c *gin.Context, op *Operator, action string) *work
 
 // renderActionError shows the detail again, up to date, with the refusal:
 // 409 when another operator acted first, 422 for a form to correct.
-func (s *Server) renderActionError(c *gin.Context, op *Operator, number string, r *practice.Refusal, cmd workflows.PracticeCommand) {
+func (s *Server) renderActionError(c *gin.Context, op *Operator, number string, r *refusal.Refusal, cmd workflows.PracticeCommand) {
 	p, err := s.Store.PracticeDetailByNumber(c.Request.Context(), number)
 	if err != nil {
 		s.fail(c, err)

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/service"
 )
 
@@ -18,8 +19,8 @@ import (
 // text of a library, a database or the Go runtime reaches a client.
 
 // domainRefusal returns err's refusal when it is one of the domain's.
-func domainRefusal(err error) (*practice.Refusal, bool) {
-	var r *practice.Refusal
+func domainRefusal(err error) (*refusal.Refusal, bool) {
+	var r *refusal.Refusal
 	if !errors.As(err, &r) {
 		return nil, false
 	}
@@ -41,8 +42,8 @@ func workflowClosed(err error) bool {
 
 // closedRefusal is what an operator reads for an action on a closed
 // workflow.
-func closedRefusal() *practice.Refusal {
-	return &practice.Refusal{Code: practice.CodeWrongState,
+func closedRefusal() *refusal.Refusal {
+	return &refusal.Refusal{Code: practice.CodeWrongState,
 		Message: "Operazione non più possibile: la pratica è chiusa. La pagina mostra il suo stato attuale."}
 }
 

@@ -27,7 +27,6 @@ var staticFS embed.FS
 type Base struct {
 	Title    string
 	Operator *Operator
-	CSRF     string
 	Flash    *Flash
 	// Section highlights the current tab.
 	Section string
@@ -239,7 +238,6 @@ func (s *Server) base(c *gin.Context, title, section string) Base {
 	b := Base{Title: title, Section: section, MaxUploadMB: s.Config.MaxUploadBytes >> 20}
 	if op, ok := s.sessionOperator(c); ok {
 		b.Operator = op
-		b.CSRF = op.CSRF
 		b.Notifications = op.unread // loaded with the session
 	}
 	if f, err := c.Cookie(flashCookie); err == nil && f != "" {
@@ -268,11 +266,11 @@ func (s *Server) renderError(c *gin.Context, status int, heading, message string
 
 // operationLabels are the exemption events as operators read them.
 var operationLabels = map[string]string{
-	"EMISSIONE":                 "Emissione",
+	string(exemption.Issue):     "Emissione",
 	string(exemption.Renew):     "Rinnovo",
 	string(exemption.Shorten):   "Fine validità anticipata",
 	string(exemption.Revoke):    "Revoca",
 	string(exemption.Documents): "Documenti aggiunti",
-	"SCADENZA":                  "Scadenza",
-	"PROMEMORIA":                "Promemoria di scadenza",
+	string(exemption.Expire):    "Scadenza",
+	string(exemption.Remind):    "Promemoria di scadenza",
 }

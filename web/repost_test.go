@@ -18,6 +18,7 @@ import (
 	"esenzioni/domain/access"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/internal/apptest"
 	"esenzioni/service"
 	"esenzioni/store"
@@ -42,9 +43,7 @@ func TestRepostedFormIsAnsweredAsTheFirst(t *testing.T) {
 		require.Equal(t, http.StatusOK, resp.StatusCode, path)
 		return string(b)
 	}
-	csrf := between(page("/"), `name="_csrf" value="`, `"`)
 	post := func(path string, form url.Values) (int, string) {
-		form.Set("_csrf", csrf)
 		resp, err := hc.PostForm(w.URL+path, form)
 		require.NoError(t, err)
 		resp.Body.Close()
@@ -148,7 +147,7 @@ func TestChangeBeforeTheExemptionWorkflowStarts(t *testing.T) {
 	_, err = e.Exemptions.ChangeEndDate(ctx, ex.ID, workflows.ChangeEndDate{
 		Actor:   access.Actor{FiscalCode: op.FiscalCode, Role: access.OperatoreASL, ASL: apptest.ASLTO3},
 		EndDate: &later, RequestID: "prima-del-flusso"})
-	var refusal *practice.Refusal
+	var refusal *refusal.Refusal
 	require.NotErrorAs(t, err, &refusal, "not a refusal: the exemption is valid, its workflow not started yet")
 	require.ErrorIs(t, err, service.ErrUnavailable)
 }

@@ -17,12 +17,11 @@ import (
 )
 
 // httpSession is a client of the application as a browser is: cookies
-// kept, redirects not followed, the session's CSRF token at hand.
+// kept, redirects not followed.
 type httpSession struct {
 	t    testing.TB
 	base string
 	c    *http.Client
-	csrf string
 }
 
 func newHTTPSession(t testing.TB, base string) *httpSession {
@@ -31,19 +30,15 @@ func newHTTPSession(t testing.TB, base string) *httpSession {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-// loginHTTP logs username in over HTTP and reads the session's CSRF token.
+// loginHTTP logs username in over HTTP.
 func loginHTTP(t testing.TB, base, username string) *httpSession {
 	t.Helper()
 	s := newHTTPSession(t, base)
-	_, _, page := s.get("/login")
 	status, h, body := s.post("/login", "application/x-www-form-urlencoded", strings.NewReader(url.Values{
-		"_csrf": {between(page, `name="_csrf" value="`, `"`)}, "username": {username},
+		"username": {username},
 		"password": {apptest.Password}, "pin": {apptest.PIN}}.Encode()))
 	require.Equal(t, http.StatusSeeOther, status, "login of %s: %s", username, body)
 	require.Equal(t, "/", h.Get("Location"))
-	_, _, home := s.get("/")
-	s.csrf = between(home, `name="_csrf" value="`, `"`)
-	require.NotEmpty(t, s.csrf, "CSRF token of %s", username)
 	return s
 }
 
@@ -72,13 +67,9 @@ func (s *httpSession) post(path, contentType string, body io.Reader, headers ...
 	return s.do(http.MethodPost, path, body, append([]string{"Content-Type", contentType}, headers...)...)
 }
 
-// postForm posts an urlencoded form with the session's CSRF token (unless
-// the form has one).
+// postForm posts an urlencoded form.
 func (s *httpSession) postForm(path string, form url.Values, headers ...string) (int, http.Header, string) {
 	s.t.Helper()
-	if _, ok := form["_csrf"]; !ok {
-		form.Set("_csrf", s.csrf)
-	}
 	return s.post(path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), headers...)
 }
 
@@ -86,7 +77,7 @@ func (s *httpSession) postForm(path string, form url.Values, headers ...string) 
 // not send, for instance).
 func (s *httpSession) postRawForm(path, encoded string) (int, http.Header, string) {
 	s.t.Helper()
-	return s.post(path, "application/x-www-form-urlencoded", strings.NewReader("_csrf="+url.QueryEscape(s.csrf)+"&"+encoded))
+	return s.post(path, "application/x-www-form-urlencoded", strings.NewReader(encoded))
 }
 
 // dataTables hold what the application stores for its users; a refused

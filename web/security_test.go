@@ -201,7 +201,6 @@ func TestBadBytesAreRefusedAndNothingStored(t *testing.T) {
 		before := fingerprint(t, ew.Env)
 		var body bytes.Buffer
 		mw := multipart.NewWriter(&body)
-		require.NoError(t, mw.WriteField("_csrf", s.csrf))
 		require.NoError(t, mw.WriteField("tipo", "CERT\x00"))
 		require.NoError(t, mw.WriteField("data_rilascio", "01/02/2025"))
 		fw, err := mw.CreateFormFile("file", "certificato.pdf")
@@ -314,9 +313,9 @@ func TestLoginRedirectStaysOnSite(t *testing.T) {
 	e.Operator("operatore.to3", apptest.Profile(access.OperatoreASL, apptest.ASLTO3, "X"))
 	login := func(next string) (int, string) {
 		s := newHTTPSession(t, e.URL)
-		_, _, page := s.get("/login")
+		s.get("/login")
 		status, h, _ := s.post("/login", "application/x-www-form-urlencoded", strings.NewReader(url.Values{
-			"_csrf": {between(page, `name="_csrf" value="`, `"`)}, "username": {"operatore.to3"},
+			"username": {"operatore.to3"},
 			"password": {apptest.Password}, "pin": {apptest.PIN}, "next": {next}}.Encode()))
 		return status, h.Get("Location")
 	}
@@ -352,9 +351,9 @@ func TestClientAddressFromTrustedProxiesOnly(t *testing.T) {
 	}
 	loginVia := func(e *apptest.Env, headers ...string) http.Header {
 		s := newHTTPSession(t, e.URL)
-		_, _, page := s.get("/login", headers...)
+		s.get("/login", headers...)
 		status, h, body := s.post("/login", "application/x-www-form-urlencoded", strings.NewReader(url.Values{
-			"_csrf": {between(page, `name="_csrf" value="`, `"`)}, "username": {"operatore.to3"},
+			"username": {"operatore.to3"},
 			"password": {apptest.Password}, "pin": {apptest.PIN}}.Encode()), headers...)
 		require.Equal(t, http.StatusSeeOther, status, body)
 		return h

@@ -86,7 +86,7 @@ func New(d Deps) (*Server, error) {
 	if err := e.SetTrustedProxies(d.Config.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("web: TRUSTED_PROXIES: %w", err)
 	}
-	e.Use(s.observe(), s.recovery(), s.securityHeaders(), s.inputGuard)
+	e.Use(s.observe(), s.recovery(), s.securityHeaders(), s.inputGuard, s.crossOrigin())
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(s.pageNotFound)
 	e.NoMethod(s.methodNotAllowed)

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"net/url"
@@ -51,7 +50,6 @@ type Operator struct {
 	LastName   string
 	Profile    Profile
 	Profiles   []Profile
-	CSRF       string
 	digest     []byte
 	unread     int // unread notifications, for the header's badge
 }
@@ -109,7 +107,7 @@ func (s *Server) loadSessionToken(c *gin.Context, token string) (*Operator, erro
 	}
 	sess, o, profiles := sc.Session, sc.Operator, sc.Profiles
 	op := &Operator{ID: o.ID, Username: o.Username, FiscalCode: o.FiscalCode, FirstName: o.FirstName,
-		LastName: o.LastName, CSRF: sess.CSRFToken, digest: digest, unread: sc.Unread}
+		LastName: o.LastName, digest: digest, unread: sc.Unread}
 	for _, p := range profiles {
 		pp := toProfile(p)
 		op.Profiles = append(op.Profiles, pp)
@@ -165,43 +163,6 @@ func (s *Server) requireLogin(c *gin.Context) {
 	}
 	c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(safeNext(c.Request.URL.RequestURI())))
 	c.Abort()
-}
-
-// requireCSRF checks the synchroniser token on every state-changing request
-// of the pages: a hidden form field or, for htmx, a header.
-func (s *Server) requireCSRF(c *gin.Context) {
-	switch c.Request.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		c.Next()
-		return
-	}
-	op, ok := s.sessionOperator(c)
-	got := c.GetHeader("X-CSRF-Token")
-	if got == "" && ok && uploadRoutes[c.FullPath()] && strings.HasPrefix(c.ContentType(), "multipart/") {
-		// Uploads are read as a stream by their handler, which checks the
-		// token (the first form field) before it touches the file; parsing
-		// the body here would buffer the whole file.
-		c.Next()
-		return
-	}
-	if got == "" {
-		got = c.PostForm("_csrf")
-	}
-	if !ok || got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(op.CSRF)) != 1 {
-		s.audit(c, auditEntry{Action: "CSRF", Target: c.Request.URL.Path, Outcome: "NEGATO"}, op)
-		s.renderError(c, http.StatusForbidden, "Richiesta non valida",
-			"La richiesta non è stata accettata perché il modulo è scaduto o non proviene da questa applicazione. Ricarica la pagina e riprova.")
-		c.Abort()
-		return
-	}
-	c.Next()
-}
-
-// uploadRoutes read their multipart body as a stream and check the CSRF
-// token themselves (readUpload).
-var uploadRoutes = map[string]bool{
-	"/esenzioni/:id/modifica/documenti": true,
-	"/esenzioni/nuova/:draft/documenti": true,
 }
 
 // currentOperator is the operator of a request that passed requireLogin.

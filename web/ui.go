@@ -16,7 +16,7 @@ func (s *Server) routeUI(e *gin.Engine) {
 	e.GET("/login", s.loginForm)
 	e.POST("/login", s.login)
 
-	ui := e.Group("/", s.requireLogin, s.requireCSRF, s.deferredInput)
+	ui := e.Group("/", s.requireLogin, s.deferredInput)
 	ui.POST("/logout", s.logout)
 	ui.GET("/", s.home)
 	ui.POST("/profilo", s.switchProfile)

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -283,42 +284,32 @@ func TestOtherASLIsNotFound(t *testing.T) {
 	require.Contains(t, a.Text("[data-testid=beneficiario]"), "NERI")
 }
 
-// postWithSession logs in over HTTP and posts a form with the session's CSRF
-// token (read from a page), as a browser would.
-func (w *uiWorld) postWithSession(t *testing.T, username, path string, form url.Values) *http.Response {
+// postWithSession logs in over HTTP and posts a form, as a browser would
+// from one of the application's pages; headers are name, value pairs.
+func (w *uiWorld) postWithSession(t *testing.T, username, path string, form url.Values, headers ...string) *http.Response {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	page := func(p string) string {
-		resp, err := c.Get(w.URL + p)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return string(b)
-	}
-	loginToken := between(page("/login"), `name="_csrf" value="`, `"`)
-	resp, err := c.PostForm(w.URL+"/login", url.Values{"_csrf": {loginToken}, "username": {username},
+	resp, err := c.PostForm(w.URL+"/login", url.Values{"username": {username},
 		"password": {apptest.Password}, "pin": {apptest.PIN}})
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	csrf := between(page("/"), `name="_csrf" value="`, `"`)
-	if form.Get("_csrf") == "" {
-		form.Set("_csrf", csrf)
+	req, _ := http.NewRequest(http.MethodPost, w.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err = c.PostForm(w.URL+path, form)
+	resp, err = c.Do(req)
 	require.NoError(t, err)
 	return resp
 }
 
-// postMultipart logs in and posts a multipart form without a CSRF token.
-func (w *uiWorld) postMultipart(t *testing.T, username, path string, fields map[string]string) int {
+// postMultipart logs in and posts a multipart form; headers are name, value
+// pairs.
+func (w *uiWorld) postMultipart(t *testing.T, username, path string, fields map[string]string, headers ...string) int {
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := c.Get(w.URL + "/login")
-	require.NoError(t, err)
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	resp, err = c.PostForm(w.URL+"/login", url.Values{"_csrf": {between(string(page), `name="_csrf" value="`, `"`)},
+	resp, err := c.PostForm(w.URL+"/login", url.Values{
 		"username": {username}, "password": {apptest.Password}, "pin": {apptest.PIN}})
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -330,6 +321,9 @@ func (w *uiWorld) postMultipart(t *testing.T, username, path string, fields map[
 	require.NoError(t, mw.Close())
 	req, _ := http.NewRequest(http.MethodPost, w.URL+path, &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	resp, err = c.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -349,30 +343,66 @@ func between(s, start, end string) string {
 	return s[:j]
 }
 
+// TestCSRFIsRefused: a state-changing request that a browser sends from
+// another origin (another site, or another port of this host) is refused
+// with the Italian page, whatever its body, before anything happens; the
+// API answers it with its error code. Requests without the browser's
+// origin headers (the forms of every other test, the API's clients) pass.
 func TestCSRFIsRefused(t *testing.T) {
 	w := newUIWorld(t)
-	resp := w.postWithSession(t, "operatore.to3", "/pratiche/"+w.sent+"/azioni/prendi", url.Values{"_csrf": {"falso"}, "versione": {"1"}})
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusForbidden, resp.StatusCode)
-	body, _ := io.ReadAll(resp.Body)
-	require.Contains(t, string(body), "non è stata accettata")
+	for _, h := range [][]string{
+		{"Sec-Fetch-Site", "cross-site"},
+		{"Sec-Fetch-Site", "same-site"},
+		{"Origin", "https://evil.example"},
+		{"Origin", "http://127.0.0.1:1"},
+	} {
+		resp := w.postWithSession(t, "operatore.to3", "/pratiche/"+w.sent+"/azioni/prendi", url.Values{"versione": {"1"}}, h...)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusForbidden, resp.StatusCode, "%v", h)
+		require.Contains(t, string(body), "non è stata accettata", "%v", h)
+	}
 	p, err := w.Store().PracticeByNumber(context.Background(), w.sent)
 	require.NoError(t, err)
 	require.Equal(t, "INVIATA", p.State, "nothing happened")
 
-	// A multipart body does not skip the check outside the upload routes.
-	status := w.postMultipart(t, "operatore.to3", "/pratiche/"+w.sent+"/azioni/prendi", map[string]string{"versione": "1"})
+	// A multipart body is refused the same way.
+	status := w.postMultipart(t, "operatore.to3", "/pratiche/"+w.sent+"/azioni/prendi", map[string]string{"versione": "1"},
+		"Sec-Fetch-Site", "cross-site")
 	require.Equal(t, http.StatusForbidden, status)
 	p, err = w.Store().PracticeByNumber(context.Background(), w.sent)
 	require.NoError(t, err)
 	require.Equal(t, "INVIATA", p.State)
 
-	// In the browser: a form whose token was tampered with.
+	// The API: refused with its code when a browser sends it from another
+	// origin.
+	token := w.APIClient("medico", []practice.SubmitterKind{practice.SubmitterDoctor}, apptest.FiscalCode("MEDICO", "CSRF", 'M'))
+	req, _ := http.NewRequest(http.MethodPost, w.URL+"/api/v1/practices/"+w.sent+"/cancel", strings.NewReader(`{}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, string(raw))
+	require.Contains(t, string(raw), "request.cross_origin")
+
+	// In the browser: a page of another origin (another port of this
+	// host) that posts the practice's form.
+	evil := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, _ *http.Request) {
+		rw.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(rw, `<!doctype html><title>x</title><form method="post" action="`+w.URL+"/pratiche/"+w.sent+
+			`/azioni/prendi"><input type="hidden" name="versione" value="1"><button id="attacca">Vai</button></form>`)
+	}))
+	defer evil.Close()
 	b := w.browser(t, "operatore.to3")
-	b.Visit("/pratiche/" + w.sent)
-	b.Run(chromedp.SetValue(chromedp.CSS("#azioni input[name=_csrf]"), "manomesso"))
-	b.Click("#prendi")
+	b.Run(chromedp.Navigate(evil.URL), chromedp.WaitReady(chromedp.CSS("#attacca")))
+	b.Run(chromedp.Click(chromedp.CSS("#attacca")), chromedp.WaitReady(chromedp.CSS("main")))
 	require.Contains(t, b.Text("main"), "non è stata accettata")
+	p, err = w.Store().PracticeByNumber(context.Background(), w.sent)
+	require.NoError(t, err)
+	require.Equal(t, "INVIATA", p.State)
 }
 
 func TestAuditExport(t *testing.T) {
@@ -387,11 +417,7 @@ func TestAuditExport(t *testing.T) {
 
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
-	loginPage, err := c.Get(w.URL + "/login")
-	require.NoError(t, err)
-	body, _ := io.ReadAll(loginPage.Body)
-	loginPage.Body.Close()
-	resp, err = c.PostForm(w.URL+"/login", url.Values{"_csrf": {between(string(body), `name="_csrf" value="`, `"`)},
+	resp, err := c.PostForm(w.URL+"/login", url.Values{
 		"username": {"amministratore"}, "password": {apptest.Password}, "pin": {apptest.PIN}})
 	require.NoError(t, err)
 	resp.Body.Close()

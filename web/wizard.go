@@ -267,7 +267,7 @@ func (s *Server) wizardTipologia(c *gin.Context) {
 			return
 		}
 		if dup != 0 {
-			page.Errors["codice"] = fmt.Sprintf("L'assistito ha già un'esenzione valida con codice %s: non se ne può rilasciare una seconda.", d.ExemptionCode)
+			page.Errors["codice"] = exemption.DuplicateMessage(d.ExemptionCode)
 		}
 	}
 	if len(page.Errors) == 0 {
@@ -375,7 +375,7 @@ func (s *Server) wizardScadenza(c *gin.Context) {
 }
 
 // draftStagingKey names the documents of a draft.
-func draftStagingKey(id string) string { return "bozza:" + id }
+func draftStagingKey(id string) string { return practices.DraftStagingKey(id) }
 
 func (s *Server) wizardDocumenti(c *gin.Context) {
 	page, ok := s.loadDraft(c, "documenti")
@@ -472,7 +472,8 @@ func (s *Server) wizardConfirm(c *gin.Context) {
 		// The validation's audit row comes with the practice's record.
 		Audit: s.auditContext(c, op, auditAction),
 	}
-	res, err := s.Practices.SubmitAndValidate(ctx, sub, cmd)
+	// The draft records the outcome with the action (practices.ConfirmDraft).
+	_, err := s.Practices.ConfirmDraft(ctx, &d, sub, cmd)
 	entry := auditEntry{Action: auditAction, Target: "nuova-esenzione", BeneficiaryFC: d.BeneficiaryFC, Outcome: "OK",
 		Detail: map[string]any{"azione": "NUOVA_ESENZIONE", "codice": d.ExemptionCode}}
 	if errors.Is(err, service.ErrRecorded) {
@@ -502,18 +503,6 @@ func (s *Server) wizardConfirm(c *gin.Context) {
 		default:
 			s.fail(c, err)
 		}
-		return
-	}
-	if res.Exemption != nil {
-		if err := s.Store.LinkStaged(ctx, draftStagingKey(d.ID), res.Exemption.ID, res.Number); err != nil {
-			s.fail(c, err)
-			return
-		}
-		d.ExemptionID = &res.Exemption.ID
-	}
-	d.PracticeNumber = &res.Number
-	if err := s.Store.SaveDraft(ctx, &d); err != nil {
-		s.fail(c, err)
 		return
 	}
 	redirect(c, "/esenzioni/nuova/"+d.ID+"/esito")

@@ -10,7 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"esenzioni/activities"
-	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 )
 
 // versionDurableEffects marks runs whose effects run after durability:
@@ -19,21 +19,21 @@ import (
 // exemption_run.go). Runs without it are the legacy code (*_legacy.go).
 const versionDurableEffects = "durable-effects"
 
-// refusal is a command refused: a non-retryable application error whose
+// refuse is a command refused: a non-retryable application error whose
 // type is the stable code and whose message is the Italian explanation.
-func refusal(code, format string, args ...any) error {
-	r := &practice.Refusal{Code: code, Message: fmt.Sprintf(format, args...)}
+func refuse(code, format string, args ...any) error {
+	r := refusal.New(code, format, args...)
 	return temporal.NewNonRetryableApplicationError(r.Message, r.Code, nil, r)
 }
 
 // asRefusal recovers the code and message of a refusal raised as an
 // application error.
-func asRefusal(err error) *practice.Refusal {
+func asRefusal(err error) *refusal.Refusal {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
-		return &practice.Refusal{Code: app.Type(), Message: app.Message()}
+		return &refusal.Refusal{Code: app.Type(), Message: app.Message()}
 	}
-	return &practice.Refusal{Code: "practice.failed", Message: err.Error()}
+	return &refusal.Refusal{Code: "practice.failed", Message: err.Error()}
 }
 
 // Refusal codes of signals the worker cannot trust.
@@ -193,11 +193,11 @@ func boolean(k temporal.SearchAttributeKeyBool, b bool) visibilityUpdate {
 func signalRefusal(bad, unencrypted, noCaller bool) error {
 	switch {
 	case bad:
-		return refusal(CodeBadSignal, "Comando rifiutato: l'argomento del segnale non è un comando valido.")
+		return refuse(CodeBadSignal, "Comando rifiutato: l'argomento del segnale non è un comando valido.")
 	case unencrypted:
-		return refusal(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
+		return refuse(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
 	case noCaller:
-		return refusal(CodeNoCaller, "Comando rifiutato: manca l'identità del supervisore (invia il segnale attraverso l'endpoint del codec).")
+		return refuse(CodeNoCaller, "Comando rifiutato: manca l'identità del supervisore (invia il segnale attraverso l'endpoint del codec).")
 	}
 	return nil
 }

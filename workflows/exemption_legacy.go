@@ -302,7 +302,7 @@ func (w *legacyExemption) onDeadline(ctx workflow.Context, kind string) error {
 	if kind == deadlineExpiry {
 		w.st.State = exemption.Scaduta
 		w.st.Version++
-		return w.record(ctx, "SCADENZA", access.Actor{Role: access.Sistema}, w.st.EndDate, "", nil)
+		return w.record(ctx, string(exemption.Expire), access.Actor{Role: access.Sistema}, w.st.EndDate, "", nil)
 	}
 	// Every reminder now due is marked sent and one email goes out, naming
 	// the nearest: an exemption issued or renewed inside the window gets one
@@ -348,7 +348,7 @@ func (w *legacyExemption) onDeadline(ctx workflow.Context, kind string) error {
 		// activity's failure history and in the event note.
 		note += "; notifica agli operatori non registrata"
 	}
-	return w.record(ctx, "PROMEMORIA", access.Actor{Role: access.Sistema}, w.st.EndDate, note, nil)
+	return w.record(ctx, string(exemption.Remind), access.Actor{Role: access.Sistema}, w.st.EndDate, note, nil)
 }
 
 func (w *legacyExemption) handleSignal(ctx workflow.Context, cmd ChangeEndDate) {

@@ -88,7 +88,7 @@ func (w *exemptionRun) setup(ctx workflow.Context) error {
 				return nil
 			}
 			if w.mu.IsLocked() {
-				return refusal(CodeExemptionStale, "L'esenzione è in fase di aggiornamento da parte di un altro operatore: riprova.")
+				return refuse(CodeExemptionStale, "L'esenzione è in fase di aggiornamento da parte di un altro operatore: riprova.")
 			}
 			return w.check(ctx, cmd)
 		}})
@@ -102,43 +102,43 @@ func (w *exemptionRun) done(cmd ChangeEndDate) bool {
 // check validates a change without touching state.
 func (w *exemptionRun) check(ctx workflow.Context, cmd ChangeEndDate) error {
 	if cmd.Unencrypted {
-		return refusal(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
+		return refuse(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
 	}
 	if cmd.RequestID == "" {
-		return refusal(CodeExemptionBadInput, "Richiesta senza chiave di idempotenza.")
+		return refuse(CodeExemptionBadInput, "Richiesta senza chiave di idempotenza.")
 	}
 	if !practice.ValidText(cmd.Note, true) || !practice.ValidText(cmd.RequestID, false) || len(cmd.RequestID) > practice.MaxRequestIDLength {
-		return refusal(practice.CodeBadText, "Il testo contiene caratteri non ammessi (caratteri di controllo o codifica non valida).")
+		return refuse(practice.CodeBadText, "Il testo contiene caratteri non ammessi (caratteri di controllo o codifica non valida).")
 	}
 	if len([]rune(cmd.Note)) > practice.MaxNoteLength {
-		return refusal(practice.CodeNoteTooLong, "La nota non può superare %d caratteri.", practice.MaxNoteLength)
+		return refuse(practice.CodeNoteTooLong, "La nota non può superare %d caratteri.", practice.MaxNoteLength)
 	}
 	for _, id := range cmd.DocumentIDs {
 		if len(id) > 64 || !practice.ValidText(id, false) {
-			return refusal(CodeExemptionBadInput, "Identificativo di documento non valido.")
+			return refuse(CodeExemptionBadInput, "Identificativo di documento non valido.")
 		}
 	}
 	if w.st.State != exemption.Valida {
-		return refusal(CodeExemptionClosed, "L'esenzione è %s: non può essere modificata.", w.st.State.Label())
+		return refuse(CodeExemptionClosed, "L'esenzione è %s: non può essere modificata.", w.st.State.Label())
 	}
 	// Only the operators of the beneficiary's ASL of residence may change it
 	// (manual 7.2); regional roles too.
 	if !cmd.Actor.Role.Operator() || !access.InScope(cmd.Actor.Role, cmd.Actor.ASL, w.st.ASL) {
-		return refusal(CodeExemptionScope, "Solo gli operatori dell'ASL di residenza dell'assistito possono modificare l'esenzione.")
+		return refuse(CodeExemptionScope, "Solo gli operatori dell'ASL di residenza dell'assistito possono modificare l'esenzione.")
 	}
 	if cmd.ExpectedVersion != 0 && cmd.ExpectedVersion != w.st.Version {
-		return refusal(CodeExemptionStale, "L'esenzione è stata modificata da un altro operatore: ricarica la pagina.")
+		return refuse(CodeExemptionStale, "L'esenzione è stata modificata da un altro operatore: ricarica la pagina.")
 	}
 	if cmd.EndDate != nil && cmd.NoEndDate {
-		return refusal(CodeExemptionBadDate, "Indica una nuova data di fine validità oppure «senza scadenza», non entrambe.")
+		return refuse(CodeExemptionBadDate, "Indica una nuova data di fine validità oppure «senza scadenza», non entrambe.")
 	}
 	if cmd.EndDate == nil && !cmd.NoEndDate {
-		return refusal(CodeExemptionBadDate, "Indica la nuova data di fine validità.")
+		return refuse(CodeExemptionBadDate, "Indica la nuova data di fine validità.")
 	}
 	if cmd.EndDate != nil {
 		// Not before the issue date, not beyond the bound of end dates.
 		if p := exemption.CheckEndDate(*cmd.EndDate, exemption.DateOf(workflow.Now(ctx)), w.st.IssuedOn); p != nil {
-			return refusal(CodeExemptionBadDate, "%s", p.Message)
+			return refuse(CodeExemptionBadDate, "%s", p.Message)
 		}
 	}
 	return nil
@@ -151,7 +151,7 @@ func (w *exemptionRun) update(ctx workflow.Context, cmd ChangeEndDate) (ChangeRe
 		return w.answer(res), nil
 	}
 	if !w.mu.TryLock(ctx) {
-		return ChangeResult{}, refusal(CodeExemptionStale, "L'esenzione è in fase di aggiornamento da parte di un altro operatore: riprova.")
+		return ChangeResult{}, refuse(CodeExemptionStale, "L'esenzione è in fase di aggiornamento da parte di un altro operatore: riprova.")
 	}
 	defer w.mu.Unlock()
 	return w.perform(ctx, cmd)

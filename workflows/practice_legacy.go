@@ -74,7 +74,7 @@ func (w *legacyPractice) setup(ctx workflow.Context) error {
 					return errBusy()
 				}
 				if r := practice.Check(w.subject(), cmd.Command); r != nil {
-					return refusal(r.Code, "%s", r.Message)
+					return refuse(r.Code, "%s", r.Message)
 				}
 				return nil
 			}})
@@ -193,7 +193,7 @@ func (w *legacyPractice) process(ctx workflow.Context, cmd PracticeCommand) (Act
 		return ActionResult{}, errBusy()
 	}
 	if r := practice.Check(w.subject(), cmd.Command); r != nil {
-		return ActionResult{}, refusal(r.Code, "%s", r.Message)
+		return ActionResult{}, refuse(r.Code, "%s", r.Message)
 	}
 	w.busy = true
 	defer func() { w.busy = false }()
@@ -208,7 +208,7 @@ func (w *legacyPractice) process(ctx workflow.Context, cmd PracticeCommand) (Act
 			return ActionResult{}, err
 		}
 		if !known {
-			return ActionResult{}, refusal(practice.CodeReasonUnknown, "Motivazione %q non presente nell'elenco configurato.", cmd.ReasonCode)
+			return ActionResult{}, refuse(practice.CodeReasonUnknown, "Motivazione %q non presente nell'elenco configurato.", cmd.ReasonCode)
 		}
 	case practice.Validate:
 		req := activities.ValidationCheck{
@@ -219,8 +219,7 @@ func (w *legacyPractice) process(ctx workflow.Context, cmd PracticeCommand) (Act
 			return ActionResult{}, err
 		}
 		if facts.DuplicateExemptionID != 0 {
-			return ActionResult{}, refusal(activities.CodeDuplicateExemption,
-				"L'assistito ha già un'esenzione valida con codice %s: non se ne può rilasciare una seconda.", w.st.Input.ExemptionCode)
+			return ActionResult{}, refuse(activities.CodeDuplicateExemption, "%s", exemption.DuplicateMessage(w.st.Input.ExemptionCode))
 		}
 	}
 

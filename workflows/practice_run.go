@@ -113,22 +113,22 @@ func (w *practiceRun) done(cmd PracticeCommand) bool {
 // check is the whole rule of a command against the current state: pure.
 func (w *practiceRun) check(ctx workflow.Context, cmd PracticeCommand) error {
 	if cmd.Unencrypted {
-		return refusal(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
+		return refuse(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
 	}
 	if r := practice.CheckInput(cmd.Command); r != nil {
-		return refusal(r.Code, "%s", r.Message)
+		return refuse(r.Code, "%s", r.Message)
 	}
 	if cmd.Validate.EndDate != nil && cmd.Validate.NoEndDate {
-		return refusal(practice.CodeBadRequest, "Indica una data di fine validità oppure «senza scadenza», non entrambe.")
+		return refuse(practice.CodeBadRequest, "Indica una data di fine validità oppure «senza scadenza», non entrambe.")
 	}
 	if end := cmd.Validate.EndDate; end != nil {
 		today := exemption.DateOf(workflow.Now(ctx))
 		if p := exemption.CheckEndDate(*end, today, today); p != nil {
-			return refusal(practice.CodeBadRequest, "%s", p.Message)
+			return refuse(practice.CodeBadRequest, "%s", p.Message)
 		}
 	}
 	if r := practice.Check(w.st.subject(), cmd.Command); r != nil {
-		return refusal(r.Code, "%s", r.Message)
+		return refuse(r.Code, "%s", r.Message)
 	}
 	return nil
 }
@@ -193,7 +193,7 @@ func (w *practiceRun) perform(ctx workflow.Context, cmd PracticeCommand) (Action
 			return ActionResult{}, err
 		}
 		if !known {
-			return ActionResult{}, refusal(practice.CodeReasonUnknown, "Motivazione %q non presente nell'elenco configurato.", cmd.ReasonCode)
+			return ActionResult{}, refuse(practice.CodeReasonUnknown, "Motivazione %q non presente nell'elenco configurato.", cmd.ReasonCode)
 		}
 	}
 	if cmd.Action == practice.Validate {
@@ -243,7 +243,7 @@ func (w *practiceRun) answer(res ActionResult) ActionResult {
 	return res
 }
 
-func errBusy() error { return refusal(practice.CodeStaleVersion, "%s", practice.ConflictMessage) }
+func errBusy() error { return refuse(practice.CodeStaleVersion, "%s", practice.ConflictMessage) }
 
 // issue records the exemption of a validation (once per practice) and
 // returns it; its dates are today (Europe/Rome) and the operator's choice

@@ -158,7 +158,11 @@ func monthsLater(t Date, months int) Date {
 	return time.Date(first.Year(), first.Month(), d, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1)
 }
 
-// Change is what a new end date means for a valid exemption.
+// Change is what a new end date means for a valid exemption, and the kind
+// of every event of an exemption's history (exemption_event.action, the
+// workflow's events, the kind of an operator's notification): stored codes,
+// in Italian, never written as literals elsewhere. The practice's actions
+// are stored in English (practice.Action, glossary there).
 type Change string
 
 // Kinds of change.
@@ -221,3 +225,10 @@ func Expiring(state State, end *Date, now time.Time, window time.Duration) bool 
 
 // WorkflowID is the exemption workflow's ID: the exemption's id only.
 func WorkflowID(id int64) string { return "esenzione-" + strconv.FormatInt(id, 10) }
+
+// DuplicateMessage is why a second valid exemption with code is not issued
+// to a person who has one: the validation's refusal (workflow and
+// activity, code exemption.duplicate) and the wizard's check say it alike.
+func DuplicateMessage(code string) string {
+	return "L'assistito ha già un'esenzione valida con codice " + code + ": non se ne può rilasciare una seconda."
+}

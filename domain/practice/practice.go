@@ -5,7 +5,6 @@
 package practice
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"esenzioni/domain/access"
 	"esenzioni/domain/audit"
+	"esenzioni/domain/refusal"
 )
 
 // State of a practice.
@@ -68,6 +68,22 @@ type Action string
 
 // Actions. Submit is the intake itself; the others are operator (or
 // submitter, for Cancel) commands.
+//
+// Glossary of the stored codes. The codes are stored as they are in the
+// events of the read model (practice_event.action) and in workflow
+// histories, so they are never renamed: the practice's actions are in
+// English, everything else (states, submitter kinds, the exemption's
+// events, exemption.Change) in Italian. Their Italian names:
+//
+//	SUBMIT    invio (la pratica è inviata: INVIATA)
+//	TAKE      presa in carico (IN_LAVORAZIONE)
+//	VALIDATE  validazione (VALIDATA; l'esenzione è rilasciata: EMISSIONE)
+//	REJECT    rifiuto (RESPINTA)
+//	CANCEL    annullamento (ANNULLATA)
+//	NOTE      nota
+//
+// New codes are Italian, as typed constants of the domain package that
+// owns them (exemption.Issue, exemption.Expire, exemption.Remind, ...).
 const (
 	Submit   Action = "SUBMIT"
 	Take     Action = "TAKE"
@@ -134,15 +150,6 @@ type Command struct {
 	RequestID string `json:"requestId"`
 }
 
-// Refusal explains why a command is not allowed. Code is stable (API,
-// tests); Message is Italian, for operators.
-type Refusal struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-func (r *Refusal) Error() string { return r.Code + ": " + r.Message }
-
 // Refusal codes.
 const (
 	CodeWrongState     = "practice.wrong_state"
@@ -160,8 +167,8 @@ const (
 // MaxRequestIDLength bounds idempotency keys.
 const MaxRequestIDLength = 200
 
-func refuse(code, format string, args ...any) *Refusal {
-	return &Refusal{Code: code, Message: fmt.Sprintf(format, args...)}
+func refuse(code, format string, args ...any) *refusal.Refusal {
+	return refusal.New(code, format, args...)
 }
 
 // ConflictMessage is what the other operator reads when someone acted first.
@@ -181,7 +188,7 @@ type Subject struct {
 
 // Check tells whether cmd may be applied to p. It is pure and cheap: the
 // workflow runs it in its Update validators and again before applying.
-func Check(p Subject, cmd Command) *Refusal {
+func Check(p Subject, cmd Command) *refusal.Refusal {
 	if cmd.RequestID == "" {
 		return refuse(CodeBadRequest, "Richiesta senza chiave di idempotenza.")
 	}
@@ -219,7 +226,7 @@ func Check(p Subject, cmd Command) *Refusal {
 // CheckInput refuses text no record may hold (control characters, invalid
 // UTF-8) and oversized keys. The workflows run it before Check; it is apart
 // from Check because histories recorded before it existed must replay.
-func CheckInput(cmd Command) *Refusal {
+func CheckInput(cmd Command) *refusal.Refusal {
 	if !ValidText(cmd.BeneficiaryNote, true) || !ValidText(cmd.InternalNote, true) ||
 		!ValidText(cmd.ReasonCode, false) || !ValidText(cmd.RequestID, false) ||
 		!ValidText(cmd.Actor.FiscalCode, false) || !ValidText(cmd.Actor.ASL, false) {
@@ -321,7 +328,7 @@ const MaxReasonCodeLength = 60
 // workflow; the practice workflow's Update validator and signal handler
 // must call it too, with the configured list it reads through its
 // RejectReasonExists activity (or a list carried in its input).
-func CheckReasonCode(cmd Command, configured func(code string) bool) *Refusal {
+func CheckReasonCode(cmd Command, configured func(code string) bool) *refusal.Refusal {
 	if cmd.ReasonCode == "" {
 		return nil
 	}

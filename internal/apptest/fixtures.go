@@ -3,11 +3,9 @@ package apptest
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -165,17 +163,7 @@ func (e *Env) Login(username string) (*http.Client, string) {
 	e.T.Helper()
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := hc.Get(e.URL + "/login")
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(body)
-	if m == nil {
-		e.T.Fatal("login form without CSRF token")
-	}
-	resp, err = hc.PostForm(e.URL+"/login", url.Values{"_csrf": {string(m[1])}, "username": {username},
+	resp, err := hc.PostForm(e.URL+"/login", url.Values{"username": {username},
 		"password": {Password}, "pin": {PIN}, "next": {"/"}})
 	if err != nil {
 		e.T.Fatal(err)

@@ -370,7 +370,6 @@ func (e *env) bareLevel(ctx context.Context, tc client.Client, c int, persons []
 // session is an operator logged in through the login form.
 type session struct {
 	http *http.Client
-	csrf string
 }
 
 func login(base string) (*session, error) { return loginAs(base, "bench.010203") }
@@ -380,12 +379,7 @@ func loginAs(base, username string) (*session, error) {
 	hc := &http.Client{Jar: jar, Timeout: 60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport:     &http.Transport{MaxIdleConnsPerHost: 64}}
-	page, err := get(hc, base+"/login")
-	if err != nil {
-		return nil, err
-	}
-	token := between(page, `name="_csrf" value="`, `"`)
-	resp, err := hc.PostForm(base+"/login", url.Values{"_csrf": {token}, "username": {username}, "password": {benchPassword}, "pin": {benchPIN}})
+	resp, err := hc.PostForm(base+"/login", url.Values{"username": {username}, "password": {benchPassword}, "pin": {benchPIN}})
 	if err != nil {
 		return nil, err
 	}
@@ -393,11 +387,10 @@ func loginAs(base, username string) (*session, error) {
 	if resp.StatusCode != http.StatusSeeOther {
 		return nil, fmt.Errorf("login: %s", resp.Status)
 	}
-	home, err := get(hc, base+"/")
-	if err != nil {
+	if _, err := get(hc, base+"/"); err != nil {
 		return nil, err
 	}
-	return &session{http: hc, csrf: between(home, `name="_csrf" value="`, `"`)}, nil
+	return &session{http: hc}, nil
 }
 
 func get(hc *http.Client, u string) (string, error) {
@@ -497,7 +490,7 @@ func (e *env) fullLevel(ctx context.Context, st *store.Store, tc client.Client, 
 		return func(i int) {
 			sess := <-sessions
 			defer func() { sessions <- sess }()
-			form := url.Values{"_csrf": {sess.csrf}, "versione": {fmt.Sprint(version)}, "chiave": {randomKey()}}
+			form := url.Values{"versione": {fmt.Sprint(version)}, "chiave": {randomKey()}}
 			t := time.Now()
 			resp, err := sess.http.PostForm(base+"/pratiche/"+numbers[i]+"/azioni/"+path, form)
 			if err != nil {

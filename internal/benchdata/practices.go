@@ -511,7 +511,7 @@ func (g *generator) exemption(ctx context.Context, st *streams, x exemptionSpec)
 	g.nextExemption++
 	sys := actor{role: string(access.Sistema)}
 
-	evs := append(g.eevs[:0], exemptionEvent{at: x.issueAt, action: "EMISSIONE", actor: x.issuer, state: exValida, new: x.end, note: x.note})
+	evs := append(g.eevs[:0], exemptionEvent{at: x.issueAt, action: string(exemption.Issue), actor: x.issuer, state: exValida, new: x.end, note: x.note})
 	state, cur, t, version := exValida, x.end, x.issueAt, 1
 
 	revoked := r.Float64() < revocationShare
@@ -549,7 +549,7 @@ func (g *generator) exemption(ctx context.Context, st *streams, x exemptionSpec)
 				if r.IntN(4) == 0 {
 					note = fmt.Sprintf("Promemoria di scadenza (%d giorni prima): email inviata", off/(24*time.Hour))
 				}
-				evs = append(evs, exemptionEvent{at: at, action: "PROMEMORIA", actor: sys, state: exValida, old: cur, new: cur, note: note})
+				evs = append(evs, exemptionEvent{at: at, action: string(exemption.Remind), actor: sys, state: exValida, old: cur, new: cur, note: note})
 			}
 		}
 		if revoked && !tv.After(horizon) {
@@ -568,7 +568,7 @@ func (g *generator) exemption(ctx context.Context, st *streams, x exemptionSpec)
 		if !exp.After(g.now) {
 			version++
 			state = exScaduta
-			evs = append(evs, exemptionEvent{at: exp, action: "SCADENZA", actor: sys, state: exScaduta, old: cur, new: cur})
+			evs = append(evs, exemptionEvent{at: exp, action: string(exemption.Expire), actor: sys, state: exScaduta, old: cur, new: cur})
 			revoked = false
 		}
 		break

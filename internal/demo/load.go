@@ -23,6 +23,7 @@ import (
 	"esenzioni/domain/fiscalcode"
 	"esenzioni/domain/places"
 	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/internal/app"
 	"esenzioni/service/practices"
 	"esenzioni/store"
@@ -366,7 +367,7 @@ func demoPractices(ctx context.Context, a *app.App, svc *practices.Service, ppl 
 		}
 		for _, c := range steps {
 			if _, err := svc.Act(ctx, res.Number, c); err != nil {
-				var refusal *practice.Refusal
+				var refusal *refusal.Refusal
 				if errors.As(err, &refusal) {
 					break // already done by an earlier run, or a duplicate exemption
 				}

@@ -117,7 +117,6 @@ func (c *client) backoff(ctx context.Context, n int) error {
 
 var (
 	reInput     = func(name string) *regexp.Regexp { return regexp.MustCompile(`name="` + name + `" value="([^"]*)"`) }
-	reCSRF      = reInput("_csrf")
 	reVersion   = reInput("versione")
 	reEndDate   = regexp.MustCompile(`name="data_fine"[^>]*value="([^"]*)"`)
 	reExemption = regexp.MustCompile(`href="/esenzioni/(\d+)"`)
@@ -140,7 +139,7 @@ func (c *client) login(ctx context.Context) error {
 		}
 		r := c.send(ctx, "", http.MethodGet, "/login", nil, "", nil)
 		if r.err == nil && r.status == http.StatusOK {
-			form := url.Values{"_csrf": {match(reCSRF, r.body)}, "username": {c.op.Username},
+			form := url.Values{"username": {c.op.Username},
 				"password": {password}, "pin": {pin}, "next": {"/"}}
 			r = c.postForm(ctx, "", "/login", form)
 			if r.err == nil && r.status == http.StatusSeeOther {
@@ -203,9 +202,8 @@ func flash(h http.Header) (kind, msg string) {
 }
 
 // submitForm posts a form until it gets a final answer, with the same key
-// every time. fresh is called again for the CSRF token when a post is
-// refused as forged (a new session after a re-login).
-func (c *client) submitForm(ctx context.Context, a *action, path string, form url.Values, fresh func() (string, error)) {
+// every time.
+func (c *client) submitForm(ctx context.Context, a *action, path string, form url.Values) {
 	a.Start = time.Now()
 	c.h.ledger.add(a)
 	deadline := a.Start.Add(c.actionDeadline)
@@ -234,13 +232,6 @@ func (c *client) submitForm(ctx context.Context, a *action, path string, form ur
 			}
 			// "in corso": sent, outcome not known yet: ask again with
 			// the same key.
-		case r.status == http.StatusForbidden && bytes.Contains(r.body, []byte("Richiesta non valida")):
-			// A forged-looking post (the session changed): nothing was
-			// done; the same form with the current token.
-			tok, err := fresh()
-			if err == nil {
-				form.Set("_csrf", tok)
-			}
 		default:
 			a.Outcome, a.End = outRefused, time.Now()
 			a.Last = strconv.Itoa(r.status) + " " + alertText(r.body)
@@ -285,14 +276,11 @@ func (c *client) practiceAction(ctx context.Context, phase, number, kind string,
 	if stale {
 		version++ // not the version shown (0 would skip the check)
 	}
-	form := url.Values{"_csrf": {match(reCSRF, body)}, "versione": {strconv.Itoa(version)}, "chiave": {key}}
+	form := url.Values{"versione": {strconv.Itoa(version)}, "chiave": {key}}
 	for k, v := range fields {
 		form[k] = v
 	}
-	c.submitForm(ctx, a, "/pratiche/"+number+"/azioni/"+paths[kind], form, func() (string, error) {
-		b, err := c.page(ctx, "/pratiche/"+number)
-		return match(reCSRF, b), err
-	})
+	c.submitForm(ctx, a, "/pratiche/"+number+"/azioni/"+paths[kind], form)
 	return a
 }
 
@@ -351,15 +339,12 @@ func (c *client) modifica(ctx context.Context, phase, number string, id int64, k
 			end = latest // the bound of an end date (a diagnosis of many years)
 		}
 	}
-	form := url.Values{"_csrf": {match(reCSRF, body)}, "versione": {strconv.Itoa(version)}, "chiave": {key},
+	form := url.Values{"versione": {strconv.Itoa(version)}, "chiave": {key},
 		"data_fine": {end.Format("02/01/2006")}, "nota": {"prova di guasti: " + kind}}
 	if kind != actRenew {
 		form.Set("conferma_revoca", "1") // the operator's "Sì, revoca l'esenzione"
 	}
-	c.submitForm(ctx, a, path, form, func() (string, error) {
-		b, err := c.page(ctx, path)
-		return match(reCSRF, b), err
-	})
+	c.submitForm(ctx, a, path, form)
 	return a
 }
 

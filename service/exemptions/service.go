@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"esenzioni/domain/exemption"
-	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"
@@ -66,7 +66,7 @@ func (s *Service) Done(ctx context.Context, id int64, requestID string) (workflo
 
 // ChangeEndDate renews, shortens or revokes exemption id, then applies the
 // answer's record to the read model (read-your-writes). A refusal comes back
-// as *practice.Refusal (code and Italian message). An exemption that came
+// as *refusal.Refusal (code and Italian message). An exemption that came
 // from the registry and has no lifecycle workflow yet gets one, started with
 // this very change (update-with-start).
 func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.ChangeEndDate) (workflows.ChangeResult, error) {
@@ -83,7 +83,7 @@ func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.Cha
 		if res, done, err := s.Done(ctx, id, cmd.RequestID); err == nil && done {
 			return res, nil
 		}
-		return workflows.ChangeResult{}, &practice.Refusal{Code: workflows.CodeExemptionClosed,
+		return workflows.ChangeResult{}, &refusal.Refusal{Code: workflows.CodeExemptionClosed,
 			Message: fmt.Sprintf("L'esenzione è %s: non può essere modificata.", exemption.State(ex.State).Label())}
 	}
 	update := client.UpdateWorkflowOptions{
@@ -120,24 +120,28 @@ func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.Cha
 	}
 	res, err := service.Update[workflows.ChangeResult](ctx, s.Temporal, s.Timeout, update, start)
 	if err != nil {
-		if errors.Is(err, service.ErrNotFound) && start == nil {
-			// A valid exemption of a practice whose workflow has not
-			// started it yet (the practice's workflow does, after the
-			// validation answered; a worker restart delays it): not a
-			// refusal, a service not ready.
-			return res, ErrNotStarted
-		}
-		if errors.Is(err, service.ErrNotFound) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-			return res, &practice.Refusal{Code: workflows.CodeExemptionClosed, Message: "L'esenzione non è più modificabile."}
-		}
-		return res, err
+		return res, mapError(err, start != nil)
 	}
-	if res.Record != nil {
-		actx, cancel := service.Detached(ctx, 10*time.Second)
-		defer cancel()
-		if err := service.Retry(actx, func(ctx context.Context) error { return s.Store.ApplyExemption(ctx, *res.Record) }); err != nil {
-			return res, fmt.Errorf("%w (%v)", service.ErrRecorded, err)
-		}
+	if res.Record == nil {
+		return res, nil
 	}
-	return res, nil
+	return res, service.Apply(ctx, func(ctx context.Context) error { return s.Store.ApplyExemption(ctx, *res.Record) })
+}
+
+// mapError adds to service.Update's errors what an exemption's workflow
+// not found means: with the change sent as update-with-start (withStart),
+// or a workflow already closed, the exemption is closed; otherwise its
+// workflow has not started yet.
+func mapError(err error, withStart bool) error {
+	if errors.Is(err, service.ErrNotFound) && !withStart {
+		// A valid exemption of a practice whose workflow has not
+		// started it yet (the practice's workflow does, after the
+		// validation answered; a worker restart delays it): not a
+		// refusal, a service not ready.
+		return ErrNotStarted
+	}
+	if errors.Is(err, service.ErrNotFound) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
+		return &refusal.Refusal{Code: workflows.CodeExemptionClosed, Message: "L'esenzione non è più modificabile."}
+	}
+	return err
 }

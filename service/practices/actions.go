@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"
@@ -25,13 +26,13 @@ var ErrTimeout = service.ErrInProgress
 // request's idempotency key, then applies the answer's record to the read
 // model (the same idempotent write as the workflow's projection activity),
 // so the caller reads its own write. A refusal comes back as
-// *practice.Refusal; an action whose answer did not come in time as
+// *refusal.Refusal; an action whose answer did not come in time as
 // ErrTimeout (it may still be applied); an action done whose record could
 // not be written now as service.ErrRecorded.
 func (s *Service) Act(ctx context.Context, number string, cmd workflows.PracticeCommand) (workflows.ActionResult, error) {
 	name, ok := workflows.ActionMessages[cmd.Action]
 	if !ok {
-		return workflows.ActionResult{}, &practice.Refusal{Code: practice.CodeBadRequest, Message: "Operazione sconosciuta."}
+		return workflows.ActionResult{}, &refusal.Refusal{Code: practice.CodeBadRequest, Message: "Operazione sconosciuta."}
 	}
 	res, err := service.Update[workflows.ActionResult](ctx, s.Temporal, s.ActionTimeout, client.UpdateWorkflowOptions{
 		WorkflowID: practice.WorkflowID(number), UpdateID: cmd.RequestID, UpdateName: name, Args: []any{cmd},
@@ -47,15 +48,7 @@ func (s *Service) apply(ctx context.Context, res workflows.ActionResult) error {
 	if res.Record == nil {
 		return nil // an answer of the legacy code: its workflow wrote it
 	}
-	ctx, cancel := service.Detached(ctx, 10*time.Second)
-	defer cancel()
-	// Again until the database answers (a restart takes seconds), within
-	// the budget: only then is the record left to the workflow.
-	err := service.Retry(ctx, func(ctx context.Context) error { return s.Store.ApplyPractice(ctx, *res.Record) })
-	if err != nil {
-		return fmt.Errorf("%w (%v)", service.ErrRecorded, err)
-	}
-	return nil
+	return service.Apply(ctx, func(ctx context.Context) error { return s.Store.ApplyPractice(ctx, *res.Record) })
 }
 
 // mapError adds what only the read model knows: the workflow of a closed
@@ -68,7 +61,7 @@ func (s *Service) mapError(ctx context.Context, number string, err error) error 
 	defer cancel()
 	p, lerr := s.Store.PracticeByNumber(ctx, number)
 	if lerr == nil && practice.State(p.State).IsClosed() {
-		return &practice.Refusal{Code: practice.CodeWrongState,
+		return &refusal.Refusal{Code: practice.CodeWrongState,
 			Message: fmt.Sprintf("La pratica %s è già chiusa (%s).", number, practice.State(p.State).Label())}
 	}
 	if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
@@ -105,6 +98,31 @@ func (s *Service) SubmitAndValidate(ctx context.Context, sub Submission, cmd wor
 		return res, s.mapError(ctx, number, err)
 	}
 	return res, s.apply(ctx, res)
+}
+
+// DraftStagingKey names the documents staged for the wizard's draft id.
+func DraftStagingKey(id string) string { return "bozza:" + id }
+
+// ConfirmDraft is the wizard's confirmation of draft d: SubmitAndValidate,
+// then, before returning, the documents staged for the draft
+// (DraftStagingKey) attached to the exemption issued and the draft updated
+// with the practice number and exemption id, in one transaction. An action
+// done whose record could not be written now (service.ErrRecorded) is done:
+// the draft is completed and the error returned.
+func (s *Service) ConfirmDraft(ctx context.Context, d *store.Draft, sub Submission, cmd workflows.PracticeCommand) (workflows.ActionResult, error) {
+	res, err := s.SubmitAndValidate(ctx, sub, cmd)
+	if err != nil && !errors.Is(err, service.ErrRecorded) {
+		return res, err
+	}
+	var exemptionID *int64
+	if res.Exemption != nil {
+		id := res.Exemption.ID
+		exemptionID = &id
+	}
+	if cerr := s.Store.CompleteDraft(ctx, d, DraftStagingKey(d.ID), res.Number, exemptionID); cerr != nil {
+		return res, cerr
+	}
+	return res, err
 }
 
 // Query returns a practice's full workflow state.

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -39,6 +40,15 @@ type Service struct {
 	// ActionTimeout bounds how long an operator waits for an action.
 	ActionTimeout time.Duration
 	Now           func() time.Time
+	// Log, when set, receives what cannot be returned (default slog's).
+	Log *slog.Logger
+}
+
+func (s *Service) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
 }
 
 func (s *Service) now() time.Time {
@@ -73,6 +83,70 @@ type Submission struct {
 	// Audit, when set, makes the submission's audit row part of the
 	// practice's first projection.
 	Audit *audit.Context
+
+	// Documents, when set, are documents the source uploaded beforehand
+	// (staged under Source), checked by CheckDocuments: Submit reserves
+	// them before the practice starts and attaches them to it before
+	// returning.
+	Documents *Documents
+}
+
+// Documents are a submission's documents uploaded beforehand by its source
+// and not yet used, by id.
+type Documents struct {
+	CertificateID string
+	AttachmentIDs []string
+	// linked: a repeat of a request whose documents were attached the first
+	// time, to practice number.
+	linked bool
+	number string
+}
+
+func (d *Documents) refs() []string {
+	refs := append([]string{}, d.AttachmentIDs...)
+	if d.CertificateID != "" {
+		refs = append(refs, d.CertificateID)
+	}
+	return refs
+}
+
+// ErrDocumentsInUse: a document of the submission is already used by
+// another practice, or reserved by a submission in progress.
+var ErrDocumentsInUse = errors.New("Un documento indicato è già usato da un'altra pratica o da un invio in corso: caricalo di nuovo per questa pratica.")
+
+// CheckDocuments checks that the documents of a submission from source
+// with idempotency key are staged by that source: unknown ones are listed
+// in a *ValidationError. A repeat of a request whose documents were
+// attached the first time is not checked again. The result goes in
+// Submission.Documents.
+func (s *Service) CheckDocuments(ctx context.Context, source, key string, d Documents) (Documents, error) {
+	refs := d.refs()
+	staged := map[string]bool{}
+	if len(refs) > 0 {
+		var err error
+		if staged, err = s.Store.StagedIDs(ctx, source, refs); err != nil {
+			return d, err
+		}
+	}
+	if key != "" && len(refs) > 0 {
+		if n, err := s.Store.IntakeNumber(ctx, source, key); err == nil {
+			d.linked, d.number = true, n
+			return d, nil
+		}
+	}
+	verr := &ValidationError{}
+	if d.CertificateID != "" && !staged[d.CertificateID] {
+		verr.add("certificateId", "attachment.unknown", "Certificato non trovato: caricalo prima con POST /api/v1/attachments.")
+	}
+	for i, id := range d.AttachmentIDs {
+		if !staged[id] {
+			verr.add(fmt.Sprintf("attachmentIds[%d]", i), "attachment.unknown", "Allegato non trovato: caricalo prima con POST /api/v1/attachments.")
+		}
+	}
+	if len(verr.Fields) > 0 {
+		return d, verr
+	}
+	return d, nil
 }
 
 // BeneficiaryData identifies the beneficiary. A person already in the
@@ -370,8 +444,48 @@ func fcMessage(err error) string {
 }
 
 // Submit checks a submission, allocates its number (once per key) and
-// starts its workflow. A repeated key returns the same number.
+// starts its workflow. A repeated key returns the same number. The
+// submission's documents (Submission.Documents) are reserved for it first
+// (ErrDocumentsInUse when another one has them) and attached to the
+// practice before Submit returns.
 func (s *Service) Submit(ctx context.Context, sub Submission) (Submitted, error) {
+	docs := sub.Documents
+	if docs == nil {
+		return s.submit(ctx, sub)
+	}
+	// The documents are reserved for this request before its practice
+	// starts: of two submissions sharing one, exactly one gets it.
+	claim := "submit:" + sub.Key
+	refs := docs.refs()
+	claimed := !docs.linked && len(refs) > 0
+	if claimed {
+		ok, err := s.Store.ClaimStaged(ctx, sub.Source, claim, refs)
+		if err != nil {
+			return Submitted{}, err
+		}
+		if !ok {
+			return Submitted{}, ErrDocumentsInUse
+		}
+	}
+	res, err := s.submit(ctx, sub)
+	if err != nil {
+		if claimed {
+			if rerr := s.Store.ReleaseClaim(ctx, sub.Source, claim); rerr != nil {
+				s.log().Error("intake: release attachment claim", "error", rerr)
+			}
+		}
+		return res, err
+	}
+	if docs.linked && docs.number != res.Number {
+		return Submitted{}, fmt.Errorf("intake replay: number %s, expected %s", res.Number, docs.number)
+	}
+	if err := s.Store.LinkClaimed(ctx, sub.Source, claim, res.Number, docs.CertificateID, docs.AttachmentIDs); err != nil {
+		return Submitted{}, err
+	}
+	return res, nil
+}
+
+func (s *Service) submit(ctx context.Context, sub Submission) (Submitted, error) {
 	p, err := s.check(ctx, sub)
 	if err != nil {
 		return Submitted{}, err

@@ -19,8 +19,10 @@ import (
 
 	"esenzioni/adapters/codec"
 	"esenzioni/domain/access"
+	"esenzioni/domain/audit"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/devstack"
 	"esenzioni/internal/testenv"
@@ -119,7 +121,7 @@ func TestRejectAndCancel(t *testing.T) {
 	rejected := e.Submit(person, "042", "5771")
 	_, err := e.Practices.Act(ctx, rejected, workflows.PracticeCommand{Command: practice.Command{
 		Action: practice.Reject, Actor: op, RequestID: "r-1", ReasonCode: "INESISTENTE"}})
-	var refusal *practice.Refusal
+	var refusal *refusal.Refusal
 	require.ErrorAs(t, err, &refusal)
 	require.Equal(t, practice.CodeReasonUnknown, refusal.Code)
 
@@ -246,7 +248,7 @@ func TestConcurrentConflictingActionsHaveOneWinner(t *testing.T) {
 				winners++
 				continue
 			}
-			var refusal *practice.Refusal
+			var refusal *refusal.Refusal
 			require.ErrorAs(t, o.err, &refusal, "practice %s", numbers[i])
 			require.Contains(t, []string{practice.CodeStaleVersion, practice.CodeWrongState}, refusal.Code)
 			require.Contains(t, refusal.Message, "modificata da un altro operatore")
@@ -446,8 +448,8 @@ func TestReindexRebuildsTheReadModel(t *testing.T) {
 		VALUES (?, 2, now(), 'TAKE', 'LBRCRD53H10D205E', 'OPERATORE_ASL', ?, 'IN_LAVORAZIONE', '', '', '')`, c, apptest.ASLTO3).Exec(ctx)
 	require.NoError(t, err)
 	ghost := practice.AuditKey(c, 2)
-	require.NoError(t, e.Store().Audit(ctx, store.AuditEntry{OperatorFC: "LBRCRD53H10D205E", Action: "AZIONE_PRATICA", Target: c,
-		BeneficiaryFC: person.FiscalCode, Outcome: "OK", Detail: map[string]any{}, SourceKey: &ghost}))
+	require.NoError(t, e.Store().Audit(ctx, audit.Record{OperatorFC: "LBRCRD53H10D205E", Action: "AZIONE_PRATICA", Target: c,
+		BeneficiaryFC: person.FiscalCode, Outcome: "OK", Detail: map[string]any{}, Key: ghost}))
 
 	e.Eventually(30*time.Second, "the practices visible to reindex", func() (bool, error) {
 		return len(listByQuery(t, e, "RecordKind = 'pratica'")) == 3, nil
@@ -496,7 +498,7 @@ func TestDuplicateValidExemptionIsRefused(t *testing.T) {
 	second := e.Submit(person, "044", "2960")
 	_, err := e.Practices.Act(ctx, second, workflows.PracticeCommand{Command: practice.Command{
 		Action: practice.Validate, Actor: op, RequestID: "dup"}})
-	var refusal *practice.Refusal
+	var refusal *refusal.Refusal
 	require.True(t, errors.As(err, &refusal), "%v", err)
 	require.Contains(t, refusal.Message, "già un'esenzione valida")
 	p, err := e.Store().PracticeByNumber(ctx, second)
