@@ -66,16 +66,13 @@ WHERE p.operator_id = ? ORDER BY p.position, p.id`, operatorID).Scan(ctx, &out)
 // Session is a web session.
 type Session struct {
 	bun.BaseModel `bun:"table:web_session"`
-	TokenHash     []byte `bun:"token_hash,pk"`
-	OperatorID    int64  `bun:"operator_id"`
-	ProfileID     int64  `bun:"profile_id"`
-	// CSRFToken is no longer used (web.crossOrigin checks the origin
-	// instead); the column stays until a migration drops it.
-	CSRFToken  string    `bun:"csrf_token"`
-	Address    string    `bun:"address"`
-	CreatedAt  time.Time `bun:"created_at,nullzero,default:now()"`
-	LastSeenAt time.Time `bun:"last_seen_at,nullzero,default:now()"`
-	ExpiresAt  time.Time `bun:"expires_at"`
+	TokenHash     []byte    `bun:"token_hash,pk"`
+	OperatorID    int64     `bun:"operator_id"`
+	ProfileID     int64     `bun:"profile_id"`
+	Address       string    `bun:"address"`
+	CreatedAt     time.Time `bun:"created_at,nullzero,default:now()"`
+	LastSeenAt    time.Time `bun:"last_seen_at,nullzero,default:now()"`
+	ExpiresAt     time.Time `bun:"expires_at"`
 }
 
 // CreateSession stores a new session.
@@ -130,7 +127,7 @@ func (s *Store) LoadSession(ctx context.Context, digest []byte) (SessionContext,
 		Unread      int    `bun:"unread"`
 	}
 	err := s.DB.NewRaw(`
-SELECT s.token_hash, s.operator_id, s.profile_id, s.csrf_token, s.address, s.created_at, s.last_seen_at, s.expires_at,
+SELECT s.token_hash, s.operator_id, s.profile_id, s.address, s.created_at, s.last_seen_at, s.expires_at,
        o.username AS op_username, o.fiscal_code AS op_fiscal_code, o.first_name AS op_first_name,
        o.last_name AS op_last_name, o.email AS op_email,
        (SELECT json_agg(json_build_object('id', p.id, 'operator_id', p.operator_id, 'role', p.role,
