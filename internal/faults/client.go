@@ -46,7 +46,7 @@ func newClient(h *harness, op *operatorAccount, seed uint64) *client {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 			Transport:     &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 30 * time.Second},
 		},
-		actionDeadline: 5 * time.Minute,
+		actionDeadline: 15 * time.Minute, // longer than the longest outage kind
 	}
 }
 

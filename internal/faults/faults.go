@@ -79,6 +79,12 @@ type kind struct {
 	// (those that need the killed process; default: every action but
 	// uploads, which need MinIO only).
 	Recovery []string
+	// Outage keeps the target down that long before it is restarted (the
+	// outages of issue 11: Temporal 5 minutes, PostgreSQL 10); MaxKills
+	// caps the kills of such a kind (each costs the outage). Outage kinds
+	// are not in the default run: name them with -kinds.
+	Outage   time.Duration
+	MaxKills int
 	Help     string
 }
 
@@ -105,10 +111,27 @@ var Kinds = []kind{
 	{Name: "minio", Target: procMinIO, Trigger: []string{actUpload}, Recovery: []string{actUpload},
 		MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, AttachProb: 0.9,
 		Help: "MinIO killed 5-20 ms after a document upload was sent"},
+	{Name: "temporal-outage", Target: procTemporal, Trigger: append([]string{actIntake, actCancel}, operatorActions...),
+		MinDelay: 0, MaxDelay: 300 * time.Millisecond, AttachProb: 0.2, Outage: 5 * time.Minute, MaxKills: 1,
+		Help: "the Temporal server killed during an action and kept down 5 minutes (not in the default run)"},
+	{Name: "postgres-outage", Target: procPostgres, Trigger: append([]string{actIntake, actCancel}, operatorActions...),
+		MinDelay: 15 * time.Millisecond, MaxDelay: 30 * time.Millisecond, AttachProb: 0.2, Outage: 10 * time.Minute, MaxKills: 1,
+		Help: "PostgreSQL killed during an action and kept down 10 minutes (not in the default run)"},
 }
 
 // KindNames lists the kinds' names.
 func KindNames() []string {
+	var out []string
+	for _, k := range Kinds {
+		if k.Outage == 0 {
+			out = append(out, k.Name)
+		}
+	}
+	return out
+}
+
+// AllKindNames lists every kind's name, the outages included.
+func AllKindNames() []string {
 	var out []string
 	for _, k := range Kinds {
 		out = append(out, k.Name)
@@ -183,7 +206,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	for _, n := range opts.Kinds {
 		k, ok := kindByName(n)
 		if !ok {
-			return nil, fmt.Errorf("unknown fault kind %q (kinds: %s)", n, strings.Join(KindNames(), ", "))
+			return nil, fmt.Errorf("unknown fault kind %q (kinds: %s)", n, strings.Join(AllKindNames(), ", "))
 		}
 		kinds = append(kinds, k)
 	}
@@ -274,6 +297,9 @@ func (h *harness) phase(ctx context.Context, k kind, clients []*client) (PhaseRe
 	kills := h.opts.Kills
 	if n, ok := h.opts.KillsByKind[k.Name]; ok {
 		kills = n
+	}
+	if k.MaxKills > 0 && kills > k.MaxKills {
+		kills = k.MaxKills
 	}
 	ph := PhaseReport{Kind: k.Name, Help: k.Help, Kills: kills}
 	h.logf("== %s: %s; %d kills, at least %d practices", k.Name, k.Help, kills, h.opts.Practices)
@@ -375,6 +401,12 @@ func (h *harness) killOnce(ctx context.Context, k kind, rng *rand.Rand, i, of in
 	if err != nil {
 		return KillOutcome{Err: err}
 	}
+	if k.Outage > 0 {
+		h.logf("%s: %s down for %s while the clients go on", k.Name, k.Target, k.Outage)
+		if err := sleepCtx(ctx, k.Outage); err != nil {
+			return KillOutcome{Err: err}
+		}
+	}
 	if err := h.c.restart(ctx, k.Target, web); err != nil {
 		return KillOutcome{Err: fmt.Errorf("restart %s: %w", k.Target, err)}
 	}
@@ -399,7 +431,7 @@ func (h *harness) killOnce(ctx context.Context, k kind, rng *rand.Rand, i, of in
 			ko.Recovery = end.Sub(at)
 			break
 		}
-		if time.Since(at) > 10*time.Minute {
+		if time.Since(at) > k.Outage+10*time.Minute {
 			ko.Recovery = -1 // never, within the bound
 			break
 		}
