@@ -581,14 +581,8 @@ func safeFieldName(name string) string {
 // reshowPracticeForm shows the practice again with the notes as typed
 // (without the refused characters) and the message, status 400.
 func (s *Server) reshowPracticeForm(c *gin.Context, e *inputError) {
-	op := currentOperator(c)
-	p, ok := s.loadPractice(c, op)
+	_, _, page, ok := s.practicePageOf(c)
 	if !ok {
-		return
-	}
-	page, err := s.practicePageData(c, op, p)
-	if err != nil {
-		s.fail(c, err)
 		return
 	}
 	msg := e.Message()

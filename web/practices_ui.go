@@ -414,15 +414,26 @@ func (s *Server) practicePageData(c *gin.Context, op *Operator, p store.Practice
 	return page, nil
 }
 
-func (s *Server) practiceDetail(c *gin.Context) {
+// practicePageOf loads the practice of the request's path for the current
+// operator and its page data; false when it has answered already (not found,
+// out of scope, error).
+func (s *Server) practicePageOf(c *gin.Context) (*Operator, store.PracticeDetail, practicePage, bool) {
 	op := currentOperator(c)
 	p, ok := s.loadPractice(c, op)
 	if !ok {
-		return
+		return op, p, practicePage{}, false
 	}
 	page, err := s.practicePageData(c, op, p)
 	if err != nil {
 		s.fail(c, err)
+		return op, p, page, false
+	}
+	return op, p, page, true
+}
+
+func (s *Server) practiceDetail(c *gin.Context) {
+	op, p, page, ok := s.practicePageOf(c)
+	if !ok {
 		return
 	}
 	s.audit(c, auditEntry{Action: auditViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"}, op)
@@ -432,14 +443,8 @@ func (s *Server) practiceDetail(c *gin.Context) {
 // practiceHistory is the cronologia: a dialog fragment for htmx, a page
 // otherwise.
 func (s *Server) practiceHistory(c *gin.Context) {
-	op := currentOperator(c)
-	p, ok := s.loadPractice(c, op)
+	op, p, page, ok := s.practicePageOf(c)
 	if !ok {
-		return
-	}
-	page, err := s.practicePageData(c, op, p)
-	if err != nil {
-		s.fail(c, err)
 		return
 	}
 	s.audit(c, auditEntry{Action: auditViewHistory, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"}, op)
@@ -452,14 +457,8 @@ func (s *Server) practiceHistory(c *gin.Context) {
 
 // practiceServices is "Mostra tutto" of the exempt services.
 func (s *Server) practiceServices(c *gin.Context) {
-	op := currentOperator(c)
-	p, ok := s.loadPractice(c, op)
+	op, p, page, ok := s.practicePageOf(c)
 	if !ok {
-		return
-	}
-	page, err := s.practicePageData(c, op, p)
-	if err != nil {
-		s.fail(c, err)
 		return
 	}
 	page.ShowAll = true
