@@ -51,14 +51,14 @@ func effectOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute,
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, // caught up within a minute of an outage's end
 			MaximumAttempts:        effectAttempts,
 			NonRetryableErrorTypes: []string{activities.ErrTypeInvalid, activities.CodeDuplicateExemption},
 		},
 	})
 }
 
-// effectAttempts bounds retries at about a year of outage at the maximum
+// effectAttempts bounds retries at about 70 days of outage at the maximum
 // interval: in practice unlimited, and explicit, because the SDK's test
 // environment caps an unlimited policy at ten attempts (the outage tests
 // must see what the server does). A projection or publication that exhausts
