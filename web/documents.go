@@ -178,12 +178,7 @@ func (s *Server) exemptionDocumentUpload(c *gin.Context) {
 	if len(form.Errors) > 0 {
 		page.Key = c.Query("chiave")
 		page.UploadErrors, page.UploadValues = form.Errors, form.Values
-		if page.Staged, err = s.stagedDocuments(c, editStagingKey(op, page.E.ID)); err != nil {
-			s.fail(c, err)
-			return
-		}
-		if page.DocumentTypes, err = s.Store.DocumentTypes(c.Request.Context()); err != nil {
-			s.fail(c, err)
+		if !s.editDocuments(c, op, &page) {
 			return
 		}
 		s.render(c, http.StatusUnprocessableEntity, "exemption_edit.html", page)

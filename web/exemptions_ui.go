@@ -336,16 +336,25 @@ func (s *Server) exemptionEditForm(c *gin.Context) {
 	if page.E.EndDate != nil {
 		page.EndDate = page.E.EndDate.Format("02/01/2006")
 	}
-	var err error
-	if page.Staged, err = s.stagedDocuments(c, editStagingKey(op, page.E.ID)); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if page.DocumentTypes, err = s.Store.DocumentTypes(c.Request.Context()); err != nil {
-		s.fail(c, err)
+	if !s.editDocuments(c, op, &page) {
 		return
 	}
 	s.render(c, http.StatusOK, "exemption_edit.html", page)
+}
+
+// editDocuments fills the Modifica form's documents waiting for Conferma
+// and the document types of its upload form; false when it has answered
+// with the error page.
+func (s *Server) editDocuments(c *gin.Context, op *Operator, page *exemptionPage) bool {
+	var err error
+	if page.Staged, err = s.stagedDocuments(c, editStagingKey(op, page.E.ID)); err == nil {
+		page.DocumentTypes, err = s.Store.DocumentTypes(c.Request.Context())
+	}
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
+	return true
 }
 
 // exemptionEdit confirms a Modifica: a new end date (renewal, or revocation
@@ -391,21 +400,14 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 	if page.Key == "" {
 		page.Errors["chiave"] = "Modulo non valido: ricarica la pagina."
 	}
-	docs, err := s.stagedDocuments(c, editStagingKey(op, page.E.ID))
-	if err != nil {
-		s.fail(c, err)
+	if !s.editDocuments(c, op, &page) {
 		return
 	}
-	for _, d := range docs {
+	for _, d := range page.Staged {
 		cmd.DocumentIDs = append(cmd.DocumentIDs, d.ID)
 	}
-	page.Staged = docs
-	if len(page.Errors) == 0 && len(docs) == 0 && exemption.Unchanged(page.E.EndDate, cmd.EndDate, cmd.NoEndDate) {
+	if len(page.Errors) == 0 && len(page.Staged) == 0 && exemption.Unchanged(page.E.EndDate, cmd.EndDate, cmd.NoEndDate) {
 		page.Errors["data_fine"] = "Nessuna modifica: indica una data di fine validità diversa o aggiungi dei documenti."
-	}
-	if page.DocumentTypes, err = s.Store.DocumentTypes(c.Request.Context()); err != nil {
-		s.fail(c, err)
-		return
 	}
 	if len(page.Errors) > 0 {
 		if page.Key != "" && s.answerRepost(c, page.E.ID, requestID) {
@@ -464,7 +466,7 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		}
 		return
 	}
-	setFlash(c, "success", changeMessage(res, len(docs)))
+	setFlash(c, "success", changeMessage(res, len(page.Staged)))
 	redirect(c, fmt.Sprintf("/esenzioni/%d", page.E.ID))
 }
 
