@@ -280,10 +280,35 @@ func exemptionDates(cmd PracticeCommand, facts activities.ValidationFacts, now t
 		d := *cmd.Validate.EndDate
 		return start, &d
 	}
-	if d, ok := facts.Duration.EndDate(start); ok {
+	if d, ok := legacyEndDate(facts.Duration, start); ok {
 		return start, &d
 	}
 	return start, nil
+}
+
+// legacyEndDate is exemption.Duration.EndDate as released up to v2 (the day
+// before the same date N months later, that date clamped to the month's
+// last day): the dates these runs computed, so that their replay computes
+// them again. The current rule (the month's last day when it has no such
+// date) is the store's, in the activity of the durable path.
+func legacyEndDate(d exemption.Duration, start exemption.Date) (exemption.Date, bool) {
+	months := 0
+	switch d.Unit {
+	case exemption.Days:
+		return start.AddDate(0, 0, d.Value-1), true
+	case exemption.Months:
+		months = d.Value
+	case exemption.Years:
+		months = 12 * d.Value
+	default:
+		return exemption.Date{}, false
+	}
+	y, m, day := start.Date()
+	first := time.Date(y, m+time.Month(months), 1, 0, 0, 0, 0, time.UTC)
+	if last := first.AddDate(0, 1, -1).Day(); day > last {
+		day = last
+	}
+	return time.Date(first.Year(), first.Month(), day, 0, 0, 0, 0, time.UTC).AddDate(0, 0, -1), true
 }
 
 func (w *legacyPractice) issueRequest(cmd PracticeCommand, start exemption.Date, end *exemption.Date, now time.Time) activities.IssueRequest {
