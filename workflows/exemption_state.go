@@ -3,6 +3,9 @@ package workflows
 import (
 	"time"
 
+	"go.temporal.io/sdk/workflow"
+
+	"esenzioni/activities"
 	"esenzioni/domain/exemption"
 )
 
@@ -60,5 +63,41 @@ func (st *ExemptionState) record() exemption.Record {
 	return exemption.Record{
 		ID: st.ID, BeneficiaryFC: st.BeneficiaryFC, State: st.State, EndDate: st.EndDate, Version: st.Version,
 		Events: append([]exemption.Event(nil), st.Unprojected...),
+	}
+}
+
+// setDefaults fills what a state started without (or recorded before it
+// existed) needs to run.
+func (st *ExemptionState) setDefaults() {
+	if st.RemindersSent == nil {
+		st.RemindersSent = map[string]bool{}
+	}
+	if st.RemindersDue == nil {
+		st.RemindersDue = map[string]bool{}
+	}
+	if st.Processed == nil {
+		st.Processed = map[string]ChangeResult{}
+	}
+	if len(st.ReminderOffsets) == 0 {
+		st.ReminderOffsets = DefaultReminderOffsets
+	}
+}
+
+// shouldContinueAsNew reports whether a run that recorded events should
+// continue as new: its event budget is spent, or the SDK suggests it.
+func (st *ExemptionState) shouldContinueAsNew(ctx workflow.Context, events int) bool {
+	budget := st.RunEventBudget
+	if budget <= 0 {
+		budget = DefaultRunEventBudget
+	}
+	return events >= budget || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}
+
+// registryRecord is the version of the exemption the registry holds.
+func (st *ExemptionState) registryRecord() activities.RegistryRecord {
+	return activities.RegistryRecord{
+		ExemptionID: st.ID, BeneficiaryFC: st.BeneficiaryFC, ExemptionCode: st.ExemptionCode,
+		DiagnosisCode: st.DiagnosisCode, IssuedOn: st.IssuedOn, EndDate: st.EndDate,
+		State: st.State, Version: st.Version,
 	}
 }
