@@ -48,8 +48,8 @@ func (rec PracticeRecord) record() practice.Record {
 
 // ProjectPractice upserts the practice row and its history rows (legacy).
 func (a *Activities) ProjectPractice(ctx context.Context, rec PracticeRecord) error {
-	if rec.Number == "" || len(rec.Events) == 0 {
-		return invalid("practice projection without number or events")
+	if err := rec.Writable(); err != nil {
+		return invalid("%v", err)
 	}
 	return a.Store.ApplyPractice(ctx, rec.record())
 }
@@ -79,8 +79,8 @@ type IssueAndProjectInput struct {
 // IssueAndProject records the exemption (once per practice) and projects
 // the validated practice with the exemption's id (legacy).
 func (a *Activities) IssueAndProject(ctx context.Context, in IssueAndProjectInput) (int64, error) {
-	if in.Practice.Number == "" || len(in.Practice.Events) == 0 {
-		return 0, invalid("practice projection without number or events")
+	if err := in.Practice.Writable(); err != nil {
+		return 0, invalid("%v", err)
 	}
 	id, err := a.IssueExemption(ctx, in.Issue)
 	if err != nil {

@@ -64,16 +64,8 @@ func (w *legacyExemption) check(ctx workflow.Context, cmd ChangeEndDate) error {
 	if cmd.RequestID == "" {
 		return refusalError(CodeExemptionBadInput, msgNoRequestID)
 	}
-	if w.st.State != exemption.Valida {
-		return refusalError(CodeExemptionClosed, msgExemptionClosed, w.st.State.Label())
-	}
-	// Only the operators of the beneficiary's ASL of residence may change it
-	// (manual 7.2); regional roles too.
-	if !cmd.Actor.Role.Operator() || !access.InScope(cmd.Actor.Role, cmd.Actor.ASL, w.st.ASL) {
-		return refusalError(CodeExemptionScope, msgExemptionScope)
-	}
-	if cmd.ExpectedVersion != 0 && cmd.ExpectedVersion != w.st.Version {
-		return refusalError(CodeExemptionStale, msgExemptionStale)
+	if r := w.st.changeRefusal(cmd); r != nil {
+		return refusalError(r.Code, "%s", r.Message)
 	}
 	if cmd.EndDate == nil && !cmd.NoEndDate {
 		return refusalError(CodeExemptionBadDate, msgNewEndDate)

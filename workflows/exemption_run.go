@@ -102,16 +102,8 @@ func (w *exemptionRun) check(ctx workflow.Context, cmd ChangeEndDate) error {
 			return refuse(CodeExemptionBadInput, msgBadDocumentID)
 		}
 	}
-	if w.st.State != exemption.Valida {
-		return refuse(CodeExemptionClosed, msgExemptionClosed, w.st.State.Label())
-	}
-	// Only the operators of the beneficiary's ASL of residence may change it
-	// (manual 7.2); regional roles too.
-	if !cmd.Actor.Role.Operator() || !access.InScope(cmd.Actor.Role, cmd.Actor.ASL, w.st.ASL) {
-		return refuse(CodeExemptionScope, msgExemptionScope)
-	}
-	if cmd.ExpectedVersion != 0 && cmd.ExpectedVersion != w.st.Version {
-		return refuse(CodeExemptionStale, msgExemptionStale)
+	if r := w.st.changeRefusal(cmd); r != nil {
+		return refuse(r.Code, "%s", r.Message)
 	}
 	if cmd.EndDate != nil && cmd.NoEndDate {
 		return refuse(CodeExemptionBadDate, msgNewEndDateOrNone)

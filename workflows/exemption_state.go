@@ -6,7 +6,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"esenzioni/activities"
+	"esenzioni/domain/access"
 	"esenzioni/domain/exemption"
+	"esenzioni/domain/refusal"
 )
 
 // ExemptionState is the exemption workflow's whole state: query result and
@@ -64,6 +66,23 @@ func (st *ExemptionState) record() exemption.Record {
 		ID: st.ID, BeneficiaryFC: st.BeneficiaryFC, State: st.State, EndDate: st.EndDate, Version: st.Version,
 		Events: append([]exemption.Event(nil), st.Unprojected...),
 	}
+}
+
+// changeRefusal is the refusal of a change by the state's rules, which both
+// code paths apply in this order; nil if they allow it.
+func (st *ExemptionState) changeRefusal(cmd ChangeEndDate) *refusal.Refusal {
+	if st.State != exemption.Valida {
+		return refusal.New(CodeExemptionClosed, msgExemptionClosed, st.State.Label())
+	}
+	// Only the operators of the beneficiary's ASL of residence may change it
+	// (manual 7.2); regional roles too.
+	if !cmd.Actor.Role.Operator() || !access.InScope(cmd.Actor.Role, cmd.Actor.ASL, st.ASL) {
+		return refusal.New(CodeExemptionScope, msgExemptionScope)
+	}
+	if cmd.ExpectedVersion != 0 && cmd.ExpectedVersion != st.Version {
+		return refusal.New(CodeExemptionStale, msgExemptionStale)
+	}
+	return nil
 }
 
 // setDefaults fills what a state started without (or recorded before it
