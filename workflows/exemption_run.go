@@ -479,27 +479,3 @@ func (w *exemptionRun) publishVisibility(ctx workflow.Context) {
 	w.vis.upsert(ctx, updates)
 	workflow.SetCurrentDetails(ctx, exemptionDetails(w.st))
 }
-
-// exemptionDetails is the current details text of the Temporal UI.
-func exemptionDetails(st ExemptionState) string {
-	end := "senza scadenza"
-	if st.EndDate != nil {
-		end = "fino al " + st.EndDate.Format("02/01/2006")
-	}
-	s := fmt.Sprintf("**Esenzione %d** · codice %s · ASL %s · **%s** %s · versione %d · registro: versione %d",
-		st.ID, st.ExemptionCode, st.ASLShort, st.State, end, st.Version, st.PublishedVersion)
-	if st.PublishedVersion < st.Version {
-		s += " · **pubblicazione in attesa**"
-		if !st.PublishingSince.IsZero() {
-			s += " dal " + st.PublishingSince.In(exemption.Rome).Format("02/01/2006 15:04") + " (ultimo errore tra le Pending Activities)"
-		}
-	}
-	if n := len(st.RemindersDue); n > 0 {
-		s += fmt.Sprintf(" · promemoria in invio: %d", n)
-	}
-	if n := len(st.Refused); n > 0 {
-		r := st.Refused[n-1]
-		s += fmt.Sprintf("\n\nUltimo comando rifiutato (%s): %s — %s", r.At.In(exemption.Rome).Format("02/01/2006 15:04"), r.Code, r.Message)
-	}
-	return s
-}

@@ -3,14 +3,18 @@ package workflows
 import (
 	"fmt"
 	"time"
+
+	"esenzioni/domain/exemption"
 )
 
-// The Italian texts the workflows show to people, in one place. Refusals are
-// the answers of updates and, for signals, are recorded in the state and
-// from there in the read model; event notes are written to the cronologia.
-// Both are data once recorded: keep the wording of a text the legacy code
-// (*_legacy.go) shares byte-identical, and change the others knowingly.
-// Formats are constants, so that go vet checks their arguments.
+// The Italian texts the workflows show to people, in one place: refusals,
+// event notes, and what supervisors read in the Temporal UI (summaries,
+// current details). Refusals answer updates and, for signals, are recorded
+// in the state and from there in the read model; notes are written to the
+// cronologia. Both are data once recorded: the legacy code (*_legacy.go)
+// uses the texts it shares with the durable path, which must stay
+// byte-identical; change the others knowingly. Formats are constants, so
+// that go vet checks their arguments.
 
 // Refusals of a command of either kind.
 const (
@@ -79,6 +83,8 @@ func reminderOutcome(emailErr error, sent bool, notifyErr error) string {
 	return s
 }
 
+// humanOffset renders a reminder offset: whole days in Italian, a shorter
+// one (demos) as a duration.
 func humanOffset(d time.Duration) string {
 	if d%(24*time.Hour) == 0 {
 		days := int(d / (24 * time.Hour))
@@ -90,9 +96,56 @@ func humanOffset(d time.Duration) string {
 	return d.String()
 }
 
+// joinNote appends b to the operator's note a.
 func joinNote(a, b string) string {
 	if a == "" {
 		return b
 	}
 	return a + " · " + b
+}
+
+// exemptionSummary is the static summary of a practice's exemption workflow
+// in the Temporal UI: no personal data.
+func exemptionSummary(id int64, code, number string) string {
+	return fmt.Sprintf("Esenzione %d · %s · pratica %s", id, code, number)
+}
+
+// exemptionDetails is the current details text of the Temporal UI.
+func exemptionDetails(st ExemptionState) string {
+	end := "senza scadenza"
+	if st.EndDate != nil {
+		end = "fino al " + st.EndDate.Format("02/01/2006")
+	}
+	s := fmt.Sprintf("**Esenzione %d** · codice %s · ASL %s · **%s** %s · versione %d · registro: versione %d",
+		st.ID, st.ExemptionCode, st.ASLShort, st.State, end, st.Version, st.PublishedVersion)
+	if st.PublishedVersion < st.Version {
+		s += " · **pubblicazione in attesa**"
+		if !st.PublishingSince.IsZero() {
+			s += " dal " + st.PublishingSince.In(exemption.Rome).Format("02/01/2006 15:04") + " (ultimo errore tra le Pending Activities)"
+		}
+	}
+	if n := len(st.RemindersDue); n > 0 {
+		s += fmt.Sprintf(" · promemoria in invio: %d", n)
+	}
+	if n := len(st.Refused); n > 0 {
+		r := st.Refused[n-1]
+		s += fmt.Sprintf("\n\nUltimo comando rifiutato (%s): %s — %s", r.At.In(exemption.Rome).Format("02/01/2006 15:04"), r.Code, r.Message)
+	}
+	return s
+}
+
+// practiceDetails is the current details line of the Temporal UI.
+func practiceDetails(st PracticeState) string {
+	s := fmt.Sprintf("**Pratica %s** · codice %s · ASL %s · stato **%s** dal %s · versione %d",
+		st.Input.Number, st.Input.ExemptionCode, st.Input.ASLShort, st.State,
+		st.StateSince.In(exemption.Rome).Format("02/01/2006 15:04"), st.Version)
+	if st.Exemption != nil {
+		s += fmt.Sprintf(" · esenzione %d", st.Exemption.ID)
+	}
+	if n := len(st.Refused); n > 0 {
+		r := st.Refused[n-1]
+		s += fmt.Sprintf("\n\nUltimo comando rifiutato (%s, %s): %s — %s",
+			r.Action, r.At.In(exemption.Rome).Format("02/01/2006 15:04"), r.Code, r.Message)
+	}
+	return s
 }

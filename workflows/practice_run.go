@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -332,22 +331,6 @@ func (w *practiceRun) publishVisibility(ctx workflow.Context) {
 	}
 	w.vis.upsert(ctx, updates)
 	workflow.SetCurrentDetails(ctx, practiceDetails(w.st))
-}
-
-// practiceDetails is the current details line of the Temporal UI.
-func practiceDetails(st PracticeState) string {
-	s := fmt.Sprintf("**Pratica %s** · codice %s · ASL %s · stato **%s** dal %s · versione %d",
-		st.Input.Number, st.Input.ExemptionCode, st.Input.ASLShort, st.State,
-		st.StateSince.In(exemption.Rome).Format("02/01/2006 15:04"), st.Version)
-	if st.Exemption != nil {
-		s += fmt.Sprintf(" · esenzione %d", st.Exemption.ID)
-	}
-	if n := len(st.Refused); n > 0 {
-		r := st.Refused[n-1]
-		s += fmt.Sprintf("\n\nUltimo comando rifiutato (%s, %s): %s — %s",
-			r.Action, r.At.In(exemption.Rome).Format("02/01/2006 15:04"), r.Code, r.Message)
-	}
-	return s
 }
 
 func actionNames() []string {

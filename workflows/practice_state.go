@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"fmt"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -90,7 +89,7 @@ func startExemptionChild(ctx workflow.Context, st PracticeState, extra ...tempor
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            exemption.WorkflowID(ex.ID),
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		StaticSummary:         fmt.Sprintf("Esenzione %d · %s · pratica %s", ex.ID, in.ExemptionCode, in.Number),
+		StaticSummary:         exemptionSummary(ex.ID, in.ExemptionCode, in.Number),
 		TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
 	})
 	child := workflow.ExecuteChildWorkflow(cctx, ExemptionWorkflow, ExemptionState{
