@@ -401,8 +401,8 @@ func rectifyAuditsAhead(ctx context.Context, tx bun.Tx, prefix string, target, b
 		}
 		key := "rettifica:" + k
 		rows = append(rows, AuditEntry{
-			OperatorFC: "SISTEMA", OperatorRole: "SISTEMA", BeneficiaryFC: beneficiary, Action: "RETTIFICA",
-			Target: target, Address: "reindex", Outcome: audit.OutcomeOK, SourceKey: &key,
+			OperatorFC: "SISTEMA", OperatorRole: "SISTEMA", BeneficiaryFC: beneficiary, Action: string(audit.Rectification),
+			Target: target, Address: "reindex", Outcome: string(audit.OutcomeOK), SourceKey: &key,
 			Detail: map[string]any{"chiave": k, "motivo": "azione non presente nella cronologia del flusso di lavoro"},
 		})
 	}
