@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"esenzioni/domain/practice"
 )
 
 // Store wraps the database with the application's queries.
@@ -102,6 +104,13 @@ type PracticeEvent struct {
 	BeneficiaryNote string    `bun:"beneficiary_note"`
 	InternalNote    string    `bun:"internal_note"`
 	ReasonCode      string    `bun:"reason_code"`
+}
+
+// IsNote reports whether the row is a note (the state did not change). A
+// row a worker of the previous release wrote during a rolling update may
+// still hold the English code.
+func (e PracticeEvent) IsNote() bool {
+	return practice.Action(e.Action).Canonical() == practice.AddNote
 }
 
 // Exemption sources.

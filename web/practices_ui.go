@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -261,7 +262,7 @@ type practicePage struct {
 	Events   []store.PracticeEvent
 	Services []store.ExemptService
 	Reasons  []store.RejectReason
-	Allowed  map[string]bool // by practice.Action
+	Allowed  map[string]bool // by the action's path (actionPaths): prendi, valida, ...
 	Key      string
 	Errors   map[string]string
 	Notes    struct{ Beneficiary, Internal string }
@@ -398,8 +399,9 @@ func (s *Server) practicePageData(c *gin.Context, op *Operator, p store.Practice
 	subject := practice.Subject{Number: p.Number, State: practice.State(p.State), Version: p.Version, ASL: p.ASLCode,
 		SubmitterFC: p.SubmitterFC, SubmitterKind: practice.SubmitterKind(p.SubmitterKind)}
 	page.Allowed = map[string]bool{}
-	for _, a := range practice.Allowed(subject, op.Actor()) {
-		page.Allowed[string(a)] = true
+	allowed := practice.Allowed(subject, op.Actor())
+	for path, a := range actionPaths {
+		page.Allowed[path] = slices.Contains(allowed, a)
 	}
 	page.Key = randomKey()
 	page.Closed = practice.State(p.State).IsClosed()

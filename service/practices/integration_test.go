@@ -444,12 +444,16 @@ func TestReindexRebuildsTheReadModel(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.DB.NewUpdate().TableExpr("practice").Set("state = 'IN_LAVORAZIONE', version = 2, last_seq = 2").Where("number = ?", c).Exec(ctx)
 	require.NoError(t, err)
+	// c's submission as a worker of the release before the Italian codes
+	// wrote it during a rolling update.
+	_, err = e.DB.NewUpdate().TableExpr("practice_event").Set("action = 'SUBMIT'").Where("practice_number = ? AND seq = 1", c).Exec(ctx)
+	require.NoError(t, err)
 	_, err = e.DB.NewRaw(`INSERT INTO practice_event (practice_number, seq, at, action, actor_fc, actor_role, actor_asl, state, beneficiary_note, internal_note, reason_code)
-		VALUES (?, 2, now(), 'TAKE', 'LBRCRD53H10D205E', 'OPERATORE_ASL', ?, 'IN_LAVORAZIONE', '', '', '')`, c, apptest.ASLTO3).Exec(ctx)
+		VALUES (?, 2, now(), 'PRESA_IN_CARICO', 'LBRCRD53H10D205E', 'OPERATORE_ASL', ?, 'IN_LAVORAZIONE', '', '', '')`, c, apptest.ASLTO3).Exec(ctx)
 	require.NoError(t, err)
 	ghost := practice.AuditKey(c, 2)
-	require.NoError(t, e.Store().Audit(ctx, audit.Record{OperatorFC: "LBRCRD53H10D205E", Action: "AZIONE_PRATICA", Target: c,
-		BeneficiaryFC: person.FiscalCode, Outcome: "OK", Detail: map[string]any{}, Key: ghost}))
+	require.NoError(t, e.Store().Audit(ctx, audit.Record{OperatorFC: "LBRCRD53H10D205E", Action: audit.PracticeAction, Target: c,
+		BeneficiaryFC: person.FiscalCode, Outcome: audit.OutcomeOK, Detail: map[string]any{}, Key: ghost}))
 
 	e.Eventually(30*time.Second, "the practices visible to reindex", func() (bool, error) {
 		return len(listByQuery(t, e, "RecordKind = 'pratica'")) == 3, nil
@@ -475,6 +479,7 @@ func TestReindexRebuildsTheReadModel(t *testing.T) {
 	evc, err := e.Store().PracticeEvents(ctx, c)
 	require.NoError(t, err)
 	require.Len(t, evc, 1)
+	require.Equal(t, string(practice.Submit), evc[0].Action, "an English code written by an older worker is rewritten")
 	var rectified int
 	require.NoError(t, e.DB.NewSelect().TableExpr("audit_log").ColumnExpr("count(*)").
 		Where("action = 'RETTIFICA' AND source_key = ?", "rettifica:"+ghost).Scan(ctx, &rectified))
