@@ -3,9 +3,6 @@
 -- audit_log rows are append-only and are not rewritten: rows written before
 -- this migration keep the English code in detail->>'azione' (SUBMIT, TAKE,
 -- VALIDATE, REJECT, CANCEL, NOTE); practice.Action.Canonical maps them.
--- A worker of the previous release may still write an English code during a
--- rolling update; the nightly reconciliation rewrites such rows (the
--- workflow's record has the current codes).
 UPDATE practice_event SET action = CASE action
     WHEN 'SUBMIT' THEN 'INVIO'
     WHEN 'TAKE' THEN 'PRESA_IN_CARICO'
@@ -15,3 +12,22 @@ UPDATE practice_event SET action = CASE action
     WHEN 'NOTE' THEN 'NOTA'
 END
 WHERE action IN ('SUBMIT', 'TAKE', 'VALIDATE', 'REJECT', 'CANCEL', 'NOTE');
+
+-- Workers of the previous release still write the English codes during a
+-- rolling update: they are stored with the new ones. The next release drops
+-- this trigger.
+CREATE FUNCTION practice_event_legacy_action() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.action := CASE NEW.action
+        WHEN 'SUBMIT' THEN 'INVIO'
+        WHEN 'TAKE' THEN 'PRESA_IN_CARICO'
+        WHEN 'VALIDATE' THEN 'VALIDAZIONE'
+        WHEN 'REJECT' THEN 'RESPINGIMENTO'
+        WHEN 'CANCEL' THEN 'ANNULLAMENTO'
+        WHEN 'NOTE' THEN 'NOTA'
+        ELSE NEW.action
+    END;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER practice_event_legacy_action BEFORE INSERT OR UPDATE OF action ON practice_event
+    FOR EACH ROW EXECUTE FUNCTION practice_event_legacy_action();

@@ -145,6 +145,17 @@ type Exemption struct {
 	UpdatedAt            time.Time  `bun:"updated_at"`
 }
 
+// Publication states of an exemption (exemption.publication_state): whether
+// the registry has acknowledged its newest version.
+const (
+	PublicationPending = "IN_ATTESA"
+	PublicationDone    = "PUBBLICATA"
+)
+
+// Publishing reports whether the registry has yet to acknowledge the
+// exemption's newest version.
+func (e Exemption) Publishing() bool { return e.PublicationState == PublicationPending }
+
 // ExemptionEvent is a row of an exemption's history.
 type ExemptionEvent struct {
 	bun.BaseModel `bun:"table:exemption_event"`

@@ -199,3 +199,44 @@ func TestApplyPracticeStoresCurrentActionCodes(t *testing.T) {
 	require.Len(t, rows, 1)
 	require.Equal(t, "NOTA", rows[0].Detail["azione"])
 }
+
+// During a rolling update, replicas of the release before the Italian codes
+// still write the English ones: the database stores the new codes.
+func TestPreviousReleaseCodesAreStoredInItalian(t *testing.T) {
+	db := testenv.Database(t)
+	st := store.New(db.DB)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	rec := practice.Record{Number: "202601020300000003", ASL: "010203", BeneficiaryFC: "RSSMRA80A01H501U",
+		BeneficiaryFirstName: "MARIO", BeneficiaryLastName: "ROSSI", SubmitterKind: practice.SubmitterDoctor, SubmitterFC: "LBRCRD53H10D205E",
+		ExemptionCode: "044", DiagnosisCode: "2960", State: practice.Inviata, Version: 1, CreatedAt: at,
+		Events: []practice.Event{{Seq: 1, At: at, Action: practice.Submit, Actor: access.Actor{FiscalCode: "LBRCRD53H10D205E", Role: access.MedicoSpecialista}, State: practice.Inviata}},
+	}
+	require.NoError(t, st.ApplyPractice(ctx, rec))
+	_, err := db.NewRaw(`INSERT INTO practice_event (practice_number, seq, at, action, actor_fc, actor_role, state)
+		VALUES (?, 2, now(), 'TAKE', 'CRRLBR63H10L219D', 'OPERATORE_ASL', 'IN_LAVORAZIONE')`, rec.Number).Exec(ctx)
+	require.NoError(t, err)
+	var action string
+	require.NoError(t, db.NewRaw(`SELECT action FROM practice_event WHERE practice_number = ? AND seq = 2`, rec.Number).Scan(ctx, &action))
+	require.Equal(t, string(practice.Take), action)
+
+	_, err = db.NewRaw(`INSERT INTO email_outbox (dedupe_key, recipient, subject, state) VALUES ('k', 'x@y.it', 's', 'SENDING')`).Exec(ctx)
+	require.NoError(t, err)
+	sent, err := st.ClaimEmail(ctx, "k", "x@y.it", "s")
+	require.NoError(t, err)
+	require.False(t, sent)
+	_, err = db.NewRaw(`UPDATE email_outbox SET state = 'SENT' WHERE dedupe_key = 'k'`).Exec(ctx)
+	require.NoError(t, err)
+	sent, err = st.ClaimEmail(ctx, "k", "x@y.it", "s")
+	require.NoError(t, err)
+	require.True(t, sent, "an email an older worker marked sent is not sent again by a new one")
+
+	var pub string
+	require.NoError(t, db.NewRaw(`INSERT INTO exemption (beneficiary_fc, beneficiary_last_name, beneficiary_first_name,
+		asl_code, exemption_code, diagnosis_code, issued_on, state, source, publication_state)
+		VALUES ('RSSMRA80A01H501U', 'ROSSI', 'MARIO', '010203', '044', '2960', current_date, 'VALIDA', 'REGISTRO', 'PENDING')
+		RETURNING publication_state`).Scan(ctx, &pub))
+	require.Equal(t, store.PublicationPending, pub)
+	require.NoError(t, db.NewRaw(`UPDATE exemption SET publication_state = 'PUBLISHED' RETURNING publication_state`).Scan(ctx, &pub))
+	require.Equal(t, store.PublicationDone, pub)
+}

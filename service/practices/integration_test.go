@@ -95,7 +95,7 @@ func TestIntakeTakeValidateEndToEnd(t *testing.T) {
 	// The exemption reaches the registry.
 	e.Eventually(20*time.Second, "publication to the registry", func() (bool, error) {
 		ex, err := e.Store().ExemptionByID(ctx, res.Exemption.ID)
-		return err == nil && ex.PublicationState == "PUBLISHED", err
+		return err == nil && ex.PublicationState == store.PublicationDone, err
 	})
 	var regVersion int
 	require.NoError(t, e.DB.NewRaw("SELECT version FROM registry_exemption WHERE exemption_id = ?", res.Exemption.ID).Scan(ctx, &regVersion))
@@ -157,7 +157,7 @@ func TestRegistryOutageAndRecovery(t *testing.T) {
 	require.Equal(t, practice.Validata, res.State, "validation does not wait for the registry")
 	ex, err := e.Store().ExemptionByID(ctx, res.Exemption.ID)
 	require.NoError(t, err)
-	require.Equal(t, "PENDING", ex.PublicationState, "publication pending, and visible")
+	require.Equal(t, store.PublicationPending, ex.PublicationState, "publication pending, and visible")
 	// The pending publication is visible to supervisors: the search
 	// attribute, the pending activity with its last error, the details.
 	wf := exemption.WorkflowID(ex.ID)
@@ -186,7 +186,7 @@ func TestRegistryOutageAndRecovery(t *testing.T) {
 	require.NoError(t, e.Registry().SetAvailable(ctx, true))
 	e.Eventually(90*time.Second, "publication after the registry returns", func() (bool, error) {
 		ex, err := e.Store().ExemptionByID(ctx, res.Exemption.ID)
-		return err == nil && ex.PublicationState == "PUBLISHED", err
+		return err == nil && ex.PublicationState == store.PublicationDone, err
 	})
 	require.NoError(t, e.DB.NewRaw("SELECT count(*) FROM registry_exemption WHERE exemption_id = ?", ex.ID).Scan(ctx, &rows))
 	require.Equal(t, 1, rows, "published once")
