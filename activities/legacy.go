@@ -52,7 +52,7 @@ type AuditRecord struct {
 	OperatorRole  string
 	OperatorASL   string
 	BeneficiaryFC string
-	Action        string
+	Action        audit.Action
 	Target        string
 	Address       string
 	Detail        map[string]any

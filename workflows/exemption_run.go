@@ -161,7 +161,7 @@ func (w *exemptionRun) update(ctx workflow.Context, cmd ChangeEndDate) (ChangeRe
 func (w *exemptionRun) signal(ctx workflow.Context, cmd ChangeEndDate, bad bool) {
 	if cmd.Caller != nil {
 		cmd.Actor = *cmd.Caller
-		cmd.Audit = &AuditContext{Action: "MODIFICA_ESENZIONE", Address: audit.ChannelTemporal, Channel: audit.ChannelTemporal}
+		cmd.Audit = &AuditContext{Action: audit.ExemptionChange, Address: audit.ChannelTemporal, Channel: audit.ChannelTemporal}
 	}
 	err := signalRefusal(bad, cmd.Unencrypted, cmd.Caller == nil)
 	if err == nil {

@@ -39,6 +39,7 @@ func PracticeWorkflow(ctx workflow.Context, st PracticeState) (PracticeState, er
 		return st, temporal.NewNonRetryableApplicationError("practice started without number or ASL", CodeBadSignal, nil)
 	}
 	w := &practiceRun{st: st}
+	w.st.canonicalActions()
 	w.submit()
 	if err := w.setup(ctx); err != nil {
 		return w.st, err
@@ -153,7 +154,7 @@ func (w *practiceRun) signal(ctx workflow.Context, cmd PracticeCommand, bad bool
 		// The identity the codec endpoint authenticated, not the one the
 		// sender wrote.
 		cmd.Actor = *cmd.Caller
-		cmd.Audit = &AuditContext{Action: "AZIONE_PRATICA", Address: audit.ChannelTemporal, Channel: audit.ChannelTemporal}
+		cmd.Audit = &AuditContext{Action: audit.PracticeAction, Address: audit.ChannelTemporal, Channel: audit.ChannelTemporal}
 	}
 	err := signalRefusal(bad, cmd.Unencrypted, cmd.Caller == nil)
 	if err == nil {
