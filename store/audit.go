@@ -61,8 +61,8 @@ func auditRow(r audit.Record) AuditEntry {
 	}
 	row := AuditEntry{
 		At: r.At, OperatorFC: r.OperatorFC, OperatorRole: r.OperatorRole, OperatorASL: r.OperatorASL,
-		BeneficiaryFC: r.BeneficiaryFC, Action: r.Action, Target: r.Target, Address: r.Address,
-		Outcome: r.Outcome, Detail: detail, RequestID: r.RequestID,
+		BeneficiaryFC: r.BeneficiaryFC, Action: string(r.Action), Target: r.Target, Address: r.Address,
+		Outcome: string(r.Outcome), Detail: detail, RequestID: r.RequestID,
 	}
 	if r.Key != "" {
 		key := r.Key

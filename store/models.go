@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"esenzioni/domain/practice"
 )
 
 // Store wraps the database with the application's queries.
@@ -104,6 +106,13 @@ type PracticeEvent struct {
 	ReasonCode      string    `bun:"reason_code"`
 }
 
+// IsNote reports whether the row is a note (the state did not change). A
+// row a worker of the previous release wrote during a rolling update may
+// still hold the English code.
+func (e PracticeEvent) IsNote() bool {
+	return practice.Action(e.Action).Canonical() == practice.AddNote
+}
+
 // Exemption sources.
 const (
 	SourcePractice = "PRATICA"
@@ -135,6 +144,17 @@ type Exemption struct {
 	CreatedAt            time.Time  `bun:"created_at"`
 	UpdatedAt            time.Time  `bun:"updated_at"`
 }
+
+// Publication states of an exemption (exemption.publication_state): whether
+// the registry has acknowledged its newest version.
+const (
+	PublicationPending = "IN_ATTESA"
+	PublicationDone    = "PUBBLICATA"
+)
+
+// Publishing reports whether the registry has yet to acknowledge the
+// exemption's newest version.
+func (e Exemption) Publishing() bool { return e.PublicationState == PublicationPending }
 
 // ExemptionEvent is a row of an exemption's history.
 type ExemptionEvent struct {

@@ -31,23 +31,29 @@ func (s *Store) ExemptionCodeDescription(ctx context.Context, code string) (stri
 	return d, err
 }
 
+// States of an email in the outbox (email_outbox.state).
+const (
+	EmailSending = "IN_INVIO" // claimed: being sent, or its sender died
+	EmailSent    = "INVIATA"
+)
+
 // ClaimEmail records the intent to send the email identified by key. It
 // returns sent=true when that email has already gone out.
 func (s *Store) ClaimEmail(ctx context.Context, key, to, subject string) (sent bool, err error) {
 	var state string
 	err = s.DB.NewRaw(`
-INSERT INTO email_outbox (dedupe_key, recipient, subject, state, attempts) VALUES (?, ?, ?, 'SENDING', 1)
+INSERT INTO email_outbox (dedupe_key, recipient, subject, state, attempts) VALUES (?, ?, ?, ?, 1)
 ON CONFLICT (dedupe_key) DO UPDATE SET attempts = email_outbox.attempts + 1
-RETURNING state`, key, to, subject).Scan(ctx, &state)
+RETURNING state`, key, to, subject, EmailSending).Scan(ctx, &state)
 	if err != nil {
 		return false, fmt.Errorf("email outbox: %w", err)
 	}
-	return state == "SENT", nil
+	return state == EmailSent, nil
 }
 
 // MarkEmailSent closes the outbox row.
 func (s *Store) MarkEmailSent(ctx context.Context, key string) error {
-	_, err := s.DB.NewRaw(`UPDATE email_outbox SET state = 'SENT', sent_at = now() WHERE dedupe_key = ?`, key).Exec(ctx)
+	_, err := s.DB.NewRaw(`UPDATE email_outbox SET state = ?, sent_at = now() WHERE dedupe_key = ?`, EmailSent, key).Exec(ctx)
 	return err
 }
 

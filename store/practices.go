@@ -38,6 +38,12 @@ type PracticeDetail struct {
 	PublicationState     *string `bun:"publication_state"`
 }
 
+// Publishing reports whether the practice's exemption waits for the
+// registry to acknowledge its newest version.
+func (d PracticeDetail) Publishing() bool {
+	return d.PublicationState != nil && *d.PublicationState == PublicationPending
+}
+
 // PracticeDetailByNumber loads a practice for the detail page.
 func (s *Store) PracticeDetailByNumber(ctx context.Context, number string) (PracticeDetail, error) {
 	var d PracticeDetail

@@ -80,7 +80,7 @@ func isUniqueViolation(err error, constraint string) bool {
 func (s *Store) MarkPublished(ctx context.Context, id int64, version int) error {
 	_, err := s.DB.NewUpdate().Table("exemption").
 		Set("published_version = ?", version).
-		Set("publication_state = CASE WHEN version <= ? THEN 'PUBLISHED' ELSE 'PENDING' END", version).
+		Set("publication_state = CASE WHEN version <= ? THEN ? ELSE ? END", version, PublicationDone, PublicationPending).
 		Where("id = ? AND published_version < ?", id, version).Exec(ctx)
 	return err
 }

@@ -284,7 +284,7 @@ func (s *Store) IssuePracticeExemption(ctx context.Context, in exemption.IssueRe
 			BeneficiaryFirstName: in.BeneficiaryFirstName, BeneficiaryLastName: in.BeneficiaryLastName,
 			ASLCode: in.ASL, ExemptionCode: in.ExemptionCode, DiagnosisCode: in.DiagnosisCode,
 			IssuedOn: in.IssuedOn, EndDate: end, State: string(exemption.Valida), Source: SourcePractice,
-			IssuedByFC: &fc, IssuedByRole: &role, Version: 1, LastSeq: 1, PublicationState: "PENDING",
+			IssuedByFC: &fc, IssuedByRole: &role, Version: 1, LastSeq: 1, PublicationState: PublicationPending,
 			CreatedAt: in.At, UpdatedAt: in.At,
 		}
 		if _, err := tx.NewInsert().Model(&e).ExcludeColumn("id").Returning("id").Exec(ctx, &e.ID); err != nil {
@@ -322,7 +322,7 @@ func (s *Store) ApplyExemption(ctx context.Context, rec exemption.Record) error 
 		_, err := tx.NewUpdate().Table("exemption").
 			Set("state = ?", string(rec.State)).Set("end_date = ?", dateArg(rec.EndDate)).Set("version = ?", rec.Version).
 			Set("last_seq = ?", last.Seq).Set("updated_at = ?", last.At).
-			Set("publication_state = CASE WHEN published_version < ? THEN 'PENDING' ELSE publication_state END", rec.Version).
+			Set("publication_state = CASE WHEN published_version < ? THEN ? ELSE publication_state END", rec.Version, PublicationPending).
 			Where("id = ? AND last_seq <= ?", rec.ID, last.Seq).Exec(ctx)
 		if err != nil {
 			return err
@@ -401,8 +401,8 @@ func rectifyAuditsAhead(ctx context.Context, tx bun.Tx, prefix string, target, b
 		}
 		key := "rettifica:" + k
 		rows = append(rows, AuditEntry{
-			OperatorFC: "SISTEMA", OperatorRole: "SISTEMA", BeneficiaryFC: beneficiary, Action: "RETTIFICA",
-			Target: target, Address: "reindex", Outcome: audit.OutcomeOK, SourceKey: &key,
+			OperatorFC: "SISTEMA", OperatorRole: "SISTEMA", BeneficiaryFC: beneficiary, Action: string(audit.Rectification),
+			Target: target, Address: "reindex", Outcome: string(audit.OutcomeOK), SourceKey: &key,
 			Detail: map[string]any{"chiave": k, "motivo": "azione non presente nella cronologia del flusso di lavoro"},
 		})
 	}
@@ -434,9 +434,9 @@ func (s *Store) ReplaceExemption(ctx context.Context, st ExemptionState, unproje
 		if before.State != st.State || before.Version != st.Version || before.LastSeq != st.LastSeq ||
 			before.PublishedVersion != st.PublishedVersion || !eqEnd {
 			changed = true
-			pub := "PUBLISHED"
+			pub := PublicationDone
 			if st.PublishedVersion < st.Version {
-				pub = "PENDING"
+				pub = PublicationPending
 			}
 			if _, err := tx.NewUpdate().Table("exemption").Set("state = ?", st.State).Set("end_date = ?", dateArg(st.EndDate)).
 				Set("version = ?", st.Version).Set("last_seq = ?", st.LastSeq).Set("published_version = ?", st.PublishedVersion).

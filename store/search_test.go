@@ -131,7 +131,7 @@ func TestExemptionSearchPagesInOrder(t *testing.T) {
 		on := time.Date(2025, time.Month(1+i%4), 1, 0, 0, 0, 0, time.UTC) // ties on the date
 		e := store.Exemption{BeneficiaryFC: fmt.Sprintf("BNCGLI80A41H501%c", 'A'+i), BeneficiaryLastName: ln, BeneficiaryFirstName: fn,
 			ASLCode: "010203", ExemptionCode: fmt.Sprintf("0%02d", i), DiagnosisCode: "2960", IssuedOn: on, State: "VALIDA",
-			Source: store.SourceRegistry, Version: 1, LastSeq: 1, PublicationState: "PUBLISHED", CreatedAt: on, UpdatedAt: on}
+			Source: store.SourceRegistry, Version: 1, LastSeq: 1, PublicationState: store.PublicationDone, CreatedAt: on, UpdatedAt: on}
 		_, err := db.NewInsert().Model(&e).Returning("id").Exec(ctx, &e.ID)
 		require.NoError(t, err)
 		all = append(all, key{ln, fn, on, e.ID})

@@ -138,7 +138,7 @@ func TestApplyPracticeWritesTheAuditOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
 	require.Equal(t, "10.0.0.7", rows[0].Address)
-	require.Equal(t, "TAKE", rows[0].Detail["azione"])
+	require.Equal(t, "PRESA_IN_CARICO", rows[0].Detail["azione"])
 	require.True(t, rows[0].At.Equal(at.Add(time.Hour)), "the audit row has the action's time")
 	p, err := st.PracticeByNumber(ctx, "202601020300000001")
 	require.NoError(t, err)
@@ -160,4 +160,83 @@ func TestApplyPracticeWritesTheAuditOnce(t *testing.T) {
 	p, err = st.PracticeByNumber(ctx, "202601020300000001")
 	require.NoError(t, err)
 	require.Equal(t, "IN_LAVORAZIONE", p.State)
+}
+
+// A run started before the Italian codes projects its older events with the
+// English ones: they are stored with the current codes, and a note among
+// them still does not count as a change of state.
+func TestApplyPracticeStoresCurrentActionCodes(t *testing.T) {
+	db := testenv.Database(t)
+	st := store.New(db.DB)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	op := access.Actor{FiscalCode: "CRRLBR63H10L219D", Role: access.OperatoreASL, ASL: "010203"}
+	rec := practice.Record{Number: "202601020300000002", ASL: "010203", BeneficiaryFC: "RSSMRA80A01H501U",
+		BeneficiaryFirstName: "MARIO", BeneficiaryLastName: "ROSSI", SubmitterKind: practice.SubmitterDoctor, SubmitterFC: "LBRCRD53H10D205E",
+		ExemptionCode: "044", DiagnosisCode: "2960", State: practice.InLavorazione, Version: 3, CreatedAt: at,
+		Events: []practice.Event{
+			{Seq: 1, At: at, Action: "SUBMIT", Actor: access.Actor{FiscalCode: "LBRCRD53H10D205E", Role: access.MedicoSpecialista}, State: practice.Inviata},
+			{Seq: 2, At: at.Add(time.Hour), Action: "TAKE", Actor: op, State: practice.InLavorazione},
+			{Seq: 3, At: at.Add(2 * time.Hour), Action: "NOTE", Actor: op, State: practice.InLavorazione, InternalNote: "nota",
+				Audit: &audit.Context{Action: audit.PracticeAction, Address: "10.0.0.7", OperatorASL: "TO3", Channel: audit.ChannelWeb}},
+		},
+	}
+	require.NoError(t, st.ApplyPractice(ctx, rec))
+	evs, err := st.PracticeEvents(ctx, rec.Number)
+	require.NoError(t, err)
+	var got []string
+	for _, e := range evs {
+		got = append(got, e.Action)
+	}
+	require.Equal(t, []string{"NOTA", "PRESA_IN_CARICO", "INVIO"}, got, "newest first")
+	require.True(t, evs[0].IsNote())
+	require.False(t, evs[1].IsNote())
+	p, err := st.PracticeByNumber(ctx, rec.Number)
+	require.NoError(t, err)
+	require.True(t, p.StateSince.Equal(at.Add(time.Hour)), "the note is not a change of state: %v", p.StateSince)
+	rows, err := st.AuditForBeneficiary(ctx, "RSSMRA80A01H501U", time.Time{}, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, rows, 1)
+	require.Equal(t, "NOTA", rows[0].Detail["azione"])
+}
+
+// During a rolling update, replicas of the release before the Italian codes
+// still write the English ones: the database stores the new codes.
+func TestPreviousReleaseCodesAreStoredInItalian(t *testing.T) {
+	db := testenv.Database(t)
+	st := store.New(db.DB)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	rec := practice.Record{Number: "202601020300000003", ASL: "010203", BeneficiaryFC: "RSSMRA80A01H501U",
+		BeneficiaryFirstName: "MARIO", BeneficiaryLastName: "ROSSI", SubmitterKind: practice.SubmitterDoctor, SubmitterFC: "LBRCRD53H10D205E",
+		ExemptionCode: "044", DiagnosisCode: "2960", State: practice.Inviata, Version: 1, CreatedAt: at,
+		Events: []practice.Event{{Seq: 1, At: at, Action: practice.Submit, Actor: access.Actor{FiscalCode: "LBRCRD53H10D205E", Role: access.MedicoSpecialista}, State: practice.Inviata}},
+	}
+	require.NoError(t, st.ApplyPractice(ctx, rec))
+	_, err := db.NewRaw(`INSERT INTO practice_event (practice_number, seq, at, action, actor_fc, actor_role, state)
+		VALUES (?, 2, now(), 'TAKE', 'CRRLBR63H10L219D', 'OPERATORE_ASL', 'IN_LAVORAZIONE')`, rec.Number).Exec(ctx)
+	require.NoError(t, err)
+	var action string
+	require.NoError(t, db.NewRaw(`SELECT action FROM practice_event WHERE practice_number = ? AND seq = 2`, rec.Number).Scan(ctx, &action))
+	require.Equal(t, string(practice.Take), action)
+
+	_, err = db.NewRaw(`INSERT INTO email_outbox (dedupe_key, recipient, subject, state) VALUES ('k', 'x@y.it', 's', 'SENDING')`).Exec(ctx)
+	require.NoError(t, err)
+	sent, err := st.ClaimEmail(ctx, "k", "x@y.it", "s")
+	require.NoError(t, err)
+	require.False(t, sent)
+	_, err = db.NewRaw(`UPDATE email_outbox SET state = 'SENT' WHERE dedupe_key = 'k'`).Exec(ctx)
+	require.NoError(t, err)
+	sent, err = st.ClaimEmail(ctx, "k", "x@y.it", "s")
+	require.NoError(t, err)
+	require.True(t, sent, "an email an older worker marked sent is not sent again by a new one")
+
+	var pub string
+	require.NoError(t, db.NewRaw(`INSERT INTO exemption (beneficiary_fc, beneficiary_last_name, beneficiary_first_name,
+		asl_code, exemption_code, diagnosis_code, issued_on, state, source, publication_state)
+		VALUES ('RSSMRA80A01H501U', 'ROSSI', 'MARIO', '010203', '044', '2960', current_date, 'VALIDA', 'REGISTRO', 'PENDING')
+		RETURNING publication_state`).Scan(ctx, &pub))
+	require.Equal(t, store.PublicationPending, pub)
+	require.NoError(t, db.NewRaw(`UPDATE exemption SET publication_state = 'PUBLISHED' RETURNING publication_state`).Scan(ctx, &pub))
+	require.Equal(t, store.PublicationDone, pub)
 }

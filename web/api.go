@@ -407,7 +407,7 @@ func (s *Server) apiGetPractice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.auditAPI(c, auditEntry{Action: auditViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"})
+	s.auditAPI(c, auditEntry{Action: audit.ViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK})
 	v, err := s.view(c, p)
 	if err != nil {
 		s.apiInternal(c, err)
@@ -450,7 +450,7 @@ func (s *Server) apiCancel(c *gin.Context) {
 	cmd := workflows.PracticeCommand{Command: practice.Command{
 		Action: practice.Cancel, RequestID: requestID, BeneficiaryNote: strings.TrimSpace(req.BeneficiaryNote),
 		Actor: access.Actor{FiscalCode: fc, Role: submitterRole(practice.SubmitterKind(p.SubmitterKind))},
-	}, Audit: &workflows.AuditContext{Action: "ANNULLAMENTO_API", Address: c.ClientIP(), OperatorASL: cl.Name, Channel: audit.ChannelAPI}}
+	}, Audit: &workflows.AuditContext{Action: audit.APICancel, Address: c.ClientIP(), OperatorASL: cl.Name, Channel: audit.ChannelAPI}}
 	_, err := s.Practices.Act(c.Request.Context(), p.Number, cmd)
 	if errors.Is(err, service.ErrRecorded) {
 		err = nil

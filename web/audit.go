@@ -10,29 +10,13 @@ import (
 	"esenzioni/store"
 )
 
-// Audit actions (GDPR log).
-const (
-	auditLogin         = "LOGIN"
-	auditLogout        = "LOGOUT"
-	auditSearch        = "RICERCA_PRATICHE"
-	auditSearchExempt  = "RICERCA_ESENZIONI"
-	auditViewPractice  = "DETTAGLIO_PRATICA"
-	auditViewHistory   = "CRONOLOGIA_PRATICA"
-	auditViewExemption = "DETTAGLIO_ESENZIONE"
-	auditDownload      = "DOWNLOAD"
-	auditAction        = "AZIONE_PRATICA"
-	auditExemptionEdit = "MODIFICA_ESENZIONE"
-	auditAuditExport   = "EXPORT_ACCESSI"
-	auditViewPerson    = "ANAGRAFICA"
-)
-
 // auditEntry is what a handler records; the operator and address are added
 // by audit.
 type auditEntry struct {
-	Action        string
+	Action        audit.Action
 	Target        string
 	BeneficiaryFC string
-	Outcome       string
+	Outcome       audit.Outcome
 	Detail        map[string]any
 }
 
@@ -48,7 +32,7 @@ func (s *Server) audit(c *gin.Context, e auditEntry, op *Operator, more ...audit
 func (s *Server) auditStart(c *gin.Context, e auditEntry, op *Operator, more ...auditEntry) (wait func()) {
 	entries := make([]audit.Record, 0, 1+len(more))
 	for _, x := range append([]auditEntry{e}, more...) {
-		if x.Action == auditLogin && x.Detail["metodo"] == nil {
+		if x.Action == audit.Login && x.Detail["metodo"] == nil {
 			// Every LOGIN row names its method; the password login's rows
 			// (login.go) are the ones written without it.
 			d := make(map[string]any, len(x.Detail)+1)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"esenzioni/domain/audit"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/fiscalcode"
 	"esenzioni/domain/places"
@@ -24,7 +25,7 @@ func (s *Server) requireAdmin(c *gin.Context, op *Operator) bool {
 	if op.Profile.Role.Regional() {
 		return true
 	}
-	s.audit(c, auditEntry{Action: auditAuditExport, Target: c.Request.URL.Path, Outcome: "NEGATO"}, op)
+	s.audit(c, auditEntry{Action: audit.ExportLog, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied}, op)
 	s.renderError(c, http.StatusForbidden, "Accesso negato", "La funzione è riservata agli amministratori regionali.")
 	return false
 }
@@ -73,7 +74,7 @@ func (s *Server) auditExport(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.audit(c, auditEntry{Action: auditAuditExport, Target: c.Request.URL.Path, BeneficiaryFC: page.CF, Outcome: "OK",
+	s.audit(c, auditEntry{Action: audit.ExportLog, Target: c.Request.URL.Path, BeneficiaryFC: page.CF, Outcome: audit.OutcomeOK,
 		Detail: map[string]any{"righe": len(rows)}}, op)
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", `attachment; filename="accessi-`+page.CF+`.csv"`)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"esenzioni/domain/audit"
 )
 
 // crossOrigin is the protection against cross-site request forgery, one
@@ -33,7 +35,7 @@ func (s *Server) crossOrigin() gin.HandlerFunc {
 // code for the API, the Italian error page otherwise.
 func (s *Server) crossOriginRefused(c *gin.Context) {
 	op, _ := s.sessionOperator(c)
-	s.audit(c, auditEntry{Action: "CSRF", Target: c.Request.URL.Path, Outcome: "NEGATO"}, op)
+	s.audit(c, auditEntry{Action: audit.CSRF, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied}, op)
 	if isAPI(c) {
 		c.AbortWithStatusJSON(http.StatusForbidden, apiError("request.cross_origin",
 			"Richiesta rifiutata: proviene da un'altra origine."))

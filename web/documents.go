@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"esenzioni/adapters/attachments"
+	"esenzioni/domain/audit"
 	"esenzioni/domain/exemption"
 	"esenzioni/store"
 )
@@ -184,7 +185,7 @@ func (s *Server) exemptionDocumentUpload(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "exemption_edit.html", page)
 		return
 	}
-	s.audit(c, auditEntry{Action: "CARICAMENTO_DOCUMENTO", Target: a.ID, BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}, op)
+	s.audit(c, auditEntry{Action: audit.Upload, Target: a.ID, BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
 	setFlash(c, "success", "Documento «"+a.FileName+"» aggiunto: firma di "+a.SignerName+" verificata. Conferma la modifica per registrarlo.")
 	redirect(c, fmt.Sprintf("/esenzioni/%d/modifica", page.E.ID))
 }
@@ -226,7 +227,7 @@ func (s *Server) wizardDocumentUpload(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "wizard.html", page)
 		return
 	}
-	s.audit(c, auditEntry{Action: "CARICAMENTO_DOCUMENTO", Target: a.ID, BeneficiaryFC: page.Draft.BeneficiaryFC, Outcome: "OK"}, op)
+	s.audit(c, auditEntry{Action: audit.Upload, Target: a.ID, BeneficiaryFC: page.Draft.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
 	setFlash(c, "success", "Documento «"+a.FileName+"» aggiunto: firma di "+a.SignerName+" verificata.")
 	redirect(c, "/esenzioni/nuova/"+page.Draft.ID+"/documenti")
 }
@@ -299,9 +300,9 @@ func (s *Server) documentDownload(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	entry := auditEntry{Action: auditDownload, Target: "documento " + a.ID, BeneficiaryFC: fc, Outcome: "OK"}
+	entry := auditEntry{Action: audit.Download, Target: "documento " + a.ID, BeneficiaryFC: fc, Outcome: audit.OutcomeOK}
 	if !ok || (content && a.ContentObjectKey == nil) {
-		entry.Outcome = "NEGATO"
+		entry.Outcome = audit.OutcomeDenied
 		s.audit(c, entry, op)
 		s.renderError(c, http.StatusNotFound, "Documento non trovato", "Il documento richiesto non esiste oppure non è di competenza del tuo profilo.")
 		return
@@ -316,7 +317,7 @@ func (s *Server) documentDownload(c *gin.Context) {
 func (s *Server) serveObject(c *gin.Context, a store.Attachment, content bool, name string, entry auditEntry, op *Operator) {
 	r, ct, err := s.Attachments.Open(c.Request.Context(), a, content)
 	if err != nil {
-		entry.Outcome = "ERRORE"
+		entry.Outcome = audit.OutcomeError
 		s.audit(c, entry, op)
 		s.uploadError(c, err)
 		return
@@ -358,7 +359,7 @@ func (s *Server) practiceCertificate(c *gin.Context) {
 	}
 	for _, a := range docs {
 		if a.Role == store.RoleCertificate {
-			entry := auditEntry{Action: auditDownload, Target: "certificato " + p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"}
+			entry := auditEntry{Action: audit.Download, Target: "certificato " + p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK}
 			s.serveObject(c, a, false, a.FileName, entry, op)
 			return
 		}
@@ -405,7 +406,7 @@ func (s *Server) practiceAttachmentsZip(c *gin.Context) {
 		}
 		readers = append(readers, r)
 	}
-	s.audit(c, auditEntry{Action: auditDownload, Target: "allegati " + p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK",
+	s.audit(c, auditEntry{Action: audit.Download, Target: "allegati " + p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK,
 		Detail: map[string]any{"documenti": len(citizen)}}, op)
 	c.Header("Content-Type", "application/zip")
 	c.Header("Content-Disposition", contentDisposition("allegati-pratica-"+p.Number+".zip"))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"esenzioni/domain/audit"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/refusal"
 	"esenzioni/service"
@@ -181,7 +182,7 @@ func (s *Server) exemptionList(c *gin.Context) {
 		fcs = append(fcs, r.BeneficiaryFC)
 	}
 	page.Pager = newPager("/esenzioni", form.values(), pageNo, total, capped)
-	wait := s.auditSearch(c, op, auditSearchExempt, form.values().Encode(), total, fcs)
+	wait := s.auditSearch(c, op, audit.SearchExemptions, form.values().Encode(), total, fcs)
 	s.renderThen(c, http.StatusOK, "exemptions.html", page, wait)
 }
 
@@ -297,7 +298,7 @@ func (s *Server) exemptionDetail(c *gin.Context) {
 		return
 	}
 	page.NewlyMade = c.Query("rilasciata") == "1"
-	s.audit(c, auditEntry{Action: auditViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}, currentOperator(c))
+	s.audit(c, auditEntry{Action: audit.ViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, currentOperator(c))
 	s.render(c, http.StatusOK, "exemption.html", page)
 }
 
@@ -311,7 +312,7 @@ func (s *Server) exemptionServices(c *gin.Context) {
 		s.renderBlock(c, http.StatusOK, "exemption.html", "services", page)
 		return
 	}
-	s.audit(c, auditEntry{Action: auditViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}, currentOperator(c))
+	s.audit(c, auditEntry{Action: audit.ViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, currentOperator(c))
 	s.render(c, http.StatusOK, "exemption.html", page)
 }
 
@@ -323,11 +324,11 @@ func (s *Server) exemptionEditForm(c *gin.Context) {
 	}
 	op := currentOperator(c)
 	if !page.CanEdit {
-		s.audit(c, auditEntry{Action: auditExemptionEdit, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "NEGATO"}, op)
+		s.audit(c, auditEntry{Action: audit.ExemptionChange, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeDenied}, op)
 		s.editDenied(c, page)
 		return
 	}
-	s.audit(c, auditEntry{Action: auditViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK",
+	s.audit(c, auditEntry{Action: audit.ViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK,
 		Detail: map[string]any{"pagina": "modifica"}}, op)
 	page.Key = c.Query("chiave")
 	if page.Key == "" {
@@ -365,13 +366,13 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		return
 	}
 	op := currentOperator(c)
-	entry := auditEntry{Action: auditExemptionEdit, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}
+	entry := auditEntry{Action: audit.ExemptionChange, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}
 	requestID := fmt.Sprintf("web:%d:%s", op.ID, c.PostForm("chiave"))
 	if !page.CanEdit {
 		if s.answerRepost(c, page.E.ID, requestID) {
 			return
 		}
-		entry.Outcome = "NEGATO"
+		entry.Outcome = audit.OutcomeDenied
 		s.audit(c, entry, op)
 		s.editDenied(c, page)
 		return
@@ -382,7 +383,7 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 	version, _ := strconv.Atoi(c.PostForm("versione"))
 	cmd := workflows.ChangeEndDate{Actor: op.Actor(), ExpectedVersion: version,
 		RequestID: requestID, Note: strings.TrimSpace(c.PostForm("nota")),
-		Audit: s.auditContext(c, op, auditExemptionEdit)}
+		Audit: s.auditContext(c, op, audit.ExemptionChange)}
 	if page.EndDate == "" && page.E.EndDate == nil {
 		cmd.NoEndDate = true // an exemption without end date keeps none
 	} else if page.EndDate == "" {
@@ -438,7 +439,7 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		}
 		switch {
 		case isRefusal:
-			entry.Outcome = "RIFIUTATA"
+			entry.Outcome = audit.OutcomeRefused
 			entry.Detail = map[string]any{"codice": ref.Code}
 			s.audit(c, entry, op)
 			status := http.StatusUnprocessableEntity

@@ -59,7 +59,7 @@ func ptrDate(d time.Time) *time.Time { return &d }
 func (w *exemptionWorld) registry(p store.Beneficiary, code, diag string, issued time.Time, end *time.Time, st exemption.State, id string) int64 {
 	ex := store.Exemption{BeneficiaryFC: p.FiscalCode, BeneficiaryFirstName: p.FirstName, BeneficiaryLastName: p.LastName,
 		ASLCode: p.ASLCode, ExemptionCode: code, DiagnosisCode: diag, IssuedOn: issued, EndDate: end, State: string(st),
-		Source: store.SourceRegistry, Version: 1, LastSeq: 1, PublicationState: "PUBLISHED", PublishedVersion: 1, RegistryID: &id}
+		Source: store.SourceRegistry, Version: 1, LastSeq: 1, PublicationState: store.PublicationDone, PublishedVersion: 1, RegistryID: &id}
 	n, _, err := w.Store().ImportRegistryExemption(context.Background(), &ex)
 	require.NoError(w.T, err)
 	return n

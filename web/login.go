@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"esenzioni/adapters/auth"
+	"esenzioni/domain/audit"
 	"esenzioni/store"
 )
 
@@ -105,7 +106,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	} else if blocked {
 		// Credentials are not even checked while blocked.
-		s.audit(c, auditEntry{Action: auditLogin, Target: username, Outcome: "NEGATO", Detail: map[string]any{"motivo": "rallentato"}}, nil)
+		s.audit(c, auditEntry{Action: audit.Login, Target: username, Outcome: audit.OutcomeDenied, Detail: map[string]any{"motivo": "rallentato"}}, nil)
 		c.Header("Retry-After", strconv.Itoa(int(time.Until(blk.Until).Seconds())+1))
 		s.renderLogin(c, http.StatusTooManyRequests, blockedMessage(blk, time.Now()), username)
 		return
@@ -152,7 +153,7 @@ func (s *Server) login(c *gin.Context) {
 		if !known {
 			motivo = "utente"
 		}
-		s.audit(c, auditEntry{Action: auditLogin, Target: username, Outcome: "NEGATO",
+		s.audit(c, auditEntry{Action: audit.Login, Target: username, Outcome: audit.OutcomeDenied,
 			Detail: map[string]any{"motivo": motivo, "tentativi": failures}}, who)
 		if longest > 0 {
 			c.Header("Retry-After", strconv.Itoa(int(longest.Seconds())))
@@ -169,7 +170,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	if len(profiles) == 0 {
-		s.audit(c, auditEntry{Action: auditLogin, Target: username, Outcome: "NEGATO", Detail: map[string]any{"motivo": "nessun profilo"}}, who)
+		s.audit(c, auditEntry{Action: audit.Login, Target: username, Outcome: audit.OutcomeDenied, Detail: map[string]any{"motivo": "nessun profilo"}}, who)
 		s.renderLogin(c, http.StatusForbidden, "La tua utenza non ha profili abilitati al servizio: rivolgiti all'amministratore.", username)
 		return
 	}
@@ -191,7 +192,7 @@ func (s *Server) login(c *gin.Context) {
 	c.SetSameSite(httpSameSite)
 	c.SetCookie(sessionCookie, token, 0, "/", "", secureCookies(c), true)
 	who.Profile = toProfile(profiles[0])
-	s.audit(c, auditEntry{Action: auditLogin, Target: username, Outcome: "OK"}, who)
+	s.audit(c, auditEntry{Action: audit.Login, Target: username, Outcome: audit.OutcomeOK}, who)
 	c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("next")))
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"esenzioni/adapters/auth/cns"
+	"esenzioni/domain/audit"
 	"esenzioni/store"
 )
 
@@ -97,7 +98,7 @@ func (s *Server) certificateCheck(c *gin.Context) {
 			fc, _ = cns.FiscalCode(chain[0])
 		}
 		s.Log.Info("certificate login refused", "reason", reason, "error", err)
-		s.auditLogin(c, "NEGATO", store.LoginCertificate, "", fc, 0, reason, nil)
+		s.auditLogin(c, audit.OutcomeDenied, store.LoginCertificate, "", fc, 0, reason, nil)
 	}
 	if !found && reason == "" {
 		s.Log.Info("certificate login: no live attempt for the state presented")

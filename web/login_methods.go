@@ -14,6 +14,7 @@ import (
 	"esenzioni/adapters/auth"
 	"esenzioni/adapters/auth/cns"
 	authoidc "esenzioni/adapters/auth/oidc"
+	"esenzioni/domain/audit"
 	"esenzioni/store"
 )
 
@@ -125,7 +126,7 @@ type loginRefusal struct {
 
 // refuseLogin records the refusal and shows the login page with its message.
 func (s *Server) refuseLogin(c *gin.Context, r loginRefusal) {
-	s.auditLogin(c, "NEGATO", r.Method, r.Provider, r.FiscalCode, r.Level, r.Reason, r.Who)
+	s.auditLogin(c, audit.OutcomeDenied, r.Method, r.Provider, r.FiscalCode, r.Level, r.Reason, r.Who)
 	status := r.Status
 	if status == 0 {
 		status = http.StatusUnauthorized
@@ -133,10 +134,10 @@ func (s *Server) refuseLogin(c *gin.Context, r loginRefusal) {
 	s.renderLogin(c, status, r.Message, "")
 }
 
-// auditLogin writes a LOGIN row: the method, the fiscal code and, for a
+// audit.Login writes a LOGIN row: the method, the fiscal code and, for a
 // refusal, the reason; the SPID level when there is one. Nothing else of the
 // certificate or the tokens is stored.
-func (s *Server) auditLogin(c *gin.Context, outcome, method, provider, fc string, level int, reason string, who *Operator) {
+func (s *Server) auditLogin(c *gin.Context, outcome audit.Outcome, method, provider, fc string, level int, reason string, who *Operator) {
 	d := map[string]any{"metodo": method}
 	if provider != "" {
 		d["provider"] = provider
@@ -150,7 +151,7 @@ func (s *Server) auditLogin(c *gin.Context, outcome, method, provider, fc string
 	if fc != "" {
 		d["codice_fiscale"] = fc
 	}
-	s.audit(c, auditEntry{Action: auditLogin, Target: fc, Outcome: outcome, Detail: d}, who)
+	s.audit(c, auditEntry{Action: audit.Login, Target: fc, Outcome: outcome, Detail: d}, who)
 }
 
 // completeLogin opens a session for the operator with fiscal code fc, as
@@ -221,7 +222,7 @@ func (s *Server) completeLogin(c *gin.Context, method, provider, fc string, leve
 	c.SetSameSite(httpSameSite)
 	c.SetCookie(sessionCookie, token, 0, "/", "", secureCookies(c), true)
 	who.Profile = toProfile(profiles[0])
-	s.auditLogin(c, "OK", method, provider, fc, level, "", who)
+	s.auditLogin(c, audit.OutcomeOK, method, provider, fc, level, "", who)
 	c.Redirect(http.StatusSeeOther, safeNext(next))
 }
 
@@ -245,7 +246,7 @@ func (s *Server) endSession(c *gin.Context) {
 	if login.Provider != "" {
 		d["provider"] = login.Provider
 	}
-	s.audit(c, auditEntry{Action: auditLogout, Outcome: "OK", Detail: d}, op)
+	s.audit(c, auditEntry{Action: audit.Logout, Outcome: audit.OutcomeOK, Detail: d}, op)
 	c.SetSameSite(httpSameSite)
 	c.SetCookie(sessionCookie, "", -1, "/", "", secureCookies(c), true)
 	if p := s.logins.byName[login.Provider]; p != nil {

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -202,7 +203,7 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 			}
 			page.Rows, page.Total, page.Capped = rows, total, capped
 			page.Pager = newPager("/pratiche/"+t.Key, form.values(), form.Pagina, total, capped)
-			wait = s.auditSearch(c, op, auditSearch, form.values().Encode(), total, rowsFC(rows))
+			wait = s.auditSearch(c, op, audit.SearchPractices, form.values().Encode(), total, rowsFC(rows))
 		}
 		status := http.StatusOK
 		if len(errs) > 0 {
@@ -234,9 +235,9 @@ func rowsFC(rows []store.PracticeRow) []string {
 	return out
 }
 
-// auditSearch logs a search: one row per person whose data the results
+// audit.SearchPractices logs a search: one row per person whose data the results
 // showed (so the export for one citizen finds it), or one row when none.
-func (s *Server) auditSearch(c *gin.Context, op *Operator, action, query string, total int, fcs []string) (wait func()) {
+func (s *Server) auditSearch(c *gin.Context, op *Operator, action audit.Action, query string, total int, fcs []string) (wait func()) {
 	detail := map[string]any{"filtri": query, "risultati": total}
 	seen := map[string]bool{}
 	var entries []auditEntry
@@ -245,10 +246,10 @@ func (s *Server) auditSearch(c *gin.Context, op *Operator, action, query string,
 			continue
 		}
 		seen[fc] = true
-		entries = append(entries, auditEntry{Action: action, Target: c.Request.URL.Path, BeneficiaryFC: fc, Outcome: "OK", Detail: detail})
+		entries = append(entries, auditEntry{Action: action, Target: c.Request.URL.Path, BeneficiaryFC: fc, Outcome: audit.OutcomeOK, Detail: detail})
 	}
 	if len(entries) == 0 {
-		entries = append(entries, auditEntry{Action: action, Target: c.Request.URL.Path, Outcome: "OK", Detail: detail})
+		entries = append(entries, auditEntry{Action: action, Target: c.Request.URL.Path, Outcome: audit.OutcomeOK, Detail: detail})
 	}
 	return s.auditStart(c, entries[0], op, entries[1:]...)
 }
@@ -261,7 +262,7 @@ type practicePage struct {
 	Events   []store.PracticeEvent
 	Services []store.ExemptService
 	Reasons  []store.RejectReason
-	Allowed  map[string]bool // by practice.Action
+	Allowed  map[string]bool // by the action's path (actionPaths): prendi, valida, ...
 	Key      string
 	Errors   map[string]string
 	Notes    struct{ Beneficiary, Internal string }
@@ -326,7 +327,7 @@ func (s *Server) loadPracticeWith(c *gin.Context, op *Operator, load func(contex
 	}
 	if !op.InScope(p.ASLCode) {
 		// With the beneficiary: the citizen's export lists refused views too.
-		s.audit(c, auditEntry{Action: auditViewPractice, Target: number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "NEGATO",
+		s.audit(c, auditEntry{Action: audit.ViewPractice, Target: number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeDenied,
 			Detail: map[string]any{"motivo": "fuori ambito ASL"}}, op)
 		s.practiceNotFound(c)
 		return p, false
@@ -398,8 +399,9 @@ func (s *Server) practicePageData(c *gin.Context, op *Operator, p store.Practice
 	subject := practice.Subject{Number: p.Number, State: practice.State(p.State), Version: p.Version, ASL: p.ASLCode,
 		SubmitterFC: p.SubmitterFC, SubmitterKind: practice.SubmitterKind(p.SubmitterKind)}
 	page.Allowed = map[string]bool{}
-	for _, a := range practice.Allowed(subject, op.Actor()) {
-		page.Allowed[string(a)] = true
+	allowed := practice.Allowed(subject, op.Actor())
+	for path, a := range actionPaths {
+		page.Allowed[path] = slices.Contains(allowed, a)
 	}
 	page.Key = randomKey()
 	page.Closed = practice.State(p.State).IsClosed()
@@ -436,7 +438,7 @@ func (s *Server) practiceDetail(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.audit(c, auditEntry{Action: auditViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"}, op)
+	s.audit(c, auditEntry{Action: audit.ViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
 	s.render(c, http.StatusOK, "practice.html", page)
 }
 
@@ -447,7 +449,7 @@ func (s *Server) practiceHistory(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.audit(c, auditEntry{Action: auditViewHistory, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"}, op)
+	s.audit(c, auditEntry{Action: audit.ViewHistory, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
 	if c.GetHeader("HX-Request") == "true" {
 		s.renderBlock(c, http.StatusOK, "history.html", "dialog", page)
 		return
@@ -466,7 +468,7 @@ func (s *Server) practiceServices(c *gin.Context) {
 		s.renderBlock(c, http.StatusOK, "practice.html", "services", page)
 		return
 	}
-	s.audit(c, auditEntry{Action: auditViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "OK"}, op)
+	s.audit(c, auditEntry{Action: audit.ViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
 	s.render(c, http.StatusOK, "practice.html", page)
 }
 
@@ -512,7 +514,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 		ReasonCode:      strings.TrimSpace(c.PostForm("motivazione")),
 		// The key is the operator's: the same form sent twice is one action.
 		RequestID: fmt.Sprintf("web:%d:%s", op.ID, key),
-	}, Audit: s.auditContext(c, op, auditAction)}
+	}, Audit: s.auditContext(c, op, audit.PracticeAction)}
 	// A reason code is one of the configured ones, whatever the action.
 	var lookupErr error
 	if r := practice.CheckReasonCode(cmd.Command, func(code string) bool {
@@ -525,7 +527,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 			return
 		}
 		cmd.ReasonCode = ""
-		s.audit(c, auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "RIFIUTATA",
+		s.audit(c, auditEntry{Action: audit.PracticeAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeRefused,
 			Detail: map[string]any{"azione": string(action), "codice": r.Code}}, op)
 		s.renderActionError(c, op, p.Number, r, cmd)
 		return
@@ -538,7 +540,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 		setFlash(c, "success", successMessage(action, p.Number))
 		redirect(c, "/pratiche/"+p.Number)
 	case isRefusal:
-		s.audit(c, auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "RIFIUTATA",
+		s.audit(c, auditEntry{Action: audit.PracticeAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeRefused,
 			Detail: map[string]any{"azione": string(action), "codice": refusal.Code}}, op)
 		s.renderActionError(c, op, p.Number, refusal, cmd)
 	case errors.Is(err, service.ErrInProgress):
@@ -552,7 +554,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 	case errors.Is(err, practices.ErrNotFound) || workflowClosed(err):
 		// The read model showed the practice open, its workflow is gone.
 		refusal = closedRefusal()
-		s.audit(c, auditEntry{Action: auditAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: "RIFIUTATA",
+		s.audit(c, auditEntry{Action: audit.PracticeAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeRefused,
 			Detail: map[string]any{"azione": string(action), "codice": refusal.Code}}, op)
 		s.renderActionError(c, op, p.Number, refusal, cmd)
 	case badRequest(err):
@@ -565,7 +567,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 
 // auditContext is what an action sent from the operators' interface adds
 // for its audit row, which the workflow's record carries.
-func (s *Server) auditContext(c *gin.Context, op *Operator, action string) *workflows.AuditContext {
+func (s *Server) auditContext(c *gin.Context, op *Operator, action audit.Action) *workflows.AuditContext {
 	return &workflows.AuditContext{Action: action, Address: c.ClientIP(), OperatorASL: op.Profile.ASLShort,
 		Channel: audit.ChannelWeb, RequestID: requestid.From(c.Request.Context())}
 }

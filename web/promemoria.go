@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"esenzioni/adapters/promemoria"
+	"esenzioni/domain/audit"
 )
 
 // promemoriaOf builds the promemoria of an exemption: the header is the ASL
@@ -64,8 +65,8 @@ func (s *Server) promemoria(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.audit(c, auditEntry{Action: auditDownload, Target: "promemoria " + strconv.FormatInt(page.E.ID, 10),
-		BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}, currentOperator(c))
+	s.audit(c, auditEntry{Action: audit.Download, Target: "promemoria " + strconv.FormatInt(page.E.ID, 10),
+		BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, currentOperator(c))
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="promemoria-esenzione-%s.pdf"`, safeToken(p.Number)))
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, "application/pdf", buf.Bytes())

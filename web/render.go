@@ -15,6 +15,7 @@ import (
 
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
+	"esenzioni/store"
 )
 
 //go:embed templates
@@ -111,9 +112,9 @@ var funcs = template.FuncMap{
 	"differenceLabel": differenceLabel,
 	"roleLabel": func(role string) string {
 		switch role {
-		case "CERTIFICATO":
+		case store.RoleCertificate:
 			return "Certificato del medico"
-		case "ALLEGATO":
+		case store.RoleCitizen:
 			return "Allegato del cittadino"
 		}
 		return "Documento"

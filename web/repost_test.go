@@ -140,7 +140,7 @@ func TestChangeBeforeTheExemptionWorkflowStarts(t *testing.T) {
 	ex := store.Exemption{PracticeNumber: &number, BeneficiaryFC: p.FiscalCode, BeneficiaryFirstName: p.FirstName,
 		BeneficiaryLastName: p.LastName, ASLCode: apptest.ASLTO3, ExemptionCode: "044", DiagnosisCode: "2960",
 		IssuedOn: today, EndDate: &end, State: string(exemption.Valida), Source: store.SourcePractice,
-		Version: 1, LastSeq: 1, PublicationState: "PENDING", CreatedAt: time.Now(), UpdatedAt: time.Now()}
+		Version: 1, LastSeq: 1, PublicationState: store.PublicationPending, CreatedAt: time.Now(), UpdatedAt: time.Now()}
 	_, err := e.DB.NewInsert().Model(&ex).ExcludeColumn("id").Returning("id").Exec(ctx, &ex.ID)
 	require.NoError(t, err)
 	later := today.AddDate(2, 0, 0)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"esenzioni/domain/audit"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
 	"esenzioni/service"
@@ -107,7 +108,7 @@ func (s *Server) wizardSearch(c *gin.Context) {
 			for i, p := range people {
 				fcs[i] = p.FiscalCode
 			}
-			s.auditSearch(c, op, auditViewPerson, c.Request.URL.RawQuery, len(people), fcs)()
+			s.auditSearch(c, op, audit.ViewPerson, c.Request.URL.RawQuery, len(people), fcs)()
 		}
 	}
 	status := http.StatusOK
@@ -138,7 +139,7 @@ func (s *Server) wizardPerson(c *gin.Context) {
 		return
 	}
 	page.InScope = op.InScope(person.ASLCode)
-	s.audit(c, auditEntry{Action: auditViewPerson, Target: "nuova-esenzione", BeneficiaryFC: fc, Outcome: "OK"}, op)
+	s.audit(c, auditEntry{Action: audit.ViewPerson, Target: "nuova-esenzione", BeneficiaryFC: fc, Outcome: audit.OutcomeOK}, op)
 	s.render(c, http.StatusOK, "wizard_person.html", page)
 }
 
@@ -202,7 +203,7 @@ func (s *Server) loadDraft(c *gin.Context, step string) (wizardPage, bool) {
 		return page, false
 	}
 	// Every step shows the person (fiscal code, names): each is an access.
-	s.audit(c, auditEntry{Action: auditViewPerson, Target: "bozza:" + d.ID, BeneficiaryFC: d.BeneficiaryFC, Outcome: "OK",
+	s.audit(c, auditEntry{Action: audit.ViewPerson, Target: "bozza:" + d.ID, BeneficiaryFC: d.BeneficiaryFC, Outcome: audit.OutcomeOK,
 		Detail: map[string]any{"passo": step}}, op)
 	return page, true
 }
@@ -406,7 +407,7 @@ func (s *Server) wizardRiepilogo(c *gin.Context) {
 	if !s.fillSummary(c, &page) {
 		return
 	}
-	s.audit(c, auditEntry{Action: auditViewPerson, Target: "nuova-esenzione", BeneficiaryFC: page.Person.FiscalCode, Outcome: "OK",
+	s.audit(c, auditEntry{Action: audit.ViewPerson, Target: "nuova-esenzione", BeneficiaryFC: page.Person.FiscalCode, Outcome: audit.OutcomeOK,
 		Detail: map[string]any{"pagina": "riepilogo"}}, currentOperator(c))
 	s.render(c, http.StatusOK, "wizard.html", page)
 }
@@ -470,11 +471,11 @@ func (s *Server) wizardConfirm(c *gin.Context) {
 		Command:  practice.Command{Actor: op.Actor(), RequestID: "wizard:" + d.ID, InternalNote: "Esenzione rilasciata dall'operatore"},
 		Validate: workflows.ValidateOptions{EndDate: d.EndDate, NoEndDate: d.NoEndDate},
 		// The validation's audit row comes with the practice's record.
-		Audit: s.auditContext(c, op, auditAction),
+		Audit: s.auditContext(c, op, audit.PracticeAction),
 	}
 	// The draft records the outcome with the action (practices.ConfirmDraft).
 	_, err := s.Practices.ConfirmDraft(ctx, &d, sub, cmd)
-	entry := auditEntry{Action: auditAction, Target: "nuova-esenzione", BeneficiaryFC: d.BeneficiaryFC, Outcome: "OK",
+	entry := auditEntry{Action: audit.PracticeAction, Target: "nuova-esenzione", BeneficiaryFC: d.BeneficiaryFC, Outcome: audit.OutcomeOK,
 		Detail: map[string]any{"azione": "NUOVA_ESENZIONE", "codice": d.ExemptionCode}}
 	if errors.Is(err, service.ErrRecorded) {
 		err = nil // done; the workflow writes the read model
@@ -484,7 +485,7 @@ func (s *Server) wizardConfirm(c *gin.Context) {
 		var verr *practices.ValidationError
 		switch {
 		case isRefusal:
-			entry.Outcome, entry.Detail["esito"] = "RIFIUTATA", refusal.Code
+			entry.Outcome, entry.Detail["esito"] = audit.OutcomeRefused, refusal.Code
 			s.audit(c, entry, op)
 			page.Flash = &Flash{Kind: "danger", Message: refusal.Message}
 			status := http.StatusUnprocessableEntity
@@ -493,7 +494,7 @@ func (s *Server) wizardConfirm(c *gin.Context) {
 			}
 			s.render(c, status, "wizard.html", page)
 		case errors.As(err, &verr):
-			entry.Outcome = "RIFIUTATA"
+			entry.Outcome = audit.OutcomeRefused
 			s.audit(c, entry, op)
 			page.Flash = &Flash{Kind: "danger", Message: verr.Fields[0].Message}
 			s.render(c, http.StatusUnprocessableEntity, "wizard.html", page)

@@ -217,7 +217,7 @@ func signalRefusal(bad, unencrypted, noCaller bool) error {
 
 // signalAudit is the audit context of a supervisor's signal, which acts as
 // the caller the codec endpoint authenticated, not as the sender wrote.
-func signalAudit(action string) *AuditContext {
+func signalAudit(action audit.Action) *AuditContext {
 	return &AuditContext{Action: action, Address: audit.ChannelTemporal, Channel: audit.ChannelTemporal}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"esenzioni/activities"
 	"esenzioni/domain/access"
+	"esenzioni/domain/audit"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
 	"esenzioni/domain/refusal"
@@ -123,7 +124,7 @@ func (w *exemptionRun) check(ctx workflow.Context, cmd ChangeEndDate) error {
 // signal performs a supervisor's change; a refusal is recorded.
 func (w *exemptionRun) signal(ctx workflow.Context, cmd ChangeEndDate, bad bool) {
 	if cmd.Caller != nil {
-		cmd.Actor, cmd.Audit = *cmd.Caller, signalAudit("MODIFICA_ESENZIONE")
+		cmd.Actor, cmd.Audit = *cmd.Caller, signalAudit(audit.ExemptionChange)
 	}
 	w.cmds.signal(ctx, cmd, signalRefusal(bad, cmd.Unencrypted, cmd.Caller == nil))
 }

@@ -8,6 +8,7 @@ import (
 
 	"esenzioni/activities"
 	"esenzioni/domain/access"
+	"esenzioni/domain/audit"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
 	"esenzioni/domain/refusal"
@@ -37,6 +38,7 @@ func PracticeWorkflow(ctx workflow.Context, st PracticeState) (PracticeState, er
 		return st, temporal.NewNonRetryableApplicationError("practice started without number or ASL", CodeBadSignal, nil)
 	}
 	w := &practiceRun{st: st}
+	w.st.canonicalActions()
 	w.submit()
 	if err := w.setup(ctx); err != nil {
 		return w.st, err
@@ -127,7 +129,7 @@ func (w *practiceRun) check(ctx workflow.Context, cmd PracticeCommand) error {
 // refusal is recorded, not returned, because nobody waits for the answer.
 func (w *practiceRun) signal(ctx workflow.Context, cmd PracticeCommand, bad bool) {
 	if cmd.Caller != nil {
-		cmd.Actor, cmd.Audit = *cmd.Caller, signalAudit("AZIONE_PRATICA")
+		cmd.Actor, cmd.Audit = *cmd.Caller, signalAudit(audit.PracticeAction)
 	}
 	w.cmds.signal(ctx, cmd, signalRefusal(bad, cmd.Unencrypted, cmd.Caller == nil))
 }

@@ -41,6 +41,19 @@ func (st *PracticeState) lastSeq() int {
 	return 0
 }
 
+// canonicalActions gives the events and refusals carried from a run of the
+// English codes (a continue-as-new input written before the Italian ones) their current
+// codes, so that the rules and the read model see one code per action.
+// Commands need no such step: their action is the message's name.
+func (st *PracticeState) canonicalActions() {
+	for i := range st.Events {
+		st.Events[i].Action = st.Events[i].Action.Canonical()
+	}
+	for i := range st.Refused {
+		st.Refused[i].Action = st.Refused[i].Action.Canonical()
+	}
+}
+
 func (st *PracticeState) subject() practice.Subject {
 	return practice.Subject{
 		Number: st.Input.Number, State: st.State, Version: st.Version, ASL: st.Input.ASL,

@@ -357,3 +357,53 @@ func TestWizardEndDateOverride(t *testing.T) {
 	require.NoError(t, v.err)
 	require.Equal(t, end, *v.result.Exemption.EndDate)
 }
+
+// A run continued from one started before the Italian codes carries the
+// English ones in its events and refusals, and supervisors may still send
+// an old payload: every action is stored, answered and projected with its
+// current code, and an old code in a payload changes nothing (the message's
+// name is the action).
+func TestLegacyActionCodes(t *testing.T) {
+	h := newHarness(t)
+	st := practiceInput()
+	sub := st.Input.SubmittedAt
+	st.State, st.Version, st.ProjectedSeq, st.StateSince = practice.InLavorazione, 3, 3, sub.Add(2*time.Minute)
+	st.Events = []practice.Event{
+		{Seq: 1, At: sub, Action: "SUBMIT", Actor: doctor, State: practice.Inviata},
+		{Seq: 2, At: sub.Add(time.Minute), Action: "NOTE", Actor: operatorTO3, State: practice.Inviata, InternalNote: "x"},
+		{Seq: 3, At: sub.Add(2 * time.Minute), Action: "TAKE", Actor: operatorTO3, State: practice.InLavorazione},
+	}
+	st.Refused = []workflows.RefusedCommand{{At: sub, Action: "VALIDATE", RequestID: "old", Code: practice.CodeOutOfScope}}
+
+	var note outcome
+	var mid workflows.PracticeState
+	h.update(time.Minute, workflows.MsgNote, practice.Command{Action: "TAKE", Actor: operatorTO3, ExpectedVersion: 3, RequestID: "n1", InternalNote: "nota"}, &note)
+	h.env.RegisterDelayedCallback(func() { mid = h.query() }, 2*time.Minute)
+	h.env.RegisterDelayedCallback(func() {
+		h.env.SignalWorkflow(workflows.MsgReject, workflows.PracticeCommand{
+			Command: practice.Command{Action: "REJECT", RequestID: "s1", ReasonCode: "REQUISITI_NON_SUFFICIENTI"}, Caller: &admin})
+	}, 3*time.Minute)
+	h.env.ExecuteWorkflow(workflows.PracticeWorkflow, st)
+	require.NoError(t, h.env.GetWorkflowError())
+
+	require.NoError(t, note.rejected)
+	require.NoError(t, note.err)
+	require.Equal(t, practice.InLavorazione, note.result.State, "a note, whatever its payload says")
+	require.Equal(t, practice.Validate, mid.Refused[0].Action)
+	require.Equal(t, sub.Add(2*time.Minute), mid.StateSince.In(exemption.Rome), "a note keeps the wait")
+
+	var end workflows.PracticeState
+	require.NoError(t, h.env.GetWorkflowResult(&end))
+	require.Equal(t, practice.Respinta, end.State)
+	want := []practice.Action{practice.Submit, practice.AddNote, practice.Take, practice.AddNote, practice.Reject}
+	actions := func(evs []practice.Event) []practice.Action {
+		out := make([]practice.Action, len(evs))
+		for i, e := range evs {
+			out[i] = e.Action
+		}
+		return out
+	}
+	require.Equal(t, want, actions(end.Events))
+	require.Equal(t, want, actions(h.rm.last().Events))
+	require.Equal(t, want[:4], actions(note.result.Record.Events), "the answer holds the record as the note left it")
+}

@@ -195,7 +195,7 @@ func TestDecodeRefusals(t *testing.T) {
 func TestStrictDecode(t *testing.T) {
 	c := newCodec(t, "k1", key1)
 	s := Strict{c}
-	obj := toPayload(t, map[string]any{"action": "CANCEL", "actor": map[string]string{"role": "AMMINISTRATORE"}})
+	obj := toPayload(t, map[string]any{"action": "ANNULLAMENTO", "actor": map[string]string{"role": "AMMINISTRATORE"}})
 	enc, err := c.Encode([]*commonpb.Payload{obj})
 	if err != nil {
 		t.Fatal(err)
@@ -261,8 +261,8 @@ func TestStamp(t *testing.T) {
 		payload *commonpb.Payload
 		stamped bool
 	}{
-		{"object without the field", toPayload(t, map[string]any{"action": "CANCEL"}), true},
-		{"object claiming another actor", toPayload(t, map[string]any{"action": "CANCEL", "actor": map[string]string{"role": "SISTEMA"}}), true},
+		{"object without the field", toPayload(t, map[string]any{"action": "ANNULLAMENTO"}), true},
+		{"object claiming another actor", toPayload(t, map[string]any{"action": "ANNULLAMENTO", "actor": map[string]string{"role": "SISTEMA"}}), true},
 		{"empty object", toPayload(t, map[string]any{}), true},
 		{"JSON null", &commonpb.Payload{Metadata: map[string][]byte{converter.MetadataEncoding: []byte(converter.MetadataEncodingJSON)}, Data: []byte("null")}, false},
 		{"JSON array", toPayload(t, []int{1, 2}), false},

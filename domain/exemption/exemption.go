@@ -161,8 +161,7 @@ func monthsLater(t Date, months int) Date {
 // Change is what a new end date means for a valid exemption, and the kind
 // of every event of an exemption's history (exemption_event.action, the
 // workflow's events, the kind of an operator's notification): stored codes,
-// in Italian, never written as literals elsewhere. The practice's actions
-// are stored in English (practice.Action, glossary there).
+// in Italian, never written as literals elsewhere (like practice.Action).
 type Change string
 
 // Kinds of change.

@@ -67,31 +67,35 @@ func (s State) Label() string {
 type Action string
 
 // Actions. Submit is the intake itself; the others are operator (or
-// submitter, for Cancel) commands.
-//
-// Glossary of the stored codes. The codes are stored as they are in the
-// events of the read model (practice_event.action) and in workflow
-// histories, so they are never renamed: the practice's actions are in
-// English, everything else (states, submitter kinds, the exemption's
-// events, exemption.Change) in Italian. Their Italian names:
-//
-//	SUBMIT    invio (la pratica è inviata: INVIATA)
-//	TAKE      presa in carico (IN_LAVORAZIONE)
-//	VALIDATE  validazione (VALIDATA; l'esenzione è rilasciata: EMISSIONE)
-//	REJECT    rifiuto (RESPINTA)
-//	CANCEL    annullamento (ANNULLATA)
-//	NOTE      nota
-//
-// New codes are Italian, as typed constants of the domain package that
-// owns them (exemption.Issue, exemption.Expire, exemption.Remind, ...).
+// submitter, for Cancel) commands. The codes are stored (practice_event.action,
+// the audit rows' "azione", workflow histories) and, like every stored code,
+// Italian, named as in the manual.
 const (
-	Submit   Action = "SUBMIT"
-	Take     Action = "TAKE"
-	Validate Action = "VALIDATE"
-	Reject   Action = "REJECT"
-	Cancel   Action = "CANCEL"
-	AddNote  Action = "NOTE"
+	Submit   Action = "INVIO"
+	Take     Action = "PRESA_IN_CARICO"
+	Validate Action = "VALIDAZIONE"
+	Reject   Action = "RESPINGIMENTO"
+	Cancel   Action = "ANNULLAMENTO"
+	AddNote  Action = "NOTA"
 )
+
+// legacyActions are the English codes released up to v3: recorded workflow
+// histories, runs started before the change (their events and commands) and
+// audit_log rows (append-only, never rewritten) still carry them.
+var legacyActions = map[Action]Action{
+	"SUBMIT": Submit, "TAKE": Take, "VALIDATE": Validate,
+	"REJECT": Reject, "CANCEL": Cancel, "NOTE": AddNote,
+}
+
+// Canonical is the current code of a, which may be a legacy English code;
+// any other value is returned unchanged. Pure: workflow code applies it to
+// what it receives from histories and older runs.
+func (a Action) Canonical() Action {
+	if c, ok := legacyActions[a]; ok {
+		return c
+	}
+	return a
+}
 
 // Actions lists the commands an actor can send, for docs and validation.
 var Actions = []Action{Take, Validate, Reject, Cancel, AddNote}

@@ -85,12 +85,15 @@ func auditDetail(e Event) map[string]any {
 // Sanitized returns r with every text field made storable: records of
 // histories written before input was checked at every boundary may hold a
 // NUL or invalid UTF-8, which PostgreSQL refuses; such a character is
-// replaced rather than freezing the projection forever.
+// replaced rather than freezing the projection forever. Actions are given
+// their current code: runs started before the Italian codes still carry the
+// English ones in their older events.
 func (r Record) Sanitized() Record {
 	r.BeneficiaryFirstName, r.BeneficiaryLastName = clean(r.BeneficiaryFirstName), clean(r.BeneficiaryLastName)
 	events := make([]Event, len(r.Events))
 	for i, e := range r.Events {
 		e.BeneficiaryNote, e.InternalNote, e.ReasonCode = clean(e.BeneficiaryNote), clean(e.InternalNote), clean(e.ReasonCode)
+		e.Action = e.Action.Canonical()
 		events[i] = e
 	}
 	r.Events = events

@@ -170,7 +170,7 @@ SELECT count(*) FROM practice p JOIN LATERAL (
          (array_agg(at ORDER BY seq))[1] AS first_at,
          bool_and(at <= ?::timestamptz) AS past
   FROM practice_event e WHERE e.practice_number = p.number) e ON true
-WHERE e.n <> p.last_seq OR e.maxseq <> e.n OR e.last_state <> p.state OR e.first_action <> 'SUBMIT'
+WHERE e.n <> p.last_seq OR e.maxseq <> e.n OR e.last_state <> p.state OR e.first_action <> 'INVIO'
    OR e.first_at <> p.created_at OR e.last_at <> p.updated_at OR NOT e.past
    OR (p.state IN ('VALIDATA', 'RESPINTA', 'ANNULLATA')) <> (p.closed_at IS NOT NULL)
    OR (p.state = 'RESPINTA') <> (p.reject_reason_code IS NOT NULL)

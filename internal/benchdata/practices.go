@@ -12,6 +12,7 @@ import (
 	"esenzioni/domain/access"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
+	"esenzioni/store"
 )
 
 var (
@@ -615,7 +616,7 @@ func (g *generator) exemption(ctx context.Context, st *streams, x exemptionSpec)
 	}
 	s.int(int64(version))
 	s.int(int64(len(evs)))
-	s.raw("PUBLISHED")
+	s.raw(store.PublicationDone)
 	s.int(int64(version))
 	s.ts(x.issueAt)
 	s.ts(updated)

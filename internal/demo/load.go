@@ -233,7 +233,7 @@ func registryExemptions(ctx context.Context, a *app.App, ppl []Person, links []s
 			BeneficiaryFC: p.FiscalCode, BeneficiaryFirstName: p.FirstName, BeneficiaryLastName: p.LastName,
 			ASLCode: p.ASL, ExemptionCode: l.ExemptionCode, DiagnosisCode: l.DiagnosisCode,
 			IssuedOn: issued, EndDate: end, State: string(state), Source: store.SourceRegistry,
-			Version: 1, LastSeq: 1, PublicationState: "PUBLISHED", PublishedVersion: 1,
+			Version: 1, LastSeq: 1, PublicationState: store.PublicationDone, PublishedVersion: 1,
 		}
 		registryID := fmt.Sprintf("AURA-%07d", 1000+i)
 		ex.RegistryID = &registryID

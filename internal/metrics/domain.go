@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
+
+	"esenzioni/store"
 )
 
 // Domain gauges, read from the read model by one query each, cached for a
@@ -122,13 +124,14 @@ func (c *DomainCollector) read(ctx context.Context) (domainReading, error) {
 		return r, err
 	}
 	// A version is pending from the moment the projection recorded it
-	// (updated_at) until the publication activity marks it PUBLISHED.
+	// (updated_at) until the publication activity marks it published.
+	// (bun inlines the states: the partial indexes match the literal.)
 	if err := c.DB.QueryRowContext(ctx, `SELECT count(*), coalesce(extract(epoch FROM now() - min(updated_at)), 0)
-		FROM exemption WHERE publication_state = 'PENDING'`).Scan(&r.pending, &r.oldestPending); err != nil {
+		FROM exemption WHERE publication_state = ?`, store.PublicationPending).Scan(&r.pending, &r.oldestPending); err != nil {
 		return r, err
 	}
 	if err := c.DB.QueryRowContext(ctx, `SELECT count(*) FROM email_outbox
-		WHERE state = 'SENDING' AND created_at < now() - interval '15 minutes'`).Scan(&r.remindersFailed); err != nil {
+		WHERE state = ? AND created_at < now() - interval '15 minutes'`, store.EmailSending).Scan(&r.remindersFailed); err != nil {
 		return r, err
 	}
 	return r, nil

@@ -95,7 +95,7 @@ func TestIntakeTakeValidateEndToEnd(t *testing.T) {
 	// The exemption reaches the registry.
 	e.Eventually(20*time.Second, "publication to the registry", func() (bool, error) {
 		ex, err := e.Store().ExemptionByID(ctx, res.Exemption.ID)
-		return err == nil && ex.PublicationState == "PUBLISHED", err
+		return err == nil && ex.PublicationState == store.PublicationDone, err
 	})
 	var regVersion int
 	require.NoError(t, e.DB.NewRaw("SELECT version FROM registry_exemption WHERE exemption_id = ?", res.Exemption.ID).Scan(ctx, &regVersion))
@@ -157,7 +157,7 @@ func TestRegistryOutageAndRecovery(t *testing.T) {
 	require.Equal(t, practice.Validata, res.State, "validation does not wait for the registry")
 	ex, err := e.Store().ExemptionByID(ctx, res.Exemption.ID)
 	require.NoError(t, err)
-	require.Equal(t, "PENDING", ex.PublicationState, "publication pending, and visible")
+	require.Equal(t, store.PublicationPending, ex.PublicationState, "publication pending, and visible")
 	// The pending publication is visible to supervisors: the search
 	// attribute, the pending activity with its last error, the details.
 	wf := exemption.WorkflowID(ex.ID)
@@ -186,7 +186,7 @@ func TestRegistryOutageAndRecovery(t *testing.T) {
 	require.NoError(t, e.Registry().SetAvailable(ctx, true))
 	e.Eventually(90*time.Second, "publication after the registry returns", func() (bool, error) {
 		ex, err := e.Store().ExemptionByID(ctx, res.Exemption.ID)
-		return err == nil && ex.PublicationState == "PUBLISHED", err
+		return err == nil && ex.PublicationState == store.PublicationDone, err
 	})
 	require.NoError(t, e.DB.NewRaw("SELECT count(*) FROM registry_exemption WHERE exemption_id = ?", ex.ID).Scan(ctx, &rows))
 	require.Equal(t, 1, rows, "published once")
@@ -445,11 +445,11 @@ func TestReindexRebuildsTheReadModel(t *testing.T) {
 	_, err = e.DB.NewUpdate().TableExpr("practice").Set("state = 'IN_LAVORAZIONE', version = 2, last_seq = 2").Where("number = ?", c).Exec(ctx)
 	require.NoError(t, err)
 	_, err = e.DB.NewRaw(`INSERT INTO practice_event (practice_number, seq, at, action, actor_fc, actor_role, actor_asl, state, beneficiary_note, internal_note, reason_code)
-		VALUES (?, 2, now(), 'TAKE', 'LBRCRD53H10D205E', 'OPERATORE_ASL', ?, 'IN_LAVORAZIONE', '', '', '')`, c, apptest.ASLTO3).Exec(ctx)
+		VALUES (?, 2, now(), 'PRESA_IN_CARICO', 'LBRCRD53H10D205E', 'OPERATORE_ASL', ?, 'IN_LAVORAZIONE', '', '', '')`, c, apptest.ASLTO3).Exec(ctx)
 	require.NoError(t, err)
 	ghost := practice.AuditKey(c, 2)
-	require.NoError(t, e.Store().Audit(ctx, audit.Record{OperatorFC: "LBRCRD53H10D205E", Action: "AZIONE_PRATICA", Target: c,
-		BeneficiaryFC: person.FiscalCode, Outcome: "OK", Detail: map[string]any{}, Key: ghost}))
+	require.NoError(t, e.Store().Audit(ctx, audit.Record{OperatorFC: "LBRCRD53H10D205E", Action: audit.PracticeAction, Target: c,
+		BeneficiaryFC: person.FiscalCode, Outcome: audit.OutcomeOK, Detail: map[string]any{}, Key: ghost}))
 
 	e.Eventually(30*time.Second, "the practices visible to reindex", func() (bool, error) {
 		return len(listByQuery(t, e, "RecordKind = 'pratica'")) == 3, nil

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"esenzioni/domain/exemption"
 	"esenzioni/domain/exemptioncode"
 )
 
@@ -554,7 +555,10 @@ func (s *skips) warn(ds *dataset, file string) {
 
 // --- links --------------------------------------------------------------
 
-var durationUnits = []string{"DAYS", "MONTHS", "YEARS"}
+// durationUnits are exemption.Unit's codes, as the catalogue files write
+// them (docs/CATALOG.md) and the released workflows' histories carry them
+// (activity results): part of an interchange format, not renamed.
+var durationUnits = []string{string(exemption.Days), string(exemption.Months), string(exemption.Years)}
 
 func readExemptionDiagnoses(ds *dataset, rr *rows) (int, error) {
 	seen := map[string]src{}
