@@ -4,6 +4,11 @@ package activities
 // recorded workflows still call by name. They write through the same
 // writers as the durable path (store/records.go): bound statements, one
 // transaction, idempotent.
+//
+// The legacy code calls the practice activities below as local activities:
+// the SDK hands them the workflow's Go values and records only their result
+// (a marker), so no history holds their arguments, and the argument types
+// may be the domain's own records.
 
 import (
 	"context"
@@ -20,55 +25,21 @@ import (
 )
 
 // PracticeRecord is a practice and its whole cronologia, as the legacy
-// workflow knows it.
+// workflow knows it, with the audit row of the action it records, if any.
 type PracticeRecord struct {
-	Number               string
-	ASL                  string
-	DistrictID           int64
-	BeneficiaryFC        string
-	BeneficiaryFirstName string
-	BeneficiaryLastName  string
-	SubmitterKind        practice.SubmitterKind
-	SubmitterFC          string
-	SubmitterRole        access.Role
-	ExemptionCode        string
-	DiagnosisCode        string
-	State                practice.State
-	Version              int
-	CreatedAt            time.Time
-	ExemptionID          int64
-	ValidFrom            *exemption.Date
-	ValidUntil           *exemption.Date
-	Events               []practice.Event
-	// Audit is the operator's action this projection records, if any.
-	Audit *AuditRecord `json:",omitempty"`
+	practice.Record
+	Audit *AuditRecord
 }
 
 // AuditRecord is the legacy workflow's audit row of an action, written with
-// its projection; Key named its last event.
-type AuditRecord struct {
-	Key           string
-	OperatorFC    string
-	OperatorRole  string
-	OperatorASL   string
-	BeneficiaryFC string
-	Action        audit.Action
-	Target        string
-	Address       string
-	Detail        map[string]any
-}
+// its projection; of it the writer takes only the audit context.
+type AuditRecord = audit.Record
 
 // record is the practice.Record of a legacy projection: the action's audit
 // context rides on its last event, as in the durable path (same key).
 func (rec PracticeRecord) record() practice.Record {
-	r := practice.Record{
-		Number: rec.Number, ASL: rec.ASL, DistrictID: rec.DistrictID, BeneficiaryFC: rec.BeneficiaryFC,
-		BeneficiaryFirstName: rec.BeneficiaryFirstName, BeneficiaryLastName: rec.BeneficiaryLastName,
-		SubmitterKind: rec.SubmitterKind, SubmitterFC: rec.SubmitterFC, SubmitterRole: rec.SubmitterRole,
-		ExemptionCode: rec.ExemptionCode, DiagnosisCode: rec.DiagnosisCode, State: rec.State, Version: rec.Version,
-		CreatedAt: rec.CreatedAt, ExemptionID: rec.ExemptionID, ValidFrom: rec.ValidFrom, ValidUntil: rec.ValidUntil,
-		Events: append([]practice.Event(nil), rec.Events...),
-	}
+	r := rec.Record
+	r.Events = append([]practice.Event(nil), rec.Events...)
 	if a := rec.Audit; a != nil && len(r.Events) > 0 {
 		r.Events[len(r.Events)-1].Audit = &audit.Context{Action: a.Action, Address: a.Address, OperatorASL: a.OperatorASL}
 	}
@@ -77,37 +48,22 @@ func (rec PracticeRecord) record() practice.Record {
 
 // ProjectPractice upserts the practice row and its history rows (legacy).
 func (a *Activities) ProjectPractice(ctx context.Context, rec PracticeRecord) error {
-	if rec.Number == "" || len(rec.Events) == 0 {
-		return invalid("practice projection without number or events")
+	if err := rec.Writable(); err != nil {
+		return invalid("%v", err)
 	}
 	return a.Store.ApplyPractice(ctx, rec.record())
 }
 
-// IssueRequest records a new exemption (legacy: dates computed by the
-// workflow).
-type IssueRequest struct {
-	PracticeNumber       string
-	ASL                  string
-	BeneficiaryFC        string
-	BeneficiaryFirstName string
-	BeneficiaryLastName  string
-	ExemptionCode        string
-	DiagnosisCode        string
-	IssuedOn             exemption.Date
-	EndDate              *exemption.Date
-	IssuedBy             access.Actor
-	At                   time.Time
-}
+// IssueRequest records a new exemption (legacy). The legacy workflow
+// computes the dates itself: a nil EndDate means no end date, never the
+// diagnosis duration, whatever NoEndDate says.
+type IssueRequest = exemption.IssueRequest
 
 // IssueExemption inserts the exemption (VALIDA, publication pending) and its
 // first event, once per practice: a retry returns the same id (legacy).
 func (a *Activities) IssueExemption(ctx context.Context, req IssueRequest) (int64, error) {
-	out, err := a.Store.IssuePracticeExemption(ctx, exemption.IssueRequest{
-		PracticeNumber: req.PracticeNumber, ASL: req.ASL, BeneficiaryFC: req.BeneficiaryFC,
-		BeneficiaryFirstName: req.BeneficiaryFirstName, BeneficiaryLastName: req.BeneficiaryLastName,
-		ExemptionCode: req.ExemptionCode, DiagnosisCode: req.DiagnosisCode, IssuedOn: req.IssuedOn,
-		EndDate: req.EndDate, NoEndDate: req.EndDate == nil, IssuedBy: req.IssuedBy, At: req.At,
-	})
+	req.NoEndDate = req.EndDate == nil
+	out, err := a.Store.IssuePracticeExemption(ctx, req)
 	if errors.Is(err, store.ErrDuplicateExemption) {
 		return 0, temporal.NewNonRetryableApplicationError("duplicate valid exemption", CodeDuplicateExemption, err)
 	}
@@ -123,8 +79,8 @@ type IssueAndProjectInput struct {
 // IssueAndProject records the exemption (once per practice) and projects
 // the validated practice with the exemption's id (legacy).
 func (a *Activities) IssueAndProject(ctx context.Context, in IssueAndProjectInput) (int64, error) {
-	if in.Practice.Number == "" || len(in.Practice.Events) == 0 {
-		return 0, invalid("practice projection without number or events")
+	if err := in.Practice.Writable(); err != nil {
+		return 0, invalid("%v", err)
 	}
 	id, err := a.IssueExemption(ctx, in.Issue)
 	if err != nil {

@@ -19,8 +19,8 @@ import (
 // ProjectPracticeRecord writes a practice record to the read model (row,
 // cronologia and audit rows of its actions, in one transaction).
 func (a *Activities) ProjectPracticeRecord(ctx context.Context, rec practice.Record) error {
-	if rec.Number == "" || len(rec.Events) == 0 {
-		return invalid("practice record without number or events")
+	if err := rec.Writable(); err != nil {
+		return invalid("%v", err)
 	}
 	return a.Store.ApplyPracticeIfBehind(ctx, rec)
 }

@@ -24,8 +24,8 @@ import (
 // cronologia and the audit rows of its actions, in one statement (data-
 // modifying CTEs: atomic, one round trip on the operator's wait).
 func (s *Store) ApplyPractice(ctx context.Context, rec practice.Record) error {
-	if rec.Number == "" || len(rec.Events) == 0 {
-		return fmt.Errorf("practice record without number or events")
+	if err := rec.Writable(); err != nil {
+		return err
 	}
 	rec = rec.Sanitized()
 	p := practiceRow(rec)

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"esenzioni/activities"
+	"esenzioni/domain/audit"
 	"esenzioni/domain/refusal"
 )
 
@@ -119,6 +120,18 @@ func (in *inbox[T]) drain(handle func(name string, msg T, bad bool)) {
 	}
 }
 
+// addTo adds the inbox's channels to a selector: the one selected hands its
+// signal to handle.
+func (in *inbox[T]) addTo(ctx workflow.Context, sel workflow.Selector, handle func(name string, msg T, bad bool)) {
+	for i, c := range in.channels {
+		name := in.names[i]
+		sel.AddReceive(c, func(c workflow.ReceiveChannel, _ bool) {
+			msg, bad := receive[T](ctx, c)
+			handle(name, msg, bad)
+		})
+	}
+}
+
 // receiveAsync takes a signal's argument as raw JSON and decodes it into T.
 func receiveAsync[T any](c workflow.ReceiveChannel) (msg T, bad, ok bool) {
 	var raw json.RawMessage
@@ -193,13 +206,121 @@ func boolean(k temporal.SearchAttributeKeyBool, b bool) visibilityUpdate {
 func signalRefusal(bad, unencrypted, noCaller bool) error {
 	switch {
 	case bad:
-		return refuse(CodeBadSignal, "Comando rifiutato: l'argomento del segnale non è un comando valido.")
+		return refuse(CodeBadSignal, msgBadSignal)
 	case unencrypted:
-		return refuse(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
+		return refuse(CodeUnencrypted, msgUnencrypted)
 	case noCaller:
-		return refuse(CodeNoCaller, "Comando rifiutato: manca l'identità del supervisore (invia il segnale attraverso l'endpoint del codec).")
+		return refuse(CodeNoCaller, msgNoCaller)
 	}
 	return nil
+}
+
+// signalAudit is the audit context of a supervisor's signal, which acts as
+// the caller the codec endpoint authenticated, not as the sender wrote.
+func signalAudit(action audit.Action) *AuditContext {
+	return &AuditContext{Action: action, Address: audit.ChannelTemporal, Channel: audit.ChannelTemporal}
+}
+
+// performer is a workflow run as serial sees it.
+type performer[C, R any] interface {
+	// answered returns the answer already given to the command's request
+	// key (none without a key).
+	answered(cmd C) (R, bool)
+	// perform runs a command holding the mutex; answer completes a stored
+	// answer for its caller (the record to apply).
+	perform(ctx workflow.Context, cmd C) (R, error)
+	answer(res R) R
+	// refused records the refusal of a signal in the state: nobody waits
+	// for its answer, supervisors read it there.
+	refused(ctx workflow.Context, cmd C, r *refusal.Refusal)
+}
+
+// serial runs a workflow's commands one at a time, under mu: an update is
+// refused at once while another command runs (the other operator acted
+// first), a signal waits its turn. A request key already answered gets the
+// same answer, even across runs.
+type serial[C, R any] struct {
+	mu   workflow.Mutex
+	run  performer[C, R]
+	busy func() error
+}
+
+func newSerial[C, R any](ctx workflow.Context, run performer[C, R], busy func() error) serial[C, R] {
+	return serial[C, R]{mu: workflow.NewMutex(ctx), run: run, busy: busy}
+}
+
+// validate is an update's validator: check decides, unless the request was
+// answered (the handler answers it again) or another command runs.
+func (s *serial[C, R]) validate(cmd C, check func() error) error {
+	if _, ok := s.run.answered(cmd); ok {
+		return nil
+	}
+	if s.mu.IsLocked() {
+		return s.busy()
+	}
+	return check()
+}
+
+// update performs an operator's command.
+func (s *serial[C, R]) update(ctx workflow.Context, cmd C) (R, error) {
+	if res, ok := s.run.answered(cmd); ok {
+		return s.run.answer(res), nil
+	}
+	if !s.mu.TryLock(ctx) {
+		var none R
+		return none, s.busy()
+	}
+	defer s.mu.Unlock()
+	return s.run.perform(ctx, cmd)
+}
+
+// signal performs a supervisor's command after the one in progress, unless
+// it is refused already (signalRefusal); a refusal is recorded.
+func (s *serial[C, R]) signal(ctx workflow.Context, cmd C, refused error) {
+	err := refused
+	if err == nil {
+		if s.mu.Lock(ctx) != nil {
+			return
+		}
+		if _, ok := s.run.answered(cmd); !ok {
+			_, err = s.run.perform(ctx, cmd)
+		}
+		s.mu.Unlock()
+	}
+	if err != nil {
+		s.run.refused(ctx, cmd, asRefusal(err))
+	}
+}
+
+// answered looks a request key up in a state's answers (none without a key).
+func answered[R any](processed map[string]R, key string) (R, bool) {
+	res, ok := processed[key]
+	return res, ok && key != ""
+}
+
+// deadline is a timer in a selector, shown in the Temporal UI with its
+// summary; after the selection, fired says whether it fired, and cancel
+// cancels it if it has not.
+type deadline struct {
+	fired  bool
+	cancel workflow.CancelFunc
+}
+
+// addDeadline adds a timer firing at (at once if past) to sel; none for a
+// zero at.
+func addDeadline(ctx workflow.Context, sel workflow.Selector, at time.Time, summary string) *deadline {
+	tctx, cancel := workflow.WithCancel(ctx)
+	d := &deadline{cancel: cancel}
+	if at.IsZero() {
+		return d
+	}
+	wait := at.Sub(workflow.Now(ctx))
+	if wait < 0 {
+		wait = 0
+	}
+	timer := workflow.NewTimerWithOptions(tctx, wait, workflow.TimerOptions{Summary: summary})
+	sel.AddFuture(timer, func(f workflow.Future) { d.fired = f.Get(ctx, nil) == nil })
+	return d
 }
 
 // lastN keeps the last n elements of list (the refused commands a state

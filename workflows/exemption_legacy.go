@@ -3,7 +3,9 @@ package workflows
 // The exemption workflow as released up to v2 (local-activity effects),
 // frozen: histories recorded with it, and runs started by it, replay and
 // finish on this code; its continue-as-new starts the durable path
-// (exemption_run.go). Do not change this file except to keep it compiling.
+// (exemption_run.go). Do not change what it does: it may call code shared
+// with the durable path only where that produces the same commands and the
+// same data (the recorded histories replay it: replay_test.go).
 
 import (
 	"errors"
@@ -40,15 +42,7 @@ type legacyExemption struct {
 
 func (w *legacyExemption) setup(ctx workflow.Context) error {
 	w.replan = workflow.NewBufferedChannel(ctx, 1)
-	if w.st.RemindersSent == nil {
-		w.st.RemindersSent = map[string]bool{}
-	}
-	if w.st.Processed == nil {
-		w.st.Processed = map[string]ChangeResult{}
-	}
-	if len(w.st.ReminderOffsets) == 0 {
-		w.st.ReminderOffsets = DefaultReminderOffsets
-	}
+	w.st.setDefaults() // RemindersDue too, which this code does not use
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (ExemptionState, error) { return w.st, nil }); err != nil {
 		return err
 	}
@@ -59,7 +53,7 @@ func (w *legacyExemption) setup(ctx workflow.Context) error {
 				return nil
 			}
 			if w.busy {
-				return refusalError(CodeExemptionStale, "L'esenzione è in fase di aggiornamento da parte di un altro operatore: riprova.")
+				return refusalError(CodeExemptionStale, msgExemptionBusy)
 			}
 			return w.check(ctx, cmd)
 		}})
@@ -68,24 +62,16 @@ func (w *legacyExemption) setup(ctx workflow.Context) error {
 // check validates a change without touching state.
 func (w *legacyExemption) check(ctx workflow.Context, cmd ChangeEndDate) error {
 	if cmd.RequestID == "" {
-		return refusalError(CodeExemptionBadInput, "Richiesta senza chiave di idempotenza.")
+		return refusalError(CodeExemptionBadInput, msgNoRequestID)
 	}
-	if w.st.State != exemption.Valida {
-		return refusalError(CodeExemptionClosed, "L'esenzione è %s: non può essere modificata.", w.st.State.Label())
-	}
-	// Only the operators of the beneficiary's ASL of residence may change it
-	// (manual 7.2); regional roles too.
-	if !cmd.Actor.Role.Operator() || !access.InScope(cmd.Actor.Role, cmd.Actor.ASL, w.st.ASL) {
-		return refusalError(CodeExemptionScope, "Solo gli operatori dell'ASL di residenza dell'assistito possono modificare l'esenzione.")
-	}
-	if cmd.ExpectedVersion != 0 && cmd.ExpectedVersion != w.st.Version {
-		return refusalError(CodeExemptionStale, "L'esenzione è stata modificata da un altro operatore: ricarica la pagina.")
+	if r := w.st.changeRefusal(cmd); r != nil {
+		return refusalError(r.Code, "%s", r.Message)
 	}
 	if cmd.EndDate == nil && !cmd.NoEndDate {
-		return refusalError(CodeExemptionBadDate, "Indica la nuova data di fine validità.")
+		return refusalError(CodeExemptionBadDate, msgNewEndDate)
 	}
 	if cmd.EndDate != nil && cmd.EndDate.Before(w.st.IssuedOn) {
-		return refusalError(CodeExemptionBadDate, "La data di fine validità non può precedere la data di emissione (%s).", w.st.IssuedOn.Format("02/01/2006"))
+		return refusalError(CodeExemptionBadDate, msgLegacyBeforeIssueOn, w.st.IssuedOn.Format("02/01/2006"))
 	}
 	return nil
 }
@@ -127,7 +113,7 @@ func (w *legacyExemption) change(ctx workflow.Context, cmd ChangeEndDate) (Chang
 	w.replan.SendAsync(true) // buffered: a pending wake-up is enough
 	note := cmd.Note
 	if len(cmd.DocumentIDs) > 0 {
-		note = joinNote(note, fmt.Sprintf("%d documenti allegati", len(cmd.DocumentIDs)))
+		note = joinNote(note, legacyNoteDocuments(len(cmd.DocumentIDs)))
 	}
 	if err := w.record(ctx, string(kind), cmd.Actor, old, note, cmd.DocumentIDs); err != nil {
 		return ChangeResult{}, err
@@ -176,9 +162,9 @@ func (w *legacyExemption) run(ctx workflow.Context) (ExemptionState, error) {
 			var a *activities.Activities
 			var err error
 			if local {
-				err = workflow.ExecuteLocalActivity(publishLocalOptions(ctx), a.PublishAndRecord, w.registryRecord()).Get(ctx, nil)
+				err = workflow.ExecuteLocalActivity(publishLocalOptions(ctx), a.PublishAndRecord, w.st.registryRecord()).Get(ctx, nil)
 			} else {
-				err = workflow.ExecuteActivity(publishOptions(ctx), (*activities.Activities).PublishExemption, w.registryRecord()).Get(ctx, nil)
+				err = workflow.ExecuteActivity(publishOptions(ctx), (*activities.Activities).PublishExemption, w.st.registryRecord()).Get(ctx, nil)
 			}
 			publishing = false
 			if err != nil {
@@ -192,23 +178,21 @@ func (w *legacyExemption) run(ctx workflow.Context) (ExemptionState, error) {
 		}
 	})
 
+	// drain handles the signals received so far (this code decodes them
+	// straight into the command, unlike the inbox of the durable path).
+	drain := func() {
+		for {
+			var cmd ChangeEndDate
+			if !signal.ReceiveAsync(&cmd) {
+				return
+			}
+			w.handleSignal(ctx, cmd)
+		}
+	}
 	for w.st.State == exemption.Valida {
-		timerCtx, cancelTimer := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
 		next, kind := w.nextDeadline(workflow.Now(ctx))
-		fired := false
-		if !next.IsZero() {
-			d := next.Sub(workflow.Now(ctx))
-			if d < 0 {
-				d = 0
-			}
-			timer := workflow.NewTimerWithOptions(timerCtx, d, workflow.TimerOptions{Summary: kind})
-			sel.AddFuture(timer, func(f workflow.Future) {
-				if f.Get(ctx, nil) == nil {
-					fired = true
-				}
-			})
-		}
+		timer := addDeadline(ctx, sel, next, kind)
 		sel.AddReceive(signal, func(c workflow.ReceiveChannel, _ bool) {
 			var cmd ChangeEndDate
 			c.Receive(ctx, &cmd)
@@ -217,23 +201,17 @@ func (w *legacyExemption) run(ctx workflow.Context) (ExemptionState, error) {
 		// An update moved the end date: wake up and re-plan.
 		sel.AddReceive(w.replan, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 		sel.Select(ctx)
-		cancelTimer()
-		if fired {
+		timer.cancel()
+		if timer.fired {
 			if err := w.onDeadline(ctx, kind); err != nil {
 				return w.st, err
 			}
 		}
-		if w.shouldContinueAsNew(ctx) {
+		if w.st.shouldContinueAsNew(ctx, w.events) {
 			if err := workflow.Await(ctx, func() bool { return !w.busy && !publishing && workflow.AllHandlersFinished(ctx) }); err != nil {
 				return w.st, err
 			}
-			for {
-				var cmd ChangeEndDate
-				if !signal.ReceiveAsync(&cmd) {
-					break
-				}
-				w.handleSignal(ctx, cmd)
-			}
+			drain()
 			w.st.Runs++
 			return w.st, workflow.NewContinueAsNewError(ctx, ExemptionWorkflow, w.st)
 		}
@@ -245,22 +223,8 @@ func (w *legacyExemption) run(ctx workflow.Context) (ExemptionState, error) {
 	}); err != nil {
 		return w.st, err
 	}
-	for {
-		var cmd ChangeEndDate
-		if !signal.ReceiveAsync(&cmd) {
-			break
-		}
-		w.handleSignal(ctx, cmd)
-	}
+	drain()
 	return w.st, nil
-}
-
-func (w *legacyExemption) shouldContinueAsNew(ctx workflow.Context) bool {
-	budget := w.st.RunEventBudget
-	if budget <= 0 {
-		budget = DefaultRunEventBudget
-	}
-	return w.events >= budget || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 }
 
 // nextDeadline returns the earliest pending reminder or the expiry.
@@ -334,20 +298,7 @@ func (w *legacyExemption) onDeadline(ctx workflow.Context, kind string) error {
 	var sent bool
 	emailErr := emailF.Get(ctx, &sent)
 	notifyErr := notifyF.Get(ctx, nil)
-	note := fmt.Sprintf("Promemoria di scadenza (%s prima)", humanOffset(nearest))
-	switch {
-	case emailErr != nil:
-		note += ": email non inviata"
-	case !sent:
-		note += ": nessun indirizzo email noto"
-	default:
-		note += ": email inviata"
-	}
-	if notifyErr != nil {
-		// A failed notification must not stop the lifecycle; it is in the
-		// activity's failure history and in the event note.
-		note += "; notifica agli operatori non registrata"
-	}
+	note := noteReminder(nearest) + reminderOutcome(emailErr, sent, notifyErr)
 	return w.record(ctx, string(exemption.Remind), access.Actor{Role: access.Sistema}, w.st.EndDate, note, nil)
 }
 
@@ -364,9 +315,7 @@ func (w *legacyExemption) handleSignal(ctx workflow.Context, cmd ChangeEndDate) 
 		w.st.Refused = append(w.st.Refused, RefusedExemptionCommand{
 			At: workflow.Now(ctx), RequestID: cmd.RequestID, Actor: cmd.Actor, Code: code, Message: appMessage(err),
 		})
-		if len(w.st.Refused) > maxRefused {
-			w.st.Refused = w.st.Refused[len(w.st.Refused)-maxRefused:]
-		}
+		w.st.Refused = lastN(w.st.Refused, maxRefused)
 		workflow.GetLogger(ctx).Warn("signal refused", "code", code)
 	}
 }
@@ -377,14 +326,6 @@ func appMessage(err error) string {
 		return appErr.Message()
 	}
 	return err.Error()
-}
-
-func (w *legacyExemption) registryRecord() activities.RegistryRecord {
-	return activities.RegistryRecord{
-		ExemptionID: w.st.ID, BeneficiaryFC: w.st.BeneficiaryFC, ExemptionCode: w.st.ExemptionCode,
-		DiagnosisCode: w.st.DiagnosisCode, IssuedOn: w.st.IssuedOn, EndDate: w.st.EndDate,
-		State: w.st.State, Version: w.st.Version,
-	}
 }
 
 func (w *legacyExemption) publishVisibility(ctx workflow.Context) {

@@ -13,6 +13,7 @@ import (
 	"esenzioni/domain/audit"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/workflows/searchattr"
 )
 
@@ -44,9 +45,9 @@ func ExemptionWorkflow(ctx workflow.Context, st ExemptionState) (ExemptionState,
 
 type exemptionRun struct {
 	st ExemptionState
-	// mu is held by the change being performed.
-	mu  workflow.Mutex
-	vis visibility
+	// cmds performs the changes one at a time.
+	cmds serial[ChangeEndDate, ChangeResult]
+	vis  visibility
 	// events recorded by this run, against RunEventBudget.
 	events int
 	// wake re-plans the main loop: a change moved the end date, a reminder
@@ -65,75 +66,51 @@ type reminding struct {
 
 func (w *exemptionRun) setup(ctx workflow.Context) error {
 	w.wake = workflow.NewBufferedChannel(ctx, 1)
-	w.mu = workflow.NewMutex(ctx)
-	if w.st.RemindersSent == nil {
-		w.st.RemindersSent = map[string]bool{}
-	}
-	if w.st.RemindersDue == nil {
-		w.st.RemindersDue = map[string]bool{}
-	}
-	if w.st.Processed == nil {
-		w.st.Processed = map[string]ChangeResult{}
-	}
-	if len(w.st.ReminderOffsets) == 0 {
-		w.st.ReminderOffsets = DefaultReminderOffsets
-	}
+	w.cmds = newSerial[ChangeEndDate, ChangeResult](ctx, w, errExemptionBusy)
+	w.st.setDefaults()
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (ExemptionState, error) { return w.st, nil }); err != nil {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, MsgChangeEndDate,
-		func(ctx workflow.Context, cmd ChangeEndDate) (ChangeResult, error) { return w.update(ctx, cmd) },
+		func(ctx workflow.Context, cmd ChangeEndDate) (ChangeResult, error) { return w.cmds.update(ctx, cmd) },
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, cmd ChangeEndDate) error {
-			if w.done(cmd) {
-				return nil
-			}
-			if w.mu.IsLocked() {
-				return refuse(CodeExemptionStale, "L'esenzione è in fase di aggiornamento da parte di un altro operatore: riprova.")
-			}
-			return w.check(ctx, cmd)
+			return w.cmds.validate(cmd, func() error { return w.check(ctx, cmd) })
 		}})
 }
 
-func (w *exemptionRun) done(cmd ChangeEndDate) bool {
-	_, ok := w.st.Processed[cmd.RequestID]
-	return ok && cmd.RequestID != ""
+func errExemptionBusy() error { return refuse(CodeExemptionStale, msgExemptionBusy) }
+
+func (w *exemptionRun) answered(cmd ChangeEndDate) (ChangeResult, bool) {
+	return answered(w.st.Processed, cmd.RequestID)
 }
 
 // check validates a change without touching state.
 func (w *exemptionRun) check(ctx workflow.Context, cmd ChangeEndDate) error {
 	if cmd.Unencrypted {
-		return refuse(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
+		return refuse(CodeUnencrypted, msgUnencrypted)
 	}
 	if cmd.RequestID == "" {
-		return refuse(CodeExemptionBadInput, "Richiesta senza chiave di idempotenza.")
+		return refuse(CodeExemptionBadInput, msgNoRequestID)
 	}
 	if !practice.ValidText(cmd.Note, true) || !practice.ValidText(cmd.RequestID, false) || len(cmd.RequestID) > practice.MaxRequestIDLength {
-		return refuse(practice.CodeBadText, "Il testo contiene caratteri non ammessi (caratteri di controllo o codifica non valida).")
+		return refuse(practice.CodeBadText, msgBadText)
 	}
 	if len([]rune(cmd.Note)) > practice.MaxNoteLength {
-		return refuse(practice.CodeNoteTooLong, "La nota non può superare %d caratteri.", practice.MaxNoteLength)
+		return refuse(practice.CodeNoteTooLong, msgNoteTooLong, practice.MaxNoteLength)
 	}
 	for _, id := range cmd.DocumentIDs {
 		if len(id) > 64 || !practice.ValidText(id, false) {
-			return refuse(CodeExemptionBadInput, "Identificativo di documento non valido.")
+			return refuse(CodeExemptionBadInput, msgBadDocumentID)
 		}
 	}
-	if w.st.State != exemption.Valida {
-		return refuse(CodeExemptionClosed, "L'esenzione è %s: non può essere modificata.", w.st.State.Label())
-	}
-	// Only the operators of the beneficiary's ASL of residence may change it
-	// (manual 7.2); regional roles too.
-	if !cmd.Actor.Role.Operator() || !access.InScope(cmd.Actor.Role, cmd.Actor.ASL, w.st.ASL) {
-		return refuse(CodeExemptionScope, "Solo gli operatori dell'ASL di residenza dell'assistito possono modificare l'esenzione.")
-	}
-	if cmd.ExpectedVersion != 0 && cmd.ExpectedVersion != w.st.Version {
-		return refuse(CodeExemptionStale, "L'esenzione è stata modificata da un altro operatore: ricarica la pagina.")
+	if r := w.st.changeRefusal(cmd); r != nil {
+		return refuse(r.Code, "%s", r.Message)
 	}
 	if cmd.EndDate != nil && cmd.NoEndDate {
-		return refuse(CodeExemptionBadDate, "Indica una nuova data di fine validità oppure «senza scadenza», non entrambe.")
+		return refuse(CodeExemptionBadDate, msgNewEndDateOrNone)
 	}
 	if cmd.EndDate == nil && !cmd.NoEndDate {
-		return refuse(CodeExemptionBadDate, "Indica la nuova data di fine validità.")
+		return refuse(CodeExemptionBadDate, msgNewEndDate)
 	}
 	if cmd.EndDate != nil {
 		// Not before the issue date, not beyond the bound of end dates.
@@ -144,44 +121,20 @@ func (w *exemptionRun) check(ctx workflow.Context, cmd ChangeEndDate) error {
 	return nil
 }
 
-// update performs an operator's change, refused while another is in
-// progress.
-func (w *exemptionRun) update(ctx workflow.Context, cmd ChangeEndDate) (ChangeResult, error) {
-	if res, ok := w.st.Processed[cmd.RequestID]; ok && cmd.RequestID != "" {
-		return w.answer(res), nil
-	}
-	if !w.mu.TryLock(ctx) {
-		return ChangeResult{}, refuse(CodeExemptionStale, "L'esenzione è in fase di aggiornamento da parte di un altro operatore: riprova.")
-	}
-	defer w.mu.Unlock()
-	return w.perform(ctx, cmd)
-}
-
 // signal performs a supervisor's change; a refusal is recorded.
 func (w *exemptionRun) signal(ctx workflow.Context, cmd ChangeEndDate, bad bool) {
 	if cmd.Caller != nil {
-		cmd.Actor = *cmd.Caller
-		cmd.Audit = &AuditContext{Action: audit.ExemptionChange, Address: audit.ChannelTemporal, Channel: audit.ChannelTemporal}
+		cmd.Actor, cmd.Audit = *cmd.Caller, signalAudit(audit.ExemptionChange)
 	}
-	err := signalRefusal(bad, cmd.Unencrypted, cmd.Caller == nil)
-	if err == nil {
-		if e := w.mu.Lock(ctx); e != nil {
-			return
-		}
-		if !w.done(cmd) {
-			_, err = w.perform(ctx, cmd)
-		}
-		w.mu.Unlock()
-	}
-	if err != nil {
-		r := asRefusal(err)
-		w.st.Refused = append(w.st.Refused, RefusedExemptionCommand{
-			At: workflow.Now(ctx), RequestID: cmd.RequestID, Actor: cmd.Actor, Code: r.Code, Message: r.Message,
-		})
-		w.st.Refused = lastN(w.st.Refused, maxRefused)
-		w.publishVisibility(ctx)
-		workflow.GetLogger(ctx).Warn("signal refused", "code", r.Code)
-	}
+	w.cmds.signal(ctx, cmd, signalRefusal(bad, cmd.Unencrypted, cmd.Caller == nil))
+}
+
+func (w *exemptionRun) refused(ctx workflow.Context, cmd ChangeEndDate, r *refusal.Refusal) {
+	w.st.Refused = lastN(append(w.st.Refused, RefusedExemptionCommand{
+		At: workflow.Now(ctx), RequestID: cmd.RequestID, Actor: cmd.Actor, Code: r.Code, Message: r.Message,
+	}), maxRefused)
+	w.publishVisibility(ctx)
+	workflow.GetLogger(ctx).Warn("signal refused", "code", r.Code)
 }
 
 // perform applies a change holding the mutex. Nothing it depends on can
@@ -212,10 +165,8 @@ func (w *exemptionRun) perform(ctx workflow.Context, cmd ChangeEndDate) (ChangeR
 		w.cancelReminders() // the reminders of the old end date are moot
 	}
 	note := cmd.Note
-	if n := len(cmd.DocumentIDs); n == 1 {
-		note = joinNote(note, "1 documento allegato")
-	} else if n > 1 {
-		note = joinNote(note, fmt.Sprintf("%d documenti allegati", n))
+	if n := len(cmd.DocumentIDs); n > 0 {
+		note = joinNote(note, noteDocuments(n))
 	}
 	w.record(ctx, exemption.Event{
 		Action: kind, Actor: cmd.Actor, State: w.st.State, OldEndDate: old, NewEndDate: w.st.EndDate,
@@ -253,37 +204,25 @@ func (w *exemptionRun) run(ctx workflow.Context) (ExemptionState, error) {
 	workflow.Go(bg, w.publisher)
 	w.resumeReminders(bg)
 
-	signal := workflow.GetSignalChannel(ctx, MsgChangeEndDate)
-	onSignal := func(c workflow.ReceiveChannel, _ bool) {
-		cmd, bad := receive[ChangeEndDate](ctx, c)
-		w.signal(ctx, cmd, bad)
-	}
+	signals := newInbox[ChangeEndDate](ctx, MsgChangeEndDate)
+	handle := func(_ string, cmd ChangeEndDate, bad bool) { w.signal(ctx, cmd, bad) }
 	for w.st.State == exemption.Valida {
-		timerCtx, cancelTimer := workflow.WithCancel(ctx)
 		sel := workflow.NewSelector(ctx)
 		next, kind := w.nextDeadline()
-		fired := false
-		if !next.IsZero() {
-			d := next.Sub(workflow.Now(ctx))
-			if d < 0 {
-				d = 0
-			}
-			timer := workflow.NewTimerWithOptions(timerCtx, d, workflow.TimerOptions{Summary: kind})
-			sel.AddFuture(timer, func(f workflow.Future) { fired = f.Get(ctx, nil) == nil })
-		}
-		sel.AddReceive(signal, onSignal)
+		timer := addDeadline(ctx, sel, next, kind)
+		signals.addTo(ctx, sel, handle)
 		sel.AddReceive(w.wake, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
 		sel.Select(ctx)
-		cancelTimer()
-		if fired {
+		timer.cancel()
+		if timer.fired {
 			w.onDeadline(ctx, bg, kind)
 		}
-		if w.shouldContinueAsNew(ctx) {
+		if w.st.shouldContinueAsNew(ctx, w.events) {
 			stop()
-			if err := workflow.Await(ctx, func() bool { return !w.mu.IsLocked() && workflow.AllHandlersFinished(ctx) }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return !w.cmds.mu.IsLocked() && workflow.AllHandlersFinished(ctx) }); err != nil {
 				return w.st, err
 			}
-			w.drainSignals(ctx, signal)
+			signals.drain(handle)
 			w.st.Runs++
 			return w.st, workflow.NewContinueAsNewError(ctx, ExemptionWorkflow, w.st)
 		}
@@ -293,32 +232,13 @@ func (w *exemptionRun) run(ctx workflow.Context) (ExemptionState, error) {
 	w.cancelReminders()
 	if err := workflow.Await(ctx, func() bool {
 		return w.st.PublishedVersion >= w.st.Version && len(w.st.Unprojected) == 0 &&
-			len(w.reminding) == 0 && !w.mu.IsLocked() && workflow.AllHandlersFinished(ctx)
+			len(w.reminding) == 0 && !w.cmds.mu.IsLocked() && workflow.AllHandlersFinished(ctx)
 	}); err != nil {
 		return w.st, err
 	}
-	w.drainSignals(ctx, signal)
+	signals.drain(handle)
 	stop()
 	return w.st, nil
-}
-
-// drainSignals performs (or refuses) every signal waiting.
-func (w *exemptionRun) drainSignals(ctx workflow.Context, signal workflow.ReceiveChannel) {
-	for {
-		cmd, bad, ok := receiveAsync[ChangeEndDate](signal)
-		if !ok {
-			return
-		}
-		w.signal(ctx, cmd, bad)
-	}
-}
-
-func (w *exemptionRun) shouldContinueAsNew(ctx workflow.Context) bool {
-	budget := w.st.RunEventBudget
-	if budget <= 0 {
-		budget = DefaultRunEventBudget
-	}
-	return w.events >= budget || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 }
 
 // projector writes recorded events and the current state to the read model,
@@ -359,7 +279,7 @@ func (w *exemptionRun) publisher(ctx workflow.Context) {
 			w.publishVisibility(ctx)
 		}
 		v := w.st.Version
-		err := workflow.ExecuteActivity(effectOptions(ctx), (*activities.Activities).PublishVersion, w.registryRecord()).Get(ctx, nil)
+		err := workflow.ExecuteActivity(effectOptions(ctx), (*activities.Activities).PublishVersion, w.st.registryRecord()).Get(ctx, nil)
 		if ctx.Err() != nil {
 			return
 		}
@@ -378,14 +298,6 @@ func (w *exemptionRun) publisher(ctx workflow.Context) {
 		}
 		w.publishVisibility(ctx)
 		w.wake.SendAsync(true)
-	}
-}
-
-func (w *exemptionRun) registryRecord() activities.RegistryRecord {
-	return activities.RegistryRecord{
-		ExemptionID: w.st.ID, BeneficiaryFC: w.st.BeneficiaryFC, ExemptionCode: w.st.ExemptionCode,
-		DiagnosisCode: w.st.DiagnosisCode, IssuedOn: w.st.IssuedOn, EndDate: w.st.EndDate,
-		State: w.st.State, Version: w.st.Version,
 	}
 }
 
@@ -499,10 +411,10 @@ func (w *exemptionRun) remind(bg workflow.Context, end exemption.Date, offset ti
 			BeneficiaryFC: w.st.BeneficiaryFC, ExemptionCode: w.st.ExemptionCode, EndDate: end,
 			DedupeKey: fmt.Sprintf("%d/%s", w.st.ID, ReminderKey(end, offset)),
 		}
-		note := fmt.Sprintf("Promemoria di scadenza (%s prima)", humanOffset(offset))
+		note := noteReminder(offset)
 		window := exemption.ExpiryTime(w.st.ID, end).Sub(workflow.Now(ctx))
 		if window <= 0 {
-			w.reminded(ctx, keys, note+": non inviato, l'esenzione è scaduta")
+			w.reminded(ctx, keys, note+noteReminderExpired)
 			return
 		}
 		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -524,18 +436,7 @@ func (w *exemptionRun) remind(bg workflow.Context, end exemption.Date, offset ti
 			// the run continues as new (the keys stay due).
 			return
 		}
-		switch {
-		case emailErr != nil:
-			note += ": email non inviata"
-		case !sent:
-			note += ": nessun indirizzo email noto"
-		default:
-			note += ": email inviata"
-		}
-		if notifyErr != nil {
-			note += "; notifica agli operatori non registrata"
-		}
-		w.reminded(ctx, keys, note)
+		w.reminded(ctx, keys, note+reminderOutcome(emailErr, sent, notifyErr))
 	})
 }
 
@@ -564,24 +465,6 @@ func (w *exemptionRun) reminded(ctx workflow.Context, keys []string, note string
 		State: w.st.State, OldEndDate: w.st.EndDate, NewEndDate: w.st.EndDate, Note: note})
 }
 
-func humanOffset(d time.Duration) string {
-	if d%(24*time.Hour) == 0 {
-		days := int(d / (24 * time.Hour))
-		if days == 1 {
-			return "1 giorno"
-		}
-		return fmt.Sprintf("%d giorni", days)
-	}
-	return d.String()
-}
-
-func joinNote(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + " · " + b
-}
-
 func (w *exemptionRun) publishVisibility(ctx workflow.Context) {
 	updates := []visibilityUpdate{
 		keyword(searchattr.RecordKind, searchattr.KindExemption),
@@ -596,28 +479,4 @@ func (w *exemptionRun) publishVisibility(ctx workflow.Context) {
 	}
 	w.vis.upsert(ctx, updates)
 	workflow.SetCurrentDetails(ctx, exemptionDetails(w.st))
-}
-
-// exemptionDetails is the current details text of the Temporal UI.
-func exemptionDetails(st ExemptionState) string {
-	end := "senza scadenza"
-	if st.EndDate != nil {
-		end = "fino al " + st.EndDate.Format("02/01/2006")
-	}
-	s := fmt.Sprintf("**Esenzione %d** · codice %s · ASL %s · **%s** %s · versione %d · registro: versione %d",
-		st.ID, st.ExemptionCode, st.ASLShort, st.State, end, st.Version, st.PublishedVersion)
-	if st.PublishedVersion < st.Version {
-		s += " · **pubblicazione in attesa**"
-		if !st.PublishingSince.IsZero() {
-			s += " dal " + st.PublishingSince.In(exemption.Rome).Format("02/01/2006 15:04") + " (ultimo errore tra le Pending Activities)"
-		}
-	}
-	if n := len(st.RemindersDue); n > 0 {
-		s += fmt.Sprintf(" · promemoria in invio: %d", n)
-	}
-	if n := len(st.Refused); n > 0 {
-		r := st.Refused[n-1]
-		s += fmt.Sprintf("\n\nUltimo comando rifiutato (%s): %s — %s", r.At.In(exemption.Rome).Format("02/01/2006 15:04"), r.Code, r.Message)
-	}
-	return s
 }

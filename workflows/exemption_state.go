@@ -3,7 +3,12 @@ package workflows
 import (
 	"time"
 
+	"go.temporal.io/sdk/workflow"
+
+	"esenzioni/activities"
+	"esenzioni/domain/access"
 	"esenzioni/domain/exemption"
+	"esenzioni/domain/refusal"
 )
 
 // ExemptionState is the exemption workflow's whole state: query result and
@@ -60,5 +65,58 @@ func (st *ExemptionState) record() exemption.Record {
 	return exemption.Record{
 		ID: st.ID, BeneficiaryFC: st.BeneficiaryFC, State: st.State, EndDate: st.EndDate, Version: st.Version,
 		Events: append([]exemption.Event(nil), st.Unprojected...),
+	}
+}
+
+// changeRefusal is the refusal of a change by the state's rules, which both
+// code paths apply in this order; nil if they allow it.
+func (st *ExemptionState) changeRefusal(cmd ChangeEndDate) *refusal.Refusal {
+	if st.State != exemption.Valida {
+		return refusal.New(CodeExemptionClosed, msgExemptionClosed, st.State.Label())
+	}
+	// Only the operators of the beneficiary's ASL of residence may change it
+	// (manual 7.2); regional roles too.
+	if !cmd.Actor.Role.Operator() || !access.InScope(cmd.Actor.Role, cmd.Actor.ASL, st.ASL) {
+		return refusal.New(CodeExemptionScope, msgExemptionScope)
+	}
+	if cmd.ExpectedVersion != 0 && cmd.ExpectedVersion != st.Version {
+		return refusal.New(CodeExemptionStale, msgExemptionStale)
+	}
+	return nil
+}
+
+// setDefaults fills what a state started without (or recorded before it
+// existed) needs to run.
+func (st *ExemptionState) setDefaults() {
+	if st.RemindersSent == nil {
+		st.RemindersSent = map[string]bool{}
+	}
+	if st.RemindersDue == nil {
+		st.RemindersDue = map[string]bool{}
+	}
+	if st.Processed == nil {
+		st.Processed = map[string]ChangeResult{}
+	}
+	if len(st.ReminderOffsets) == 0 {
+		st.ReminderOffsets = DefaultReminderOffsets
+	}
+}
+
+// shouldContinueAsNew reports whether a run that recorded events should
+// continue as new: its event budget is spent, or the SDK suggests it.
+func (st *ExemptionState) shouldContinueAsNew(ctx workflow.Context, events int) bool {
+	budget := st.RunEventBudget
+	if budget <= 0 {
+		budget = DefaultRunEventBudget
+	}
+	return events >= budget || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}
+
+// registryRecord is the version of the exemption the registry holds.
+func (st *ExemptionState) registryRecord() activities.RegistryRecord {
+	return activities.RegistryRecord{
+		ExemptionID: st.ID, BeneficiaryFC: st.BeneficiaryFC, ExemptionCode: st.ExemptionCode,
+		DiagnosisCode: st.DiagnosisCode, IssuedOn: st.IssuedOn, EndDate: st.EndDate,
+		State: st.State, Version: st.Version,
 	}
 }

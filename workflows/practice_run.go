@@ -1,10 +1,8 @@
 package workflows
 
 import (
-	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -13,6 +11,7 @@ import (
 	"esenzioni/domain/audit"
 	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
+	"esenzioni/domain/refusal"
 	"esenzioni/workflows/searchattr"
 )
 
@@ -49,10 +48,9 @@ func PracticeWorkflow(ctx workflow.Context, st PracticeState) (PracticeState, er
 
 type practiceRun struct {
 	st PracticeState
-	// mu is held by the command being performed: a second one is refused
-	// (an update: the other operator acted first) or waits (a signal).
-	mu  workflow.Mutex
-	vis visibility
+	// cmds performs the commands one at a time.
+	cmds serial[PracticeCommand, ActionResult]
+	vis  visibility
 }
 
 // submit records the submission itself, before any handler: an update
@@ -78,7 +76,7 @@ func (w *practiceRun) setup(ctx workflow.Context) error {
 	if w.st.Processed == nil {
 		w.st.Processed = map[string]ActionResult{}
 	}
-	w.mu = workflow.NewMutex(ctx)
+	w.cmds = newSerial[PracticeCommand, ActionResult](ctx, w, errBusy)
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (PracticeState, error) { return w.st, nil }); err != nil {
 		return err
 	}
@@ -87,17 +85,11 @@ func (w *practiceRun) setup(ctx workflow.Context) error {
 		err := workflow.SetUpdateHandlerWithOptions(ctx, ActionMessages[action],
 			func(ctx workflow.Context, cmd PracticeCommand) (ActionResult, error) {
 				cmd.Action = action
-				return w.update(ctx, cmd)
+				return w.cmds.update(ctx, cmd)
 			},
 			workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, cmd PracticeCommand) error {
 				cmd.Action = action
-				if w.done(cmd) {
-					return nil // answered from Processed
-				}
-				if w.mu.IsLocked() {
-					return errBusy()
-				}
-				return w.check(ctx, cmd)
+				return w.cmds.validate(cmd, func() error { return w.check(ctx, cmd) })
 			}})
 		if err != nil {
 			return err
@@ -106,21 +98,20 @@ func (w *practiceRun) setup(ctx workflow.Context) error {
 	return nil
 }
 
-func (w *practiceRun) done(cmd PracticeCommand) bool {
-	_, ok := w.st.Processed[cmd.RequestID]
-	return ok && cmd.RequestID != ""
+func (w *practiceRun) answered(cmd PracticeCommand) (ActionResult, bool) {
+	return answered(w.st.Processed, cmd.RequestID)
 }
 
 // check is the whole rule of a command against the current state: pure.
 func (w *practiceRun) check(ctx workflow.Context, cmd PracticeCommand) error {
 	if cmd.Unencrypted {
-		return refuse(CodeUnencrypted, "Comando rifiutato: il contenuto non è cifrato (usa l'endpoint del codec).")
+		return refuse(CodeUnencrypted, msgUnencrypted)
 	}
 	if r := practice.CheckInput(cmd.Command); r != nil {
 		return refuse(r.Code, "%s", r.Message)
 	}
 	if cmd.Validate.EndDate != nil && cmd.Validate.NoEndDate {
-		return refuse(practice.CodeBadRequest, "Indica una data di fine validità oppure «senza scadenza», non entrambe.")
+		return refuse(practice.CodeBadRequest, msgEndDateOrNone)
 	}
 	if end := cmd.Validate.EndDate; end != nil {
 		today := exemption.DateOf(workflow.Now(ctx))
@@ -134,48 +125,22 @@ func (w *practiceRun) check(ctx workflow.Context, cmd PracticeCommand) error {
 	return nil
 }
 
-// update performs an operator's command: refused at once while another one
-// is being performed.
-func (w *practiceRun) update(ctx workflow.Context, cmd PracticeCommand) (ActionResult, error) {
-	if res, ok := w.st.Processed[cmd.RequestID]; ok && cmd.RequestID != "" {
-		return w.answer(res), nil
-	}
-	if !w.mu.TryLock(ctx) {
-		return ActionResult{}, errBusy()
-	}
-	defer w.mu.Unlock()
-	return w.perform(ctx, cmd)
-}
-
 // signal performs a supervisor's command, after the one in progress; a
 // refusal is recorded, not returned, because nobody waits for the answer.
 func (w *practiceRun) signal(ctx workflow.Context, cmd PracticeCommand, bad bool) {
 	if cmd.Caller != nil {
-		// The identity the codec endpoint authenticated, not the one the
-		// sender wrote.
-		cmd.Actor = *cmd.Caller
-		cmd.Audit = &AuditContext{Action: audit.PracticeAction, Address: audit.ChannelTemporal, Channel: audit.ChannelTemporal}
+		cmd.Actor, cmd.Audit = *cmd.Caller, signalAudit(audit.PracticeAction)
 	}
-	err := signalRefusal(bad, cmd.Unencrypted, cmd.Caller == nil)
-	if err == nil {
-		if e := w.mu.Lock(ctx); e != nil {
-			return
-		}
-		if !w.done(cmd) {
-			_, err = w.perform(ctx, cmd)
-		}
-		w.mu.Unlock()
-	}
-	if err != nil {
-		r := asRefusal(err)
-		w.st.Refused = append(w.st.Refused, RefusedCommand{
-			At: workflow.Now(ctx), Action: cmd.Action, RequestID: cmd.RequestID, Actor: cmd.Actor,
-			Code: r.Code, Message: r.Message,
-		})
-		w.st.Refused = lastN(w.st.Refused, maxRefused)
-		w.publishVisibility(ctx)
-		workflow.GetLogger(ctx).Warn("signal refused", "action", cmd.Action, "code", r.Code)
-	}
+	w.cmds.signal(ctx, cmd, signalRefusal(bad, cmd.Unencrypted, cmd.Caller == nil))
+}
+
+func (w *practiceRun) refused(ctx workflow.Context, cmd PracticeCommand, r *refusal.Refusal) {
+	w.st.Refused = lastN(append(w.st.Refused, RefusedCommand{
+		At: workflow.Now(ctx), Action: cmd.Action, RequestID: cmd.RequestID, Actor: cmd.Actor,
+		Code: r.Code, Message: r.Message,
+	}), maxRefused)
+	w.publishVisibility(ctx)
+	workflow.GetLogger(ctx).Warn("signal refused", "action", cmd.Action, "code", r.Code)
 }
 
 // perform runs one command holding the mutex: checks, the effects the
@@ -194,7 +159,7 @@ func (w *practiceRun) perform(ctx workflow.Context, cmd PracticeCommand) (Action
 			return ActionResult{}, err
 		}
 		if !known {
-			return ActionResult{}, refuse(practice.CodeReasonUnknown, "Motivazione %q non presente nell'elenco configurato.", cmd.ReasonCode)
+			return ActionResult{}, refuse(practice.CodeReasonUnknown, msgReasonUnknown, cmd.ReasonCode)
 		}
 	}
 	if cmd.Action == practice.Validate {
@@ -277,7 +242,7 @@ func (w *practiceRun) run(ctx workflow.Context) (PracticeState, error) {
 		cmd.Action = actionOf(name)
 		w.signal(ctx, cmd, bad)
 	}
-	idle := func() bool { return !w.mu.IsLocked() && workflow.AllHandlersFinished(ctx) }
+	idle := func() bool { return !w.cmds.mu.IsLocked() && workflow.AllHandlersFinished(ctx) }
 	for !w.st.State.IsClosed() {
 		// Updates run in their own handlers; the main loop wakes for signals,
 		// for the closing of the practice, and for continue-as-new.
@@ -343,29 +308,7 @@ func (w *practiceRun) projector(ctx workflow.Context) {
 // startExemptionWorkflow starts the exemption's own lifecycle (timers,
 // registry publication) as a child that outlives the practice.
 func (w *practiceRun) startExemptionWorkflow(ctx workflow.Context) error {
-	ex := w.st.Exemption
-	in := ExemptionState{
-		ID: ex.ID, PracticeNumber: w.st.Input.Number, ASL: w.st.Input.ASL, ASLShort: w.st.Input.ASLShort,
-		BeneficiaryFC: w.st.Input.Beneficiary.FiscalCode, ExemptionCode: w.st.Input.ExemptionCode,
-		DiagnosisCode: w.st.Input.DiagnosisCode, IssuedOn: ex.ValidFrom, EndDate: ex.EndDate,
-		State: exemption.Valida, Version: 1, Seq: 1, ReminderOffsets: w.st.Input.ReminderOffsets,
-	}
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:        exemption.WorkflowID(ex.ID),
-		ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		StaticSummary:     fmt.Sprintf("Esenzione %d · %s · pratica %s", ex.ID, w.st.Input.ExemptionCode, w.st.Input.Number),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			searchattr.RecordKind.ValueSet(searchattr.KindExemption),
-			searchattr.ExemptionState.ValueSet(string(exemption.Valida)),
-			searchattr.AslCode.ValueSet(w.st.Input.ASLShort),
-			searchattr.ExemptionCode.ValueSet(w.st.Input.ExemptionCode),
-			searchattr.PracticeNumber.ValueSet(w.st.Input.Number),
-			searchattr.RegistryPending.ValueSet(true),
-		),
-	})
-	child := workflow.ExecuteChildWorkflow(cctx, ExemptionWorkflow, in)
-	var exec workflow.Execution
-	err := child.GetChildWorkflowExecution().Get(ctx, &exec)
+	err := startExemptionChild(ctx, w.st, searchattr.RegistryPending.ValueSet(true))
 	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
 		return err
 	}
@@ -390,22 +333,6 @@ func (w *practiceRun) publishVisibility(ctx workflow.Context) {
 	}
 	w.vis.upsert(ctx, updates)
 	workflow.SetCurrentDetails(ctx, practiceDetails(w.st))
-}
-
-// practiceDetails is the current details line of the Temporal UI.
-func practiceDetails(st PracticeState) string {
-	s := fmt.Sprintf("**Pratica %s** · codice %s · ASL %s · stato **%s** dal %s · versione %d",
-		st.Input.Number, st.Input.ExemptionCode, st.Input.ASLShort, st.State,
-		st.StateSince.In(exemption.Rome).Format("02/01/2006 15:04"), st.Version)
-	if st.Exemption != nil {
-		s += fmt.Sprintf(" · esenzione %d", st.Exemption.ID)
-	}
-	if n := len(st.Refused); n > 0 {
-		r := st.Refused[n-1]
-		s += fmt.Sprintf("\n\nUltimo comando rifiutato (%s, %s): %s — %s",
-			r.Action, r.At.In(exemption.Rome).Format("02/01/2006 15:04"), r.Code, r.Message)
-	}
-	return s
 }
 
 func actionNames() []string {

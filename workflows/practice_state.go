@@ -3,7 +3,13 @@ package workflows
 import (
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"esenzioni/domain/exemption"
 	"esenzioni/domain/practice"
+	"esenzioni/workflows/searchattr"
 )
 
 // PracticeState is the whole state: the query result and the continue-as-new
@@ -78,4 +84,33 @@ func RecordOf(st PracticeState) practice.Record {
 		}
 	}
 	return rec
+}
+
+// startExemptionChild starts the exemption of a validated practice as a
+// child workflow that outlives the practice, and waits for its start. Its
+// search attributes are set at the start, so that supervisors find it at
+// once; extra adds to those the legacy code set.
+func startExemptionChild(ctx workflow.Context, st PracticeState, extra ...temporal.SearchAttributeUpdate) error {
+	ex, in := st.Exemption, st.Input
+	attrs := append([]temporal.SearchAttributeUpdate{
+		searchattr.RecordKind.ValueSet(searchattr.KindExemption),
+		searchattr.ExemptionState.ValueSet(string(exemption.Valida)),
+		searchattr.AslCode.ValueSet(in.ASLShort),
+		searchattr.ExemptionCode.ValueSet(in.ExemptionCode),
+		searchattr.PracticeNumber.ValueSet(in.Number),
+	}, extra...)
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            exemption.WorkflowID(ex.ID),
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		StaticSummary:         exemptionSummary(ex.ID, in.ExemptionCode, in.Number),
+		TypedSearchAttributes: temporal.NewSearchAttributes(attrs...),
+	})
+	child := workflow.ExecuteChildWorkflow(cctx, ExemptionWorkflow, ExemptionState{
+		ID: ex.ID, PracticeNumber: in.Number, ASL: in.ASL, ASLShort: in.ASLShort,
+		BeneficiaryFC: in.Beneficiary.FiscalCode, ExemptionCode: in.ExemptionCode,
+		DiagnosisCode: in.DiagnosisCode, IssuedOn: ex.ValidFrom, EndDate: ex.EndDate,
+		State: exemption.Valida, Version: 1, Seq: 1, ReminderOffsets: in.ReminderOffsets,
+	})
+	var exec workflow.Execution
+	return child.GetChildWorkflowExecution().Get(ctx, &exec)
 }

@@ -1,6 +1,7 @@
 package practice
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +33,15 @@ type Record struct {
 	ValidFrom            *time.Time    `json:"validFrom,omitempty"`
 	ValidUntil           *time.Time    `json:"validUntil,omitempty"`
 	Events               []Event       `json:"events"`
+}
+
+// Writable returns why the record cannot be written, nil if it can: a
+// practice has a number and at least the event of its submission.
+func (r Record) Writable() error {
+	if r.Number == "" || len(r.Events) == 0 {
+		return errors.New("practice record without number or events")
+	}
+	return nil
 }
 
 // LastSeq is the sequence number of the newest event (0 without events).
