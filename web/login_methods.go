@@ -11,7 +11,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/adapters/auth"
 	"esenzioni/adapters/auth/cns"
 	authoidc "esenzioni/adapters/auth/oidc"
 	"esenzioni/store"
@@ -207,19 +206,9 @@ func (s *Server) completeLogin(c *gin.Context, method, provider, fc string, leve
 		s.refuseLogin(c, refusal)
 		return
 	}
-	token, digest, err := auth.NewToken()
-	if err != nil {
-		s.fail(c, err)
+	if !s.openSession(c, op.ID, profiles[0], &store.SessionLogin{Method: method, Provider: provider, IDTokenHint: idToken}) {
 		return
 	}
-	sess := &store.Session{TokenHash: digest, OperatorID: op.ID, ProfileID: profiles[0].ID,
-		Address: c.ClientIP(), ExpiresAt: time.Now().Add(sessionIdle)}
-	if err := s.Store.CreateSessionWithLogin(ctx, sess, &store.SessionLogin{Method: method, Provider: provider, IDTokenHint: idToken}); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.SetSameSite(httpSameSite)
-	c.SetCookie(sessionCookie, token, 0, "/", "", secureCookies(c), true)
 	who.Profile = toProfile(profiles[0])
 	s.auditLogin(c, "OK", method, provider, fc, level, "", who)
 	c.Redirect(http.StatusSeeOther, safeNext(next))
@@ -237,7 +226,7 @@ func (s *Server) endSession(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.Store.DeleteSession(ctx, op.digest); err != nil {
+	if err := s.Sessions.Close(ctx, op.digest); err != nil {
 		s.fail(c, err)
 		return
 	}

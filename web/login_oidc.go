@@ -51,7 +51,7 @@ func (s *Server) oidcStart(c *gin.Context) {
 	}
 	a := &store.LoginAttempt{IDHash: stateHash(state), Method: method, Provider: p.Name, Nonce: nonce,
 		PKCEVerifier: verifier, Next: safeNext(c.Query("next")), ExpiresAt: time.Now().Add(attemptTTL)}
-	if err := s.Store.CreateLoginAttempt(c.Request.Context(), a); err != nil {
+	if err := s.Sessions.StartAttempt(c.Request.Context(), a); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -85,7 +85,7 @@ func (s *Server) oidcCallback(c *gin.Context) {
 		s.refuseLogin(c, refusal)
 		return
 	}
-	a, err := s.Store.TakeLoginAttempt(c.Request.Context(), stateHash(state), method)
+	a, err := s.Sessions.TakeAttempt(c.Request.Context(), stateHash(state), method)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && a.Provider != p.Name) {
 		refusal.Reason, refusal.Message, refusal.Status = "oidc.stato", oidcStateMessage, http.StatusBadRequest
 		s.refuseLogin(c, refusal)

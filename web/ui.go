@@ -116,7 +116,7 @@ func (s *Server) notifications(c *gin.Context) {
 			ids = append(ids, n.ID)
 		}
 	}
-	if err := s.Store.MarkNotificationsRead(c.Request.Context(), op.ID, ids); err != nil {
+	if err := s.Notifications.MarkRead(c.Request.Context(), op.ID, ids); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,14 +64,6 @@ type wizardPage struct {
 	InScope        bool
 	// Esito
 	Result *exemptionView
-}
-
-func newUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // wizardSearch is the first step: find the beneficiary.
@@ -171,8 +162,8 @@ func (s *Server) wizardStart(c *gin.Context) {
 			"Puoi rilasciare esenzioni solo agli assistiti residenti nella tua ASL.")
 		return
 	}
-	d := &store.Draft{ID: newUUID(), OperatorID: op.ID, BeneficiaryFC: fc, Category: "MC"}
-	if err := s.Store.CreateDraft(c.Request.Context(), d); err != nil {
+	d, err := s.Practices.StartDraft(c.Request.Context(), op.ID, fc)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -295,7 +286,7 @@ func (s *Server) wizardTipologia(c *gin.Context) {
 	if end, ok := dur.EndDate(exemption.DateOf(time.Now())); ok {
 		d.EndDate = &end
 	}
-	if err := s.Store.SaveDraft(ctx, d); err != nil {
+	if err := s.Practices.SaveDraft(ctx, d); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -367,7 +358,7 @@ func (s *Server) wizardScadenza(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "wizard.html", page)
 		return
 	}
-	if err := s.Store.SaveDraft(ctx, d); err != nil {
+	if err := s.Practices.SaveDraft(ctx, d); err != nil {
 		s.fail(c, err)
 		return
 	}
