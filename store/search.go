@@ -132,15 +132,7 @@ func (f PracticeFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
 	if !f.CreatedTo.IsZero() {
 		q = q.Where("p.created_at < ?", f.CreatedTo)
 	}
-	if f.LastName != "" {
-		q = q.Where(`p.beneficiary_last_name COLLATE "C" LIKE ?`, likePrefix(f.LastName))
-	}
-	if f.FirstName != "" {
-		q = q.Where(`p.beneficiary_first_name COLLATE "C" LIKE ?`, likePrefix(f.FirstName))
-	}
-	if f.FiscalCode != "" {
-		q = q.Where("p.beneficiary_fc = ?", f.FiscalCode)
-	}
+	q = whereBeneficiary(q, "p", f.LastName, f.FirstName, f.FiscalCode)
 	if !f.StateBefore.IsZero() {
 		q = q.Where("p.state_since < ?", f.StateBefore)
 	}
@@ -158,20 +150,17 @@ func likePrefix(s string) string {
 // very broad search stays cheap; the count is then a lower bound).
 func (s *Store) SearchPractices(ctx context.Context, f PracticeFilter, after Cursor, limit, countLimit int) (rows []PracticeRow, total int, capped bool, err error) {
 	q, cq := s.PracticeSearchQueries(f, after, limit, countLimit)
-	n, err := pageAndCount(ctx, q, cq, &rows)
+	total, capped, err = pageAndCount(ctx, q, cq, &rows, countLimit)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("search practices: %w", err)
 	}
-	total = int(n)
-	if total > countLimit {
-		return rows, countLimit, true, nil
-	}
-	return rows, total, false, nil
+	return rows, total, capped, nil
 }
 
 // pageAndCount runs a search's page and count queries side by side (two
-// connections): the operator waits for the slower, not for both.
-func pageAndCount(ctx context.Context, page, count *bun.SelectQuery, rows any) (int, error) {
+// connections): the operator waits for the slower, not for both. A count
+// over countLimit is countLimit, capped.
+func pageAndCount(ctx context.Context, page, count *bun.SelectQuery, rows any, countLimit int) (total int, capped bool, err error) {
 	var n int64
 	var countErr error
 	done := make(chan struct{})
@@ -179,9 +168,28 @@ func pageAndCount(ctx context.Context, page, count *bun.SelectQuery, rows any) (
 		defer close(done)
 		n, countErr = count.Count(ctx)
 	}()
-	err := page.Scan(ctx, rows)
+	scanErr := page.Scan(ctx, rows)
 	<-done
-	return int(n), errors.Join(err, countErr)
+	err = errors.Join(scanErr, countErr)
+	if int(n) > countLimit {
+		return countLimit, true, err
+	}
+	return int(n), false, err
+}
+
+// whereBeneficiary adds the beneficiary's filters on table t: the prefixes
+// of the names (byte order, as the name indexes) and the fiscal code.
+func whereBeneficiary(q *bun.SelectQuery, t, lastName, firstName, fc string) *bun.SelectQuery {
+	if lastName != "" {
+		q = q.Where(`?.beneficiary_last_name COLLATE "C" LIKE ?`, bun.Ident(t), likePrefix(lastName))
+	}
+	if firstName != "" {
+		q = q.Where(`?.beneficiary_first_name COLLATE "C" LIKE ?`, bun.Ident(t), likePrefix(firstName))
+	}
+	if fc != "" {
+		q = q.Where("?.beneficiary_fc = ?", bun.Ident(t), fc)
+	}
+	return q
 }
 
 // ByName reports whether results list by name (a surname was given), then

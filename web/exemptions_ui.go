@@ -45,6 +45,7 @@ type exemptionListPage struct {
 	Total    int
 	Capped   bool
 	Searched bool
+	ResetURL string
 	Pager    pager
 }
 
@@ -111,7 +112,8 @@ func (s *Server) exemptionList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page := exemptionListPage{Base: s.base(c, "Esenzioni", "esenzioni"), Form: form, Errors: map[string]string{}, CodeList: s.codes.dataList(codes)}
+	page := exemptionListPage{Base: s.base(c, "Esenzioni", "esenzioni"), Form: form, Errors: map[string]string{}, CodeList: s.codes.dataList(codes),
+		ResetURL: "/esenzioni"}
 	// "Cerca" with every field empty still sends a query: it gets the message
 	// below, where the first visit (no query) gets the empty form.
 	page.Searched = len(form.values()) > 0 || c.Request.URL.RawQuery != ""
@@ -291,14 +293,20 @@ func (s *Server) exemptionNotFound(c *gin.Context) {
 	s.renderError(c, http.StatusNotFound, "Esenzione non trovata", "L'esenzione richiesta non esiste.")
 }
 
+// renderExemption shows the exemption's page, an access to the
+// beneficiary's data (audited).
+func (s *Server) renderExemption(c *gin.Context, page exemptionPage) {
+	s.audit(c, auditEntry{Action: auditViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}, currentOperator(c))
+	s.render(c, http.StatusOK, "exemption.html", page)
+}
+
 func (s *Server) exemptionDetail(c *gin.Context) {
 	page, ok := s.loadExemption(c)
 	if !ok {
 		return
 	}
 	page.NewlyMade = c.Query("rilasciata") == "1"
-	s.audit(c, auditEntry{Action: auditViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}, currentOperator(c))
-	s.render(c, http.StatusOK, "exemption.html", page)
+	s.renderExemption(c, page)
 }
 
 func (s *Server) exemptionServices(c *gin.Context) {
@@ -311,8 +319,7 @@ func (s *Server) exemptionServices(c *gin.Context) {
 		s.renderBlock(c, http.StatusOK, "exemption.html", "services", page)
 		return
 	}
-	s.audit(c, auditEntry{Action: auditViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK"}, currentOperator(c))
-	s.render(c, http.StatusOK, "exemption.html", page)
+	s.renderExemption(c, page)
 }
 
 // exemptionEditForm is "Modifica" (manual 7.2).

@@ -24,13 +24,22 @@ const oidcCookie = "esenzioni_oidc"
 
 var oidcStateMessage = "La richiesta di accesso non è valida o è scaduta: premi di nuovo il pulsante di accesso."
 
-func (s *Server) oidcStart(c *gin.Context) {
+// oidcProvider is the request's provider and its login method; false when
+// it is not configured (the login page says so).
+func (s *Server) oidcProvider(c *gin.Context) (*authoidc.Provider, string, bool) {
 	p := s.logins.byName[c.Param("provider")]
 	if p == nil {
 		s.renderLogin(c, http.StatusNotFound, "Questo metodo di accesso non è attivo in questa installazione.", "")
+		return nil, "", false
+	}
+	return p, methodOfKind(p.Kind), true
+}
+
+func (s *Server) oidcStart(c *gin.Context) {
+	p, method, ok := s.oidcProvider(c)
+	if !ok {
 		return
 	}
-	method := methodOfKind(p.Kind)
 	var vals [3]string
 	for i := range vals {
 		v, err := randomState()
@@ -69,12 +78,10 @@ func kindLabel(kind string) string {
 }
 
 func (s *Server) oidcCallback(c *gin.Context) {
-	p := s.logins.byName[c.Param("provider")]
-	if p == nil {
-		s.renderLogin(c, http.StatusNotFound, "Questo metodo di accesso non è attivo in questa installazione.", "")
+	p, method, ok := s.oidcProvider(c)
+	if !ok {
 		return
 	}
-	method := methodOfKind(p.Kind)
 	refusal := loginRefusal{Method: method, Provider: p.Name}
 	state := c.Query("state")
 	cookie, _ := c.Cookie(oidcCookie)
