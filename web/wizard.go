@@ -114,13 +114,8 @@ func (s *Server) wizardPerson(c *gin.Context) {
 	op := currentOperator(c)
 	fc := strings.ToUpper(strings.TrimSpace(c.Query("cf")))
 	page := wizardPage{Base: s.base(c, "Nuova esenzione: beneficiario", "esenzioni"), Errors: map[string]string{}}
-	person, err := s.Store.Beneficiary(c.Request.Context(), fc)
-	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(c, http.StatusNotFound, "Assistito non trovato", "Non esistono profili anagrafici che rispondono ai parametri indicati.")
-		return
-	}
-	if err != nil {
-		s.fail(c, err)
+	person, ok := s.loadBeneficiary(c, fc)
+	if !ok {
 		return
 	}
 	page.Person = person
@@ -131,6 +126,21 @@ func (s *Server) wizardPerson(c *gin.Context) {
 	page.InScope = op.InScope(person.ASLCode)
 	s.audit(c, auditEntry{Action: auditViewPerson, Target: "nuova-esenzione", BeneficiaryFC: fc, Outcome: "OK"}, op)
 	s.render(c, http.StatusOK, "wizard_person.html", page)
+}
+
+// loadBeneficiary loads the beneficiary with fiscal code fc; false when
+// the page is written (not found, error).
+func (s *Server) loadBeneficiary(c *gin.Context, fc string) (store.Beneficiary, bool) {
+	person, err := s.Store.Beneficiary(c.Request.Context(), fc)
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderError(c, http.StatusNotFound, "Assistito non trovato", "Non esistono profili anagrafici che rispondono ai parametri indicati.")
+		return person, false
+	}
+	if err != nil {
+		s.fail(c, err)
+		return person, false
+	}
+	return person, true
 }
 
 func (s *Server) fillExisting(c *gin.Context, page *wizardPage) error {
@@ -148,13 +158,8 @@ func (s *Server) fillExisting(c *gin.Context, page *wizardPage) error {
 func (s *Server) wizardStart(c *gin.Context) {
 	op := currentOperator(c)
 	fc := strings.ToUpper(strings.TrimSpace(c.PostForm("cf")))
-	person, err := s.Store.Beneficiary(c.Request.Context(), fc)
-	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(c, http.StatusNotFound, "Assistito non trovato", "Non esistono profili anagrafici che rispondono ai parametri indicati.")
-		return
-	}
-	if err != nil {
-		s.fail(c, err)
+	person, ok := s.loadBeneficiary(c, fc)
+	if !ok {
 		return
 	}
 	if !op.InScope(person.ASLCode) {
@@ -389,12 +394,16 @@ func (s *Server) fillDocuments(c *gin.Context, page *wizardPage) error {
 	return err
 }
 
-func (s *Server) wizardRiepilogo(c *gin.Context) {
+// loadSummary loads the draft with what its summary shows (Riepilogo,
+// Conferma); false when the page is written.
+func (s *Server) loadSummary(c *gin.Context) (wizardPage, bool) {
 	page, ok := s.loadDraft(c, "riepilogo")
+	return page, ok && s.fillSummary(c, &page)
+}
+
+func (s *Server) wizardRiepilogo(c *gin.Context) {
+	page, ok := s.loadSummary(c)
 	if !ok {
-		return
-	}
-	if !s.fillSummary(c, &page) {
 		return
 	}
 	s.audit(c, auditEntry{Action: auditViewPerson, Target: "nuova-esenzione", BeneficiaryFC: page.Person.FiscalCode, Outcome: "OK",
@@ -441,11 +450,8 @@ func (s *Server) fillSummary(c *gin.Context, page *wizardPage) bool {
 // wizardConfirm issues the exemption: an operator's practice validated in
 // the same step. Confirming twice (the same draft) issues one exemption.
 func (s *Server) wizardConfirm(c *gin.Context) {
-	page, ok := s.loadDraft(c, "riepilogo")
+	page, ok := s.loadSummary(c)
 	if !ok {
-		return
-	}
-	if !s.fillSummary(c, &page) {
 		return
 	}
 	op := currentOperator(c)
