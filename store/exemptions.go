@@ -112,20 +112,9 @@ func withExemptionNames(q *bun.SelectQuery) *bun.SelectQuery {
 const exemptionOrder = `exemption.beneficiary_last_name COLLATE "C", exemption.beneficiary_first_name COLLATE "C", exemption.issued_on DESC, exemption.id DESC`
 
 func (f ExemptionFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
-	q = whereBeneficiary(q, "exemption", f.LastName, f.FirstName, f.FiscalCode)
-	if len(f.States) > 0 {
-		q = q.Where("exemption.state IN (?)", bun.In(f.States))
-	}
-	if f.ExemptionCode != "" {
-		q = q.Where("exemption.exemption_code = ?", f.ExemptionCode)
-	}
-	if !f.IssuedFrom.IsZero() {
-		q = q.Where("exemption.issued_on >= ?", f.IssuedFrom)
-	}
-	if !f.IssuedTo.IsZero() {
-		q = q.Where("exemption.issued_on <= ?", f.IssuedTo)
-	}
-	return q
+	return listFilter{Table: "exemption", States: f.States, ExemptionCode: f.ExemptionCode,
+		DateColumn: "issued_on", From: f.IssuedFrom, To: f.IssuedTo, ToInclusive: true,
+		LastName: f.LastName, FirstName: f.FirstName, FiscalCode: f.FiscalCode}.apply(q)
 }
 
 // SearchExemptions returns a page of exemptions, newest issue first, and

@@ -115,24 +115,12 @@ type PracticeRow struct {
 }
 
 func (f PracticeFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
-	if len(f.States) == 1 {
-		q = q.Where("p.state = ?", f.States[0])
-	} else if len(f.States) > 1 {
-		q = q.Where("p.state IN (?)", bun.In(f.States))
-	}
+	q = listFilter{Table: "p", States: f.States, ExemptionCode: f.ExemptionCode,
+		DateColumn: "created_at", From: f.CreatedFrom, To: f.CreatedTo,
+		LastName: f.LastName, FirstName: f.FirstName, FiscalCode: f.FiscalCode}.apply(q)
 	if f.ASL != "" {
 		q = q.Where("p.asl_code = ?", f.ASL)
 	}
-	if f.ExemptionCode != "" {
-		q = q.Where("p.exemption_code = ?", f.ExemptionCode)
-	}
-	if !f.CreatedFrom.IsZero() {
-		q = q.Where("p.created_at >= ?", f.CreatedFrom)
-	}
-	if !f.CreatedTo.IsZero() {
-		q = q.Where("p.created_at < ?", f.CreatedTo)
-	}
-	q = whereBeneficiary(q, "p", f.LastName, f.FirstName, f.FiscalCode)
 	if !f.StateBefore.IsZero() {
 		q = q.Where("p.state_since < ?", f.StateBefore)
 	}
@@ -177,17 +165,48 @@ func pageAndCount(ctx context.Context, page, count *bun.SelectQuery, rows any, c
 	return int(n), false, err
 }
 
-// whereBeneficiary adds the beneficiary's filters on table t: the prefixes
-// of the names (byte order, as the name indexes) and the fiscal code.
-func whereBeneficiary(q *bun.SelectQuery, t, lastName, firstName, fc string) *bun.SelectQuery {
-	if lastName != "" {
-		q = q.Where(`?.beneficiary_last_name COLLATE "C" LIKE ?`, bun.Ident(t), likePrefix(lastName))
+// listFilter is what the practice and exemption searches filter alike, on
+// the rows of Table (an alias of practice or exemption).
+type listFilter struct {
+	Table         string
+	States        []string
+	ExemptionCode string
+	// DateColumn from From (inclusive) to To (inclusive for a date column,
+	// exclusive for a timestamp: the start of the next day); zero: open.
+	DateColumn  string
+	From, To    time.Time
+	ToInclusive bool
+	// The beneficiary: prefixes of the names, upper case, compared in byte
+	// order as the name indexes; the exact fiscal code.
+	LastName, FirstName, FiscalCode string
+}
+
+func (l listFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	t := bun.Ident(l.Table)
+	if len(l.States) == 1 {
+		q = q.Where("?.state = ?", t, l.States[0])
+	} else if len(l.States) > 1 {
+		q = q.Where("?.state IN (?)", t, bun.In(l.States))
 	}
-	if firstName != "" {
-		q = q.Where(`?.beneficiary_first_name COLLATE "C" LIKE ?`, bun.Ident(t), likePrefix(firstName))
+	if l.ExemptionCode != "" {
+		q = q.Where("?.exemption_code = ?", t, l.ExemptionCode)
 	}
-	if fc != "" {
-		q = q.Where("?.beneficiary_fc = ?", bun.Ident(t), fc)
+	if !l.From.IsZero() {
+		q = q.Where("?.? >= ?", t, bun.Ident(l.DateColumn), l.From)
+	}
+	if !l.To.IsZero() && l.ToInclusive {
+		q = q.Where("?.? <= ?", t, bun.Ident(l.DateColumn), l.To)
+	} else if !l.To.IsZero() {
+		q = q.Where("?.? < ?", t, bun.Ident(l.DateColumn), l.To)
+	}
+	if l.LastName != "" {
+		q = q.Where(`?.beneficiary_last_name COLLATE "C" LIKE ?`, t, likePrefix(l.LastName))
+	}
+	if l.FirstName != "" {
+		q = q.Where(`?.beneficiary_first_name COLLATE "C" LIKE ?`, t, likePrefix(l.FirstName))
+	}
+	if l.FiscalCode != "" {
+		q = q.Where("?.beneficiary_fc = ?", t, l.FiscalCode)
 	}
 	return q
 }
