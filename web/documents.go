@@ -160,14 +160,8 @@ func (s *Server) uploadError(c *gin.Context, err error) {
 
 // exemptionDocumentUpload adds a document to a pending Modifica.
 func (s *Server) exemptionDocumentUpload(c *gin.Context) {
-	page, ok := s.loadExemption(c)
+	page, op, ok := s.loadEditable(c)
 	if !ok {
-		return
-	}
-	op := currentOperator(c)
-	if !page.CanEdit {
-		s.renderError(c, http.StatusForbidden, "Modifica non consentita",
-			"Solo gli operatori dell'ASL di residenza dell'assistito possono modificare un'esenzione valida.")
 		return
 	}
 	a, form, err := s.readUpload(c, op, editStagingKey(op, page.E.ID))

@@ -322,16 +322,26 @@ func (s *Server) exemptionServices(c *gin.Context) {
 	s.renderExemption(c, page)
 }
 
-// exemptionEditForm is "Modifica" (manual 7.2).
-func (s *Server) exemptionEditForm(c *gin.Context) {
+// loadEditable loads the exemption of a step of Modifica (form, document
+// upload) and its operator; one op may not change is refused (audited).
+func (s *Server) loadEditable(c *gin.Context) (exemptionPage, *Operator, bool) {
 	page, ok := s.loadExemption(c)
 	if !ok {
-		return
+		return page, nil, false
 	}
 	op := currentOperator(c)
 	if !page.CanEdit {
 		s.audit(c, auditEntry{Action: auditExemptionEdit, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "NEGATO"}, op)
 		s.editDenied(c, page)
+		return page, op, false
+	}
+	return page, op, true
+}
+
+// exemptionEditForm is "Modifica" (manual 7.2).
+func (s *Server) exemptionEditForm(c *gin.Context) {
+	page, op, ok := s.loadEditable(c)
+	if !ok {
 		return
 	}
 	s.audit(c, auditEntry{Action: auditViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: "OK",

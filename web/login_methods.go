@@ -168,26 +168,24 @@ func (s *Server) completeLogin(c *gin.Context, method, provider, fc string, leve
 			active = append(active, o)
 		}
 	}
+	// Every refusal is a 403; all but "no account" name the person.
+	refusal.Status = http.StatusForbidden
 	switch {
 	case len(ops) == 0:
 		refusal.Reason = "nessuna utenza"
 		refusal.Message = "Non risulta un'utenza di operatore per il codice fiscale " + fc +
 			": l'identità è stata riconosciuta, ma per accedere serve un'utenza abilitata al servizio. Rivolgiti all'amministratore del servizio della tua ASL."
-		refusal.Status = http.StatusForbidden
-		s.refuseLogin(c, refusal)
-		return
 	case len(active) == 0:
 		refusal.Reason = "utenza disattivata"
 		refusal.Message = "La tua utenza non è attiva: rivolgiti all'amministratore del servizio."
-		refusal.Status = http.StatusForbidden
-		refusal.Who = &Operator{FiscalCode: fc}
-		s.refuseLogin(c, refusal)
-		return
 	case len(active) > 1:
 		refusal.Reason = "utenze multiple"
 		refusal.Message = "Al tuo codice fiscale corrispondono più utenze attive: accedi con nome utente, password e PIN, o chiedi all'amministratore di disattivare quelle che non usi."
-		refusal.Status = http.StatusForbidden
-		refusal.Who = &Operator{FiscalCode: fc}
+	}
+	if refusal.Reason != "" {
+		if len(ops) > 0 {
+			refusal.Who = &Operator{FiscalCode: fc}
+		}
 		s.refuseLogin(c, refusal)
 		return
 	}
@@ -201,7 +199,6 @@ func (s *Server) completeLogin(c *gin.Context, method, provider, fc string, leve
 	if len(profiles) == 0 {
 		refusal.Reason = "nessun profilo"
 		refusal.Message = "La tua utenza non ha profili abilitati al servizio: rivolgiti all'amministratore."
-		refusal.Status = http.StatusForbidden
 		refusal.Who = who
 		s.refuseLogin(c, refusal)
 		return
