@@ -47,6 +47,7 @@ type exemptionListPage struct {
 	Searched bool
 	ResetURL string
 	Pager    pager
+	States   []exemption.State // the state filter's choices
 }
 
 // exemptionView adds what lists and detail derive from a row.
@@ -113,7 +114,7 @@ func (s *Server) exemptionList(c *gin.Context) {
 		return
 	}
 	page := exemptionListPage{Base: s.base(c, "Esenzioni", "esenzioni"), Form: form, Errors: map[string]string{}, CodeList: s.codes.dataList(codes),
-		ResetURL: "/esenzioni"}
+		ResetURL: "/esenzioni", States: []exemption.State{exemption.Valida, exemption.Scaduta, exemption.Annullata}}
 	// "Cerca" with every field empty still sends a query: it gets the message
 	// below, where the first visit (no query) gets the empty form.
 	page.Searched = len(form.values()) > 0 || c.Request.URL.RawQuery != ""
