@@ -118,8 +118,8 @@ func (s *Server) login(c *gin.Context) {
 		}
 		s.audit(c, auditEntry{Action: auditLogin, Target: username, Outcome: "NEGATO",
 			Detail: map[string]any{"motivo": motivo, "tentativi": f.Count}}, who)
-		if f.Blocked {
-			c.Header("Retry-After", strconv.Itoa(int(time.Until(f.Block.Until).Round(time.Second).Seconds())))
+		if f.Delay > 0 {
+			c.Header("Retry-After", strconv.Itoa(int(f.Delay.Seconds())))
 			s.renderLogin(c, http.StatusTooManyRequests, blockedMessage(f.Block, time.Now()), username)
 			return
 		}

@@ -121,16 +121,15 @@ func (s *Service) Blocked(ctx context.Context, t Throttle) (store.LoginBlock, bo
 type Failure struct {
 	// Count is the failures in a row of the account from this address.
 	Count int
-	// Block is the longest block the failure caused; Blocked tells
-	// whether it caused one.
-	Block   store.LoginBlock
-	Blocked bool
+	// Delay is the longest block the failure caused (zero: none), Block
+	// the counter it blocks and until when.
+	Delay time.Duration
+	Block store.LoginBlock
 }
 
 // RecordFailure counts a failed password login on every counter.
 func (s *Service) RecordFailure(ctx context.Context, t Throttle) (Failure, error) {
 	var f Failure
-	var longest time.Duration
 	for _, k := range t.keys {
 		n, err := s.Store.RecordLoginFailure(ctx, k.key, auth.ThrottleWindow, k.policy.Delay)
 		if err != nil {
@@ -139,8 +138,8 @@ func (s *Service) RecordFailure(ctx context.Context, t Throttle) (Failure, error
 		if k.policy == auth.ThrottleAccountAddress {
 			f.Count = n
 		}
-		if d := k.policy.Delay(n); d > longest {
-			longest, f.Block, f.Blocked = d, store.LoginBlock{Key: k.key, Until: time.Now().Add(d)}, true
+		if d := k.policy.Delay(n); d > f.Delay {
+			f.Delay, f.Block = d, store.LoginBlock{Key: k.key, Until: time.Now().Add(d)}
 		}
 	}
 	return f, nil
