@@ -112,28 +112,9 @@ func withExemptionNames(q *bun.SelectQuery) *bun.SelectQuery {
 const exemptionOrder = `exemption.beneficiary_last_name COLLATE "C", exemption.beneficiary_first_name COLLATE "C", exemption.issued_on DESC, exemption.id DESC`
 
 func (f ExemptionFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
-	if f.FiscalCode != "" {
-		q = q.Where("exemption.beneficiary_fc = ?", f.FiscalCode)
-	}
-	if f.LastName != "" {
-		q = q.Where(`exemption.beneficiary_last_name COLLATE "C" LIKE ?`, likePrefix(f.LastName))
-	}
-	if f.FirstName != "" {
-		q = q.Where(`exemption.beneficiary_first_name COLLATE "C" LIKE ?`, likePrefix(f.FirstName))
-	}
-	if len(f.States) > 0 {
-		q = q.Where("exemption.state IN (?)", bun.In(f.States))
-	}
-	if f.ExemptionCode != "" {
-		q = q.Where("exemption.exemption_code = ?", f.ExemptionCode)
-	}
-	if !f.IssuedFrom.IsZero() {
-		q = q.Where("exemption.issued_on >= ?", f.IssuedFrom)
-	}
-	if !f.IssuedTo.IsZero() {
-		q = q.Where("exemption.issued_on <= ?", f.IssuedTo)
-	}
-	return q
+	return listFilter{Table: "exemption", States: f.States, ExemptionCode: f.ExemptionCode,
+		DateColumn: "issued_on", From: f.IssuedFrom, To: f.IssuedTo, ToInclusive: true,
+		LastName: f.LastName, FirstName: f.FirstName, FiscalCode: f.FiscalCode}.apply(q)
 }
 
 // SearchExemptions returns a page of exemptions, newest issue first, and
@@ -143,14 +124,11 @@ func (s *Store) SearchExemptions(ctx context.Context, f ExemptionFilter, after E
 		return nil, 0, false, errors.New("search exemptions: a surname or a fiscal code is required")
 	}
 	q, cq := s.ExemptionSearchQueries(f, after, limit, countLimit)
-	n, err := pageAndCount(ctx, q, cq, &rows)
+	total, capped, err = pageAndCount(ctx, q, cq, &rows, countLimit)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("search exemptions: %w", err)
 	}
-	if int(n) > countLimit {
-		return rows, countLimit, true, nil
-	}
-	return rows, int(n), false, nil
+	return rows, total, capped, nil
 }
 
 // ExemptionSearchQueries builds the page and count queries of a search. The

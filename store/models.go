@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -16,6 +17,9 @@ type Store struct {
 
 // New returns a Store on db.
 func New(db *bun.DB) *Store { return &Store{DB: db} }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.DB.PingContext(ctx) }
 
 // ASL is a health authority.
 type ASL struct {

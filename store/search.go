@@ -115,31 +115,11 @@ type PracticeRow struct {
 }
 
 func (f PracticeFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
-	if len(f.States) == 1 {
-		q = q.Where("p.state = ?", f.States[0])
-	} else if len(f.States) > 1 {
-		q = q.Where("p.state IN (?)", bun.In(f.States))
-	}
+	q = listFilter{Table: "p", States: f.States, ExemptionCode: f.ExemptionCode,
+		DateColumn: "created_at", From: f.CreatedFrom, To: f.CreatedTo,
+		LastName: f.LastName, FirstName: f.FirstName, FiscalCode: f.FiscalCode}.apply(q)
 	if f.ASL != "" {
 		q = q.Where("p.asl_code = ?", f.ASL)
-	}
-	if f.ExemptionCode != "" {
-		q = q.Where("p.exemption_code = ?", f.ExemptionCode)
-	}
-	if !f.CreatedFrom.IsZero() {
-		q = q.Where("p.created_at >= ?", f.CreatedFrom)
-	}
-	if !f.CreatedTo.IsZero() {
-		q = q.Where("p.created_at < ?", f.CreatedTo)
-	}
-	if f.LastName != "" {
-		q = q.Where(`p.beneficiary_last_name COLLATE "C" LIKE ?`, likePrefix(f.LastName))
-	}
-	if f.FirstName != "" {
-		q = q.Where(`p.beneficiary_first_name COLLATE "C" LIKE ?`, likePrefix(f.FirstName))
-	}
-	if f.FiscalCode != "" {
-		q = q.Where("p.beneficiary_fc = ?", f.FiscalCode)
 	}
 	if !f.StateBefore.IsZero() {
 		q = q.Where("p.state_since < ?", f.StateBefore)
@@ -158,20 +138,17 @@ func likePrefix(s string) string {
 // very broad search stays cheap; the count is then a lower bound).
 func (s *Store) SearchPractices(ctx context.Context, f PracticeFilter, after Cursor, limit, countLimit int) (rows []PracticeRow, total int, capped bool, err error) {
 	q, cq := s.PracticeSearchQueries(f, after, limit, countLimit)
-	n, err := pageAndCount(ctx, q, cq, &rows)
+	total, capped, err = pageAndCount(ctx, q, cq, &rows, countLimit)
 	if err != nil {
 		return nil, 0, false, fmt.Errorf("search practices: %w", err)
 	}
-	total = int(n)
-	if total > countLimit {
-		return rows, countLimit, true, nil
-	}
-	return rows, total, false, nil
+	return rows, total, capped, nil
 }
 
 // pageAndCount runs a search's page and count queries side by side (two
-// connections): the operator waits for the slower, not for both.
-func pageAndCount(ctx context.Context, page, count *bun.SelectQuery, rows any) (int, error) {
+// connections): the operator waits for the slower, not for both. A count
+// over countLimit is countLimit, capped.
+func pageAndCount(ctx context.Context, page, count *bun.SelectQuery, rows any, countLimit int) (total int, capped bool, err error) {
 	var n int64
 	var countErr error
 	done := make(chan struct{})
@@ -179,9 +156,59 @@ func pageAndCount(ctx context.Context, page, count *bun.SelectQuery, rows any) (
 		defer close(done)
 		n, countErr = count.Count(ctx)
 	}()
-	err := page.Scan(ctx, rows)
+	scanErr := page.Scan(ctx, rows)
 	<-done
-	return int(n), errors.Join(err, countErr)
+	err = errors.Join(scanErr, countErr)
+	if int(n) > countLimit {
+		return countLimit, true, err
+	}
+	return int(n), false, err
+}
+
+// listFilter is what the practice and exemption searches filter alike, on
+// the rows of Table (an alias of practice or exemption).
+type listFilter struct {
+	Table         string
+	States        []string
+	ExemptionCode string
+	// DateColumn from From (inclusive) to To (inclusive for a date column,
+	// exclusive for a timestamp: the start of the next day); zero: open.
+	DateColumn  string
+	From, To    time.Time
+	ToInclusive bool
+	// The beneficiary: prefixes of the names, upper case, compared in byte
+	// order as the name indexes; the exact fiscal code.
+	LastName, FirstName, FiscalCode string
+}
+
+func (l listFilter) apply(q *bun.SelectQuery) *bun.SelectQuery {
+	t := bun.Ident(l.Table)
+	if len(l.States) == 1 {
+		q = q.Where("?.state = ?", t, l.States[0])
+	} else if len(l.States) > 1 {
+		q = q.Where("?.state IN (?)", t, bun.In(l.States))
+	}
+	if l.ExemptionCode != "" {
+		q = q.Where("?.exemption_code = ?", t, l.ExemptionCode)
+	}
+	if !l.From.IsZero() {
+		q = q.Where("?.? >= ?", t, bun.Ident(l.DateColumn), l.From)
+	}
+	if !l.To.IsZero() && l.ToInclusive {
+		q = q.Where("?.? <= ?", t, bun.Ident(l.DateColumn), l.To)
+	} else if !l.To.IsZero() {
+		q = q.Where("?.? < ?", t, bun.Ident(l.DateColumn), l.To)
+	}
+	if l.LastName != "" {
+		q = q.Where(`?.beneficiary_last_name COLLATE "C" LIKE ?`, t, likePrefix(l.LastName))
+	}
+	if l.FirstName != "" {
+		q = q.Where(`?.beneficiary_first_name COLLATE "C" LIKE ?`, t, likePrefix(l.FirstName))
+	}
+	if l.FiscalCode != "" {
+		q = q.Where("?.beneficiary_fc = ?", t, l.FiscalCode)
+	}
+	return q
 }
 
 // ByName reports whether results list by name (a surname was given), then

@@ -142,7 +142,7 @@ func (s *Server) idempotency(c *gin.Context, body []byte) (key string, hash []by
 	}
 	sum := sha256.Sum256(append([]byte(c.Request.Method+" "+c.Request.URL.Path+"\n"), canonicalJSON(body)...))
 	hash = sum[:]
-	prev, err := s.Store.StoredResponse(c.Request.Context(), apiClient(c).ID, key)
+	prev, err := s.Idempotency.Previous(c.Request.Context(), apiClient(c).ID, key)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return key, hash, false
@@ -185,21 +185,18 @@ func canonicalHash(body []byte) []byte {
 	return sum[:]
 }
 
-// answer writes a JSON answer and keeps it for replays of key. Only final
-// answers are kept: a 202 (in progress) is not, so the same request sent
-// again asks again (its update ID is the same) and gets the outcome.
+// answer writes a JSON answer and keeps it for replays of key (only final
+// answers are kept: idempotency.Keep).
 func (s *Server) answer(c *gin.Context, key string, hash []byte, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
 		s.apiInternal(c, err)
 		return
 	}
-	if key != "" && status < 500 && status != http.StatusAccepted {
-		if err := s.Store.StoreResponse(c.Request.Context(), &store.IdempotentResponse{
-			ClientID: apiClient(c).ID, Key: key, RequestHash: hash, Status: status, Body: body,
-		}); err != nil {
-			s.Log.Error("api: store idempotent response", "error", err)
-		}
+	if err := s.Idempotency.Keep(c.Request.Context(), &store.IdempotentResponse{
+		ClientID: apiClient(c).ID, Key: key, RequestHash: hash, Status: status, Body: body,
+	}); err != nil {
+		s.Log.Error("api: store idempotent response", "error", err)
 	}
 	c.Data(status, "application/json; charset=utf-8", body)
 }
@@ -550,7 +547,7 @@ func (s *Server) auditAPI(c *gin.Context, e auditEntry) {
 	if cl.FiscalCode != nil && *cl.FiscalCode != "" {
 		who = *cl.FiscalCode
 	}
-	if err := s.Store.Audit(c.Request.Context(), audit.Record{OperatorFC: who, OperatorRole: "CLIENT_API",
+	if err := s.AccessLog.Record(c.Request.Context(), audit.Record{OperatorFC: who, OperatorRole: "CLIENT_API",
 		BeneficiaryFC: e.BeneficiaryFC, Action: e.Action, Target: e.Target, Address: c.ClientIP(), Outcome: e.Outcome,
 		Detail: map[string]any{"client": cl.Name}}); err != nil {
 		s.Log.Error("audit log write failed", "action", e.Action, "error", err)

@@ -60,7 +60,7 @@ func (s *Server) auditStart(c *gin.Context, e auditEntry, op *Operator, more ...
 	go func() {
 		defer close(done)
 		defer cancel()
-		if err := s.Store.Audit(ctx, entries...); err != nil {
+		if err := s.AccessLog.Record(ctx, entries...); err != nil {
 			s.Log.Error("audit log write failed", "action", e.Action, "error", err)
 		}
 	}()

@@ -36,12 +36,8 @@ func (s *Server) crossOrigin() gin.HandlerFunc {
 func (s *Server) crossOriginRefused(c *gin.Context) {
 	op, _ := s.sessionOperator(c)
 	s.audit(c, auditEntry{Action: audit.CSRF, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied}, op)
-	if isAPI(c) {
-		c.AbortWithStatusJSON(http.StatusForbidden, apiError("request.cross_origin",
-			"Richiesta rifiutata: proviene da un'altra origine."))
-		return
-	}
-	s.renderError(c, http.StatusForbidden, "Richiesta non valida",
-		"La richiesta non è stata accettata perché il modulo è scaduto o non proviene da questa applicazione. Ricarica la pagina e riprova.")
-	c.Abort()
+	s.abortWith(c, http.StatusForbidden, failure{
+		Code: "request.cross_origin", API: "Richiesta rifiutata: proviene da un'altra origine.", Title: "Richiesta non valida",
+		Page: "La richiesta non è stata accettata perché il modulo è scaduto o non proviene da questa applicazione. Ricarica la pagina e riprova.",
+	})
 }

@@ -161,14 +161,8 @@ func (s *Server) uploadError(c *gin.Context, err error) {
 
 // exemptionDocumentUpload adds a document to a pending Modifica.
 func (s *Server) exemptionDocumentUpload(c *gin.Context) {
-	page, ok := s.loadExemption(c)
+	page, op, ok := s.loadEditable(c)
 	if !ok {
-		return
-	}
-	op := currentOperator(c)
-	if !page.CanEdit {
-		s.renderError(c, http.StatusForbidden, "Modifica non consentita",
-			"Solo gli operatori dell'ASL di residenza dell'assistito possono modificare un'esenzione valida.")
 		return
 	}
 	a, form, err := s.readUpload(c, op, editStagingKey(op, page.E.ID))
@@ -345,16 +339,26 @@ func contentDisposition(name string) string {
 	return `attachment; filename="` + string(ascii) + `"; filename*=UTF-8''` + url.PathEscape(name)
 }
 
-// practiceCertificate downloads the doctor's certificate of a practice.
-func (s *Server) practiceCertificate(c *gin.Context) {
-	op := currentOperator(c)
+// practiceDocuments loads the request's practice, if op may see it, and its
+// attachments; false when the page is written (not found, error).
+func (s *Server) practiceDocuments(c *gin.Context, op *Operator) (store.PracticeDetail, []store.Attachment, bool) {
 	p, ok := s.loadPractice(c, op)
 	if !ok {
-		return
+		return p, nil, false
 	}
 	docs, err := s.Store.PracticeAttachments(c.Request.Context(), p.Number)
 	if err != nil {
 		s.fail(c, err)
+		return p, nil, false
+	}
+	return p, docs, true
+}
+
+// practiceCertificate downloads the doctor's certificate of a practice.
+func (s *Server) practiceCertificate(c *gin.Context) {
+	op := currentOperator(c)
+	p, docs, ok := s.practiceDocuments(c, op)
+	if !ok {
 		return
 	}
 	for _, a := range docs {
@@ -371,13 +375,8 @@ func (s *Server) practiceCertificate(c *gin.Context) {
 // of a practice in one zip, streamed.
 func (s *Server) practiceAttachmentsZip(c *gin.Context) {
 	op := currentOperator(c)
-	p, ok := s.loadPractice(c, op)
+	p, docs, ok := s.practiceDocuments(c, op)
 	if !ok {
-		return
-	}
-	docs, err := s.Store.PracticeAttachments(c.Request.Context(), p.Number)
-	if err != nil {
-		s.fail(c, err)
 		return
 	}
 	var citizen []store.Attachment

@@ -12,25 +12,42 @@ import (
 // renderError), never Gin's English "404 page not found"; the API answers
 // the same cases with a JSON body and a stable code.
 
-// pageNotFound answers an address the application does not serve.
-func (s *Server) pageNotFound(c *gin.Context) {
-	if isAPI(c) || strings.HasPrefix(c.Request.URL.Path, "/codec") {
-		c.AbortWithStatusJSON(http.StatusNotFound, apiError("not_found", "Risorsa inesistente."))
+// failure is how a request that ends in an error is answered: the API's
+// JSON error (Code, API) or the operator's Italian page (Title, Page).
+type failure struct {
+	Code, API   string
+	Title, Page string
+}
+
+// abortWith ends the request with status and f, as the API or as a page.
+func (s *Server) abortWith(c *gin.Context, status int, f failure) {
+	s.abortAs(c, isAPI(c), status, f)
+}
+
+func (s *Server) abortAs(c *gin.Context, api bool, status int, f failure) {
+	if api {
+		c.AbortWithStatusJSON(status, apiError(f.Code, f.API))
 		return
 	}
-	s.renderError(c, http.StatusNotFound, "Pagina non trovata",
-		"L'indirizzo richiesto non corrisponde a nessuna pagina del servizio. Controlla l'indirizzo oppure torna alla Home.")
+	s.renderError(c, status, f.Title, f.Page)
 	c.Abort()
+}
+
+// pageNotFound answers an address the application does not serve (the
+// codec endpoint's in JSON too).
+func (s *Server) pageNotFound(c *gin.Context) {
+	s.abortAs(c, isAPI(c) || strings.HasPrefix(c.Request.URL.Path, "/codec"), http.StatusNotFound, failure{
+		Code: "not_found", API: "Risorsa inesistente.", Title: "Pagina non trovata",
+		Page: "L'indirizzo richiesto non corrisponde a nessuna pagina del servizio. Controlla l'indirizzo oppure torna alla Home.",
+	})
 }
 
 // methodNotAllowed answers a known address asked with the wrong method
 // (e.g. an action's URL opened in a new tab).
 func (s *Server) methodNotAllowed(c *gin.Context) {
-	if isAPI(c) {
-		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, apiError("method_not_allowed", "Metodo non consentito per questa risorsa."))
-		return
-	}
-	s.renderError(c, http.StatusMethodNotAllowed, "Operazione non disponibile a questo indirizzo",
-		"La pagina non si apre direttamente da questo indirizzo: torna indietro e usa i pulsanti del servizio.")
-	c.Abort()
+	s.abortWith(c, http.StatusMethodNotAllowed, failure{
+		Code: "method_not_allowed", API: "Metodo non consentito per questa risorsa.",
+		Title: "Operazione non disponibile a questo indirizzo",
+		Page:  "La pagina non si apre direttamente da questo indirizzo: torna indietro e usa i pulsanti del servizio.",
+	})
 }

@@ -46,7 +46,9 @@ type exemptionListPage struct {
 	Total    int
 	Capped   bool
 	Searched bool
+	ResetURL string
 	Pager    pager
+	States   []exemption.State // the state filter's choices
 }
 
 // exemptionView adds what lists and detail derive from a row.
@@ -112,7 +114,8 @@ func (s *Server) exemptionList(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page := exemptionListPage{Base: s.base(c, "Esenzioni", "esenzioni"), Form: form, Errors: map[string]string{}, CodeList: s.codes.dataList(codes)}
+	page := exemptionListPage{Base: s.base(c, "Esenzioni", "esenzioni"), Form: form, Errors: map[string]string{}, CodeList: s.codes.dataList(codes),
+		ResetURL: "/esenzioni", States: []exemption.State{exemption.Valida, exemption.Scaduta, exemption.Annullata}}
 	// "Cerca" with every field empty still sends a query: it gets the message
 	// below, where the first visit (no query) gets the empty form.
 	page.Searched = len(form.values()) > 0 || c.Request.URL.RawQuery != ""
@@ -292,14 +295,20 @@ func (s *Server) exemptionNotFound(c *gin.Context) {
 	s.renderError(c, http.StatusNotFound, "Esenzione non trovata", "L'esenzione richiesta non esiste.")
 }
 
+// renderExemption shows the exemption's page, an access to the
+// beneficiary's data (audited).
+func (s *Server) renderExemption(c *gin.Context, page exemptionPage) {
+	s.audit(c, auditEntry{Action: audit.ViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, currentOperator(c))
+	s.render(c, http.StatusOK, "exemption.html", page)
+}
+
 func (s *Server) exemptionDetail(c *gin.Context) {
 	page, ok := s.loadExemption(c)
 	if !ok {
 		return
 	}
 	page.NewlyMade = c.Query("rilasciata") == "1"
-	s.audit(c, auditEntry{Action: audit.ViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, currentOperator(c))
-	s.render(c, http.StatusOK, "exemption.html", page)
+	s.renderExemption(c, page)
 }
 
 func (s *Server) exemptionServices(c *gin.Context) {
@@ -312,20 +321,29 @@ func (s *Server) exemptionServices(c *gin.Context) {
 		s.renderBlock(c, http.StatusOK, "exemption.html", "services", page)
 		return
 	}
-	s.audit(c, auditEntry{Action: audit.ViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, currentOperator(c))
-	s.render(c, http.StatusOK, "exemption.html", page)
+	s.renderExemption(c, page)
 }
 
-// exemptionEditForm is "Modifica" (manual 7.2).
-func (s *Server) exemptionEditForm(c *gin.Context) {
+// loadEditable loads the exemption of a step of Modifica (form, document
+// upload) and its operator; one op may not change is refused (audited).
+func (s *Server) loadEditable(c *gin.Context) (exemptionPage, *Operator, bool) {
 	page, ok := s.loadExemption(c)
 	if !ok {
-		return
+		return page, nil, false
 	}
 	op := currentOperator(c)
 	if !page.CanEdit {
 		s.audit(c, auditEntry{Action: audit.ExemptionChange, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeDenied}, op)
 		s.editDenied(c, page)
+		return page, op, false
+	}
+	return page, op, true
+}
+
+// exemptionEditForm is "Modifica" (manual 7.2).
+func (s *Server) exemptionEditForm(c *gin.Context) {
+	page, op, ok := s.loadEditable(c)
+	if !ok {
 		return
 	}
 	s.audit(c, auditEntry{Action: audit.ViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK,

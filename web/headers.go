@@ -133,12 +133,8 @@ func (s *Server) recovery() gin.HandlerFunc {
 			c.Abort()
 			return
 		}
-		if isAPI(c) {
-			c.AbortWithStatusJSON(http.StatusInternalServerError, apiError("internal", "Errore interno: riprova più tardi."))
-			return
-		}
-		s.renderError(c, http.StatusInternalServerError, "Errore interno",
-			"Si è verificato un errore imprevisto. Riprova tra qualche istante; se il problema persiste contatta l'assistenza.")
-		c.Abort()
+		s.abortWith(c, http.StatusInternalServerError, failure{Code: "internal", API: "Errore interno: riprova più tardi.",
+			Title: "Errore interno",
+			Page:  "Si è verificato un errore imprevisto. Riprova tra qualche istante; se il problema persiste contatta l'assistenza."})
 	})
 }

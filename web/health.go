@@ -24,7 +24,7 @@ func (s *Server) health(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
 	checks := map[string]func(context.Context) error{
-		"postgres": func(ctx context.Context) error { return s.Store.DB.PingContext(ctx) },
+		"postgres": func(ctx context.Context) error { return s.Store.Ping(ctx) },
 		"temporal": func(ctx context.Context) error {
 			_, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
 			return err

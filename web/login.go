@@ -11,6 +11,7 @@ import (
 
 	"esenzioni/adapters/auth"
 	"esenzioni/domain/audit"
+	"esenzioni/service/sessions"
 	"esenzioni/store"
 )
 
@@ -18,28 +19,6 @@ import (
 // which of username, password and PIN was wrong, nor whether the account
 // exists.
 const loginFailed = "Accesso non riuscito: verifica nome utente, password e PIN. Dopo 5 tentativi errati consecutivi i tentativi successivi vengono rallentati."
-
-// throttleKey is one login throttling counter and its policy.
-type throttleKey struct {
-	key    string
-	policy auth.Throttle
-}
-
-// loginThrottleKeys are the counters of a login attempt (auth.Throttle):
-// the account from this address, the address, the account. Usernames are
-// compared case-insensitively and cut to 100 characters, so that any
-// string, known or not, gets the same treatment.
-func loginThrottleKeys(username, address string) []throttleKey {
-	account := strings.ToLower(username)
-	if r := []rune(account); len(r) > 100 {
-		account = string(r[:100])
-	}
-	return []throttleKey{
-		{"pair:" + account + "|" + address, auth.ThrottleAccountAddress},
-		{"addr:" + address, auth.ThrottleAddress},
-		{"acct:" + account, auth.ThrottleAccount},
-	}
-}
 
 // blockedMessage tells the operator, in Italian, that logins are
 // temporarily blocked and for how long.
@@ -96,12 +75,8 @@ func (s *Server) login(c *gin.Context) {
 	ctx := c.Request.Context()
 	username := strings.TrimSpace(c.PostForm("username"))
 	password, pin := c.PostForm("password"), c.PostForm("pin")
-	keys := loginThrottleKeys(username, c.ClientIP())
-	names := make([]string, len(keys))
-	for i, k := range keys {
-		names[i] = k.key
-	}
-	if blk, blocked, err := s.Store.LoginBlocked(ctx, names); err != nil {
+	throttle := sessions.PasswordThrottle(username, c.ClientIP())
+	if blk, blocked, err := s.Sessions.Blocked(ctx, throttle); err != nil {
 		s.fail(c, err)
 		return
 	} else if blocked {
@@ -133,32 +108,20 @@ func (s *Server) login(c *gin.Context) {
 		who = &Operator{FiscalCode: op.FiscalCode}
 	}
 	if !known || !okPw || !okPIN {
-		var longest time.Duration
-		var blockedKey string
-		failures := 0
-		for _, k := range keys {
-			n, err := s.Store.RecordLoginFailure(ctx, k.key, auth.ThrottleWindow, k.policy.Delay)
-			if err != nil {
-				s.fail(c, err)
-				return
-			}
-			if k.policy == auth.ThrottleAccountAddress {
-				failures = n
-			}
-			if d := k.policy.Delay(n); d > longest {
-				longest, blockedKey = d, k.key
-			}
+		f, err := s.Sessions.RecordFailure(ctx, throttle)
+		if err != nil {
+			s.fail(c, err)
+			return
 		}
 		motivo := "credenziali"
 		if !known {
 			motivo = "utente"
 		}
 		s.audit(c, auditEntry{Action: audit.Login, Target: username, Outcome: audit.OutcomeDenied,
-			Detail: map[string]any{"motivo": motivo, "tentativi": failures}}, who)
-		if longest > 0 {
-			c.Header("Retry-After", strconv.Itoa(int(longest.Seconds())))
-			s.renderLogin(c, http.StatusTooManyRequests,
-				blockedMessage(store.LoginBlock{Key: blockedKey, Until: time.Now().Add(longest)}, time.Now()), username)
+			Detail: map[string]any{"motivo": motivo, "tentativi": f.Count}}, who)
+		if f.Delay > 0 {
+			c.Header("Retry-After", strconv.Itoa(int(f.Delay.Seconds())))
+			s.renderLogin(c, http.StatusTooManyRequests, blockedMessage(f.Block, time.Now()), username)
 			return
 		}
 		s.renderLogin(c, http.StatusUnauthorized, loginFailed, username)
@@ -174,23 +137,13 @@ func (s *Server) login(c *gin.Context) {
 		s.renderLogin(c, http.StatusForbidden, "La tua utenza non ha profili abilitati al servizio: rivolgiti all'amministratore.", username)
 		return
 	}
-	if err := s.Store.ResetLoginFailures(ctx, keys[0].key, keys[2].key); err != nil {
+	if err := s.Sessions.RecordSuccess(ctx, throttle); err != nil {
 		s.fail(c, err)
 		return
 	}
-	token, digest, err := auth.NewToken()
-	if err != nil {
-		s.fail(c, err)
+	if !s.openSession(c, op.ID, profiles[0], nil) {
 		return
 	}
-	sess := &store.Session{TokenHash: digest, OperatorID: op.ID, ProfileID: profiles[0].ID,
-		Address: c.ClientIP(), ExpiresAt: time.Now().Add(sessionIdle)}
-	if err := s.Store.CreateSession(ctx, sess); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.SetSameSite(httpSameSite)
-	c.SetCookie(sessionCookie, token, 0, "/", "", secureCookies(c), true)
 	who.Profile = toProfile(profiles[0])
 	s.audit(c, auditEntry{Action: audit.Login, Target: username, Outcome: audit.OutcomeOK}, who)
 	c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("next")))
@@ -219,7 +172,7 @@ func (s *Server) switchProfile(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
-	if err := s.Store.SetSessionProfile(c.Request.Context(), op.digest, id); err != nil {
+	if err := s.Sessions.SwitchProfile(c.Request.Context(), op.digest, id); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -52,7 +52,7 @@ func (s *Server) certificateStart(c *gin.Context) {
 	}
 	a := &store.LoginAttempt{IDHash: stateHash(state), Method: store.LoginCertificate,
 		Next: safeNext(c.Query("next")), ExpiresAt: time.Now().Add(attemptTTL)}
-	if err := s.Store.CreateLoginAttempt(c.Request.Context(), a); err != nil {
+	if err := s.Sessions.StartAttempt(c.Request.Context(), a); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -85,7 +85,7 @@ func (s *Server) certificateCheck(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	found, rerr := s.Store.RecordCertificateResult(c.Request.Context(), stateHash(c.Query("richiesta")), id.FiscalCode, reason)
+	found, rerr := s.Sessions.RecordCertificateResult(c.Request.Context(), stateHash(c.Query("richiesta")), id.FiscalCode, reason)
 	if rerr != nil {
 		s.fail(c, rerr)
 		return
@@ -164,7 +164,7 @@ func (s *Server) certificateFinish(c *gin.Context) {
 		s.refuseLogin(c, loginRefusal{Method: store.LoginCertificate, Reason: "stato", Message: certificateStateMessage, Status: http.StatusBadRequest})
 		return
 	}
-	a, err := s.Store.TakeLoginAttempt(c.Request.Context(), stateHash(state), store.LoginCertificate)
+	a, err := s.Sessions.TakeAttempt(c.Request.Context(), stateHash(state), store.LoginCertificate)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && a.FiscalCode == nil && a.Refusal == nil) {
 		s.refuseLogin(c, loginRefusal{Method: store.LoginCertificate, Reason: "stato", Message: certificateStateMessage, Status: http.StatusBadRequest})
 		return

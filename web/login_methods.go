@@ -11,7 +11,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"esenzioni/adapters/auth"
 	"esenzioni/adapters/auth/cns"
 	authoidc "esenzioni/adapters/auth/oidc"
 	"esenzioni/domain/audit"
@@ -170,26 +169,24 @@ func (s *Server) completeLogin(c *gin.Context, method, provider, fc string, leve
 			active = append(active, o)
 		}
 	}
+	// Every refusal is a 403; all but "no account" name the person.
+	refusal.Status = http.StatusForbidden
 	switch {
 	case len(ops) == 0:
 		refusal.Reason = "nessuna utenza"
 		refusal.Message = "Non risulta un'utenza di operatore per il codice fiscale " + fc +
 			": l'identità è stata riconosciuta, ma per accedere serve un'utenza abilitata al servizio. Rivolgiti all'amministratore del servizio della tua ASL."
-		refusal.Status = http.StatusForbidden
-		s.refuseLogin(c, refusal)
-		return
 	case len(active) == 0:
 		refusal.Reason = "utenza disattivata"
 		refusal.Message = "La tua utenza non è attiva: rivolgiti all'amministratore del servizio."
-		refusal.Status = http.StatusForbidden
-		refusal.Who = &Operator{FiscalCode: fc}
-		s.refuseLogin(c, refusal)
-		return
 	case len(active) > 1:
 		refusal.Reason = "utenze multiple"
 		refusal.Message = "Al tuo codice fiscale corrispondono più utenze attive: accedi con nome utente, password e PIN, o chiedi all'amministratore di disattivare quelle che non usi."
-		refusal.Status = http.StatusForbidden
-		refusal.Who = &Operator{FiscalCode: fc}
+	}
+	if refusal.Reason != "" {
+		if len(ops) > 0 {
+			refusal.Who = &Operator{FiscalCode: fc}
+		}
 		s.refuseLogin(c, refusal)
 		return
 	}
@@ -203,24 +200,13 @@ func (s *Server) completeLogin(c *gin.Context, method, provider, fc string, leve
 	if len(profiles) == 0 {
 		refusal.Reason = "nessun profilo"
 		refusal.Message = "La tua utenza non ha profili abilitati al servizio: rivolgiti all'amministratore."
-		refusal.Status = http.StatusForbidden
 		refusal.Who = who
 		s.refuseLogin(c, refusal)
 		return
 	}
-	token, digest, err := auth.NewToken()
-	if err != nil {
-		s.fail(c, err)
+	if !s.openSession(c, op.ID, profiles[0], &store.SessionLogin{Method: method, Provider: provider, IDTokenHint: idToken}) {
 		return
 	}
-	sess := &store.Session{TokenHash: digest, OperatorID: op.ID, ProfileID: profiles[0].ID,
-		Address: c.ClientIP(), ExpiresAt: time.Now().Add(sessionIdle)}
-	if err := s.Store.CreateSessionWithLogin(ctx, sess, &store.SessionLogin{Method: method, Provider: provider, IDTokenHint: idToken}); err != nil {
-		s.fail(c, err)
-		return
-	}
-	c.SetSameSite(httpSameSite)
-	c.SetCookie(sessionCookie, token, 0, "/", "", secureCookies(c), true)
 	who.Profile = toProfile(profiles[0])
 	s.auditLogin(c, audit.OutcomeOK, method, provider, fc, level, "", who)
 	c.Redirect(http.StatusSeeOther, safeNext(next))
@@ -238,7 +224,7 @@ func (s *Server) endSession(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.Store.DeleteSession(ctx, op.digest); err != nil {
+	if err := s.Sessions.Close(ctx, op.digest); err != nil {
 		s.fail(c, err)
 		return
 	}

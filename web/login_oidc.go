@@ -24,13 +24,22 @@ const oidcCookie = "esenzioni_oidc"
 
 var oidcStateMessage = "La richiesta di accesso non è valida o è scaduta: premi di nuovo il pulsante di accesso."
 
-func (s *Server) oidcStart(c *gin.Context) {
+// oidcProvider is the request's provider and its login method; false when
+// it is not configured (the login page says so).
+func (s *Server) oidcProvider(c *gin.Context) (*authoidc.Provider, string, bool) {
 	p := s.logins.byName[c.Param("provider")]
 	if p == nil {
 		s.renderLogin(c, http.StatusNotFound, "Questo metodo di accesso non è attivo in questa installazione.", "")
+		return nil, "", false
+	}
+	return p, methodOfKind(p.Kind), true
+}
+
+func (s *Server) oidcStart(c *gin.Context) {
+	p, method, ok := s.oidcProvider(c)
+	if !ok {
 		return
 	}
-	method := methodOfKind(p.Kind)
 	var vals [3]string
 	for i := range vals {
 		v, err := randomState()
@@ -51,7 +60,7 @@ func (s *Server) oidcStart(c *gin.Context) {
 	}
 	a := &store.LoginAttempt{IDHash: stateHash(state), Method: method, Provider: p.Name, Nonce: nonce,
 		PKCEVerifier: verifier, Next: safeNext(c.Query("next")), ExpiresAt: time.Now().Add(attemptTTL)}
-	if err := s.Store.CreateLoginAttempt(c.Request.Context(), a); err != nil {
+	if err := s.Sessions.StartAttempt(c.Request.Context(), a); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -69,12 +78,10 @@ func kindLabel(kind string) string {
 }
 
 func (s *Server) oidcCallback(c *gin.Context) {
-	p := s.logins.byName[c.Param("provider")]
-	if p == nil {
-		s.renderLogin(c, http.StatusNotFound, "Questo metodo di accesso non è attivo in questa installazione.", "")
+	p, method, ok := s.oidcProvider(c)
+	if !ok {
 		return
 	}
-	method := methodOfKind(p.Kind)
 	refusal := loginRefusal{Method: method, Provider: p.Name}
 	state := c.Query("state")
 	cookie, _ := c.Cookie(oidcCookie)
@@ -85,7 +92,7 @@ func (s *Server) oidcCallback(c *gin.Context) {
 		s.refuseLogin(c, refusal)
 		return
 	}
-	a, err := s.Store.TakeLoginAttempt(c.Request.Context(), stateHash(state), method)
+	a, err := s.Sessions.TakeAttempt(c.Request.Context(), stateHash(state), method)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && a.Provider != p.Name) {
 		refusal.Reason, refusal.Message, refusal.Status = "oidc.stato", oidcStateMessage, http.StatusBadRequest
 		s.refuseLogin(c, refusal)

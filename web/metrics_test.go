@@ -18,6 +18,10 @@ import (
 
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/requestid"
+	"esenzioni/service/accesslog"
+	"esenzioni/service/idempotency"
+	"esenzioni/service/notifications"
+	"esenzioni/service/sessions"
 	"esenzioni/web"
 )
 
@@ -50,7 +54,10 @@ func TestRequestIDMetricsAndAccessLog(t *testing.T) {
 	cfg := e.App.Config
 	cfg.MetricsAddr = "" // the web server answers /metrics itself
 	srv, err := web.New(web.Deps{Config: cfg, Log: log, Store: e.App.Store, Temporal: e.App.Temporal, S3: e.App.S3,
-		Codec: e.App.Codec, Practices: e.Practices, Exemptions: e.Exemptions, Attachments: e.App.Attachments})
+		Codec: e.App.Codec, Practices: e.Practices, Exemptions: e.Exemptions, Attachments: e.App.Attachments,
+		Sessions: &sessions.Service{Store: e.App.Store}, AccessLog: &accesslog.Service{Store: e.App.Store},
+		Notifications: &notifications.Service{Store: e.App.Store}, Idempotency: &idempotency.Service{Store: e.App.Store},
+	})
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()

@@ -47,12 +47,9 @@ func unavailable(err error) bool {
 func (s *Server) renderUnavailable(c *gin.Context, err error) {
 	s.Log.Warn("dependency unavailable", "path", c.FullPath(), "error", err)
 	c.Header("Retry-After", "30")
-	if isAPI(c) {
-		c.AbortWithStatusJSON(http.StatusServiceUnavailable, apiError("service.unavailable",
-			"Servizio temporaneamente non disponibile: riprova tra qualche minuto."))
-		return
-	}
-	s.renderError(c, http.StatusServiceUnavailable, "Servizio temporaneamente non disponibile",
-		"Uno dei servizi dell'applicazione non risponde in questo momento. Nulla è andato perso: riprova tra qualche minuto.")
-	c.Abort()
+	s.abortWith(c, http.StatusServiceUnavailable, failure{
+		Code: "service.unavailable", API: "Servizio temporaneamente non disponibile: riprova tra qualche minuto.",
+		Title: "Servizio temporaneamente non disponibile",
+		Page:  "Uno dei servizi dell'applicazione non risponde in questo momento. Nulla è andato perso: riprova tra qualche minuto.",
+	})
 }

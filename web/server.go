@@ -21,22 +21,33 @@ import (
 	"esenzioni/adapters/attachments"
 	"esenzioni/adapters/codec"
 	"esenzioni/internal/config"
+	"esenzioni/service/accesslog"
 	"esenzioni/service/exemptions"
+	"esenzioni/service/idempotency"
+	"esenzioni/service/notifications"
 	"esenzioni/service/practices"
-	"esenzioni/store"
+	"esenzioni/service/sessions"
 )
 
 // Deps are the web server's collaborators.
 type Deps struct {
-	Config      config.Config
-	Log         *slog.Logger
-	Store       *store.Store
+	Config config.Config
+	Log    *slog.Logger
+	// Store is read only: every write goes through the services below.
+	Store       Reader
 	Temporal    client.Client
 	S3          *minio.Client
 	Codec       *codec.Codec
 	Practices   *practices.Service
 	Exemptions  *exemptions.Service
 	Attachments *attachments.Service
+	// Sessions, AccessLog, Notifications and Idempotency write the records
+	// of the web's own (sessions and logins, the audit rows of reads,
+	// notifications read, the API's kept answers).
+	Sessions      *sessions.Service
+	AccessLog     *accesslog.Service
+	Notifications *notifications.Service
+	Idempotency   *idempotency.Service
 	// OIDCHTTPClient is the HTTP client of the OpenID Connect back channel
 	// (discovery, keys, token endpoint); nil = http.DefaultClient.
 	OIDCHTTPClient *http.Client
@@ -60,6 +71,10 @@ type Server struct {
 // New builds the server and its routes.
 func New(d Deps) (*Server, error) {
 	gin.SetMode(gin.ReleaseMode)
+	if d.Store == nil || d.Practices == nil || d.Exemptions == nil || d.Sessions == nil || d.AccessLog == nil ||
+		d.Notifications == nil || d.Idempotency == nil {
+		return nil, errors.New("web: a store reader and every write service are needed")
+	}
 	s := &Server{Deps: d}
 	var err error
 	if s.proxies, err = parseProxies(d.Config.TrustedProxies); err != nil {

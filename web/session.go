@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -20,9 +19,7 @@ const httpSameSite = http.SameSiteLaxMode
 
 const (
 	sessionCookie = "esenzioni_sessione"
-	// sessionIdle is how long a session lives without activity.
-	sessionIdle = 8 * time.Hour
-	ctxOperator = "operator"
+	ctxOperator   = "operator"
 )
 
 // Profile is the profile an operator acts with.
@@ -118,10 +115,7 @@ func (s *Server) loadSessionToken(c *gin.Context, token string) (*Operator, erro
 	if op.Profile.ID == 0 {
 		return nil, errNoSession // the profile was removed
 	}
-	// Sliding expiry, written at most once a minute.
-	if time.Since(sess.LastSeenAt) > time.Minute {
-		_ = s.Store.TouchSession(ctx, digest, time.Now().Add(sessionIdle))
-	}
+	s.Sessions.Touch(ctx, sess) // sliding expiry
 	return op, nil
 }
 
@@ -163,6 +157,20 @@ func (s *Server) requireLogin(c *gin.Context) {
 	}
 	c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(safeNext(c.Request.URL.RequestURI())))
 	c.Abort()
+}
+
+// openSession starts a session of operatorID acting with profile and
+// gives the browser its cookie; login is nil for the password login. False
+// when it could not (the error page is written).
+func (s *Server) openSession(c *gin.Context, operatorID int64, profile store.Profile, login *store.SessionLogin) bool {
+	token, err := s.Sessions.Open(c.Request.Context(), operatorID, profile.ID, c.ClientIP(), login)
+	if err != nil {
+		s.fail(c, err)
+		return false
+	}
+	c.SetSameSite(httpSameSite)
+	c.SetCookie(sessionCookie, token, 0, "/", "", secureCookies(c), true)
+	return true
 }
 
 // currentOperator is the operator of a request that passed requireLogin.

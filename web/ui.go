@@ -92,14 +92,20 @@ func (s *Server) home(c *gin.Context) {
 	for _, o := range overdue {
 		page.OverdueTotal += o.Total()
 	}
+	page.split(ns)
+	s.render(c, http.StatusOK, "home.html", page)
+}
+
+// split files notifications under Personal (the operator's own) and
+// Others (their ASL's).
+func (p *homePage) split(ns []store.Notification) {
 	for _, n := range ns {
 		if n.Personal {
-			page.Personal = append(page.Personal, n)
+			p.Personal = append(p.Personal, n)
 		} else {
-			page.Others = append(page.Others, n)
+			p.Others = append(p.Others, n)
 		}
 	}
-	s.render(c, http.StatusOK, "home.html", page)
 }
 
 // notifications shows all of an operator's notifications and marks them read.
@@ -116,18 +122,12 @@ func (s *Server) notifications(c *gin.Context) {
 			ids = append(ids, n.ID)
 		}
 	}
-	if err := s.Store.MarkNotificationsRead(c.Request.Context(), op.ID, ids); err != nil {
+	if err := s.Notifications.MarkRead(c.Request.Context(), op.ID, ids); err != nil {
 		s.fail(c, err)
 		return
 	}
 	op.unread = max(op.unread-len(ids), 0)
 	page := homePage{Base: s.base(c, "Notifiche", "home")}
-	for _, n := range ns {
-		if n.Personal {
-			page.Personal = append(page.Personal, n)
-		} else {
-			page.Others = append(page.Others, n)
-		}
-	}
+	page.split(ns)
 	s.render(c, http.StatusOK, "notifications.html", page)
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -68,14 +67,6 @@ type wizardPage struct {
 	Result *exemptionView
 }
 
-func newUUID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
-
 // wizardSearch is the first step: find the beneficiary.
 func (s *Server) wizardSearch(c *gin.Context) {
 	op := currentOperator(c)
@@ -124,13 +115,8 @@ func (s *Server) wizardPerson(c *gin.Context) {
 	op := currentOperator(c)
 	fc := strings.ToUpper(strings.TrimSpace(c.Query("cf")))
 	page := wizardPage{Base: s.base(c, "Nuova esenzione: beneficiario", "esenzioni"), Errors: map[string]string{}}
-	person, err := s.Store.Beneficiary(c.Request.Context(), fc)
-	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(c, http.StatusNotFound, "Assistito non trovato", "Non esistono profili anagrafici che rispondono ai parametri indicati.")
-		return
-	}
-	if err != nil {
-		s.fail(c, err)
+	person, ok := s.loadBeneficiary(c, fc)
+	if !ok {
 		return
 	}
 	page.Person = person
@@ -141,6 +127,21 @@ func (s *Server) wizardPerson(c *gin.Context) {
 	page.InScope = op.InScope(person.ASLCode)
 	s.audit(c, auditEntry{Action: audit.ViewPerson, Target: "nuova-esenzione", BeneficiaryFC: fc, Outcome: audit.OutcomeOK}, op)
 	s.render(c, http.StatusOK, "wizard_person.html", page)
+}
+
+// loadBeneficiary loads the beneficiary with fiscal code fc; false when
+// the page is written (not found, error).
+func (s *Server) loadBeneficiary(c *gin.Context, fc string) (store.Beneficiary, bool) {
+	person, err := s.Store.Beneficiary(c.Request.Context(), fc)
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderError(c, http.StatusNotFound, "Assistito non trovato", "Non esistono profili anagrafici che rispondono ai parametri indicati.")
+		return person, false
+	}
+	if err != nil {
+		s.fail(c, err)
+		return person, false
+	}
+	return person, true
 }
 
 func (s *Server) fillExisting(c *gin.Context, page *wizardPage) error {
@@ -158,13 +159,8 @@ func (s *Server) fillExisting(c *gin.Context, page *wizardPage) error {
 func (s *Server) wizardStart(c *gin.Context) {
 	op := currentOperator(c)
 	fc := strings.ToUpper(strings.TrimSpace(c.PostForm("cf")))
-	person, err := s.Store.Beneficiary(c.Request.Context(), fc)
-	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(c, http.StatusNotFound, "Assistito non trovato", "Non esistono profili anagrafici che rispondono ai parametri indicati.")
-		return
-	}
-	if err != nil {
-		s.fail(c, err)
+	person, ok := s.loadBeneficiary(c, fc)
+	if !ok {
 		return
 	}
 	if !op.InScope(person.ASLCode) {
@@ -172,8 +168,8 @@ func (s *Server) wizardStart(c *gin.Context) {
 			"Puoi rilasciare esenzioni solo agli assistiti residenti nella tua ASL.")
 		return
 	}
-	d := &store.Draft{ID: newUUID(), OperatorID: op.ID, BeneficiaryFC: fc, Category: "MC"}
-	if err := s.Store.CreateDraft(c.Request.Context(), d); err != nil {
+	d, err := s.Practices.StartDraft(c.Request.Context(), op.ID, fc)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -296,7 +292,7 @@ func (s *Server) wizardTipologia(c *gin.Context) {
 	if end, ok := dur.EndDate(exemption.DateOf(time.Now())); ok {
 		d.EndDate = &end
 	}
-	if err := s.Store.SaveDraft(ctx, d); err != nil {
+	if err := s.Practices.SaveDraft(ctx, d); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -368,7 +364,7 @@ func (s *Server) wizardScadenza(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "wizard.html", page)
 		return
 	}
-	if err := s.Store.SaveDraft(ctx, d); err != nil {
+	if err := s.Practices.SaveDraft(ctx, d); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -399,12 +395,16 @@ func (s *Server) fillDocuments(c *gin.Context, page *wizardPage) error {
 	return err
 }
 
-func (s *Server) wizardRiepilogo(c *gin.Context) {
+// loadSummary loads the draft with what its summary shows (Riepilogo,
+// Conferma); false when the page is written.
+func (s *Server) loadSummary(c *gin.Context) (wizardPage, bool) {
 	page, ok := s.loadDraft(c, "riepilogo")
+	return page, ok && s.fillSummary(c, &page)
+}
+
+func (s *Server) wizardRiepilogo(c *gin.Context) {
+	page, ok := s.loadSummary(c)
 	if !ok {
-		return
-	}
-	if !s.fillSummary(c, &page) {
 		return
 	}
 	s.audit(c, auditEntry{Action: audit.ViewPerson, Target: "nuova-esenzione", BeneficiaryFC: page.Person.FiscalCode, Outcome: audit.OutcomeOK,
@@ -451,11 +451,8 @@ func (s *Server) fillSummary(c *gin.Context, page *wizardPage) bool {
 // wizardConfirm issues the exemption: an operator's practice validated in
 // the same step. Confirming twice (the same draft) issues one exemption.
 func (s *Server) wizardConfirm(c *gin.Context) {
-	page, ok := s.loadDraft(c, "riepilogo")
+	page, ok := s.loadSummary(c)
 	if !ok {
-		return
-	}
-	if !s.fillSummary(c, &page) {
 		return
 	}
 	op := currentOperator(c)

@@ -7,7 +7,6 @@ package attachments
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/minio/minio-go/v7"
 
 	"esenzioni/adapters/signature"
@@ -119,7 +119,7 @@ func (s *Service) put(ctx context.Context, r io.Reader, up Upload) (store.Attach
 		return store.Attachment{}, err
 	}
 	sum := sha256.Sum256(data)
-	id := newID()
+	id := uuid.NewString()
 	key := fmt.Sprintf("documenti/%s/%s", s.now().UTC().Format("2006/01"), id)
 	a := store.Attachment{
 		ID: id, ObjectKey: key, Role: up.Role, FileName: name, SizeBytes: int64(len(data)), SHA256: sum[:],
@@ -232,14 +232,6 @@ func deref(p *string) string {
 		return ""
 	}
 	return *p
-}
-
-func newID() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
 // SafeFileName keeps the base name of what the user sent, without path

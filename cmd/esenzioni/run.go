@@ -18,8 +18,12 @@ import (
 	"esenzioni/internal/metrics"
 	"esenzioni/migrations"
 	"esenzioni/service"
+	"esenzioni/service/accesslog"
 	"esenzioni/service/exemptions"
+	"esenzioni/service/idempotency"
+	"esenzioni/service/notifications"
 	"esenzioni/service/practices"
+	"esenzioni/service/sessions"
 	"esenzioni/store"
 	"esenzioni/store/catalog"
 	"esenzioni/web"
@@ -46,6 +50,8 @@ func webServer(a *app.App) (*web.Server, error) {
 	return web.New(web.Deps{
 		Config: a.Config, Log: a.Log.With("component", "web"), Store: a.Store, Temporal: a.Temporal,
 		S3: a.S3, Codec: a.Codec, Practices: practiceService(a), Exemptions: exemptionService(a), Attachments: a.Attachments,
+		Sessions: &sessions.Service{Store: a.Store}, AccessLog: &accesslog.Service{Store: a.Store},
+		Notifications: &notifications.Service{Store: a.Store}, Idempotency: &idempotency.Service{Store: a.Store},
 	})
 }
 

@@ -23,8 +23,12 @@ import (
 	"esenzioni/internal/app"
 	"esenzioni/internal/config"
 	"esenzioni/internal/testenv"
+	"esenzioni/service/accesslog"
 	"esenzioni/service/exemptions"
+	"esenzioni/service/idempotency"
+	"esenzioni/service/notifications"
 	"esenzioni/service/practices"
+	"esenzioni/service/sessions"
 	"esenzioni/store"
 	"esenzioni/web"
 	"esenzioni/worker"
@@ -169,6 +173,8 @@ func New(t testing.TB, opts Options) *Env {
 		ReminderOffsets: cfg.ReminderOffsets}
 	e.Web, err = web.New(web.Deps{Config: cfg, Log: log, Store: a.Store, Temporal: a.Temporal, S3: a.S3,
 		Codec: a.Codec, Practices: e.Practices, Exemptions: e.Exemptions, Attachments: a.Attachments,
+		Sessions: &sessions.Service{Store: a.Store}, AccessLog: &accesslog.Service{Store: a.Store},
+		Notifications: &notifications.Service{Store: a.Store}, Idempotency: &idempotency.Service{Store: a.Store},
 		OIDCHTTPClient: loginHTTPClient(opts.Login)})
 	if err != nil {
 		t.Fatal(err)

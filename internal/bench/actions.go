@@ -29,8 +29,12 @@ import (
 	"esenzioni/domain/practice"
 	"esenzioni/internal/app"
 	"esenzioni/internal/config"
+	"esenzioni/service/accesslog"
 	"esenzioni/service/exemptions"
+	"esenzioni/service/idempotency"
+	"esenzioni/service/notifications"
 	"esenzioni/service/practices"
+	"esenzioni/service/sessions"
 	"esenzioni/store"
 	"esenzioni/web"
 	"esenzioni/worker"
@@ -173,7 +177,9 @@ func (e *env) serve(ctx context.Context, url string) (*app.App, string, func(), 
 		Codes: exemptioncode.New(cfg.RegionalCodes...), ReminderOffsets: cfg.ReminderOffsets}
 	srv, err := web.New(web.Deps{Config: cfg, Log: e.log, Store: a.Store, Temporal: a.Temporal, S3: a.S3, Codec: a.Codec,
 		Practices: svc, Exemptions: &exemptions.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue},
-		Attachments: a.Attachments})
+		Attachments: a.Attachments, Sessions: &sessions.Service{Store: a.Store}, AccessLog: &accesslog.Service{Store: a.Store},
+		Notifications: &notifications.Service{Store: a.Store}, Idempotency: &idempotency.Service{Store: a.Store},
+	})
 	if err != nil {
 		a.Close()
 		return nil, "", nil, err
