@@ -25,6 +25,8 @@ import (
 	"esenzioni/domain/practice"
 	"esenzioni/domain/refusal"
 	"esenzioni/internal/app"
+	"esenzioni/internal/testpki"
+	"esenzioni/internal/testsign"
 	"esenzioni/service/practices"
 	"esenzioni/store"
 	"esenzioni/workflows"
@@ -398,7 +400,7 @@ func demoDocuments(ctx context.Context, a *app.App, number string, kind practice
 		return err
 	}
 	key := "demo:" + number
-	cert, err := signature.SignCAdES(signature.MinimalPDF("Certificato di patologia - pratica "+number+" (documento dimostrativo)"), signer)
+	cert, err := testpki.SignCAdES(signature.MinimalPDF("Certificato di patologia - pratica "+number+" (documento dimostrativo)"), signer)
 	if err != nil {
 		return err
 	}
@@ -413,7 +415,7 @@ func demoDocuments(ctx context.Context, a *app.App, number string, kind practice
 	if kind == practice.SubmitterDoctor {
 		return nil
 	}
-	pdf, err := signature.SignPAdES(signature.MinimalPDF("Referto specialistico allegato dal cittadino (documento dimostrativo)"), signer)
+	pdf, err := testsign.SignPAdES(signature.MinimalPDF("Referto specialistico allegato dal cittadino (documento dimostrativo)"), signer)
 	if err != nil {
 		return err
 	}

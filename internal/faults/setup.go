@@ -27,6 +27,7 @@ import (
 	"esenzioni/internal/app"
 	"esenzioni/internal/config"
 	"esenzioni/internal/demo"
+	"esenzioni/internal/testsign"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )
@@ -126,7 +127,7 @@ func (h *harness) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if h.signed, err = signature.SignPAdES(signature.MinimalPDF("Referto specialistico (prova di guasti)"), signer); err != nil {
+	if h.signed, err = testsign.SignPAdES(signature.MinimalPDF("Referto specialistico (prova di guasti)"), signer); err != nil {
 		return err
 	}
 
