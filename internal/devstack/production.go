@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"esenzioni/internal/httpcheck"
 )
 
 // ProductionOptions configure `esenzioni cluster`: the whole system in its
@@ -256,16 +258,7 @@ func (p *Production) startApp(name string, args []string, env ...string) error {
 
 func (p *Production) waitHealthy(ctx context.Context, name, url string, timeout time.Duration) error {
 	return waitReady(ctx, p.apps[name], filepath.Join(p.opts.DataDir, name+".log"), timeout, func(ctx context.Context) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s answered %s", url, resp.Status)
-		}
-		return nil
+		return httpcheck.Get(ctx, url, httpcheck.OK)
 	})
 }
 

@@ -2,9 +2,7 @@ package devstack
 
 import (
 	"context"
-	"fmt"
 	"net"
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -13,6 +11,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"esenzioni/internal/httpcheck"
 )
 
 // TemporalOptions configures the Temporal dev server.
@@ -156,20 +156,9 @@ func (t *Temporal) Stop() {
 	}
 }
 
+// httpOK: url answers, with any status but a server error.
 func httpOK(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 500 {
-		return fmt.Errorf("%s answered %s", url, resp.Status)
-	}
-	return nil
+	return httpcheck.Get(ctx, url, func(code int) bool { return code < 500 })
 }
 
 // quietLogger drops the SDK's connection warnings while we poll for readiness.
