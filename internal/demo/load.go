@@ -183,11 +183,7 @@ func upsertOperator(ctx context.Context, st *store.Store, o operatorSpec, fc str
 	if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	pw, err := auth.HashSecret(Password)
-	if err != nil {
-		return err
-	}
-	pin, err := auth.HashSecret(PIN)
+	pw, pin, err := auth.HashCredentials(Password, PIN)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package devstack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -76,15 +77,9 @@ type Production struct {
 // the application's database (migrations, catalogue, demo data) and starts
 // the web and worker processes. On failure everything started is stopped.
 func StartProduction(ctx context.Context, opts ProductionOptions) (_ *Production, err error) {
-	if opts.BasePort == 0 {
-		opts.BasePort = 17200
-	}
-	if opts.Webs == 0 {
-		opts.Webs = 2
-	}
-	if opts.Workers == 0 {
-		opts.Workers = 2
-	}
+	opts.BasePort = cmp.Or(opts.BasePort, 17200)
+	opts.Webs = cmp.Or(opts.Webs, 2)
+	opts.Workers = cmp.Or(opts.Workers, 2)
 	dir, err := filepath.Abs(opts.DataDir)
 	if err != nil {
 		return nil, err

@@ -73,11 +73,7 @@ func (h *harness) prepare(ctx context.Context) error {
 		return fmt.Errorf("places: Torino not found")
 	}
 	h.birthPlace = torino.Code
-	pw, err := auth.HashSecret(password)
-	if err != nil {
-		return err
-	}
-	pn, err := auth.HashSecret(pin)
+	pw, pn, err := auth.HashCredentials(password, pin)
 	if err != nil {
 		return err
 	}
