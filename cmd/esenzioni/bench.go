@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"esenzioni/internal/bench"
+	"esenzioni/internal/config"
 )
 
 // runBench runs the benchmark suite on its own embedded stack (not part of
@@ -41,7 +42,7 @@ func runBench(ctx context.Context, args []string) error {
 	if opts.JSON == "" {
 		opts.JSON = filepath.Join(opts.DataDir, "bench-report.json")
 	}
-	for _, s := range list(*only) {
+	for _, s := range config.List(*only) {
 		switch s {
 		case "actions":
 			opts.Actions = true

@@ -37,17 +37,6 @@ func parseTool(fs *flag.FlagSet, args []string) (cfg config.Config, exe string, 
 	return cfg, exe, err
 }
 
-// list splits a comma-separated flag value, dropping empty items.
-func list(s string) []string {
-	var out []string
-	for _, item := range strings.Split(s, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
-}
-
 func envPort(name string, def int) (int, error) {
 	v := os.Getenv(name)
 	if v == "" {

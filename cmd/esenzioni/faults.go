@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"esenzioni/internal/config"
 	"esenzioni/internal/faults"
 )
 
@@ -45,7 +46,7 @@ func runFaults(ctx context.Context, args []string) error {
 		*dir = filepath.Join(cfg.DataDir, "faults")
 	}
 	rep, err := faults.Run(ctx, faults.Options{
-		Dir: *dir, Binary: exe, Practices: *practices, Kills: *kills, Clients: *clients, Kinds: list(*kinds),
+		Dir: *dir, Binary: exe, Practices: *practices, Kills: *kills, Clients: *clients, Kinds: config.List(*kinds),
 		Seed: *seed, SettleTimeout: *settle, Out: os.Stdout, Log: os.Stderr,
 	})
 	if err != nil {
