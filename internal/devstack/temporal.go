@@ -53,21 +53,13 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 }
 
 func startTemporalOnce(ctx context.Context, opts TemporalOptions) (*Temporal, error) {
-	port, uiPort := opts.Port, opts.UIPort
-	var err error
-	if port == 0 {
-		if port, err = FreePort(); err != nil {
-			return nil, err
-		}
-	} else if err := checkPortFree("temporal", "ESENZIONI_TEMPORAL_PORT", port); err != nil {
+	port, err := choosePort("temporal", "ESENZIONI_TEMPORAL_PORT", opts.Port)
+	if err != nil {
 		return nil, err
 	}
-	if uiPort == 0 {
-		if uiPort, err = FreePort(); err != nil {
-			return nil, err
-		}
-	} else if uiPort > 0 {
-		if err := checkPortFree("temporal web ui", "ESENZIONI_TEMPORAL_UI_PORT", uiPort); err != nil {
+	uiPort := opts.UIPort
+	if uiPort >= 0 { // negative: no UI
+		if uiPort, err = choosePort("temporal web ui", "ESENZIONI_TEMPORAL_UI_PORT", uiPort); err != nil {
 			return nil, err
 		}
 	}
