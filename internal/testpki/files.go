@@ -69,27 +69,19 @@ func WritePair(certPath, keyPath string, cert *x509.Certificate, key crypto.Sign
 // ReadPair reads a certificate and its key as WritePair writes them; a
 // missing file gives an error matching os.ErrNotExist.
 func ReadPair(certPath, keyPath string) (*x509.Certificate, crypto.Signer, error) {
-	cb, err := os.ReadFile(certPath)
+	certDER, err := readPEM(certPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	kb, err := os.ReadFile(keyPath)
+	keyDER, err := readPEM(keyPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	block, _ := pem.Decode(cb)
-	if block == nil {
-		return nil, nil, fmt.Errorf("%s is not PEM", certPath)
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
+	cert, err := x509.ParseCertificate(certDER)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", certPath, err)
 	}
-	kblock, _ := pem.Decode(kb)
-	if kblock == nil {
-		return nil, nil, fmt.Errorf("%s is not PEM", keyPath)
-	}
-	k, err := x509.ParsePKCS8PrivateKey(kblock.Bytes)
+	k, err := x509.ParsePKCS8PrivateKey(keyDER)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", keyPath, err)
 	}
@@ -98,4 +90,17 @@ func ReadPair(certPath, keyPath string) (*x509.Certificate, crypto.Signer, error
 		return nil, nil, errors.New(keyPath + " holds no signing key")
 	}
 	return cert, signer, nil
+}
+
+// readPEM returns the contents of the first PEM block in path.
+func readPEM(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(b)
+	if block == nil {
+		return nil, fmt.Errorf("%s is not PEM", path)
+	}
+	return block.Bytes, nil
 }
