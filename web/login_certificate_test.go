@@ -17,9 +17,9 @@ import (
 	"esenzioni/domain/access"
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/browser"
-	"esenzioni/internal/cnsca"
 	"esenzioni/internal/config"
 	"esenzioni/internal/testenv"
+	"esenzioni/internal/testpki"
 )
 
 const p12Password = "prova"
@@ -29,9 +29,9 @@ const p12Password = "prova"
 // CRL listing one revoked certificate.
 type certWorld struct {
 	*apptest.Env
-	ca      *cnsca.CA
+	ca      *testpki.CA
 	fc      string
-	revoked *cnsca.Cert
+	revoked *testpki.Cert
 }
 
 func newCertWorld(t *testing.T, configure func(*config.Config)) *certWorld {
@@ -40,7 +40,7 @@ func newCertWorld(t *testing.T, configure func(*config.Config)) *certWorld {
 	crlDir := t.TempDir()
 	w := &certWorld{ca: ca}
 	var err error
-	w.revoked, err = ca.IssueClient(cnsca.Holder{FiscalCode: testenv.OIDCOperator.FiscalCode})
+	w.revoked, err = ca.IssueClient(testpki.Holder{FiscalCode: testenv.OIDCOperator.FiscalCode})
 	require.NoError(t, err)
 	crl, err := ca.CRL(w.revoked.Cert)
 	require.NoError(t, err)
@@ -51,7 +51,7 @@ func newCertWorld(t *testing.T, configure func(*config.Config)) *certWorld {
 	return w
 }
 
-func (w *certWorld) issue(t *testing.T, h cnsca.Holder) *cnsca.Cert {
+func (w *certWorld) issue(t *testing.T, h testpki.Holder) *testpki.Cert {
 	t.Helper()
 	c, err := w.ca.IssueClient(h)
 	require.NoError(t, err)
@@ -60,7 +60,7 @@ func (w *certWorld) issue(t *testing.T, h cnsca.Holder) *cnsca.Cert {
 
 // certificateLogin presses the certificate box's Accedi in a Chromium
 // holding c, and returns when the browser is back on the application.
-func (w *certWorld) certificateLogin(t *testing.T, c *cnsca.Cert) *browser.Browser {
+func (w *certWorld) certificateLogin(t *testing.T, c *testpki.Cert) *browser.Browser {
 	t.Helper()
 	p12, err := c.PKCS12(p12Password)
 	require.NoError(t, err)
@@ -73,7 +73,7 @@ func (w *certWorld) certificateLogin(t *testing.T, c *cnsca.Cert) *browser.Brows
 
 func TestCertificateLoginInChromium(t *testing.T) {
 	w := newCertWorld(t, nil)
-	b := w.certificateLogin(t, w.issue(t, cnsca.Holder{FiscalCode: w.fc, GivenName: "LIBERO", Surname: "CERRUTI"}))
+	b := w.certificateLogin(t, w.issue(t, testpki.Holder{FiscalCode: w.fc, GivenName: "LIBERO", Surname: "CERRUTI"}))
 	require.Equal(t, w.URL+"/", b.Location(), "lands on the profile page")
 	require.True(t, b.Exists("#esci"))
 	require.Equal(t, "ASL TO3", b.Text("[data-testid=asr]"))
@@ -91,26 +91,26 @@ func TestCertificateLoginInChromium(t *testing.T) {
 
 func TestCertificateLoginRefusals(t *testing.T) {
 	w := newCertWorld(t, nil)
-	other, err := cnsca.New("CA NON RICONOSCIUTA")
+	other, err := testpki.NewDevCA("CA NON RICONOSCIUTA")
 	require.NoError(t, err)
-	untrusted, err := other.IssueClient(cnsca.Holder{FiscalCode: w.fc})
+	untrusted, err := other.IssueClient(testpki.Holder{FiscalCode: w.fc})
 	require.NoError(t, err)
 	cases := []struct {
 		name   string
-		cert   *cnsca.Cert
+		cert   *testpki.Cert
 		msg    string
 		reason string
 	}{
 		// Chromium (NSS) never offers an expired certificate: the handshake
 		// carries none, and the page says so. The application's own expiry
 		// check is exercised through the proxy header below.
-		{"expired", w.issue(t, cnsca.Holder{FiscalCode: w.fc, NotBefore: time.Now().AddDate(-3, 0, 0), NotAfter: time.Now().AddDate(0, 0, -2)}),
+		{"expired", w.issue(t, testpki.Holder{FiscalCode: w.fc, NotBefore: time.Now().AddDate(-3, 0, 0), NotAfter: time.Now().AddDate(0, 0, -2)}),
 			"verifica che il certificato non sia scaduto", "certificato.assente"},
 		{"revoked by the CRL", w.revoked, "Il certificato è stato revocato", "certificato.revocato"},
 		{"untrusted CA", untrusted, "non è stato emesso da un'autorità di certificazione riconosciuta", "certificato.ca_non_fidata"},
-		{"without a fiscal code", w.issue(t, cnsca.Holder{GivenName: "LIBERO", Surname: "CERRUTI"}),
+		{"without a fiscal code", w.issue(t, testpki.Holder{GivenName: "LIBERO", Surname: "CERRUTI"}),
 			"Il certificato non contiene un codice fiscale", "certificato.senza_codice_fiscale"},
-		{"fiscal code without an account", w.issue(t, cnsca.Holder{FiscalCode: testenv.OIDCNoAccount.FiscalCode}),
+		{"fiscal code without an account", w.issue(t, testpki.Holder{FiscalCode: testenv.OIDCNoAccount.FiscalCode}),
 			"Non risulta un'utenza di operatore", "nessuna utenza"},
 	}
 	for _, c := range cases {
@@ -168,8 +168,8 @@ func proxyLogin(t *testing.T, w *certWorld, header string) *http.Response {
 
 func TestCertificateLoginThroughTrustedProxyHeader(t *testing.T) {
 	cert := func(w *certWorld) string {
-		c := w.issue(t, cnsca.Holder{FiscalCode: w.fc})
-		return url.QueryEscape(string(cnsca.CertPEM(c.Cert))) // nginx $ssl_client_escaped_cert
+		c := w.issue(t, testpki.Holder{FiscalCode: w.fc})
+		return url.QueryEscape(string(testpki.CertPEM(c.Cert))) // nginx $ssl_client_escaped_cert
 	}
 	t.Run("from a trusted proxy", func(t *testing.T) {
 		w := newCertWorld(t, func(c *config.Config) {
@@ -190,8 +190,8 @@ func TestCertificateLoginThroughTrustedProxyHeader(t *testing.T) {
 			c.Login.CNSTrustedProxies = mustCIDRs(t, "127.0.0.1/32")
 			c.Login.CNSLoginURL = c.PublicURL + "/login/certificato/tls"
 		})
-		expired := w.issue(t, cnsca.Holder{FiscalCode: w.fc, NotBefore: time.Now().AddDate(-3, 0, 0), NotAfter: time.Now().AddDate(0, 0, -2)})
-		resp := proxyLogin(t, w, url.QueryEscape(string(cnsca.CertPEM(expired.Cert))))
+		expired := w.issue(t, testpki.Holder{FiscalCode: w.fc, NotBefore: time.Now().AddDate(-3, 0, 0), NotAfter: time.Now().AddDate(0, 0, -2)})
+		resp := proxyLogin(t, w, url.QueryEscape(string(testpki.CertPEM(expired.Cert))))
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		require.NotContains(t, string(body), `id="esci"`)

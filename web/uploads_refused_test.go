@@ -17,6 +17,7 @@ import (
 	"esenzioni/adapters/signature"
 	"esenzioni/domain/practice"
 	"esenzioni/internal/apptest"
+	"esenzioni/internal/testsign"
 )
 
 // opSession is an operator logged in over HTTP, as a browser without
@@ -97,7 +98,7 @@ func attachmentCount(t *testing.T, e *apptest.Env) int {
 // is accepted by each (issue 12, point 1).
 func TestBadFilesRefusedOnEveryUploadRoute(t *testing.T) {
 	w := newExemptionWorld(t)
-	files, err := w.CA.HostileFiles(w.Signer, signature.MinimalPDF("Certificato di patologia"))
+	files, err := testsign.HostileFiles(w.CA, w.Signer, signature.MinimalPDF("Certificato di patologia"))
 	require.NoError(t, err)
 	name := func(kind string) string {
 		if signature.Sniff(files[kind]) == signature.FormatCMS {
@@ -110,7 +111,7 @@ func TestBadFilesRefusedOnEveryUploadRoute(t *testing.T) {
 	t.Run("Modifica of an exemption", func(t *testing.T) {
 		s := newOpSession(t, w.URL, "operatore.to3")
 		path := fmt.Sprintf("/esenzioni/%d/modifica/documenti", w.fromPractice)
-		for _, kind := range signature.RefusedKinds {
+		for _, kind := range testsign.RefusedKinds {
 			before := attachmentCount(t, w.Env)
 			status, page := s.upload(path, docFields, name(kind), files[kind])
 			require.Equal(t, http.StatusUnprocessableEntity, status, kind)
@@ -127,7 +128,7 @@ func TestBadFilesRefusedOnEveryUploadRoute(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, status)
 		draft := strings.Split(strings.TrimPrefix(loc, "/esenzioni/nuova/"), "/")[0]
 		path := "/esenzioni/nuova/" + draft + "/documenti"
-		for _, kind := range signature.RefusedKinds {
+		for _, kind := range testsign.RefusedKinds {
 			before := attachmentCount(t, w.Env)
 			status, page := s.upload(path, docFields, name(kind), files[kind])
 			require.Equal(t, http.StatusUnprocessableEntity, status, kind)
@@ -152,7 +153,7 @@ func TestBadFilesRefusedOnEveryUploadRoute(t *testing.T) {
 			require.NoError(t, jsonUnmarshal(raw, &out), string(raw))
 			return resp.StatusCode, out
 		}
-		for _, kind := range signature.RefusedKinds {
+		for _, kind := range testsign.RefusedKinds {
 			before := attachmentCount(t, w.Env)
 			status, body := upload(name(kind), files[kind])
 			require.Equal(t, http.StatusUnprocessableEntity, status, kind)

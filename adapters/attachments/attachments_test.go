@@ -19,6 +19,8 @@ import (
 	"esenzioni/adapters/attachments"
 	"esenzioni/adapters/signature"
 	"esenzioni/internal/testenv"
+	"esenzioni/internal/testpki"
+	"esenzioni/internal/testsign"
 	"esenzioni/store"
 )
 
@@ -27,8 +29,8 @@ type fixture struct {
 	db     *testenv.DB
 	s3     *minio.Client
 	bucket string
-	ca     *signature.TestCA
-	signer *signature.TestSigner
+	ca     *testpki.CA
+	signer *testpki.Cert
 	dir    string
 }
 
@@ -37,12 +39,12 @@ func newFixture(t *testing.T) *fixture {
 	s3, bucket := testenv.S3(t)
 	ctx := context.Background()
 	require.NoError(t, s3.MakeBucket(ctx, bucket, minio.MakeBucketOptions{}))
-	ca, err := signature.NewTestCA("CA DI PROVA")
+	ca, err := testpki.NewCA("CA DI PROVA")
 	require.NoError(t, err)
-	signer, err := ca.NewSigner(signature.TestSignerOptions{CommonName: "MARIO ROSSI", SerialNumber: "TINIT-RSSMRA80A01H501U"})
+	signer, err := ca.NewSigner(testpki.SignerOptions{CommonName: "MARIO ROSSI", SerialNumber: "TINIT-RSSMRA80A01H501U"})
 	require.NoError(t, err)
 	f := &fixture{db: db, s3: s3, bucket: bucket, ca: ca, signer: signer, dir: t.TempDir()}
-	f.svc = &attachments.Service{Store: store.New(db.DB), S3: s3, Bucket: bucket, Trust: ca.TrustStore(), MaxBytes: 1 << 20}
+	f.svc = &attachments.Service{Store: store.New(db.DB), S3: s3, Bucket: bucket, Trust: signature.NewTrustStore(ca.Root()), MaxBytes: 1 << 20}
 	return f
 }
 
@@ -58,15 +60,15 @@ func (f *fixture) openssl(t *testing.T, args ...string) {
 }
 
 // opensslCAdES signs content with `openssl cms -sign` (attached, DER).
-func (f *fixture) opensslCAdES(t *testing.T, content []byte, s *signature.TestSigner) []byte {
+func (f *fixture) opensslCAdES(t *testing.T, content []byte, s *testpki.Cert) []byte {
 	in, cert, key, out := filepath.Join(f.dir, "doc.pdf"), filepath.Join(f.dir, "signer.pem"), filepath.Join(f.dir, "key.pem"), filepath.Join(f.dir, "doc.pdf.p7m")
 	require.NoError(t, os.WriteFile(in, content, 0o600))
-	require.NoError(t, os.WriteFile(cert, signature.CertPEM(s.Cert), 0o600))
-	kp, err := signature.KeyPEM(s.Key)
+	require.NoError(t, os.WriteFile(cert, testpki.CertPEM(s.Cert), 0o600))
+	kp, err := testpki.KeyPEM(s.Key)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(key, kp, 0o600))
 	chain := filepath.Join(f.dir, "chain.pem")
-	require.NoError(t, os.WriteFile(chain, signature.CertPEM(s.Chain...), 0o600))
+	require.NoError(t, os.WriteFile(chain, testpki.CertPEM(s.Chain...), 0o600))
 	f.openssl(t, "cms", "-sign", "-binary", "-nodetach", "-outform", "DER", "-md", "sha256",
 		"-in", in, "-signer", cert, "-inkey", key, "-certfile", chain, "-out", out)
 	b, err := os.ReadFile(out)
@@ -117,7 +119,7 @@ func TestSignedDocumentsAreStoredWithTheirSigner(t *testing.T) {
 	require.Equal(t, pdf, inner, "the extracted content")
 	require.Equal(t, "application/pdf", ct)
 
-	pades, err := signature.SignPAdES(pdf, f.signer)
+	pades, err := testsign.SignPAdES(pdf, f.signer)
 	require.NoError(t, err)
 	b, err := f.svc.Put(ctx, bytes.NewReader(pades), attachments.Upload{FileName: "referto.pdf", Role: store.RoleDocument, DocumentType: "CARTELLA_CLINICA", StagingKey: "k"})
 	require.NoError(t, err)
@@ -140,23 +142,23 @@ func TestBadDocumentsAreRefusedAndNothingIsStored(t *testing.T) {
 	require.Positive(t, i)
 	tampered[i] ^= 0x01
 
-	goodPAdES, err := signature.SignPAdES(pdf, f.signer)
+	goodPAdES, err := testsign.SignPAdES(pdf, f.signer)
 	require.NoError(t, err)
 	tamperedPAdES := append([]byte{}, goodPAdES...)
 	j := bytes.Index(tamperedPAdES, []byte("Verbale"))
 	tamperedPAdES[j] ^= 0x01
 
-	other, err := signature.NewTestCA("ALTRA CA")
+	other, err := testpki.NewCA("ALTRA CA")
 	require.NoError(t, err)
-	stranger, err := other.NewSigner(signature.TestSignerOptions{})
+	stranger, err := other.NewSigner(testpki.SignerOptions{})
 	require.NoError(t, err)
 	untrusted := f.opensslCAdES(t, pdf, stranger)
 
-	expiredSigner, err := f.ca.NewSigner(signature.TestSignerOptions{NotBefore: time.Now().AddDate(-3, 0, 0), NotAfter: time.Now().AddDate(-1, 0, 0)})
+	expiredSigner, err := f.ca.NewSigner(testpki.SignerOptions{NotBefore: time.Now().AddDate(-3, 0, 0), NotAfter: time.Now().AddDate(-1, 0, 0)})
 	require.NoError(t, err)
 	expired := f.opensslCAdES(t, pdf, expiredSigner)
 
-	noNR, err := f.ca.NewSigner(signature.TestSignerOptions{NoNonRepudiation: true})
+	noNR, err := f.ca.NewSigner(testpki.SignerOptions{NoNonRepudiation: true})
 	require.NoError(t, err)
 	noNonRepudiation := f.opensslCAdES(t, pdf, noNR)
 
@@ -200,7 +202,7 @@ func TestStorageDownRefusesAndStoresNoMetadata(t *testing.T) {
 	down, err := minio.New(closed, &minio.Options{Creds: credentials.NewStaticV4("k", "s", ""), MaxRetries: 1})
 	require.NoError(t, err)
 	f.svc.S3 = down
-	pdf, err := signature.SignPAdES(signature.MinimalPDF("x"), f.signer)
+	pdf, err := testsign.SignPAdES(signature.MinimalPDF("x"), f.signer)
 	require.NoError(t, err)
 	_, err = f.svc.Put(context.Background(), bytes.NewReader(pdf), attachments.Upload{FileName: "a.pdf", Role: store.RoleCitizen, StagingKey: "k"})
 	require.True(t, errors.Is(err, attachments.ErrUnavailable), "%v", err)
@@ -210,7 +212,7 @@ func TestStorageDownRefusesAndStoresNoMetadata(t *testing.T) {
 func TestCleanupRemovesOrphansAndStaleStaged(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	pdf, err := signature.SignPAdES(signature.MinimalPDF("x"), f.signer)
+	pdf, err := testsign.SignPAdES(signature.MinimalPDF("x"), f.signer)
 	require.NoError(t, err)
 	kept, err := f.svc.Put(ctx, bytes.NewReader(pdf), attachments.Upload{FileName: "kept.pdf", Role: store.RoleCitizen})
 	require.NoError(t, err)

@@ -41,6 +41,16 @@ func HashSecret(secret string) (string, error) {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
+// HashCredentials hashes an operator's password and PIN, as the accounts
+// of the demo, the tests and the benchmarks are created.
+func HashCredentials(password, pin string) (passwordHash, pinHash string, err error) {
+	if passwordHash, err = HashSecret(password); err != nil {
+		return "", "", err
+	}
+	pinHash, err = HashSecret(pin)
+	return passwordHash, pinHash, err
+}
+
 // ErrBadHash is returned for a stored hash that cannot be parsed.
 var ErrBadHash = errors.New("auth: malformed password hash")
 

@@ -32,7 +32,7 @@ func benchVerify(b *testing.B, data []byte) {
 
 func BenchmarkVerifyPAdES5MB(b *testing.B) {
 	f := getFixture(b)
-	pdf, err := SignPAdES(bigPDF(5<<20), f.signer)
+	pdf, err := signPDF(bigPDF(5<<20), f.signer, padesLayout{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -41,7 +41,7 @@ func BenchmarkVerifyPAdES5MB(b *testing.B) {
 
 func BenchmarkVerifyPAdES20MB(b *testing.B) {
 	f := getFixture(b)
-	pdf, err := SignPAdES(bigPDF(20<<20), f.signer)
+	pdf, err := signPDF(bigPDF(20<<20), f.signer, padesLayout{})
 	if err != nil {
 		b.Fatal(err)
 	}

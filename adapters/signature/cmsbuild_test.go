@@ -16,6 +16,8 @@ import (
 
 	"github.com/smallstep/pkcs7"
 	"github.com/stretchr/testify/require"
+
+	"esenzioni/internal/testpki"
 )
 
 // A hand-made CMS SignedData, for the shapes neither openssl nor the pkcs7
@@ -72,7 +74,7 @@ func mustMarshal(t testing.TB, v any) []byte {
 	return b
 }
 
-func buildCMS(t testing.TB, content []byte, s *TestSigner, spec cmsSpec) []byte {
+func buildCMS(t testing.TB, content []byte, s *testpki.Cert, spec cmsSpec) []byte {
 	t.Helper()
 	h, digestOID := crypto.SHA256, pkcs7.OIDDigestAlgorithmSHA256
 	var digest []byte

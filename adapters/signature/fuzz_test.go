@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"testing"
+
+	"esenzioni/internal/testpki"
 )
 
 // FuzzVerify: Verify must never panic, and must either succeed with a
@@ -12,11 +14,11 @@ import (
 // PAdES files (openssl and this package), unsigned and odd inputs.
 func FuzzVerify(f *testing.F) {
 	fx := getFixture(f)
-	pades, err := SignPAdES(fx.doc, fx.signer)
+	pades, err := signPDF(fx.doc, fx.signer, padesLayout{})
 	if err != nil {
 		f.Fatal(err)
 	}
-	cades, err := SignCAdES(fx.doc, fx.signer)
+	cades, err := testpki.SignCAdES(fx.doc, fx.signer)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// A minimal PDF object reader, enough for SignPAdES to update the catalog
+// A minimal PDF object reader, enough for SignPAdESWith to update the catalog
 // and the first page of simple PDFs (classic cross-reference tables or
 // streams, objects not inside object streams).
 

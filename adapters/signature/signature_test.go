@@ -18,19 +18,21 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"esenzioni/internal/testpki"
 )
 
 // fixture is a test CA with a few signers, shared by the tests.
 type fixture struct {
-	ca      *TestCA
+	ca      *testpki.CA
 	ts      *TrustStore
-	signer  *TestSigner // ECDSA, TINIT- fiscal code, non-repudiation
-	rsa     *TestSigner // RSA, plain fiscal code
-	other   *TestSigner // issued by a CA that is not trusted
-	expired *TestSigner // valid two years ago to one year ago
-	future  *TestSigner // valid from tomorrow
-	noNR    *TestSigner // digitalSignature only
-	doc     []byte      // MinimalPDF
+	signer  *testpki.Cert // ECDSA, TINIT- fiscal code, non-repudiation
+	rsa     *testpki.Cert // RSA, plain fiscal code
+	other   *testpki.Cert // issued by a CA that is not trusted
+	expired *testpki.Cert // valid two years ago to one year ago
+	future  *testpki.Cert // valid from tomorrow
+	noNR    *testpki.Cert // digitalSignature only
+	doc     []byte        // MinimalPDF
 }
 
 var (
@@ -51,26 +53,26 @@ func getFixture(t testing.TB) *fixture {
 func newFixture() (*fixture, error) {
 	f := &fixture{doc: MinimalPDF(docText)}
 	var err error
-	if f.ca, err = NewTestCA("Test Qualified CA"); err != nil {
+	if f.ca, err = testpki.NewCA("Test Qualified CA"); err != nil {
 		return nil, err
 	}
-	f.ts = f.ca.TrustStore()
-	otherCA, err := NewTestCA("Untrusted CA")
+	f.ts = NewTrustStore(f.ca.Root())
+	otherCA, err := testpki.NewCA("Untrusted CA")
 	if err != nil {
 		return nil, err
 	}
 	now := time.Now()
 	mk := []struct {
-		dst  **TestSigner
-		ca   *TestCA
-		opts TestSignerOptions
+		dst  **testpki.Cert
+		ca   *testpki.CA
+		opts testpki.SignerOptions
 	}{
-		{&f.signer, f.ca, TestSignerOptions{}},
-		{&f.rsa, f.ca, TestSignerOptions{CommonName: "GIULIA BIANCHI", SerialNumber: "BNCGLI85M41L219K", RSA: true}},
-		{&f.other, otherCA, TestSignerOptions{}},
-		{&f.expired, f.ca, TestSignerOptions{NotBefore: now.AddDate(-2, 0, 0), NotAfter: now.AddDate(-1, 0, 0)}},
-		{&f.future, f.ca, TestSignerOptions{NotBefore: now.AddDate(0, 0, 1), NotAfter: now.AddDate(1, 0, 0)}},
-		{&f.noNR, f.ca, TestSignerOptions{NoNonRepudiation: true}},
+		{&f.signer, f.ca, testpki.SignerOptions{}},
+		{&f.rsa, f.ca, testpki.SignerOptions{CommonName: "GIULIA BIANCHI", SerialNumber: "BNCGLI85M41L219K", RSA: true}},
+		{&f.other, otherCA, testpki.SignerOptions{}},
+		{&f.expired, f.ca, testpki.SignerOptions{NotBefore: now.AddDate(-2, 0, 0), NotAfter: now.AddDate(-1, 0, 0)}},
+		{&f.future, f.ca, testpki.SignerOptions{NotBefore: now.AddDate(0, 0, 1), NotAfter: now.AddDate(1, 0, 0)}},
+		{&f.noNR, f.ca, testpki.SignerOptions{NoNonRepudiation: true}},
 	}
 	for _, m := range mk {
 		if *m.dst, err = m.ca.NewSigner(m.opts); err != nil {
@@ -78,6 +80,15 @@ func newFixture() (*fixture, error) {
 		}
 	}
 	return f, nil
+}
+
+// signPDF signs pdf with s as testsign.SignPAdES does (testsign imports
+// this package, so these tests cannot import it), varied by layout.
+func signPDF(pdf []byte, s *testpki.Cert, layout padesLayout) ([]byte, error) {
+	if layout.sign == nil {
+		layout.sign = func(b []byte) ([]byte, error) { return testpki.SignCMS(b, s, true) }
+	}
+	return signPAdES(pdf, s.Cert.Subject.CommonName, layout)
 }
 
 // tool returns the path of a required external program: the tests fail
@@ -112,16 +123,16 @@ func writeFiles(t testing.TB, dir string, files map[string][]byte) {
 // opensslSign signs content with openssl cms as the task describes:
 // -sign -binary -nodetach -outform DER -md sha256 -certfile issuers; extra
 // arguments are appended (a later -outform wins).
-func opensslSign(t testing.TB, content []byte, s *TestSigner, extra ...string) []byte {
+func opensslSign(t testing.TB, content []byte, s *testpki.Cert, extra ...string) []byte {
 	t.Helper()
 	dir := t.TempDir()
-	key, err := KeyPEM(s.Key)
+	key, err := testpki.KeyPEM(s.Key)
 	require.NoError(t, err)
 	writeFiles(t, dir, map[string][]byte{
 		"doc.pdf":    content,
-		"signer.pem": CertPEM(s.Cert),
+		"signer.pem": testpki.CertPEM(s.Cert),
 		"key.pem":    key,
-		"ca.pem":     CertPEM(s.Chain...),
+		"ca.pem":     testpki.CertPEM(s.Chain...),
 	})
 	args := []string{"cms", "-sign", "-binary", "-nodetach", "-outform", "DER", "-md", "sha256",
 		"-in", "doc.pdf", "-signer", "signer.pem", "-inkey", "key.pem", "-certfile", "ca.pem", "-out", "doc.pdf.p7m"}
@@ -192,10 +203,10 @@ func TestSniff(t *testing.T) {
 	}
 }
 
-func opensslEncrypt(t testing.TB, content []byte, recipient *TestSigner) []byte {
+func opensslEncrypt(t testing.TB, content []byte, recipient *testpki.Cert) []byte {
 	t.Helper()
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string][]byte{"doc.pdf": content, "rcpt.pem": CertPEM(recipient.Cert)})
+	writeFiles(t, dir, map[string][]byte{"doc.pdf": content, "rcpt.pem": testpki.CertPEM(recipient.Cert)})
 	run(t, dir, "openssl", "cms", "-encrypt", "-binary", "-aes256", "-outform", "DER", "-in", "doc.pdf", "-out", "enc.p7m", "rcpt.pem")
 	out, err := os.ReadFile(filepath.Join(dir, "enc.p7m"))
 	require.NoError(t, err)
@@ -259,7 +270,7 @@ func TestCAdESOpenSSLVariants(t *testing.T) {
 
 func TestCAdESGoSigner(t *testing.T) {
 	f := getFixture(t)
-	p7m, err := SignCAdES([]byte("testo qualsiasi"), f.signer)
+	p7m, err := testpki.SignCAdES([]byte("testo qualsiasi"), f.signer)
 	require.NoError(t, err)
 	res, err := Verify(p7m, f.ts, Options{})
 	require.NoError(t, err)
@@ -269,7 +280,7 @@ func TestCAdESGoSigner(t *testing.T) {
 
 	// openssl accepts what SignCAdES makes.
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string][]byte{"in.p7m": p7m, "ca.pem": CertPEM(f.ca.Cert)})
+	writeFiles(t, dir, map[string][]byte{"in.p7m": p7m, "ca.pem": testpki.CertPEM(f.ca.Cert)})
 	out := run(t, dir, "openssl", "cms", "-verify", "-inform", "DER", "-in", "in.p7m", "-CAfile", "ca.pem", "-purpose", "any")
 	assert.Equal(t, "testo qualsiasi", string(out))
 }
@@ -277,7 +288,7 @@ func TestCAdESGoSigner(t *testing.T) {
 func TestCAdESNested(t *testing.T) {
 	f := getFixture(t)
 	inner := opensslSign(t, f.doc, f.signer)
-	outer, err := SignCAdES(inner, f.rsa) // a .pdf.p7m.p7m
+	outer, err := testpki.SignCAdES(inner, f.rsa) // a .pdf.p7m.p7m
 	require.NoError(t, err)
 	res, err := Verify(outer, f.ts, Options{})
 	require.NoError(t, err)
@@ -289,7 +300,7 @@ func TestCAdESNested(t *testing.T) {
 
 	// The inner envelope is checked too.
 	tamperedInner := flipByteAt(inner, bytes.Index(inner, []byte("Esenzione")))
-	outer, err = SignCAdES(tamperedInner, f.rsa)
+	outer, err = testpki.SignCAdES(tamperedInner, f.rsa)
 	require.NoError(t, err)
 	_, err = Verify(outer, f.ts, Options{})
 	requireCode(t, err, CodeTampered)
@@ -297,7 +308,7 @@ func TestCAdESNested(t *testing.T) {
 
 func TestPAdES(t *testing.T) {
 	f := getFixture(t)
-	signed, err := SignPAdES(f.doc, f.signer)
+	signed, err := signPDF(f.doc, f.signer, padesLayout{})
 	require.NoError(t, err)
 	require.True(t, bytes.HasPrefix(signed, f.doc), "incremental update keeps the original bytes")
 
@@ -338,7 +349,7 @@ func TestPAdESVariants(t *testing.T) {
 	f := getFixture(t)
 
 	t.Run("rsa", func(t *testing.T) {
-		signed, err := SignPAdES(f.doc, f.rsa)
+		signed, err := signPDF(f.doc, f.rsa, padesLayout{})
 		require.NoError(t, err)
 		res, err := Verify(signed, f.ts, Options{})
 		require.NoError(t, err)
@@ -358,7 +369,7 @@ func TestPAdESVariants(t *testing.T) {
 		_, err := Verify(buf.Bytes(), f.ts, Options{})
 		requireCode(t, err, CodeUnsigned)
 
-		signed, err := SignPAdES(buf.Bytes(), f.signer)
+		signed, err := signPDF(buf.Bytes(), f.signer, padesLayout{})
 		require.NoError(t, err)
 		_, err = Verify(signed, f.ts, Options{})
 		require.NoError(t, err)
@@ -367,9 +378,9 @@ func TestPAdESVariants(t *testing.T) {
 	})
 
 	t.Run("two signatures: the last one is verified", func(t *testing.T) {
-		once, err := SignPAdES(f.doc, f.signer)
+		once, err := signPDF(f.doc, f.signer, padesLayout{})
 		require.NoError(t, err)
-		twice, err := SignPAdES(once, f.rsa)
+		twice, err := signPDF(once, f.rsa, padesLayout{})
 		require.NoError(t, err)
 		res, err := Verify(twice, f.ts, Options{})
 		require.NoError(t, err)
@@ -377,14 +388,14 @@ func TestPAdESVariants(t *testing.T) {
 		pdfsigCheck(t, twice, 2)
 
 		// The last signature must be a good one, whatever the first.
-		bad, err := SignPAdES(once, f.other)
+		bad, err := signPDF(once, f.other, padesLayout{})
 		require.NoError(t, err)
 		_, err = Verify(bad, f.ts, Options{})
 		requireCode(t, err, CodeUntrusted)
 	})
 
 	t.Run("contents before byte range, hex reformatted", func(t *testing.T) {
-		signed, err := signPAdES(f.doc, f.signer, padesLayout{contentsFirst: true})
+		signed, err := signPDF(f.doc, f.signer, padesLayout{contentsFirst: true})
 		require.NoError(t, err)
 		// The /Contents string is outside the signed ranges: lay it out as
 		// other writers do (upper case, line breaks, an odd number of
@@ -420,7 +431,7 @@ func TestTampered(t *testing.T) {
 	f := getFixture(t)
 	p7m := opensslSign(t, f.doc, f.signer)
 	ber := opensslSign(t, f.doc, f.signer, "-stream")
-	pades, err := SignPAdES(f.doc, f.signer)
+	pades, err := signPDF(f.doc, f.signer, padesLayout{})
 	require.NoError(t, err)
 
 	at := func(data []byte, marker string) int {
@@ -484,7 +495,7 @@ func TestUntrusted(t *testing.T) {
 	_, err := Verify(p7m, f.ts, Options{})
 	requireCode(t, err, CodeUntrusted)
 
-	pades, err := SignPAdES(f.doc, f.other)
+	pades, err := signPDF(f.doc, f.other, padesLayout{})
 	require.NoError(t, err)
 	_, err = Verify(pades, f.ts, Options{})
 	requireCode(t, err, CodeUntrusted)
@@ -497,9 +508,9 @@ func TestUntrusted(t *testing.T) {
 	assert.Equal(t, "Il certificato del firmatario non è emesso da un'autorità di certificazione riconosciuta", err.Error())
 
 	// An unknown CA is reported as such whatever the dates and key usage.
-	otherCA, err := NewTestCA("Another untrusted CA")
+	otherCA, err := testpki.NewCA("Another untrusted CA")
 	require.NoError(t, err)
-	s, err := otherCA.NewSigner(TestSignerOptions{NoNonRepudiation: true,
+	s, err := otherCA.NewSigner(testpki.SignerOptions{NoNonRepudiation: true,
 		NotBefore: time.Now().AddDate(-3, 0, 0), NotAfter: time.Now().AddDate(-2, 0, 0)})
 	require.NoError(t, err)
 	_, err = Verify(opensslSign(t, f.doc, s), f.ts, Options{})
@@ -544,17 +555,17 @@ func TestOpenSSLCA(t *testing.T) {
 }
 
 func TestIntermediateCA(t *testing.T) {
-	root, err := NewTestCA("Root CA")
+	root, err := testpki.NewCA("Root CA")
 	require.NoError(t, err)
 	sub, err := root.NewSubCA("Qualified Signing CA")
 	require.NoError(t, err)
-	signer, err := sub.NewSigner(TestSignerOptions{})
+	signer, err := sub.NewSigner(testpki.SignerOptions{})
 	require.NoError(t, err)
 	require.Len(t, signer.Chain, 2)
 	doc := MinimalPDF("documento")
 
 	p7m := opensslSign(t, doc, signer)
-	pades, err := SignPAdES(doc, signer)
+	pades, err := signPDF(doc, signer, padesLayout{})
 	require.NoError(t, err)
 	for name, ts := range map[string]*TrustStore{
 		"root only":                 NewTrustStore(root.Cert),
@@ -569,8 +580,8 @@ func TestIntermediateCA(t *testing.T) {
 	}
 
 	// Without the intermediate in the CMS the chain cannot be built.
-	bare := &TestSigner{Cert: signer.Cert, Key: signer.Key}
-	p7m, err = SignCAdES(doc, bare)
+	bare := &testpki.Cert{Cert: signer.Cert, Key: signer.Key}
+	p7m, err = testpki.SignCAdES(doc, bare)
 	require.NoError(t, err)
 	_, err = Verify(p7m, NewTrustStore(root.Cert), Options{})
 	requireCode(t, err, CodeUntrusted)
@@ -578,18 +589,18 @@ func TestIntermediateCA(t *testing.T) {
 
 func TestExpired(t *testing.T) {
 	f := getFixture(t)
-	for name, s := range map[string]*TestSigner{"expired": f.expired, "not yet valid": f.future} {
+	for name, s := range map[string]*testpki.Cert{"expired": f.expired, "not yet valid": f.future} {
 		t.Run(name, func(t *testing.T) {
 			p7m := opensslSign(t, f.doc, s)
 			_, err := Verify(p7m, f.ts, Options{})
 			requireCode(t, err, CodeExpired)
 
-			p7m, err = SignCAdES(f.doc, s)
+			p7m, err = testpki.SignCAdES(f.doc, s)
 			require.NoError(t, err)
 			_, err = Verify(p7m, f.ts, Options{})
 			requireCode(t, err, CodeExpired)
 
-			pades, err := SignPAdES(f.doc, s)
+			pades, err := signPDF(f.doc, s, padesLayout{})
 			require.NoError(t, err)
 			_, err = Verify(pades, f.ts, Options{})
 			requireCode(t, err, CodeExpired)
@@ -605,7 +616,7 @@ func TestExpired(t *testing.T) {
 func TestSigningTime(t *testing.T) {
 	f := getFixture(t)
 	p7m := opensslSign(t, f.doc, f.signer)
-	pades, err := SignPAdES(f.doc, f.signer)
+	pades, err := signPDF(f.doc, f.signer, padesLayout{})
 	require.NoError(t, err)
 	for _, data := range [][]byte{p7m, pades} {
 		// Checked five years later, after the certificate expired.
@@ -620,25 +631,25 @@ func TestSigningTime(t *testing.T) {
 func TestSigningTimeAbsent(t *testing.T) {
 	f := getFixture(t)
 	inValidity := time.Now().AddDate(-1, -6, 0) // within f.expired's validity
-	noTime := func(s *TestSigner) func([]byte) ([]byte, error) {
+	noTime := func(s *testpki.Cert) func([]byte) ([]byte, error) {
 		return func(b []byte) ([]byte, error) { return buildCMS(t, b, s, cmsSpec{detached: true}), nil }
 	}
 
 	t.Run("pades, /M within the validity of an expired certificate", func(t *testing.T) {
-		pdf, err := signPAdES(f.doc, f.expired, padesLayout{m: inValidity, sign: noTime(f.expired)})
+		pdf, err := signPDF(f.doc, f.expired, padesLayout{m: inValidity, sign: noTime(f.expired)})
 		require.NoError(t, err)
 		res, err := Verify(pdf, f.ts, Options{})
 		require.NoError(t, err)
 		assert.WithinDuration(t, inValidity, res.SigningTime, time.Second)
 	})
 	t.Run("pades, /M outside the validity", func(t *testing.T) {
-		pdf, err := signPAdES(f.doc, f.expired, padesLayout{sign: noTime(f.expired)})
+		pdf, err := signPDF(f.doc, f.expired, padesLayout{sign: noTime(f.expired)})
 		require.NoError(t, err)
 		_, err = Verify(pdf, f.ts, Options{})
 		requireCode(t, err, CodeExpired)
 	})
 	t.Run("pades, no /M: Options.Now", func(t *testing.T) {
-		pdf, err := signPAdES(f.doc, f.expired, padesLayout{noM: true, sign: noTime(f.expired)})
+		pdf, err := signPDF(f.doc, f.expired, padesLayout{noM: true, sign: noTime(f.expired)})
 		require.NoError(t, err)
 		_, err = Verify(pdf, f.ts, Options{})
 		requireCode(t, err, CodeExpired)
@@ -677,7 +688,7 @@ func TestSignedAttributesRequired(t *testing.T) {
 	requireCode(t, err, CodeMalformed)
 
 	empty := buildCMS(t, nil, f.signer, cmsSpec{detached: true, noAttrs: true})
-	pdf, err := signPAdES(f.doc, f.signer, padesLayout{sign: func([]byte) ([]byte, error) { return empty, nil }})
+	pdf, err := signPDF(f.doc, f.signer, padesLayout{sign: func([]byte) ([]byte, error) { return empty, nil }})
 	require.NoError(t, err)
 	_, err = Verify(pdf, f.ts, Options{})
 	requireCode(t, err, CodeMalformed)
@@ -691,7 +702,7 @@ func TestWeakAlgorithm(t *testing.T) {
 	_, err = Verify(opensslSign(t, f.doc, f.rsa, "-md", "sha1"), f.ts, Options{})
 	requireCode(t, err, CodeAlgorithm)
 
-	pdf, err := SignPAdES(f.doc, f.signer)
+	pdf, err := signPDF(f.doc, f.signer, padesLayout{})
 	require.NoError(t, err)
 	_, err = Verify(bytes.Replace(pdf, []byte("/ETSI.CAdES.detached"), []byte("/adbe.pkcs7.sha1\x20\x20\x20\x20"), 1), f.ts, Options{})
 	requireCode(t, err, CodeAlgorithm) // SHA-1 based sub-filter, refused before its CMS is looked at
@@ -721,7 +732,7 @@ func TestKeyUsage(t *testing.T) {
 	p7m := opensslSign(t, f.doc, f.noNR)
 	_, err := Verify(p7m, f.ts, Options{})
 	requireCode(t, err, CodeKeyUsage)
-	pades, err := SignPAdES(f.doc, f.noNR)
+	pades, err := signPDF(f.doc, f.noNR, padesLayout{})
 	require.NoError(t, err)
 	_, err = Verify(pades, f.ts, Options{})
 	requireCode(t, err, CodeKeyUsage)
@@ -739,9 +750,9 @@ func TestNotSigned(t *testing.T) {
 	p7m := opensslSign(t, f.doc, f.signer)
 
 	dir := t.TempDir()
-	key, err := KeyPEM(f.signer.Key)
+	key, err := testpki.KeyPEM(f.signer.Key)
 	require.NoError(t, err)
-	writeFiles(t, dir, map[string][]byte{"doc.pdf": f.doc, "signer.pem": CertPEM(f.signer.Cert), "key.pem": key})
+	writeFiles(t, dir, map[string][]byte{"doc.pdf": f.doc, "signer.pem": testpki.CertPEM(f.signer.Cert), "key.pem": key})
 	run(t, dir, "openssl", "cms", "-sign", "-binary", "-outform", "DER", "-md", "sha256",
 		"-in", "doc.pdf", "-signer", "signer.pem", "-inkey", "key.pem", "-out", "detached.p7s")
 	detached, err := os.ReadFile(filepath.Join(dir, "detached.p7s"))
@@ -785,7 +796,7 @@ func TestNotSigned(t *testing.T) {
 // unfilledSignature is a signed PDF whose /Contents was zeroed (as a writer
 // leaves it before signing).
 func unfilledSignature(t *testing.T, f *fixture) []byte {
-	signed, err := SignPAdES(f.doc, f.signer)
+	signed, err := signPDF(f.doc, f.signer, padesLayout{})
 	require.NoError(t, err)
 	br, ok := parseByteRange(signed[bytes.LastIndex(signed, []byte("/ByteRange"))+len("/ByteRange"):])
 	require.True(t, ok)
@@ -798,20 +809,20 @@ func unfilledSignature(t *testing.T, f *fixture) []byte {
 func TestSignerIdentity(t *testing.T) {
 	f := getFixture(t)
 	cases := []struct {
-		opts     TestSignerOptions
+		opts     testpki.SignerOptions
 		name, cf string
 	}{
-		{TestSignerOptions{SerialNumber: "TINIT-rssmra80a01h501u"}, "MARIO ROSSI", "RSSMRA80A01H501U"},
-		{TestSignerOptions{SerialNumber: "IT:RSSMRA80A01H501U"}, "MARIO ROSSI", "RSSMRA80A01H501U"},
-		{TestSignerOptions{SerialNumber: "-"}, "MARIO ROSSI", ""},
-		{TestSignerOptions{CommonName: "-", GivenName: "Anna", Surname: "Neri"}, "Anna Neri", "RSSMRA80A01H501U"},
-		{TestSignerOptions{CommonName: "NERI ANNA", GivenName: "ANNA", Surname: "NERI"}, "ANNA NERI", "RSSMRA80A01H501U"},
-		{TestSignerOptions{CommonName: "Dott.ssa Anna Neri", GivenName: "Anna"}, "Dott.ssa Anna Neri", "RSSMRA80A01H501U"},
+		{testpki.SignerOptions{SerialNumber: "TINIT-rssmra80a01h501u"}, "MARIO ROSSI", "RSSMRA80A01H501U"},
+		{testpki.SignerOptions{SerialNumber: "IT:RSSMRA80A01H501U"}, "MARIO ROSSI", "RSSMRA80A01H501U"},
+		{testpki.SignerOptions{SerialNumber: "-"}, "MARIO ROSSI", ""},
+		{testpki.SignerOptions{CommonName: "-", GivenName: "Anna", Surname: "Neri"}, "Anna Neri", "RSSMRA80A01H501U"},
+		{testpki.SignerOptions{CommonName: "NERI ANNA", GivenName: "ANNA", Surname: "NERI"}, "ANNA NERI", "RSSMRA80A01H501U"},
+		{testpki.SignerOptions{CommonName: "Dott.ssa Anna Neri", GivenName: "Anna"}, "Dott.ssa Anna Neri", "RSSMRA80A01H501U"},
 	}
 	for _, c := range cases {
 		s, err := f.ca.NewSigner(c.opts)
 		require.NoError(t, err)
-		p7m, err := SignCAdES([]byte("x"), s)
+		p7m, err := testpki.SignCAdES([]byte("x"), s)
 		require.NoError(t, err)
 		res, err := Verify(p7m, f.ts, Options{})
 		require.NoError(t, err)
@@ -822,17 +833,17 @@ func TestSignerIdentity(t *testing.T) {
 
 func TestLoadTrustStore(t *testing.T) {
 	f := getFixture(t)
-	other, err := NewTestCA("Other CA")
+	other, err := testpki.NewCA("Other CA")
 	require.NoError(t, err)
-	third, err := NewTestCA("Third CA")
+	third, err := testpki.NewCA("Third CA")
 	require.NoError(t, err)
 
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string][]byte{
-		"bundle.pem":  append(CertPEM(f.ca.Cert, other.Cert), "\n# comment\n"...),
+		"bundle.pem":  append(testpki.CertPEM(f.ca.Cert, other.Cert), "\n# comment\n"...),
 		"third.CER":   third.Cert.Raw, // DER
 		"README.txt":  []byte("not a certificate"),
-		"dup.crt":     CertPEM(f.ca.Cert),
+		"dup.crt":     testpki.CertPEM(f.ca.Cert),
 		"ignored.key": []byte("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n"),
 	})
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "sub"), 0o700))
@@ -844,7 +855,7 @@ func TestLoadTrustStore(t *testing.T) {
 	p7m := opensslSign(t, f.doc, f.signer)
 	_, err = Verify(p7m, ts, Options{})
 	require.NoError(t, err)
-	s3, err := third.NewSigner(TestSignerOptions{})
+	s3, err := third.NewSigner(testpki.SignerOptions{})
 	require.NoError(t, err)
 	_, err = Verify(opensslSign(t, f.doc, s3), ts, Options{})
 	require.NoError(t, err)
@@ -860,7 +871,7 @@ func TestLoadTrustStore(t *testing.T) {
 	_, err = LoadTrustStore(bad)
 	assert.ErrorContains(t, err, "bad.pem")
 	keyOnly := t.TempDir()
-	key, err := KeyPEM(f.signer.Key)
+	key, err := testpki.KeyPEM(f.signer.Key)
 	require.NoError(t, err)
 	writeFiles(t, keyOnly, map[string][]byte{"key.pem": key})
 	_, err = LoadTrustStore(keyOnly)
@@ -906,12 +917,12 @@ func TestCAdESNestingBeyondLimit(t *testing.T) {
 	wrap := func(inner []byte, n int) []byte {
 		var err error
 		for range n {
-			inner, err = SignCAdES(inner, f.signer)
+			inner, err = testpki.SignCAdES(inner, f.signer)
 			require.NoError(t, err)
 		}
 		return inner
 	}
-	untrusted, err := SignCAdES(f.doc, f.other)
+	untrusted, err := testpki.SignCAdES(f.doc, f.other)
 	require.NoError(t, err)
 	for levels := 1; levels <= MaxNesting+1; levels++ {
 		_, err = Verify(wrap(untrusted, levels), f.ts, Options{})
@@ -932,7 +943,7 @@ func TestCAdESNestingBeyondLimit(t *testing.T) {
 // DER, BER and PEM form (a trailing newline is still accepted).
 func TestCAdESTrailingData(t *testing.T) {
 	f := getFixture(t)
-	der, err := SignCAdES(f.doc, f.signer)
+	der, err := testpki.SignCAdES(f.doc, f.signer)
 	require.NoError(t, err)
 	ber := opensslSign(t, f.doc, f.signer, "-stream")
 	pemP7m := opensslSign(t, f.doc, f.signer, "-outform", "PEM")
@@ -956,19 +967,5 @@ func TestCAdESTrailingData(t *testing.T) {
 	} {
 		_, err := Verify(p7m, f.ts, Options{})
 		require.NoError(t, err, name)
-	}
-}
-
-// TestHostileFiles: every kind HostileFiles makes is refused.
-func TestHostileFiles(t *testing.T) {
-	f := getFixture(t)
-	files, err := f.ca.HostileFiles(f.signer, f.doc)
-	require.NoError(t, err)
-	require.Len(t, files, len(RefusedKinds))
-	for _, kind := range RefusedKinds {
-		_, err := Verify(files[kind], f.ts, Options{})
-		var se *Error
-		require.ErrorAs(t, err, &se, kind)
-		t.Logf("%s: %s", kind, se.Code)
 	}
 }

@@ -1,14 +1,14 @@
 package signature
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"esenzioni/internal/pemcert"
 )
 
 // TrustStore holds the certification authorities whose certificates a
@@ -78,27 +78,15 @@ func LoadTrustStore(dir string) (*TrustStore, error) {
 
 // ParseCertificates parses PEM (CERTIFICATE blocks) or DER certificates.
 func ParseCertificates(data []byte) ([]*x509.Certificate, error) {
-	if bytes.Contains(data, []byte("-----BEGIN ")) {
-		var out []*x509.Certificate
-		for rest := data; ; {
-			var block *pem.Block
-			block, rest = pem.Decode(rest)
-			if block == nil {
-				break
-			}
-			if block.Type != "CERTIFICATE" {
-				continue
-			}
-			c, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, c)
+	certs, isPEM, err := pemcert.Certificates(data)
+	if isPEM {
+		if err == nil && len(certs) == 0 {
+			err = fmt.Errorf("no CERTIFICATE PEM block")
 		}
-		if len(out) == 0 {
-			return nil, fmt.Errorf("no CERTIFICATE PEM block")
+		if err != nil {
+			return nil, err
 		}
-		return out, nil
+		return certs, nil
 	}
 	out, err := x509.ParseCertificates(data)
 	if err != nil {

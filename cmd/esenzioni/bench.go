@@ -30,14 +30,7 @@ func runBench(ctx context.Context, args []string) error {
 	budget := fs.Duration("timer-budget", 20*time.Minute, "time allowed to start the timer workflows")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the bench process (web, worker, clients) here")
 	out := fs.String("json", "", "write the JSON report here (default: <data>/bench-report.json)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := config.Load()
-	if err != nil {
-		return err
-	}
-	exe, err := os.Executable()
+	cfg, exe, err := parseTool(fs, args)
 	if err != nil {
 		return err
 	}
@@ -49,8 +42,8 @@ func runBench(ctx context.Context, args []string) error {
 	if opts.JSON == "" {
 		opts.JSON = filepath.Join(opts.DataDir, "bench-report.json")
 	}
-	for _, s := range strings.Split(*only, ",") {
-		switch strings.TrimSpace(s) {
+	for _, s := range config.List(*only) {
+		switch s {
 		case "actions":
 			opts.Actions = true
 		case "search":
@@ -59,7 +52,6 @@ func runBench(ctx context.Context, args []string) error {
 			opts.PDF = true
 		case "timers":
 			opts.Timers = true
-		case "":
 		default:
 			return fmt.Errorf("unknown section %q (actions, search, pdf, timers)", s)
 		}

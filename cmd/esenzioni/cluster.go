@@ -14,7 +14,6 @@ import (
 
 	"esenzioni/domain/fiscalcode"
 	"esenzioni/domain/places"
-	"esenzioni/internal/config"
 	"esenzioni/internal/demo"
 	"esenzioni/internal/devstack"
 	"esenzioni/workflows/searchattr"
@@ -32,18 +31,11 @@ func runCluster(ctx context.Context, args []string) error {
 	workers := fs.Int("workers", 2, "worker processes")
 	histories := fs.Int("histories", 2, "Temporal history processes")
 	insecure := fs.Bool("insecure", false, "no mTLS and no JWT authorizer (the Temporal UI works without an identity provider)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := config.Load()
+	cfg, exe, err := parseTool(fs, args)
 	if err != nil {
 		return err
 	}
 	base, err := envPort("ESENZIONI_CLUSTER_PORT", 17200)
-	if err != nil {
-		return err
-	}
-	exe, err := os.Executable()
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -21,6 +22,20 @@ import (
 	"esenzioni/store/catalog"
 	"esenzioni/workflows/searchattr"
 )
+
+// parseTool parses the flags of a tool that runs this binary as its web
+// and worker processes (bench, cluster, faults) and loads the
+// configuration.
+func parseTool(fs *flag.FlagSet, args []string) (cfg config.Config, exe string, err error) {
+	if err = fs.Parse(args); err != nil {
+		return cfg, "", err
+	}
+	if cfg, err = config.Load(); err != nil {
+		return cfg, "", err
+	}
+	exe, err = os.Executable()
+	return cfg, exe, err
+}
 
 func envPort(name string, def int) (int, error) {
 	v := os.Getenv(name)

@@ -35,14 +35,7 @@ func runFaults(ctx context.Context, args []string) error {
 		fmt.Fprintln(fs.Output(), "\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := config.Load()
-	if err != nil {
-		return err
-	}
-	exe, err := os.Executable()
+	cfg, exe, err := parseTool(fs, args)
 	if err != nil {
 		return err
 	}
@@ -52,14 +45,8 @@ func runFaults(ctx context.Context, args []string) error {
 	if *dir == "" {
 		*dir = filepath.Join(cfg.DataDir, "faults")
 	}
-	var names []string
-	for _, k := range strings.Split(*kinds, ",") {
-		if k = strings.TrimSpace(k); k != "" {
-			names = append(names, k)
-		}
-	}
 	rep, err := faults.Run(ctx, faults.Options{
-		Dir: *dir, Binary: exe, Practices: *practices, Kills: *kills, Clients: *clients, Kinds: names,
+		Dir: *dir, Binary: exe, Practices: *practices, Kills: *kills, Clients: *clients, Kinds: config.List(*kinds),
 		Seed: *seed, SettleTimeout: *settle, Out: os.Stdout, Log: os.Stderr,
 	})
 	if err != nil {

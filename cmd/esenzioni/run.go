@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"esenzioni/internal/app"
 	"esenzioni/internal/config"
 	"esenzioni/internal/demo"
+	"esenzioni/internal/httpcheck"
 	"esenzioni/internal/metrics"
 	"esenzioni/migrations"
 	"esenzioni/service"
@@ -87,42 +87,43 @@ func serveWorker(ctx context.Context, a *app.App) error {
 	return nil
 }
 
-func openApp(ctx context.Context) (*app.App, error) {
+// withApp opens the application's connections for fn and closes them
+// after.
+func withApp(ctx context.Context, fn func(a *app.App) error) error {
 	cfg, err := config.Load()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return app.Open(ctx, cfg, logger())
+	a, err := app.Open(ctx, cfg, logger())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
 }
 
 func runWeb(ctx context.Context, _ []string) error {
 	tuneGCForWeb()
-	a, err := openApp(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	a.Log.Info("web server listening", "addr", a.Config.HTTPAddr)
-	if err := serveMetrics(ctx, a, dependenciesReady(a)); err != nil {
-		return err
-	}
-	return serveWeb(ctx, a)
+	return withApp(ctx, func(a *app.App) error {
+		a.Log.Info("web server listening", "addr", a.Config.HTTPAddr)
+		if err := serveMetrics(ctx, a, dependenciesReady(a)); err != nil {
+			return err
+		}
+		return serveWeb(ctx, a)
+	})
 }
 
 func runWorker(ctx context.Context, _ []string) error {
-	a, err := openApp(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	a.Log.Info("worker started", "task_queue", a.Config.TaskQueue, "namespace", a.Config.TemporalNamespace)
-	if err := serveDebug(ctx, a.Log); err != nil {
-		return err
-	}
-	if err := serveMetrics(ctx, a, dependenciesReady(a)); err != nil {
-		return err
-	}
-	return serveWorker(ctx, a)
+	return withApp(ctx, func(a *app.App) error {
+		a.Log.Info("worker started", "task_queue", a.Config.TaskQueue, "namespace", a.Config.TemporalNamespace)
+		if err := serveDebug(ctx, a.Log); err != nil {
+			return err
+		}
+		if err := serveMetrics(ctx, a, dependenciesReady(a)); err != nil {
+			return err
+		}
+		return serveWorker(ctx, a)
+	})
 }
 
 // openDB connects to the database only, as the migrating (owner) role.
@@ -181,38 +182,32 @@ func runImport(ctx context.Context, args []string) error {
 }
 
 func runDemo(ctx context.Context, _ []string) error {
-	a, err := openApp(ctx)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if !a.Config.DemoData {
-		fmt.Println("ESENZIONI_DEMO_DATA=false: demo data not loaded")
+	return withApp(ctx, func(a *app.App) error {
+		if !a.Config.DemoData {
+			fmt.Println("ESENZIONI_DEMO_DATA=false: demo data not loaded")
+			return nil
+		}
+		rep, err := demo.Load(ctx, a, practiceService(a))
+		if err != nil {
+			return err
+		}
+		fmt.Print(rep.String())
 		return nil
-	}
-	rep, err := demo.Load(ctx, a, practiceService(a))
-	if err != nil {
-		return err
-	}
-	fmt.Print(rep.String())
-	return nil
+	})
 }
 
 func runReindex(ctx context.Context, _ []string) error {
-	a, err := openApp(ctx)
-	if err != nil {
+	return withApp(ctx, func(a *app.App) error {
+		r := &service.Reconciler{Store: a.Store, Temporal: a.Temporal, Progress: func(done int) {
+			if done%100 == 0 {
+				fmt.Fprintf(os.Stderr, "\rreindexed %d workflows", done)
+			}
+		}}
+		rep, err := r.Run(ctx, service.Scope{})
+		fmt.Fprint(os.Stderr, "\r")
+		fmt.Print(service.ReportString(rep))
 		return err
-	}
-	defer a.Close()
-	r := &service.Reconciler{Store: a.Store, Temporal: a.Temporal, Progress: func(done int) {
-		if done%100 == 0 {
-			fmt.Fprintf(os.Stderr, "\rreindexed %d workflows", done)
-		}
-	}}
-	rep, err := r.Run(ctx, service.Scope{})
-	fmt.Fprint(os.Stderr, "\r")
-	fmt.Print(service.ReportString(rep))
-	return err
+	})
 }
 
 func runHealthcheck(ctx context.Context, args []string) error {
@@ -221,19 +216,7 @@ func runHealthcheck(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %s", args[0], resp.Status)
-	}
-	return nil
+	return httpcheck.Get(ctx, args[0], httpcheck.OK)
 }
 
 // runAll runs the worker and the web server together until ctx ends or one

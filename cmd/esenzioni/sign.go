@@ -8,9 +8,10 @@ import (
 	"path/filepath"
 	"strings"
 
-	"esenzioni/adapters/signature"
 	"esenzioni/internal/config"
 	"esenzioni/internal/demo"
+	"esenzioni/internal/testpki"
+	"esenzioni/internal/testsign"
 )
 
 // runSignDemo signs a file with the demo signer of `esenzioni dev`, so that
@@ -38,9 +39,9 @@ func runSignDemo(_ context.Context, args []string) error {
 	}
 	var out []byte
 	if strings.HasSuffix(strings.ToLower(args[1]), ".p7m") {
-		out, err = signature.SignCAdES(in, signer)
+		out, err = testpki.SignCAdES(in, signer)
 	} else {
-		out, err = signature.SignPAdES(in, signer)
+		out, err = testsign.SignPAdES(in, signer)
 	}
 	if err != nil {
 		return fmt.Errorf("sign %s: %w", args[0], err)

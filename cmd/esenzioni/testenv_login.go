@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"esenzioni/internal/cnsca"
 	"esenzioni/internal/devstack"
 	"esenzioni/internal/testenv"
+	"esenzioni/internal/testpki"
 )
 
 // startTestLogin starts, for a test run, the local OpenID Connect provider
@@ -17,7 +17,7 @@ import (
 func startTestLogin(ctx context.Context, dir string) (testenv.Login, func(), error) {
 	stop := func() {}
 	caDir := filepath.Join(dir, "cns-ca")
-	ca, err := cnsca.New("CA CNS DI TEST")
+	ca, err := testpki.NewDevCA("CA CNS DI TEST")
 	if err != nil {
 		return testenv.Login{}, stop, err
 	}

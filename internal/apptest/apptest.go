@@ -23,6 +23,8 @@ import (
 	"esenzioni/internal/app"
 	"esenzioni/internal/config"
 	"esenzioni/internal/testenv"
+	"esenzioni/internal/testpki"
+	"esenzioni/internal/testsign"
 	"esenzioni/service/accesslog"
 	"esenzioni/service/exemptions"
 	"esenzioni/service/idempotency"
@@ -46,8 +48,8 @@ type Env struct {
 	URL        string // base URL of the web server
 	// Signer signs documents the application trusts (its CA is the whole
 	// trust store); SignedPDF and SignedP7M use it.
-	Signer *signature.TestSigner
-	CA     *signature.TestCA
+	Signer *testpki.Cert
+	CA     *testpki.CA
 
 	certURL string // the certificate login listener (LoginOptions)
 	// DBProxy stands between the application and PostgreSQL (Options.DBProxy).
@@ -128,16 +130,16 @@ func New(t testing.TB, opts Options) *Env {
 	cfg.S3Bucket = "b-" + ns[len(ns)-8:]
 	cfg.SMTPAddr = ""
 	cfg.DemoData = false
-	ca, err := signature.NewTestCA("CA DI PROVA " + ns)
+	ca, err := testpki.NewCA("CA DI PROVA " + ns)
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := ca.NewSigner(signature.TestSignerOptions{CommonName: "GIOVANNI VERDI", SerialNumber: "TINIT-VRDGNN66E04L219X"})
+	signer, err := ca.NewSigner(testpki.SignerOptions{CommonName: "GIOVANNI VERDI", SerialNumber: "TINIT-VRDGNN66E04L219X"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.TrustStoreDir = t.TempDir()
-	if err := os.WriteFile(filepath.Join(cfg.TrustStoreDir, "ca.pem"), signature.CertPEM(ca.Cert), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(cfg.TrustStoreDir, "ca.pem"), testpki.CertPEM(ca.Cert), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -204,7 +206,7 @@ func New(t testing.TB, opts Options) *Env {
 // SignedPDF is a one-page PDF with text, PAdES-signed by the test signer.
 func (e *Env) SignedPDF(text string) []byte {
 	e.T.Helper()
-	b, err := signature.SignPAdES(signature.MinimalPDF(text), e.Signer)
+	b, err := testsign.SignPAdES(signature.MinimalPDF(text), e.Signer)
 	if err != nil {
 		e.T.Fatal(err)
 	}
@@ -214,7 +216,7 @@ func (e *Env) SignedPDF(text string) []byte {
 // SignedP7M is text in a one-page PDF wrapped in a CAdES envelope.
 func (e *Env) SignedP7M(text string) []byte {
 	e.T.Helper()
-	b, err := signature.SignCAdES(signature.MinimalPDF(text), e.Signer)
+	b, err := testpki.SignCAdES(signature.MinimalPDF(text), e.Signer)
 	if err != nil {
 		e.T.Fatal(err)
 	}

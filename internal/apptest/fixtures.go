@@ -46,11 +46,7 @@ func FiscalCode(last, first string, sex byte) string {
 // Operator creates an operator with the given profiles and returns it.
 func (e *Env) Operator(username string, profiles ...store.OperatorProfile) store.Operator {
 	e.T.Helper()
-	pw, err := auth.HashSecret(Password)
-	if err != nil {
-		e.T.Fatal(err)
-	}
-	pin, err := auth.HashSecret(PIN)
+	pw, pin, err := auth.HashCredentials(Password, PIN)
 	if err != nil {
 		e.T.Fatal(err)
 	}

@@ -8,9 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"esenzioni/internal/cnsca"
 	"esenzioni/internal/config"
 	"esenzioni/internal/testenv"
+	"esenzioni/internal/testpki"
 	"esenzioni/store"
 )
 
@@ -47,14 +47,15 @@ func configureLogin(t testing.TB, cfg *config.Config, opts *LoginOptions) net.Li
 		if err := os.MkdirAll(caDir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(caDir, "ca.pem"), cnsca.CertPEM(ca.Cert), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(caDir, "ca.pem"), testpki.CertPEM(ca.Cert), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		srv, err := ca.IssueServer("127.0.0.1", "localhost")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := cnsca.WritePair(dir, "server", srv.Cert, srv.Key); err != nil {
+		certFile, keyFile := filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
+		if err := testpki.WritePair(certFile, keyFile, srv.Cert, srv.Key); err != nil {
 			t.Fatal(err)
 		}
 		if tl, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
@@ -62,7 +63,7 @@ func configureLogin(t testing.TB, cfg *config.Config, opts *LoginOptions) net.Li
 		}
 		l := &cfg.Login
 		l.CNSCADir, l.CNSCRLDir = caDir, opts.CRLDir
-		l.CNSTLSAddr, l.CNSTLSCert, l.CNSTLSKey = tl.Addr().String(), filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
+		l.CNSTLSAddr, l.CNSTLSCert, l.CNSTLSKey = tl.Addr().String(), certFile, keyFile
 		l.CNSLoginURL = "https://" + tl.Addr().String() + "/login/certificato/tls"
 	}
 	if opts.OIDC {

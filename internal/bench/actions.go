@@ -223,11 +223,7 @@ func benchOperator(ctx context.Context, st *store.Store, asl string) error {
 	if _, err := st.OperatorByUsername(ctx, username); err == nil {
 		return nil
 	}
-	pw, err := auth.HashSecret(benchPassword)
-	if err != nil {
-		return err
-	}
-	pin, err := auth.HashSecret(benchPIN)
+	pw, pin, err := auth.HashCredentials(benchPassword, benchPIN)
 	if err != nil {
 		return err
 	}

@@ -200,21 +200,12 @@ func (e *env) database(ctx context.Context, name string, fresh bool) (string, bo
 		exists = false
 	}
 	url := e.stack.Postgres.URL(name)
-	if exists {
-		// Data kept from a previous run get this version's migrations.
-		db, err := store.Open(ctx, url, store.OpenOptions{Maintenance: true})
-		if err != nil {
+	if !exists {
+		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 			return "", false, err
 		}
-		defer db.Close()
-		if _, err := migrations.Migrate(ctx, db); err != nil {
-			return "", false, err
-		}
-		return url, false, nil
 	}
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", false, err
-	}
+	// Data kept from a previous run get this version's migrations too.
 	db, err := store.Open(ctx, url, store.OpenOptions{Maintenance: true})
 	if err != nil {
 		return "", false, err
@@ -222,6 +213,9 @@ func (e *env) database(ctx context.Context, name string, fresh bool) (string, bo
 	defer db.Close()
 	if _, err := migrations.Migrate(ctx, db); err != nil {
 		return "", false, err
+	}
+	if exists {
+		return url, false, nil
 	}
 	if _, err := catalog.ImportEmbedded(ctx, db, catalog.Options{Regional: []string{"93A"}}); err != nil {
 		return "", false, err

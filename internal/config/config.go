@@ -198,10 +198,8 @@ func load(getenv func(string) string) (Config, error) {
 	if err := loadLogin(&c, get); err != nil {
 		return c, err
 	}
-	for _, code := range strings.Split(get("REGIONAL_EXEMPTION_CODES", "93A"), ",") {
-		if code = strings.ToUpper(strings.TrimSpace(code)); code != "" {
-			c.RegionalCodes = append(c.RegionalCodes, code)
-		}
+	for _, code := range List(get("REGIONAL_EXEMPTION_CODES", "93A")) {
+		c.RegionalCodes = append(c.RegionalCodes, strings.ToUpper(code))
 	}
 	return c, nil
 }
@@ -210,11 +208,7 @@ func load(getenv func(string) string) (Config, error) {
 // (e.g. "10.0.0.0/8, 192.168.1.10"); single addresses become /32 or /128.
 func ParseProxies(s string) ([]string, error) {
 	var out []string
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
+	for _, part := range List(s) {
 		if strings.Contains(part, "/") {
 			prefix, err := netip.ParsePrefix(part)
 			if err != nil {
@@ -230,6 +224,18 @@ func ParseProxies(s string) ([]string, error) {
 		out = append(out, netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()).String())
 	}
 	return out, nil
+}
+
+// List splits a comma separated value into its items, trimmed, leaving
+// out the empty ones.
+func List(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 func countSet(values ...string) int {
@@ -257,11 +263,7 @@ func parseBool(s string) (bool, error) {
 // operators think of reminders.
 func ParseOffsets(s string) ([]time.Duration, error) {
 	var out []time.Duration
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
+	for _, part := range List(s) {
 		var d time.Duration
 		if days, ok := strings.CutSuffix(part, "d"); ok {
 			n, err := strconv.Atoi(days)

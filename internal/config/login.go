@@ -69,11 +69,7 @@ func loadLogin(c *Config, get func(key, def string) string) error {
 	if l.CNSTLSAddr != "" && (l.CNSTLSCert == "" || l.CNSTLSKey == "") {
 		return fmt.Errorf("CNS_TLS_ADDR needs the listener's certificate and key: set CNS_TLS_CERT and CNS_TLS_KEY")
 	}
-	for _, part := range strings.Split(get("CNS_TRUSTED_PROXIES", ""), ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
+	for _, part := range List(get("CNS_TRUSTED_PROXIES", "")) {
 		if !strings.Contains(part, "/") {
 			if ip := net.ParseIP(part); ip != nil && ip.To4() != nil {
 				part += "/32"

@@ -1,15 +1,12 @@
 package demo
 
 import (
-	"crypto"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
-	"esenzioni/adapters/signature"
+	"esenzioni/internal/testpki"
 )
 
 // Demo signing material, kept in a directory (by `esenzioni dev`: the trust
@@ -30,7 +27,7 @@ const (
 // doctor), creating them on first use: the CA certificate in trustDir (so
 // the trust store accepts what the signer signs) and the keys in a
 // sibling directory.
-func LoadOrCreateCA(trustDir string) (*signature.TestCA, *signature.TestSigner, error) {
+func LoadOrCreateCA(trustDir string) (*testpki.CA, *testpki.Cert, error) {
 	keyDir := filepath.Join(filepath.Dir(trustDir), caKeysDirName)
 	if err := os.MkdirAll(trustDir, 0o755); err != nil {
 		return nil, nil, err
@@ -38,27 +35,27 @@ func LoadOrCreateCA(trustDir string) (*signature.TestCA, *signature.TestSigner, 
 	if err := os.MkdirAll(keyDir, 0o700); err != nil {
 		return nil, nil, err
 	}
-	caCert, caKey, err := readPair(filepath.Join(trustDir, caFile), filepath.Join(keyDir, caKeyFile))
+	caCert, caKey, err := testpki.ReadPair(filepath.Join(trustDir, caFile), filepath.Join(keyDir, caKeyFile))
 	if errors.Is(err, os.ErrNotExist) {
-		ca, err := signature.NewTestCA("CA DI PROVA ESENZIONI (SOLO DEMO)")
+		ca, err := testpki.NewCA("CA DI PROVA ESENZIONI (SOLO DEMO)")
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := writePair(filepath.Join(trustDir, caFile), filepath.Join(keyDir, caKeyFile), ca.Cert, ca.Key); err != nil {
+		if err := testpki.WritePair(filepath.Join(trustDir, caFile), filepath.Join(keyDir, caKeyFile), ca.Cert, ca.Key); err != nil {
 			return nil, nil, err
 		}
 		caCert, caKey = ca.Cert, ca.Key
 	} else if err != nil {
 		return nil, nil, err
 	}
-	ca := &signature.TestCA{Cert: caCert, Key: caKey}
-	sCert, sKey, err := readPair(filepath.Join(keyDir, signerFile), filepath.Join(keyDir, signerKeyFile))
+	ca := &testpki.CA{Cert: caCert, Key: caKey}
+	sCert, sKey, err := testpki.ReadPair(filepath.Join(keyDir, signerFile), filepath.Join(keyDir, signerKeyFile))
 	if errors.Is(err, os.ErrNotExist) {
-		s, err := ca.NewSigner(signature.TestSignerOptions{CommonName: signerName, SerialNumber: signerFiscal})
+		s, err := ca.NewSigner(testpki.SignerOptions{CommonName: signerName, SerialNumber: signerFiscal})
 		if err != nil {
 			return nil, nil, err
 		}
-		if err := writePair(filepath.Join(keyDir, signerFile), filepath.Join(keyDir, signerKeyFile), s.Cert, s.Key); err != nil {
+		if err := testpki.WritePair(filepath.Join(keyDir, signerFile), filepath.Join(keyDir, signerKeyFile), s.Cert, s.Key); err != nil {
 			return nil, nil, err
 		}
 		return ca, s, nil
@@ -66,44 +63,5 @@ func LoadOrCreateCA(trustDir string) (*signature.TestCA, *signature.TestSigner, 
 	if err != nil {
 		return nil, nil, err
 	}
-	return ca, &signature.TestSigner{Cert: sCert, Key: sKey, Chain: []*x509.Certificate{caCert}}, nil
-}
-
-func readPair(certPath, keyPath string) (*x509.Certificate, crypto.Signer, error) {
-	cb, err := os.ReadFile(certPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	kb, err := os.ReadFile(keyPath)
-	if err != nil {
-		return nil, nil, err
-	}
-	certs, err := signature.ParseCertificates(cb)
-	if err != nil || len(certs) == 0 {
-		return nil, nil, fmt.Errorf("demo CA: %s: %v", certPath, err)
-	}
-	block, _ := pem.Decode(kb)
-	if block == nil {
-		return nil, nil, fmt.Errorf("demo CA: %s is not PEM", keyPath)
-	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, nil, fmt.Errorf("demo CA: %s: %w", keyPath, err)
-	}
-	signer, ok := key.(crypto.Signer)
-	if !ok {
-		return nil, nil, fmt.Errorf("demo CA: %s holds no signing key", keyPath)
-	}
-	return certs[0], signer, nil
-}
-
-func writePair(certPath, keyPath string, cert *x509.Certificate, key crypto.Signer) error {
-	kp, err := signature.KeyPEM(key)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(keyPath, kp, 0o600); err != nil {
-		return err
-	}
-	return os.WriteFile(certPath, signature.CertPEM(cert), 0o644)
+	return ca, &testpki.Cert{Cert: sCert, Key: sKey, Chain: []*x509.Certificate{caCert}}, nil
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"esenzioni/adapters/auth/cns"
-	"esenzioni/internal/cnsca"
+	"esenzioni/internal/testpki"
 )
 
 // CNSPassword protects the demo PKCS#12 files. Public: demo only.
@@ -43,9 +43,9 @@ func LoadOrCreateCNS(dir string) (CNSFiles, error) {
 	if err := os.MkdirAll(keys, 0o700); err != nil {
 		return f, err
 	}
-	ca, err := cnsca.Load(keys)
+	ca, err := testpki.Load(keys)
 	if errors.Is(err, os.ErrNotExist) {
-		if ca, err = cnsca.New("CA CNS DI PROVA ESENZIONI (SOLO DEMO)"); err != nil {
+		if ca, err = testpki.NewDevCA("CA CNS DI PROVA ESENZIONI (SOLO DEMO)"); err != nil {
 			return f, err
 		}
 		if err := ca.Save(keys); err != nil {
@@ -54,7 +54,7 @@ func LoadOrCreateCNS(dir string) (CNSFiles, error) {
 	} else if err != nil {
 		return f, fmt.Errorf("demo CNS CA: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(f.CADir, "ca-cns-demo.pem"), cnsca.CertPEM(ca.Cert), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(f.CADir, "ca-cns-demo.pem"), testpki.CertPEM(ca.Cert), 0o644); err != nil {
 		return f, err
 	}
 	if !validFor(f.ServerCert, 24*time.Hour) {
@@ -62,25 +62,25 @@ func LoadOrCreateCNS(dir string) (CNSFiles, error) {
 		if err != nil {
 			return f, err
 		}
-		if err := cnsca.WritePair(dir, "server", srv.Cert, srv.Key); err != nil {
+		if err := testpki.WritePair(f.ServerCert, f.ServerKey, srv.Cert, srv.Key); err != nil {
 			return f, err
 		}
 	}
 	samples := []struct {
 		name   string
-		holder cnsca.Holder
+		holder testpki.Holder
 	}{
-		{"scaduto", cnsca.Holder{FiscalCode: Identities()[0].FiscalCode, GivenName: Identities()[0].GivenName, Surname: Identities()[0].FamilyName,
+		{"scaduto", testpki.Holder{FiscalCode: Identities()[0].FiscalCode, GivenName: Identities()[0].GivenName, Surname: Identities()[0].FamilyName,
 			NotBefore: time.Now().AddDate(-3, 0, 0), NotAfter: time.Now().AddDate(0, 0, -1)}},
-		{"revocato", cnsca.Holder{FiscalCode: Identities()[0].FiscalCode, GivenName: Identities()[0].GivenName, Surname: Identities()[0].FamilyName}},
-		{"senza-codice-fiscale", cnsca.Holder{GivenName: "MARIO", Surname: "ROSSI"}},
-		{"nessuna-utenza", cnsca.Holder{FiscalCode: NoAccount().FiscalCode, GivenName: NoAccount().GivenName, Surname: NoAccount().FamilyName}},
+		{"revocato", testpki.Holder{FiscalCode: Identities()[0].FiscalCode, GivenName: Identities()[0].GivenName, Surname: Identities()[0].FamilyName}},
+		{"senza-codice-fiscale", testpki.Holder{GivenName: "MARIO", Surname: "ROSSI"}},
+		{"nessuna-utenza", testpki.Holder{FiscalCode: NoAccount().FiscalCode, GivenName: NoAccount().GivenName, Surname: NoAccount().FamilyName}},
 	}
 	for _, id := range Identities() {
 		samples = append(samples, struct {
 			name   string
-			holder cnsca.Holder
-		}{id.Username, cnsca.Holder{FiscalCode: id.FiscalCode, GivenName: id.GivenName, Surname: id.FamilyName}})
+			holder testpki.Holder
+		}{id.Username, testpki.Holder{FiscalCode: id.FiscalCode, GivenName: id.GivenName, Surname: id.FamilyName}})
 	}
 	for _, s := range samples {
 		p12 := filepath.Join(f.CertDir, s.name+".p12")
@@ -95,7 +95,7 @@ func LoadOrCreateCNS(dir string) (CNSFiles, error) {
 		if err != nil {
 			return f, err
 		}
-		if err := os.WriteFile(filepath.Join(f.CertDir, s.name+".pem"), cnsca.CertPEM(c.Cert), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(f.CertDir, s.name+".pem"), testpki.CertPEM(c.Cert), 0o644); err != nil {
 			return f, err
 		}
 		if err := os.WriteFile(p12, b, 0o600); err != nil {

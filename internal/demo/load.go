@@ -25,6 +25,8 @@ import (
 	"esenzioni/domain/practice"
 	"esenzioni/domain/refusal"
 	"esenzioni/internal/app"
+	"esenzioni/internal/testpki"
+	"esenzioni/internal/testsign"
 	"esenzioni/service/practices"
 	"esenzioni/store"
 	"esenzioni/workflows"
@@ -181,11 +183,7 @@ func upsertOperator(ctx context.Context, st *store.Store, o operatorSpec, fc str
 	if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	pw, err := auth.HashSecret(Password)
-	if err != nil {
-		return err
-	}
-	pin, err := auth.HashSecret(PIN)
+	pw, pin, err := auth.HashCredentials(Password, PIN)
 	if err != nil {
 		return err
 	}
@@ -398,7 +396,7 @@ func demoDocuments(ctx context.Context, a *app.App, number string, kind practice
 		return err
 	}
 	key := "demo:" + number
-	cert, err := signature.SignCAdES(signature.MinimalPDF("Certificato di patologia - pratica "+number+" (documento dimostrativo)"), signer)
+	cert, err := testpki.SignCAdES(signature.MinimalPDF("Certificato di patologia - pratica "+number+" (documento dimostrativo)"), signer)
 	if err != nil {
 		return err
 	}
@@ -413,7 +411,7 @@ func demoDocuments(ctx context.Context, a *app.App, number string, kind practice
 	if kind == practice.SubmitterDoctor {
 		return nil
 	}
-	pdf, err := signature.SignPAdES(signature.MinimalPDF("Referto specialistico allegato dal cittadino (documento dimostrativo)"), signer)
+	pdf, err := testsign.SignPAdES(signature.MinimalPDF("Referto specialistico allegato dal cittadino (documento dimostrativo)"), signer)
 	if err != nil {
 		return err
 	}

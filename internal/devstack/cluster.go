@@ -2,6 +2,7 @@ package devstack
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -108,21 +109,11 @@ func (c *Cluster) logf(format string, args ...any) {
 // StartCluster sets up the schemas (idempotently) and starts every server
 // process, then creates the namespace with its retention.
 func StartCluster(ctx context.Context, pg *Postgres, opts ClusterOptions) (_ *Cluster, err error) {
-	if opts.BasePort == 0 {
-		opts.BasePort = 17200
-	}
-	if opts.Shards == 0 {
-		opts.Shards = 16
-	}
-	if opts.Histories == 0 {
-		opts.Histories = 2
-	}
-	if opts.Retention == 0 {
-		opts.Retention = 30 * 24 * time.Hour
-	}
-	if opts.Namespace == "" {
-		opts.Namespace = "esenzioni"
-	}
+	opts.BasePort = cmp.Or(opts.BasePort, 17200)
+	opts.Shards = cmp.Or(opts.Shards, 16)
+	opts.Histories = cmp.Or(opts.Histories, 2)
+	opts.Retention = cmp.Or(opts.Retention, 30*24*time.Hour)
+	opts.Namespace = cmp.Or(opts.Namespace, "esenzioni")
 	c := &Cluster{opts: opts, Postgres: pg, dir: filepath.Join(opts.DataDir, "temporal"), procs: map[string]*process{}}
 	defer func() {
 		if err != nil {

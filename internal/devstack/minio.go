@@ -44,20 +44,12 @@ func startMinIOOnce(ctx context.Context, opts MinIOOptions) (*MinIO, error) {
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	port, cport := opts.Port, opts.ConsolePort
-	var err error
-	if port == 0 {
-		if port, err = FreePort(); err != nil {
-			return nil, err
-		}
-	} else if err := checkPortFree("minio", "ESENZIONI_MINIO_PORT", port); err != nil {
+	port, err := choosePort("minio", "ESENZIONI_MINIO_PORT", opts.Port)
+	if err != nil {
 		return nil, err
 	}
-	if cport == 0 {
-		if cport, err = FreePort(); err != nil {
-			return nil, err
-		}
-	} else if err := checkPortFree("minio console", "ESENZIONI_MINIO_CONSOLE_PORT", cport); err != nil {
+	cport, err := choosePort("minio console", "ESENZIONI_MINIO_CONSOLE_PORT", opts.ConsolePort)
+	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(opts.Binary, "server", opts.Dir,

@@ -64,13 +64,8 @@ func StartOIDC(ctx context.Context, opts OIDCOptions) (*OIDC, error) {
 }
 
 func startOIDCOnce(ctx context.Context, opts OIDCOptions) (*OIDC, error) {
-	port := opts.Port
-	var err error
-	if port == 0 {
-		if port, err = FreePort(); err != nil {
-			return nil, err
-		}
-	} else if err := checkPortFree("oidc provider", "ESENZIONI_OIDC_PORT", port); err != nil {
+	port, err := choosePort("oidc provider", "ESENZIONI_OIDC_PORT", opts.Port)
+	if err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {

@@ -193,12 +193,8 @@ func startPostgresOnce(ctx context.Context, opts PostgresOptions) (*Postgres, er
 	if err != nil {
 		return nil, err
 	}
-	port := opts.Port
-	if port == 0 {
-		if port, err = FreePort(); err != nil {
-			return nil, err
-		}
-	} else if err := checkPortFree("postgresql", "ESENZIONI_PG_PORT", port); err != nil {
+	port, err := choosePort("postgresql", "ESENZIONI_PG_PORT", opts.Port)
+	if err != nil {
 		return nil, err
 	}
 	dir, err := filepath.Abs(opts.Dir)

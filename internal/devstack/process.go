@@ -164,6 +164,15 @@ func checkPortFree(component, envVar string, port int) error {
 	return l.Close()
 }
 
+// choosePort returns port once checkPortFree passes, or a free port when
+// port is 0.
+func choosePort(component, envVar string, port int) (int, error) {
+	if port == 0 {
+		return FreePort()
+	}
+	return port, checkPortFree(component, envVar, port)
+}
+
 var portMu sync.Mutex
 
 // FreePort asks the kernel for a free TCP port on the loopback interface.

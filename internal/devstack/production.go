@@ -1,6 +1,7 @@
 package devstack
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"esenzioni/internal/httpcheck"
 )
 
 // ProductionOptions configure `esenzioni cluster`: the whole system in its
@@ -74,15 +77,9 @@ type Production struct {
 // the application's database (migrations, catalogue, demo data) and starts
 // the web and worker processes. On failure everything started is stopped.
 func StartProduction(ctx context.Context, opts ProductionOptions) (_ *Production, err error) {
-	if opts.BasePort == 0 {
-		opts.BasePort = 17200
-	}
-	if opts.Webs == 0 {
-		opts.Webs = 2
-	}
-	if opts.Workers == 0 {
-		opts.Workers = 2
-	}
+	opts.BasePort = cmp.Or(opts.BasePort, 17200)
+	opts.Webs = cmp.Or(opts.Webs, 2)
+	opts.Workers = cmp.Or(opts.Workers, 2)
 	dir, err := filepath.Abs(opts.DataDir)
 	if err != nil {
 		return nil, err
@@ -256,16 +253,7 @@ func (p *Production) startApp(name string, args []string, env ...string) error {
 
 func (p *Production) waitHealthy(ctx context.Context, name, url string, timeout time.Duration) error {
 	return waitReady(ctx, p.apps[name], filepath.Join(p.opts.DataDir, name+".log"), timeout, func(ctx context.Context) error {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s answered %s", url, resp.Status)
-		}
-		return nil
+		return httpcheck.Get(ctx, url, httpcheck.OK)
 	})
 }
 

@@ -2,8 +2,6 @@ package devstack
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -23,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"esenzioni/internal/testpki"
 	"go.temporal.io/sdk/client"
 )
 
@@ -90,51 +89,28 @@ func NewSecurity(dir, namespace string, jwksPort int) (*Security, error) {
 }
 
 func (s *Security) make() error {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := testpki.NewDevCA("esenzioni cluster CA")
 	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(s.CA(), testpki.CertPEM(ca.Cert), 0o600); err != nil {
 		return err
 	}
 	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "esenzioni cluster CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(5, 0, 0),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return err
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	if err := writePEM(s.CA(), "CERTIFICATE", caDER); err != nil {
-		return err
-	}
-	serial := int64(2)
 	issue := func(name, cn string, dns []string, usage []x509.ExtKeyUsage) error {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return err
-		}
 		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn, Organization: []string{"esenzioni"}},
+			Subject:   pkix.Name{CommonName: cn, Organization: []string{"esenzioni"}},
 			NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(2, 0, 0),
 			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: usage, DNSNames: dns,
 		}
 		if len(dns) > 0 {
 			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
 		}
-		serial++
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		c, err := ca.Issue(tmpl)
 		if err != nil {
 			return err
 		}
-		kder, err := x509.MarshalPKCS8PrivateKey(key)
-		if err != nil {
-			return err
-		}
-		if err := writePEM(s.path(name+".pem"), "CERTIFICATE", der); err != nil {
-			return err
-		}
-		return writePEM(s.path(name+"-key.pem"), "PRIVATE KEY", kder)
+		return testpki.WritePair(s.ClientCert(name), s.ClientKey(name), c.Cert, c.Key)
 	}
 	both := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
 	if err := issue("frontend", FrontendServerName, []string{FrontendServerName, "localhost"}, both); err != nil {
@@ -154,7 +130,8 @@ func (s *Security) make() error {
 	if err != nil {
 		return err
 	}
-	if err := writePEM(s.path("jwt-signing-key.pem"), "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(jwtKey)); err != nil {
+	jwtPEM := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(jwtKey)})
+	if err := os.WriteFile(s.path("jwt-signing-key.pem"), jwtPEM, 0o600); err != nil {
 		return err
 	}
 	tokens := map[string][]string{
@@ -178,10 +155,6 @@ func (s *Security) make() error {
 		}
 	}
 	return nil
-}
-
-func writePEM(path, typ string, der []byte) error {
-	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600)
 }
 
 const jwtKeyID = "esenzioni-cluster"

@@ -2,9 +2,7 @@ package devstack
 
 import (
 	"context"
-	"fmt"
 	"net"
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -13,6 +11,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+
+	"esenzioni/internal/httpcheck"
 )
 
 // TemporalOptions configures the Temporal dev server.
@@ -53,21 +53,13 @@ func StartTemporal(ctx context.Context, opts TemporalOptions) (*Temporal, error)
 }
 
 func startTemporalOnce(ctx context.Context, opts TemporalOptions) (*Temporal, error) {
-	port, uiPort := opts.Port, opts.UIPort
-	var err error
-	if port == 0 {
-		if port, err = FreePort(); err != nil {
-			return nil, err
-		}
-	} else if err := checkPortFree("temporal", "ESENZIONI_TEMPORAL_PORT", port); err != nil {
+	port, err := choosePort("temporal", "ESENZIONI_TEMPORAL_PORT", opts.Port)
+	if err != nil {
 		return nil, err
 	}
-	if uiPort == 0 {
-		if uiPort, err = FreePort(); err != nil {
-			return nil, err
-		}
-	} else if uiPort > 0 {
-		if err := checkPortFree("temporal web ui", "ESENZIONI_TEMPORAL_UI_PORT", uiPort); err != nil {
+	uiPort := opts.UIPort
+	if uiPort >= 0 { // negative: no UI
+		if uiPort, err = choosePort("temporal web ui", "ESENZIONI_TEMPORAL_UI_PORT", uiPort); err != nil {
 			return nil, err
 		}
 	}
@@ -156,20 +148,9 @@ func (t *Temporal) Stop() {
 	}
 }
 
+// httpOK: url answers, with any status but a server error.
 func httpOK(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 500 {
-		return fmt.Errorf("%s answered %s", url, resp.Status)
-	}
-	return nil
+	return httpcheck.Get(ctx, url, func(code int) bool { return code < 500 })
 }
 
 // quietLogger drops the SDK's connection warnings while we poll for readiness.

@@ -263,18 +263,10 @@ func alertText(b []byte) string {
 // stale sends a version other than the one shown (refused as stale).
 func (c *client) practiceAction(ctx context.Context, phase, number, kind string, fields url.Values, stale, wantRefusal bool) *action {
 	paths := map[string]string{actTake: "prendi", actValidate: "valida", actReject: "respingi", actNote: "nota"}
-	key := c.key()
-	a := &action{Phase: phase, Kind: kind, Practice: number, WantRefusal: wantRefusal,
-		RequestID: fmt.Sprintf("web:%d:%s", c.op.ID, key)}
-	body, err := c.page(ctx, "/pratiche/"+number)
-	if err != nil {
-		a.Start, a.End, a.Outcome, a.Last = time.Now(), time.Now(), outUnknown, "not sent: "+err.Error()
-		c.h.ledger.add(a)
+	a := &action{Phase: phase, Kind: kind, Practice: number, WantRefusal: wantRefusal}
+	key, _, version, ok := c.openForm(ctx, a, "/pratiche/"+number, stale)
+	if !ok {
 		return a
-	}
-	version, _ := strconv.Atoi(match(reVersion, body))
-	if stale {
-		version++ // not the version shown (0 would skip the check)
 	}
 	form := url.Values{"versione": {strconv.Itoa(version)}, "chiave": {key}}
 	for k, v := range fields {
@@ -282,6 +274,26 @@ func (c *client) practiceAction(ctx context.Context, phase, number, kind string,
 	}
 	c.submitForm(ctx, a, "/pratiche/"+number+"/azioni/"+paths[kind], form)
 	return a
+}
+
+// openForm gives web action a its idempotency key and request ID and reads
+// the page holding its form: the page and the version it shows, one more
+// when stale (not the version shown; 0 would skip the check). When the page
+// cannot be read, a is recorded as not sent and ok is false.
+func (c *client) openForm(ctx context.Context, a *action, page string, stale bool) (key string, body []byte, version int, ok bool) {
+	key = c.key()
+	a.RequestID = fmt.Sprintf("web:%d:%s", c.op.ID, key)
+	body, err := c.page(ctx, page)
+	if err != nil {
+		a.Start, a.End, a.Outcome, a.Last = time.Now(), time.Now(), outUnknown, "not sent: "+err.Error()
+		c.h.ledger.add(a)
+		return key, nil, 0, false
+	}
+	version, _ = strconv.Atoi(match(reVersion, body))
+	if stale {
+		version++
+	}
+	return key, body, version, true
 }
 
 // exemptionOf reads the exemption of a validated practice from its page.
@@ -313,19 +325,11 @@ func (c *client) rejectReason(ctx context.Context, number string) (string, error
 // modifica renews (a later end date) or revokes (today) an exemption from
 // its Modifica form.
 func (c *client) modifica(ctx context.Context, phase, number string, id int64, kind string, stale, wantRefusal bool) *action {
-	key := c.key()
-	a := &action{Phase: phase, Kind: kind, Practice: number, Exemption: id, WantRefusal: wantRefusal,
-		RequestID: fmt.Sprintf("web:%d:%s", c.op.ID, key)}
+	a := &action{Phase: phase, Kind: kind, Practice: number, Exemption: id, WantRefusal: wantRefusal}
 	path := fmt.Sprintf("/esenzioni/%d/modifica", id)
-	body, err := c.page(ctx, path)
-	if err != nil {
-		a.Start, a.End, a.Outcome, a.Last = time.Now(), time.Now(), outUnknown, "not sent: "+err.Error()
-		c.h.ledger.add(a)
+	key, body, version, ok := c.openForm(ctx, a, path, stale)
+	if !ok {
 		return a
-	}
-	version, _ := strconv.Atoi(match(reVersion, body))
-	if stale {
-		version++
 	}
 	today := romeToday()
 	end := today

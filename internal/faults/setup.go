@@ -27,6 +27,7 @@ import (
 	"esenzioni/internal/app"
 	"esenzioni/internal/config"
 	"esenzioni/internal/demo"
+	"esenzioni/internal/testsign"
 	"esenzioni/store"
 	"esenzioni/workflows"
 )
@@ -72,11 +73,7 @@ func (h *harness) prepare(ctx context.Context) error {
 		return fmt.Errorf("places: Torino not found")
 	}
 	h.birthPlace = torino.Code
-	pw, err := auth.HashSecret(password)
-	if err != nil {
-		return err
-	}
-	pn, err := auth.HashSecret(pin)
+	pw, pn, err := auth.HashCredentials(password, pin)
 	if err != nil {
 		return err
 	}
@@ -126,7 +123,7 @@ func (h *harness) prepare(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if h.signed, err = signature.SignPAdES(signature.MinimalPDF("Referto specialistico (prova di guasti)"), signer); err != nil {
+	if h.signed, err = testsign.SignPAdES(signature.MinimalPDF("Referto specialistico (prova di guasti)"), signer); err != nil {
 		return err
 	}
 

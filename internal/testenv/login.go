@@ -7,7 +7,7 @@ import (
 
 	"esenzioni/domain/fiscalcode"
 	"esenzioni/domain/places"
-	"esenzioni/internal/cnsca"
+	"esenzioni/internal/testpki"
 )
 
 // The test run's local OpenID Connect provider (tools/oidcprovider) and its
@@ -24,7 +24,7 @@ type Login struct {
 	OIDCURL      string // the provider; issuers OIDCURL/spid and OIDCURL/cie
 	ClientID     string
 	ClientSecret string
-	CADir        string // cnsca.Save of the run's CNS test CA
+	CADir        string // (*testpki.CA).Save of the run's CNS test CA
 }
 
 // Environ renders the environment variables tests read.
@@ -50,13 +50,13 @@ func OIDCEnv(t testing.TB) Login {
 
 // CNSCA loads the run's CNS test CA (certificate and key), or skips (fails
 // under CI=true).
-func CNSCA(t testing.TB) *cnsca.CA {
+func CNSCA(t testing.TB) *testpki.CA {
 	t.Helper()
 	dir := loginEnv().CADir
 	if dir == "" {
 		Missing(t, "no CNS test CA: run the tests with `make test` (`esenzioni testenv`)")
 	}
-	ca, err := cnsca.Load(dir)
+	ca, err := testpki.Load(dir)
 	if err != nil {
 		t.Fatalf("CNS test CA: %v", err)
 	}

@@ -223,16 +223,25 @@ button.annulla{background:#fff;color:#06c;border:1px solid #06c}</style></head>
 <button type="submit" name="azione" value="annulla" id="annulla" class="annulla">Annulla</button></p>
 </form></body></html>`))
 
-func (s *storage) loginPage(w http.ResponseWriter, r *http.Request, msg string) {
-	id := r.FormValue("authRequestID")
-	if id == "" {
-		id = r.FormValue("id")
-	}
+// pending returns the authentication request id, or answers 400 and
+// returns nil when there is none.
+func (s *storage) pending(w http.ResponseWriter, id string) *authRequest {
 	s.mu.Lock()
 	req := s.requests[id]
 	s.mu.Unlock()
 	if req == nil {
 		http.Error(w, "richiesta di autenticazione sconosciuta o scaduta", http.StatusBadRequest)
+	}
+	return req
+}
+
+func (s *storage) loginPage(w http.ResponseWriter, r *http.Request, msg string) {
+	id := r.FormValue("authRequestID")
+	if id == "" {
+		id = r.FormValue("id")
+	}
+	req := s.pending(w, id)
+	if req == nil {
 		return
 	}
 	title := "Entra con SPID — gestore di prova"
@@ -248,11 +257,8 @@ func (s *storage) loginPage(w http.ResponseWriter, r *http.Request, msg string) 
 
 func (s *storage) loginSubmit(w http.ResponseWriter, r *http.Request, callback func(context.Context, string) string) {
 	id := r.FormValue("id")
-	s.mu.Lock()
-	req := s.requests[id]
-	s.mu.Unlock()
+	req := s.pending(w, id)
 	if req == nil {
-		http.Error(w, "richiesta di autenticazione sconosciuta o scaduta", http.StatusBadRequest)
 		return
 	}
 	if r.FormValue("azione") == "annulla" {

@@ -18,38 +18,38 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"esenzioni/adapters/auth/cns"
-	"esenzioni/internal/cnsca"
+	"esenzioni/internal/testpki"
 )
 
 const cf = "RSSMRA80A01H501U"
 
 type fixture struct {
-	ca             *cnsca.CA
+	ca             *testpki.CA
 	caDir, crlDir  string
 	verifierOpts   cns.Options
 	verifier       *cns.Verifier
-	valid, revoked *cnsca.Cert
+	valid, revoked *testpki.Cert
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	ca, err := cnsca.New("CA CNS DI PROVA")
+	ca, err := testpki.NewDevCA("CA CNS DI PROVA")
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &fixture{ca: ca, caDir: t.TempDir(), crlDir: t.TempDir()}
-	if err := os.WriteFile(filepath.Join(f.caDir, "cns.pem"), cnsca.CertPEM(ca.Cert), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(f.caDir, "cns.pem"), testpki.CertPEM(ca.Cert), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f.valid = f.issue(t, cnsca.Holder{FiscalCode: cf, GivenName: "MARIO", Surname: "ROSSI"})
-	f.revoked = f.issue(t, cnsca.Holder{FiscalCode: cf})
+	f.valid = f.issue(t, testpki.Holder{FiscalCode: cf, GivenName: "MARIO", Surname: "ROSSI"})
+	f.revoked = f.issue(t, testpki.Holder{FiscalCode: cf})
 	f.writeCRL(t, f.revoked)
 	f.verifierOpts = cns.Options{CADir: f.caDir, CRLDir: f.crlDir}
 	f.verifier = f.newVerifier(t, f.verifierOpts)
 	return f
 }
 
-func (f *fixture) issue(t *testing.T, h cnsca.Holder) *cnsca.Cert {
+func (f *fixture) issue(t *testing.T, h testpki.Holder) *testpki.Cert {
 	t.Helper()
 	c, err := f.ca.IssueClient(h)
 	if err != nil {
@@ -58,7 +58,7 @@ func (f *fixture) issue(t *testing.T, h cnsca.Holder) *cnsca.Cert {
 	return c
 }
 
-func (f *fixture) writeCRL(t *testing.T, revoked ...*cnsca.Cert) {
+func (f *fixture) writeCRL(t *testing.T, revoked ...*testpki.Cert) {
 	t.Helper()
 	var certs []*x509.Certificate
 	for _, r := range revoked {
@@ -106,7 +106,7 @@ func TestVerifyAcceptsCNSCertificate(t *testing.T) {
 
 func TestVerifyFiscalCodeFromCommonNameOnly(t *testing.T) {
 	f := newFixture(t)
-	c := f.issue(t, cnsca.Holder{FiscalCode: cf, NoSerialNumber: true})
+	c := f.issue(t, testpki.Holder{FiscalCode: cf, NoSerialNumber: true})
 	if c.Cert.Subject.SerialNumber != "" || !strings.HasPrefix(c.Cert.Subject.CommonName, cf+"/") {
 		t.Fatalf("subject %v", c.Cert.Subject)
 	}
@@ -118,11 +118,11 @@ func TestVerifyFiscalCodeFromCommonNameOnly(t *testing.T) {
 
 func TestVerifyRefusals(t *testing.T) {
 	f := newFixture(t)
-	other, err := cnsca.New("CA NON FIDATA")
+	other, err := testpki.NewDevCA("CA NON FIDATA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	untrusted, err := other.IssueClient(cnsca.Holder{FiscalCode: cf})
+	untrusted, err := other.IssueClient(testpki.Holder{FiscalCode: cf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,13 +135,13 @@ func TestVerifyRefusals(t *testing.T) {
 		cert *x509.Certificate
 		want string
 	}{
-		{"expired", f.issue(t, cnsca.Holder{FiscalCode: cf, NotBefore: time.Now().AddDate(-3, 0, 0), NotAfter: time.Now().AddDate(0, 0, -1)}).Cert, cns.ReasonExpired},
-		{"not yet valid", f.issue(t, cnsca.Holder{FiscalCode: cf, NotBefore: time.Now().Add(time.Hour)}).Cert, cns.ReasonNotYetValid},
+		{"expired", f.issue(t, testpki.Holder{FiscalCode: cf, NotBefore: time.Now().AddDate(-3, 0, 0), NotAfter: time.Now().AddDate(0, 0, -1)}).Cert, cns.ReasonExpired},
+		{"not yet valid", f.issue(t, testpki.Holder{FiscalCode: cf, NotBefore: time.Now().Add(time.Hour)}).Cert, cns.ReasonNotYetValid},
 		{"revoked", f.revoked.Cert, cns.ReasonRevoked},
 		{"untrusted CA", untrusted.Cert, cns.ReasonUntrusted},
 		{"server certificate", server.Cert, cns.ReasonUsage},
-		{"no fiscal code", f.issue(t, cnsca.Holder{GivenName: "MARIO", Surname: "ROSSI"}).Cert, cns.ReasonNoFiscalCode},
-		{"wrong check character", f.issue(t, cnsca.Holder{FiscalCode: "RSSMRA80A01H501X"}).Cert, cns.ReasonFiscalCode},
+		{"no fiscal code", f.issue(t, testpki.Holder{GivenName: "MARIO", Surname: "ROSSI"}).Cert, cns.ReasonNoFiscalCode},
+		{"wrong check character", f.issue(t, testpki.Holder{FiscalCode: "RSSMRA80A01H501X"}).Cert, cns.ReasonFiscalCode},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -180,7 +180,7 @@ func TestCRLReloadedWhenChanged(t *testing.T) {
 
 func TestCRLOfAnotherCAIsRefusedAtStart(t *testing.T) {
 	f := newFixture(t)
-	other, _ := cnsca.New("ALTRA CA")
+	other, _ := testpki.NewDevCA("ALTRA CA")
 	crl, _ := other.CRL()
 	if err := os.WriteFile(filepath.Join(f.crlDir, "altra.crl"), crl, 0o644); err != nil {
 		t.Fatal(err)
@@ -234,7 +234,7 @@ func TestOCSP(t *testing.T) {
 
 func TestParseProxyHeader(t *testing.T) {
 	f := newFixture(t)
-	pemText := string(cnsca.CertPEM(f.valid.Cert))
+	pemText := string(testpki.CertPEM(f.valid.Cert))
 	forms := map[string]string{
 		"nginx escaped":  url.QueryEscape(pemText),
 		"apache spaces":  strings.ReplaceAll(strings.TrimSpace(pemText), "\n", " "),

@@ -3,7 +3,6 @@ package cns
 import (
 	"bytes"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"esenzioni/internal/pemcert"
 )
 
 // crlSet holds the CRLs of a directory, read again when a file is added,
@@ -143,19 +144,8 @@ func (s *crlSet) issuerOf(crl *x509.RevocationList) *x509.Certificate {
 
 // crlBlocks returns the DER CRLs in b: PEM "X509 CRL" blocks, or b itself.
 func crlBlocks(b []byte) [][]byte {
-	var out [][]byte
-	rest := b
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type == "X509 CRL" {
-			out = append(out, block.Bytes)
-		}
-	}
-	if len(out) == 0 && len(bytes.TrimSpace(b)) > 0 && !bytes.Contains(b, []byte("-----BEGIN")) {
+	out, isPEM := pemcert.Blocks(b, "X509 CRL")
+	if len(out) == 0 && len(bytes.TrimSpace(b)) > 0 && !isPEM {
 		out = append(out, b)
 	}
 	return out

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"esenzioni/adapters/auth/cns"
-	"esenzioni/internal/cnsca"
+	"esenzioni/internal/testpki"
 )
 
 // FiscalCode reads only the subject: a bare certificate structure is
@@ -49,16 +49,16 @@ func TestFiscalCodeFromSubject(t *testing.T) {
 }
 
 func TestParseProxyHeaderRefusals(t *testing.T) {
-	ca, err := cnsca.New("CA CNS DI PROVA")
+	ca, err := testpki.NewDevCA("CA CNS DI PROVA")
 	if err != nil {
 		t.Fatal(err)
 	}
-	leaf, err := ca.IssueClient(cnsca.Holder{FiscalCode: cf})
+	leaf, err := ca.IssueClient(testpki.Holder{FiscalCode: cf})
 	if err != nil {
 		t.Fatal(err)
 	}
 	der := base64.StdEncoding.EncodeToString(leaf.Cert.Raw)
-	pemText := string(cnsca.CertPEM(leaf.Cert))
+	pemText := string(testpki.CertPEM(leaf.Cert))
 	for _, tc := range []struct {
 		name, header string
 		n            int
@@ -66,7 +66,7 @@ func TestParseProxyHeaderRefusals(t *testing.T) {
 	}{
 		{"leaf and CA as base64 DER", der + "," + base64.StdEncoding.EncodeToString(ca.Cert.Raw), 2, ""},
 		{"base64 DER wrapped over lines", der[:40] + "\n " + der[40:], 1, ""},
-		{"two PEM blocks on one line", strings.ReplaceAll(pemText+string(cnsca.CertPEM(ca.Cert)), "\n", " "), 2, ""},
+		{"two PEM blocks on one line", strings.ReplaceAll(pemText+string(testpki.CertPEM(ca.Cert)), "\n", " "), 2, ""},
 		{"empty", "", 0, cns.ReasonMissing},
 		{"blank", " \t ", 0, cns.ReasonMissing},
 		{"nginx without a certificate", "(null)", 0, cns.ReasonMissing},

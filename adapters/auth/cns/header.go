@@ -3,37 +3,19 @@ package cns
 import (
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"net/url"
 	"strings"
+
+	"esenzioni/internal/pemcert"
 )
 
 // ParseCertificates reads PEM "CERTIFICATE" blocks, or a single DER
 // certificate.
 func ParseCertificates(b []byte) ([]*x509.Certificate, error) {
-	var out []*x509.Certificate
-	rest := b
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if len(out) > 0 {
-		return out, nil
-	}
-	if strings.Contains(string(b), "-----BEGIN") {
-		return nil, nil // PEM without certificates (a key, a CRL)
+	certs, isPEM, err := pemcert.Certificates(b)
+	if err != nil || isPEM {
+		return certs, err // nil, nil for PEM without certificates (a key, a CRL)
 	}
 	c, err := x509.ParseCertificate(b)
 	if err != nil {
