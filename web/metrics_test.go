@@ -18,10 +18,6 @@ import (
 
 	"esenzioni/internal/apptest"
 	"esenzioni/internal/requestid"
-	"esenzioni/service/accesslog"
-	"esenzioni/service/idempotency"
-	"esenzioni/service/notifications"
-	"esenzioni/service/sessions"
 	"esenzioni/web"
 )
 
@@ -53,11 +49,10 @@ func TestRequestIDMetricsAndAccessLog(t *testing.T) {
 	log := slog.New(requestid.LogHandler(slog.NewJSONHandler(logs, nil)))
 	cfg := e.App.Config
 	cfg.MetricsAddr = "" // the web server answers /metrics itself
-	srv, err := web.New(web.Deps{Config: cfg, Log: log, Store: e.App.Store, Temporal: e.App.Temporal, S3: e.App.S3,
-		Codec: e.App.Codec, Practices: e.Practices, Exemptions: e.Exemptions, Attachments: e.App.Attachments,
-		Sessions: &sessions.Service{Store: e.App.Store}, AccessLog: &accesslog.Service{Store: e.App.Store},
-		Notifications: &notifications.Service{Store: e.App.Store}, Idempotency: &idempotency.Service{Store: e.App.Store},
-	})
+	deps := e.App.WebDeps(log)
+	deps.Config = cfg
+	deps.Practices, deps.Exemptions = e.Practices, e.Exemptions
+	srv, err := web.New(deps)
 	require.NoError(t, err)
 	ts := httptest.NewServer(srv.Handler())
 	defer ts.Close()

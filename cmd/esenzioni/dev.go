@@ -195,7 +195,7 @@ func runDev(ctx context.Context, _ []string) error {
 
 	var accounts []demo.Account
 	if cfg.DemoData {
-		drep, err := demo.Load(ctx, a, practiceService(a))
+		drep, err := demo.Load(ctx, a, a.Practices())
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}

@@ -9,8 +9,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"esenzioni/domain/exemptioncode"
-	"esenzioni/domain/places"
 	"esenzioni/internal/app"
 	"esenzioni/internal/config"
 	"esenzioni/internal/demo"
@@ -18,47 +16,16 @@ import (
 	"esenzioni/internal/metrics"
 	"esenzioni/migrations"
 	"esenzioni/service"
-	"esenzioni/service/accesslog"
-	"esenzioni/service/exemptions"
-	"esenzioni/service/idempotency"
-	"esenzioni/service/notifications"
-	"esenzioni/service/practices"
-	"esenzioni/service/sessions"
 	"esenzioni/store"
 	"esenzioni/store/catalog"
 	"esenzioni/web"
 	"esenzioni/worker"
 )
 
-// practiceService builds the practices service on the app's connections.
-func practiceService(a *app.App) *practices.Service {
-	return &practices.Service{
-		Store: a.Store, Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue,
-		Places: places.Default(), Codes: exemptioncode.New(a.Config.RegionalCodes...),
-		ReminderOffsets: a.Config.ReminderOffsets,
-	}
-}
-
-// exemptionService builds the exemptions service on the app's connections.
-func exemptionService(a *app.App) *exemptions.Service {
-	return &exemptions.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue,
-		ReminderOffsets: a.Config.ReminderOffsets}
-}
-
-// webServer builds the HTTP server on the app's connections.
-func webServer(a *app.App) (*web.Server, error) {
-	return web.New(web.Deps{
-		Config: a.Config, Log: a.Log.With("component", "web"), Store: a.Store, Temporal: a.Temporal,
-		S3: a.S3, Codec: a.Codec, Practices: practiceService(a), Exemptions: exemptionService(a), Attachments: a.Attachments,
-		Sessions: &sessions.Service{Store: a.Store}, AccessLog: &accesslog.Service{Store: a.Store},
-		Notifications: &notifications.Service{Store: a.Store}, Idempotency: &idempotency.Service{Store: a.Store},
-	})
-}
-
 // serveWeb runs the web server until ctx ends. The web processes export
 // the domain gauges (read from the read model, cached 30 s).
 func serveWeb(ctx context.Context, a *app.App) error {
-	srv, err := webServer(a)
+	srv, err := web.New(a.WebDeps(nil))
 	if err != nil {
 		return err
 	}
@@ -187,7 +154,7 @@ func runDemo(ctx context.Context, _ []string) error {
 			fmt.Println("ESENZIONI_DEMO_DATA=false: demo data not loaded")
 			return nil
 		}
-		rep, err := demo.Load(ctx, a, practiceService(a))
+		rep, err := demo.Load(ctx, a, a.Practices())
 		if err != nil {
 			return err
 		}

@@ -18,19 +18,13 @@ import (
 	"esenzioni/adapters/codec"
 	"esenzioni/adapters/registry"
 	"esenzioni/adapters/signature"
-	"esenzioni/domain/exemptioncode"
-	"esenzioni/domain/places"
 	"esenzioni/internal/app"
 	"esenzioni/internal/config"
 	"esenzioni/internal/testenv"
 	"esenzioni/internal/testpki"
 	"esenzioni/internal/testsign"
-	"esenzioni/service/accesslog"
 	"esenzioni/service/exemptions"
-	"esenzioni/service/idempotency"
-	"esenzioni/service/notifications"
 	"esenzioni/service/practices"
-	"esenzioni/service/sessions"
 	"esenzioni/store"
 	"esenzioni/web"
 	"esenzioni/worker"
@@ -164,20 +158,14 @@ func New(t testing.TB, opts Options) *Env {
 		t.Fatal(err)
 	}
 	e := &Env{T: t, App: a, DB: db, Namespace: ns, URL: cfg.PublicURL, Signer: signer, CA: ca, DBProxy: proxy}
-	e.Practices = &practices.Service{
-		Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue, Places: places.Default(),
-		Codes: exemptioncode.New(cfg.RegionalCodes...), ReminderOffsets: cfg.ReminderOffsets,
-	}
+	e.Practices, e.Exemptions = a.Practices(), a.Exemptions()
 	if !opts.NoWorker {
 		e.StartWorker()
 	}
-	e.Exemptions = &exemptions.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue,
-		ReminderOffsets: cfg.ReminderOffsets}
-	e.Web, err = web.New(web.Deps{Config: cfg, Log: log, Store: a.Store, Temporal: a.Temporal, S3: a.S3,
-		Codec: a.Codec, Practices: e.Practices, Exemptions: e.Exemptions, Attachments: a.Attachments,
-		Sessions: &sessions.Service{Store: a.Store}, AccessLog: &accesslog.Service{Store: a.Store},
-		Notifications: &notifications.Service{Store: a.Store}, Idempotency: &idempotency.Service{Store: a.Store},
-		OIDCHTTPClient: loginHTTPClient(opts.Login)})
+	deps := a.WebDeps(log)
+	deps.Practices, deps.Exemptions = e.Practices, e.Exemptions
+	deps.OIDCHTTPClient = loginHTTPClient(opts.Login)
+	e.Web, err = web.New(deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,18 +23,11 @@ import (
 
 	"esenzioni/adapters/auth"
 	"esenzioni/domain/access"
-	"esenzioni/domain/exemptioncode"
 	"esenzioni/domain/fiscalcode"
 	"esenzioni/domain/places"
 	"esenzioni/domain/practice"
 	"esenzioni/internal/app"
 	"esenzioni/internal/config"
-	"esenzioni/service/accesslog"
-	"esenzioni/service/exemptions"
-	"esenzioni/service/idempotency"
-	"esenzioni/service/notifications"
-	"esenzioni/service/practices"
-	"esenzioni/service/sessions"
 	"esenzioni/store"
 	"esenzioni/web"
 	"esenzioni/worker"
@@ -173,13 +166,9 @@ func (e *env) serve(ctx context.Context, url string) (*app.App, string, func(), 
 		return nil, "", nil, err
 	}
 	cfg.HTTPAddr = l.Addr().String()
-	svc := &practices.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue, Places: places.Default(),
-		Codes: exemptioncode.New(cfg.RegionalCodes...), ReminderOffsets: cfg.ReminderOffsets}
-	srv, err := web.New(web.Deps{Config: cfg, Log: e.log, Store: a.Store, Temporal: a.Temporal, S3: a.S3, Codec: a.Codec,
-		Practices: svc, Exemptions: &exemptions.Service{Store: a.Store, Temporal: a.Temporal, TaskQueue: cfg.TaskQueue},
-		Attachments: a.Attachments, Sessions: &sessions.Service{Store: a.Store}, AccessLog: &accesslog.Service{Store: a.Store},
-		Notifications: &notifications.Service{Store: a.Store}, Idempotency: &idempotency.Service{Store: a.Store},
-	})
+	deps := a.WebDeps(e.log)
+	deps.Config = cfg // with the listener's address
+	srv, err := web.New(deps)
 	if err != nil {
 		a.Close()
 		return nil, "", nil, err
