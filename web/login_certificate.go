@@ -42,7 +42,7 @@ const cnsCookie = "esenzioni_cns"
 
 func (s *Server) certificateStart(c *gin.Context) {
 	if s.logins.cns == nil {
-		s.renderLogin(c, http.StatusNotFound, "L'accesso con certificato digitale non è attivo in questa installazione.", "")
+		s.renderLogin(c, http.StatusNotFound, msgCertificateOff, "")
 		return
 	}
 	state, err := randomState()
@@ -152,7 +152,7 @@ func (s *Server) trustedProxy(remoteAddr string) bool {
 	return false
 }
 
-var certificateStateMessage = "La richiesta di accesso con certificato non è valida o è scaduta: premi di nuovo «Accedi» nel riquadro del certificato."
+var certificateStateMessage = msgCertificateStateInvalid
 
 // certificateFinish is step 3.
 func (s *Server) certificateFinish(c *gin.Context) {
@@ -177,7 +177,7 @@ func (s *Server) certificateFinish(c *gin.Context) {
 		// Audited when the certificate was checked.
 		msg := cns.Message(*a.Refusal)
 		if msg == "" {
-			msg = "Il certificato presentato non è stato accettato."
+			msg = msgCertificateRefused
 		}
 		s.renderLogin(c, http.StatusUnauthorized, msg, "")
 		return
