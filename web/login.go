@@ -16,11 +16,6 @@ import (
 	"esenzioni/store"
 )
 
-// loginFailed is the one message for every failed login: it does not tell
-// which of username, password and PIN was wrong, nor whether the account
-// exists.
-const loginFailed = msgLoginFailed
-
 // blockedMessage tells the operator, in Italian, that logins are
 // temporarily blocked and for how long.
 func blockedMessage(b store.LoginBlock, now time.Time) string {
@@ -125,7 +120,7 @@ func (s *Server) login(c *gin.Context) {
 			s.renderLogin(c, http.StatusTooManyRequests, blockedMessage(f.Block, time.Now()), username)
 			return
 		}
-		s.renderLogin(c, http.StatusUnauthorized, loginFailed, username)
+		s.renderLogin(c, http.StatusUnauthorized, msgLoginFailed, username)
 		return
 	}
 	profiles, err := s.Store.Profiles(ctx, op.ID)

@@ -152,8 +152,6 @@ func (s *Server) trustedProxy(remoteAddr string) bool {
 	return false
 }
 
-var certificateStateMessage = msgCertificateStateInvalid
-
 // certificateFinish is step 3.
 func (s *Server) certificateFinish(c *gin.Context) {
 	state := c.Query("richiesta")
@@ -161,12 +159,12 @@ func (s *Server) certificateFinish(c *gin.Context) {
 	c.SetSameSite(http.SameSiteLaxMode)
 	c.SetCookie(cnsCookie, "", -1, "/login/certificato", "", secureCookies(c), true)
 	if state == "" || cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(state)) != 1 {
-		s.refuseLogin(c, loginRefusal{Method: store.LoginCertificate, Reason: "stato", Message: certificateStateMessage, Status: http.StatusBadRequest})
+		s.refuseLogin(c, loginRefusal{Method: store.LoginCertificate, Reason: "stato", Message: msgCertificateStateInvalid, Status: http.StatusBadRequest})
 		return
 	}
 	a, err := s.Sessions.TakeAttempt(c.Request.Context(), stateHash(state), store.LoginCertificate)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && a.FiscalCode == nil && a.Refusal == nil) {
-		s.refuseLogin(c, loginRefusal{Method: store.LoginCertificate, Reason: "stato", Message: certificateStateMessage, Status: http.StatusBadRequest})
+		s.refuseLogin(c, loginRefusal{Method: store.LoginCertificate, Reason: "stato", Message: msgCertificateStateInvalid, Status: http.StatusBadRequest})
 		return
 	}
 	if err != nil {

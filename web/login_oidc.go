@@ -22,8 +22,6 @@ import (
 
 const oidcCookie = "esenzioni_oidc"
 
-var oidcStateMessage = msgOIDCStateInvalid
-
 // oidcProvider is the request's provider and its login method; false when
 // it is not configured (the login page says so).
 func (s *Server) oidcProvider(c *gin.Context) (*authoidc.Provider, string, bool) {
@@ -88,13 +86,13 @@ func (s *Server) oidcCallback(c *gin.Context) {
 	c.SetSameSite(http.SameSiteLaxMode)
 	c.SetCookie(oidcCookie, "", -1, "/login/oidc", "", secureCookies(c), true)
 	if state == "" || cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(state)) != 1 {
-		refusal.Reason, refusal.Message, refusal.Status = "oidc.stato", oidcStateMessage, http.StatusBadRequest
+		refusal.Reason, refusal.Message, refusal.Status = "oidc.stato", msgOIDCStateInvalid, http.StatusBadRequest
 		s.refuseLogin(c, refusal)
 		return
 	}
 	a, err := s.Sessions.TakeAttempt(c.Request.Context(), stateHash(state), method)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && a.Provider != p.Name) {
-		refusal.Reason, refusal.Message, refusal.Status = "oidc.stato", oidcStateMessage, http.StatusBadRequest
+		refusal.Reason, refusal.Message, refusal.Status = "oidc.stato", msgOIDCStateInvalid, http.StatusBadRequest
 		s.refuseLogin(c, refusal)
 		return
 	}

@@ -70,6 +70,9 @@ const (
 
 // Login, profile change, certificate and OIDC login.
 const (
+	// msgLoginFailed is the one message for every failed login: it does
+	// not tell which of username, password and PIN was wrong, nor whether
+	// the account exists.
 	msgLoginFailed             = "Accesso non riuscito: verifica nome utente, password e PIN. Dopo 5 tentativi errati consecutivi i tentativi successivi vengono rallentati."
 	msgBlockedAddress          = "Troppi tentativi di accesso non riusciti da questa postazione: l'accesso è temporaneamente bloccato. Riprova tra %s."
 	msgBlockedAccount          = "Troppi tentativi di accesso non riusciti: l'utenza è temporaneamente bloccata. Riprova tra %s."
