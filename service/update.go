@@ -23,15 +23,15 @@ var (
 	// ErrInProgress: the action was sent but its outcome is not known
 	// within the time allowed (a slow or unreachable dependency); it may
 	// still be applied. Never a failure to report as a refusal.
-	ErrInProgress = errors.New("l'operazione è in corso: ricarica la pagina tra qualche secondo")
+	ErrInProgress = errors.New(msgInProgress)
 	// ErrNotFound: no such workflow (never started, or closed and deleted
 	// by retention).
 	ErrNotFound = errors.New("not found")
 	// ErrUnavailable: Temporal cannot be reached; nothing was sent.
-	ErrUnavailable = errors.New("il servizio dei flussi di lavoro non è raggiungibile: riprova tra qualche minuto")
+	ErrUnavailable = errors.New(msgUnavailable)
 	// ErrRecorded: the action is done and in the workflow's history, but the
 	// read model could not be updated now (the workflow will).
-	ErrRecorded = errors.New("operazione registrata: la pagina si aggiornerà appena il database risponde")
+	ErrRecorded = errors.New(msgRecorded)
 )
 
 // DefaultTimeout bounds an operator's wait for an action.

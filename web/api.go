@@ -64,13 +64,13 @@ func (s *Server) apiAuth(c *gin.Context) {
 	token, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || token == "" {
 		c.Header("WWW-Authenticate", `Bearer realm="esenzioni"`)
-		c.AbortWithStatusJSON(http.StatusUnauthorized, apiError("auth.missing_token", "Token di accesso mancante (Authorization: Bearer ...)."))
+		c.AbortWithStatusJSON(http.StatusUnauthorized, apiError("auth.missing_token", msgTokenMissing))
 		return
 	}
 	client, err := s.Store.APIClientByToken(c.Request.Context(), auth.Digest(token))
 	if errors.Is(err, store.ErrNotFound) {
 		c.Header("WWW-Authenticate", `Bearer realm="esenzioni", error="invalid_token"`)
-		c.AbortWithStatusJSON(http.StatusUnauthorized, apiError("auth.invalid_token", "Token di accesso non valido o revocato."))
+		c.AbortWithStatusJSON(http.StatusUnauthorized, apiError("auth.invalid_token", msgTokenInvalid))
 		return
 	}
 	if err != nil {
@@ -87,7 +87,7 @@ func (s *Server) apiInternal(c *gin.Context, err error) {
 		return
 	}
 	s.Log.Error("api", "path", c.FullPath(), "error", err)
-	c.AbortWithStatusJSON(http.StatusInternalServerError, apiError("internal", "Errore interno: riprova più tardi."))
+	c.AbortWithStatusJSON(http.StatusInternalServerError, apiError("internal", msgInternal))
 }
 
 func apiClient(c *gin.Context) *store.APIClient { return c.MustGet(ctxClient).(*store.APIClient) }
@@ -137,7 +137,7 @@ func (s *Server) idempotency(c *gin.Context, body []byte) (key string, hash []by
 		return "", nil, false
 	}
 	if len(key) > 200 {
-		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("idempotency_key.too_long", "Idempotency-Key troppo lunga (massimo 200 caratteri)."))
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("idempotency_key.too_long", msgKeyTooLong))
 		return key, nil, true
 	}
 	sum := sha256.Sum256(append([]byte(c.Request.Method+" "+c.Request.URL.Path+"\n"), canonicalJSON(body)...))
@@ -151,7 +151,7 @@ func (s *Server) idempotency(c *gin.Context, body []byte) (key string, hash []by
 		return key, hash, true
 	case !bytes.Equal(prev.RequestHash, hash):
 		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, apiError("idempotency_key.reused",
-			"Idempotency-Key già usata per una richiesta diversa."))
+			msgKeyReused))
 		return key, hash, true
 	}
 	c.Header("Idempotent-Replayed", "true")
@@ -219,14 +219,14 @@ func (s *Server) apiSubmit(c *gin.Context) {
 	}
 	key := strings.TrimSpace(c.GetHeader("Idempotency-Key"))
 	if len(key) > 200 {
-		c.JSON(http.StatusBadRequest, apiError("idempotency_key.too_long", "Idempotency-Key troppo lunga (massimo 200 caratteri)."))
+		c.JSON(http.StatusBadRequest, apiError("idempotency_key.too_long", msgKeyTooLong))
 		return
 	}
 	cl := apiClient(c)
 	kind := practice.SubmitterKind(strings.ToUpper(strings.TrimSpace(req.Submitter.Kind)))
 	if kind == practice.SubmitterOperator || (kind.Valid() && !slices.Contains(cl.SubmitterKinds, string(kind))) {
 		c.JSON(http.StatusForbidden, apiError("submitter.forbidden",
-			"Questo client non può inviare pratiche come "+strings.ToLower(kind.Label())+"."))
+			fmt.Sprintf(msgSubmitterKind, strings.ToLower(kind.Label()))))
 		return
 	}
 	submitterFC := strings.ToUpper(strings.TrimSpace(req.Submitter.FiscalCode))
@@ -236,7 +236,7 @@ func (s *Server) apiSubmit(c *gin.Context) {
 		}
 		if submitterFC != *cl.FiscalCode {
 			c.JSON(http.StatusForbidden, apiError("submitter.forbidden",
-				"Questo client può inviare pratiche solo a nome del proprio titolare."))
+				msgSubmitterNotHolder))
 			return
 		}
 	}
@@ -246,7 +246,7 @@ func (s *Server) apiSubmit(c *gin.Context) {
 		practices.Documents{CertificateID: req.CertificateID, AttachmentIDs: req.AttachmentIDs})
 	if verr := (*practices.ValidationError)(nil); errors.As(err, &verr) {
 		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
-			Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: verr.Fields}})
+			Code: "validation_failed", Message: msgInvalidRequest, Fields: verr.Fields}})
 		return
 	} else if err != nil {
 		s.apiInternal(c, err)
@@ -257,8 +257,8 @@ func (s *Server) apiSubmit(c *gin.Context) {
 		d, err := time.Parse("2006-01-02", v)
 		if err != nil || len(v) != 10 {
 			c.JSON(http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
-				Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: []practices.FieldError{{
-					Field: "beneficiary.birthDate", Code: "birth_date.invalid", Message: "Data di nascita non valida: usa il formato AAAA-MM-GG."}}}})
+				Code: "validation_failed", Message: msgInvalidRequest, Fields: []practices.FieldError{{
+					Field: "beneficiary.birthDate", Code: "birth_date.invalid", Message: msgAPIBirthDate}}}})
 			return
 		}
 		birthDate = d
@@ -284,7 +284,7 @@ func (s *Server) apiSubmit(c *gin.Context) {
 	switch {
 	case errors.As(err, &verr):
 		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": apiErrorBody{
-			Code: "validation_failed", Message: "La richiesta contiene dati non validi.", Fields: verr.Fields,
+			Code: "validation_failed", Message: msgInvalidRequest, Fields: verr.Fields,
 		}})
 		return
 	case errors.As(err, &openErr):
@@ -294,7 +294,7 @@ func (s *Server) apiSubmit(c *gin.Context) {
 		c.JSON(http.StatusConflict, apiError("attachment.in_use", err.Error()))
 		return
 	case errors.Is(err, practices.ErrKeyReused):
-		c.JSON(http.StatusUnprocessableEntity, apiError("idempotency_key.reused", "Idempotency-Key già usata per una richiesta diversa."))
+		c.JSON(http.StatusUnprocessableEntity, apiError("idempotency_key.reused", msgKeyReused))
 		return
 	case err != nil:
 		s.apiInternal(c, err)
@@ -342,7 +342,7 @@ type historyEntry struct {
 func (s *Server) loadAPIPractice(c *gin.Context) (store.Practice, bool) {
 	number := c.Param("number")
 	if _, err := practice.ParseNumber(number); err != nil {
-		c.AbortWithStatusJSON(http.StatusNotFound, apiError("practice.not_found", "Pratica non trovata."))
+		c.AbortWithStatusJSON(http.StatusNotFound, apiError("practice.not_found", msgAPIPracticeNotFound))
 		return store.Practice{}, false
 	}
 	src, err := s.Store.IntakeSource(c.Request.Context(), number)
@@ -351,13 +351,13 @@ func (s *Server) loadAPIPractice(c *gin.Context) (store.Practice, bool) {
 		return store.Practice{}, false
 	}
 	if src != clientSource(apiClient(c)) {
-		c.AbortWithStatusJSON(http.StatusNotFound, apiError("practice.not_found", "Pratica non trovata."))
+		c.AbortWithStatusJSON(http.StatusNotFound, apiError("practice.not_found", msgAPIPracticeNotFound))
 		return store.Practice{}, false
 	}
 	p, err := s.Store.PracticeByNumber(c.Request.Context(), number)
 	if errors.Is(err, store.ErrNotFound) {
 		// Submitted a moment ago: the workflow has not projected it yet.
-		c.AbortWithStatusJSON(http.StatusNotFound, apiError("practice.not_found", "Pratica non ancora disponibile: riprova tra qualche istante."))
+		c.AbortWithStatusJSON(http.StatusNotFound, apiError("practice.not_found", msgAPIPracticeNotReady))
 		return p, false
 	}
 	if err != nil {
@@ -486,18 +486,18 @@ func actionErrorStatus(err error) (int, apiErrorBody) {
 		}
 		return http.StatusUnprocessableEntity, apiErrorBody{Code: r.Code, Message: r.Message}
 	case errors.Is(err, practices.ErrNotFound):
-		return http.StatusNotFound, apiErrorBody{Code: "practice.not_found", Message: "Pratica non trovata."}
+		return http.StatusNotFound, apiErrorBody{Code: "practice.not_found", Message: msgAPIPracticeNotFound}
 	case errors.Is(err, service.ErrInProgress):
 		return http.StatusAccepted, apiErrorBody{Code: "operation.in_progress", Message: service.ErrInProgress.Error()}
 	case unavailable(err):
-		return http.StatusServiceUnavailable, apiErrorBody{Code: "service.unavailable", Message: "Servizio temporaneamente non disponibile: riprova tra qualche minuto."}
+		return http.StatusServiceUnavailable, apiErrorBody{Code: "service.unavailable", Message: msgUnavailable}
 	case workflowClosed(err):
 		cl := closedRefusal()
 		return http.StatusConflict, apiErrorBody{Code: cl.Code, Message: cl.Message}
 	case badRequest(err):
-		return http.StatusBadRequest, apiErrorBody{Code: "request.invalid", Message: "Richiesta non accettata: controlla i dati e l'Idempotency-Key."}
+		return http.StatusBadRequest, apiErrorBody{Code: "request.invalid", Message: msgAPINotAccepted}
 	}
-	return http.StatusInternalServerError, apiErrorBody{Code: "internal", Message: "Errore interno: riprova più tardi."}
+	return http.StatusInternalServerError, apiErrorBody{Code: "internal", Message: msgInternal}
 }
 
 // apiUpload receives one signed document (the body is the file; the name
@@ -522,10 +522,10 @@ func (s *Server) apiUpload(c *gin.Context) {
 		return
 	case errors.As(err, &tooBig):
 		c.JSON(http.StatusRequestEntityTooLarge, apiError(attachments.CodeTooLarge,
-			fmt.Sprintf("Il file supera la dimensione massima di %d MB.", limit>>20)))
+			fmt.Sprintf(msgFileTooLarge, limit>>20)))
 		return
 	case errors.Is(err, attachments.ErrUnavailable):
-		c.JSON(http.StatusServiceUnavailable, apiError("storage.unavailable", "Archivio documenti non disponibile: nulla è stato salvato, riprova più tardi."))
+		c.JSON(http.StatusServiceUnavailable, apiError("storage.unavailable", msgAPIStorageDown))
 		return
 	case err != nil:
 		s.apiInternal(c, err)

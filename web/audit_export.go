@@ -26,7 +26,7 @@ func (s *Server) requireAdmin(c *gin.Context, op *Operator) bool {
 		return true
 	}
 	s.audit(c, auditEntry{Action: audit.ExportLog, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied}, op)
-	s.renderError(c, http.StatusForbidden, "Accesso negato", "La funzione è riservata agli amministratori regionali.")
+	s.renderError(c, http.StatusForbidden, titleAccessDenied, msgAdminOnly)
 	return false
 }
 
@@ -35,7 +35,7 @@ func (s *Server) auditExportForm(c *gin.Context) {
 	if !s.requireAdmin(c, op) {
 		return
 	}
-	s.render(c, http.StatusOK, "audit.html", auditPage{Base: s.base(c, "Accessi ai dati di un cittadino", "admin"), Errors: map[string]string{}})
+	s.render(c, http.StatusOK, "audit.html", auditPage{Base: s.base(c, titleAuditExport, "admin"), Errors: map[string]string{}})
 }
 
 // auditExport returns, as CSV, every access to the data of one citizen
@@ -45,10 +45,10 @@ func (s *Server) auditExport(c *gin.Context) {
 	if !s.requireAdmin(c, op) {
 		return
 	}
-	page := auditPage{Base: s.base(c, "Accessi ai dati di un cittadino", "admin"), Errors: map[string]string{},
+	page := auditPage{Base: s.base(c, titleAuditExport, "admin"), Errors: map[string]string{},
 		CF: strings.ToUpper(strings.TrimSpace(c.Query("cf"))), Da: c.Query("da"), A: c.Query("a")}
 	if _, err := fiscalcode.Parse(page.CF, places.Default()); err != nil {
-		page.Errors["cf"] = "Indica un codice fiscale valido."
+		page.Errors["cf"] = msgAuditFiscalCode
 	}
 	var from, to time.Time
 	if page.Da != "" {

@@ -52,7 +52,7 @@ func (s *Server) routeCodec(e *gin.Engine) {
 		}
 		if mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type")); err != nil || mt != "application/json" {
 			c.AbortWithStatusJSON(http.StatusUnsupportedMediaType, apiError(codeUnsupportedType,
-				"Formato della richiesta non supportato: usa Content-Type: application/json."))
+				msgCodecContentType))
 			return
 		}
 		var op *Operator
@@ -84,7 +84,7 @@ func (s *Server) routeCodec(e *gin.Engine) {
 				return
 			}
 			c.AbortWithStatusJSON(http.StatusForbidden, apiError("auth.forbidden",
-				"Solo un amministratore regionale autenticato può leggere i dati cifrati."))
+				msgCodecAdminOnly))
 			return
 		}
 		s.audit(c, auditEntry{Action: audit.Codec, Target: c.Request.URL.Path, Outcome: audit.OutcomeOK}, op)
@@ -111,8 +111,7 @@ func (s *Server) codecOriginRefused(c *gin.Context, op *Operator) {
 	s.audit(c, auditEntry{Action: audit.Codec, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied,
 		Detail: map[string]any{"motivo": "origine"}}, op)
 	c.AbortWithStatusJSON(http.StatusForbidden, apiError("codec.origin_not_allowed",
-		"Origine della richiesta non ammessa: l'endpoint risponde solo alla Temporal UI configurata "+
-			"(o a un token di sessione in Authorization)."))
+		msgCodecOrigin))
 }
 
 // maxCodecBody bounds a codec request (the payloads of one history page).
@@ -125,17 +124,17 @@ const maxCodecBody = 8 << 20
 func (s *Server) serveCodec(c *gin.Context, pc converter.PayloadCodec, encode bool) {
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxCodecBody+1))
 	if err != nil {
-		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.unreadable", "Corpo della richiesta illeggibile."))
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.unreadable", msgBodyUnreadable))
 		return
 	}
 	if len(body) > maxCodecBody {
-		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, apiError(codeBodyTooLarge, "La richiesta è troppo grande."))
+		c.AbortWithStatusJSON(http.StatusRequestEntityTooLarge, apiError(codeBodyTooLarge, msgRequestTooLarge))
 		return
 	}
 	var in commonpb.Payloads
 	if err := protojson.Unmarshal(body, &in); err != nil {
 		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("codec.malformed",
-			"Corpo non valido: atteso un oggetto Payloads in JSON."))
+			msgCodecBadBody))
 		return
 	}
 	var out []*commonpb.Payload
@@ -147,13 +146,13 @@ func (s *Server) serveCodec(c *gin.Context, pc converter.PayloadCodec, encode bo
 	if err != nil {
 		s.Log.Warn("codec: payloads refused", "route", c.FullPath(), "error", err)
 		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("codec.failed",
-			"I dati non possono essere elaborati con la chiave configurata."))
+			msgCodecBadKey))
 		return
 	}
 	b, err := protojson.Marshal(&commonpb.Payloads{Payloads: out})
 	if err != nil {
 		s.Log.Error("codec: encode answer", "error", err)
-		c.AbortWithStatusJSON(http.StatusInternalServerError, apiError("internal", "Errore interno: riprova più tardi."))
+		c.AbortWithStatusJSON(http.StatusInternalServerError, apiError("internal", msgInternal))
 		return
 	}
 	c.Data(http.StatusOK, "application/json", b)
@@ -221,7 +220,7 @@ func passThrough(c *gin.Context) {
 	}
 	var payloads commonpb.Payloads
 	if err := protojson.Unmarshal(body, &payloads); err != nil {
-		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.malformed", "Richiesta non valida."))
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.malformed", msgCodecBadRequest))
 		return
 	}
 	out, err := protojson.Marshal(&payloads)

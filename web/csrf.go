@@ -37,7 +37,7 @@ func (s *Server) crossOriginRefused(c *gin.Context) {
 	op, _ := s.sessionOperator(c)
 	s.audit(c, auditEntry{Action: audit.CSRF, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied}, op)
 	s.abortWith(c, http.StatusForbidden, failure{
-		Code: "request.cross_origin", API: "Richiesta rifiutata: proviene da un'altra origine.", Title: "Richiesta non valida",
-		Page: "La richiesta non è stata accettata perché il modulo è scaduto o non proviene da questa applicazione. Ricarica la pagina e riprova.",
+		Code: "request.cross_origin", API: msgCrossOrigin, Title: titleBadRequest,
+		Page: msgCrossOriginPage,
 	})
 }

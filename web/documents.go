@@ -37,7 +37,7 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+1<<20)
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		form.Errors["file"] = "Caricamento non valido: scegli un file e riprova."
+		form.Errors["file"] = msgUploadInvalid
 		return store.Attachment{}, form, nil
 	}
 	fields := map[string]string{}
@@ -83,18 +83,18 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 		}
 		form.Type = fields["tipo"]
 		if form.Type == "" {
-			form.Errors["tipo"] = "Scegli il tipo di documento."
+			form.Errors["tipo"] = msgDocumentKind
 		}
 		if v := fields["data_rilascio"]; v != "" {
 			if d, err := parseDate(v); err != nil {
 				form.Errors["data_rilascio"] = err.Error()
 			} else if day, today := dayUTC(d), exemption.DateOf(time.Now()); day.After(today) {
-				form.Errors["data_rilascio"] = "La data di rilascio non può essere nel futuro (oggi è il " + today.Format("02/01/2006") + ")."
+				form.Errors["data_rilascio"] = fmt.Sprintf(msgDocumentIssuedFuture, today.Format("02/01/2006"))
 			} else {
 				form.IssuedOn = &day
 			}
 		} else {
-			form.Errors["data_rilascio"] = "Indica la data di rilascio del documento."
+			form.Errors["data_rilascio"] = msgDocumentIssuedOn
 		}
 		if v := fields["data_validita"]; v != "" {
 			if d, err := parseDate(v); err != nil {
@@ -103,7 +103,7 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 				day := dayUTC(d)
 				form.ValidUntil = &day
 				if form.IssuedOn != nil && day.Before(*form.IssuedOn) {
-					form.Errors["data_validita"] = "La data di fine validità del documento precede la data di rilascio."
+					form.Errors["data_validita"] = msgDocumentEndBeforeIssue
 				}
 			}
 		}
@@ -126,7 +126,7 @@ func (s *Server) readUpload(c *gin.Context, op *Operator, stagingKey string) (st
 		}
 		return a, form, nil
 	}
-	form.Errors["file"] = "Scegli il file da allegare."
+	form.Errors["file"] = msgDocumentFile
 	return store.Attachment{}, form, nil
 }
 
@@ -140,7 +140,7 @@ func (s *Server) uploadReadError(form *uploadForm, err error) error {
 		form.Errors["file"] = ae.Message
 		return nil
 	case errors.As(err, &tooBig):
-		form.Errors["file"] = fmt.Sprintf("Il file supera la dimensione massima di %d MB.", s.Config.MaxUploadBytes>>20)
+		form.Errors["file"] = fmt.Sprintf(msgFileTooLarge, s.Config.MaxUploadBytes>>20)
 		return nil
 	}
 	return err
@@ -152,8 +152,8 @@ func (s *Server) uploadError(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, attachments.ErrUnavailable):
 		s.Log.Error("upload: S3 unavailable", "error", err)
-		s.renderError(c, http.StatusServiceUnavailable, "Archivio documenti non disponibile",
-			"Non è stato possibile salvare il documento: l'archivio dei documenti non risponde. Nulla è stato salvato; riprova tra qualche minuto.")
+		s.renderError(c, http.StatusServiceUnavailable, titleStorageDown,
+			msgStorageDown)
 	default:
 		s.fail(c, err)
 	}
@@ -180,7 +180,7 @@ func (s *Server) exemptionDocumentUpload(c *gin.Context) {
 		return
 	}
 	s.audit(c, auditEntry{Action: audit.Upload, Target: a.ID, BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
-	setFlash(c, "success", "Documento «"+a.FileName+"» aggiunto: firma di "+a.SignerName+" verificata. Conferma la modifica per registrarlo.")
+	setFlash(c, "success", fmt.Sprintf(msgDocumentAddedConfirm, a.FileName, a.SignerName))
 	redirect(c, fmt.Sprintf("/esenzioni/%d/modifica", page.E.ID))
 }
 
@@ -222,7 +222,7 @@ func (s *Server) wizardDocumentUpload(c *gin.Context) {
 		return
 	}
 	s.audit(c, auditEntry{Action: audit.Upload, Target: a.ID, BeneficiaryFC: page.Draft.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
-	setFlash(c, "success", "Documento «"+a.FileName+"» aggiunto: firma di "+a.SignerName+" verificata.")
+	setFlash(c, "success", fmt.Sprintf(msgDocumentAdded, a.FileName, a.SignerName))
 	redirect(c, "/esenzioni/nuova/"+page.Draft.ID+"/documenti")
 }
 
@@ -244,10 +244,10 @@ func (s *Server) wizardDocumentDelete(c *gin.Context) {
 // outcome, nil or store.ErrNotFound).
 func setDeletedFlash(c *gin.Context, err error) {
 	if errors.Is(err, store.ErrNotFound) {
-		setFlash(c, "info", "Il documento era già stato eliminato.")
+		setFlash(c, "info", msgDocumentAlreadyDeleted)
 		return
 	}
-	setFlash(c, "success", "Documento eliminato: non sarà allegato.")
+	setFlash(c, "success", msgDocumentDeleted)
 }
 
 // canDownload applies role and ASL scope to a document: a staged one only
@@ -282,7 +282,7 @@ func (s *Server) documentDownload(c *gin.Context) {
 	content := strings.HasSuffix(c.FullPath(), "/contenuto")
 	a, err := s.Store.AttachmentByID(c.Request.Context(), c.Param("doc"))
 	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(c, http.StatusNotFound, "Documento non trovato", "Il documento richiesto non esiste oppure non è di competenza del tuo profilo.")
+		s.renderError(c, http.StatusNotFound, titleDocumentNotFound, msgDocumentNotFound)
 		return
 	}
 	if err != nil {
@@ -298,7 +298,7 @@ func (s *Server) documentDownload(c *gin.Context) {
 	if !ok || (content && a.ContentObjectKey == nil) {
 		entry.Outcome = audit.OutcomeDenied
 		s.audit(c, entry, op)
-		s.renderError(c, http.StatusNotFound, "Documento non trovato", "Il documento richiesto non esiste oppure non è di competenza del tuo profilo.")
+		s.renderError(c, http.StatusNotFound, titleDocumentNotFound, msgDocumentNotFound)
 		return
 	}
 	name := a.FileName
@@ -368,7 +368,7 @@ func (s *Server) practiceCertificate(c *gin.Context) {
 			return
 		}
 	}
-	s.renderError(c, http.StatusNotFound, "Certificato non presente", "La pratica non ha un certificato allegato.")
+	s.renderError(c, http.StatusNotFound, titleNoCertificate, msgNoCertificate)
 }
 
 // practiceAttachmentsZip is "Scarica allegati": the citizen's attachments
@@ -386,7 +386,7 @@ func (s *Server) practiceAttachmentsZip(c *gin.Context) {
 		}
 	}
 	if len(citizen) == 0 {
-		s.renderError(c, http.StatusNotFound, "Nessun allegato", "La pratica non ha allegati del cittadino.")
+		s.renderError(c, http.StatusNotFound, titleNoAttachments, msgNoAttachments)
 		return
 	}
 	// Open every object first: a storage failure is an error page, not a

@@ -37,8 +37,8 @@ func (s *Server) abortAs(c *gin.Context, api bool, status int, f failure) {
 // codec endpoint's in JSON too).
 func (s *Server) pageNotFound(c *gin.Context) {
 	s.abortAs(c, isAPI(c) || strings.HasPrefix(c.Request.URL.Path, "/codec"), http.StatusNotFound, failure{
-		Code: "not_found", API: "Risorsa inesistente.", Title: "Pagina non trovata",
-		Page: "L'indirizzo richiesto non corrisponde a nessuna pagina del servizio. Controlla l'indirizzo oppure torna alla Home.",
+		Code: "not_found", API: msgAPINotFound, Title: titlePageNotFound,
+		Page: msgPageNotFound,
 	})
 }
 
@@ -46,8 +46,8 @@ func (s *Server) pageNotFound(c *gin.Context) {
 // (e.g. an action's URL opened in a new tab).
 func (s *Server) methodNotAllowed(c *gin.Context) {
 	s.abortWith(c, http.StatusMethodNotAllowed, failure{
-		Code: "method_not_allowed", API: "Metodo non consentito per questa risorsa.",
-		Title: "Operazione non disponibile a questo indirizzo",
-		Page:  "La pagina non si apre direttamente da questo indirizzo: torna indietro e usa i pulsanti del servizio.",
+		Code: "method_not_allowed", API: msgMethodNotAllowed,
+		Title: titleMethodNotAllowed,
+		Page:  msgMethodNotAllowedPage,
 	})
 }

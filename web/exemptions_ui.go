@@ -125,10 +125,10 @@ func (s *Server) exemptionList(c *gin.Context) {
 	}
 	f := store.ExemptionFilter{LastName: strings.ToUpper(form.Cognome), FirstName: strings.ToUpper(form.Nome), FiscalCode: form.CF}
 	if f.LastName == "" && f.FiscalCode == "" {
-		page.Errors["cognome"] = "Per effettuare la ricerca indica il cognome o il codice fiscale dell'assistito."
+		page.Errors["cognome"] = msgSearchExemptionNeedsKey
 	}
 	if form.CF != "" && len(form.CF) != 16 {
-		page.Errors["cf"] = "Il codice fiscale deve avere 16 caratteri."
+		page.Errors["cf"] = msgFiscalCodeLength
 	}
 	if form.Stato != "" {
 		ok := false
@@ -136,7 +136,7 @@ func (s *Server) exemptionList(c *gin.Context) {
 			ok = ok || string(st) == form.Stato
 		}
 		if !ok {
-			page.Errors["stato"] = "Stato non previsto."
+			page.Errors["stato"] = msgExemptionStateUnknown
 		}
 		f.States = []string{form.Stato}
 	}
@@ -162,7 +162,7 @@ func (s *Server) exemptionList(c *gin.Context) {
 		f.IssuedTo = dayUTC(d)
 	}
 	if page.Errors["da"] == "" && page.Errors["a"] == "" && !f.IssuedFrom.IsZero() && !f.IssuedTo.IsZero() && f.IssuedTo.Before(f.IssuedFrom) {
-		page.Errors["a"] = "La data finale precede quella iniziale."
+		page.Errors["a"] = msgDateRangeReversed
 	}
 	if len(page.Errors) > 0 {
 		s.render(c, http.StatusUnprocessableEntity, "exemptions.html", page)
@@ -244,7 +244,7 @@ func (s *Server) loadExemption(c *gin.Context) (exemptionPage, bool) {
 		s.fail(c, err)
 		return exemptionPage{}, false
 	}
-	page := exemptionPage{Base: s.base(c, "Esenzione "+row.ExemptionCode, "esenzioni"), E: s.viewOf(row), Errors: map[string]string{}}
+	page := exemptionPage{Base: s.base(c, fmt.Sprintf(titleExemption, row.ExemptionCode), "esenzioni"), E: s.viewOf(row), Errors: map[string]string{}}
 	if page.Person, err = s.Store.Beneficiary(ctx, row.BeneficiaryFC); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(c, err)
 		return page, false
@@ -280,19 +280,19 @@ func (s *Server) canEditExemption(op *Operator, p exemptionPage) bool {
 func (s *Server) editDenied(c *gin.Context, page exemptionPage) {
 	switch exemption.State(page.E.State) {
 	case exemption.Annullata:
-		s.renderError(c, http.StatusConflict, "Modifica non consentita",
-			"L'esenzione è annullata (revocata): non si può più modificare. Per l'assistito si può rilasciare una nuova esenzione.")
+		s.renderError(c, http.StatusConflict, titleChangeForbidden,
+			msgExemptionRevoked)
 	case exemption.Scaduta:
-		s.renderError(c, http.StatusConflict, "Modifica non consentita",
-			"L'esenzione è scaduta: non si può più modificare. Per l'assistito si può rilasciare una nuova esenzione.")
+		s.renderError(c, http.StatusConflict, titleChangeForbidden,
+			msgExemptionExpired)
 	default:
-		s.renderError(c, http.StatusForbidden, "Modifica non consentita",
-			"Solo gli operatori dell'ASL di residenza dell'assistito possono modificare un'esenzione valida.")
+		s.renderError(c, http.StatusForbidden, titleChangeForbidden,
+			msgExemptionOutOfScope)
 	}
 }
 
 func (s *Server) exemptionNotFound(c *gin.Context) {
-	s.renderError(c, http.StatusNotFound, "Esenzione non trovata", "L'esenzione richiesta non esiste.")
+	s.renderError(c, http.StatusNotFound, titleExemptionNotFound, msgExemptionNotFound)
 }
 
 // renderExemption shows the exemption's page, an access to the
@@ -405,7 +405,7 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 	if page.EndDate == "" && page.E.EndDate == nil {
 		cmd.NoEndDate = true // an exemption without end date keeps none
 	} else if page.EndDate == "" {
-		page.Errors["data_fine"] = "Indica la nuova data di fine validità."
+		page.Errors["data_fine"] = msgNewEndDate
 	} else if d, err := parseDate(page.EndDate); err != nil {
 		page.Errors["data_fine"] = err.Error()
 	} else if p := exemption.CheckEndDate(dayUTC(d), exemption.DateOf(time.Now()), page.E.IssuedOn); p != nil &&
@@ -417,7 +417,7 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		cmd.EndDate = &day
 	}
 	if page.Key == "" {
-		page.Errors["chiave"] = "Modulo non valido: ricarica la pagina."
+		page.Errors["chiave"] = msgFormInvalid
 	}
 	if !s.editDocuments(c, op, &page) {
 		return
@@ -426,7 +426,7 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		cmd.DocumentIDs = append(cmd.DocumentIDs, d.ID)
 	}
 	if len(page.Errors) == 0 && len(page.Staged) == 0 && exemption.Unchanged(page.E.EndDate, cmd.EndDate, cmd.NoEndDate) {
-		page.Errors["data_fine"] = "Nessuna modifica: indica una data di fine validità diversa o aggiungi dei documenti."
+		page.Errors["data_fine"] = msgNoChange
 	}
 	if len(page.Errors) > 0 {
 		if page.Key != "" && s.answerRepost(c, page.E.ID, requestID) {
@@ -453,7 +453,7 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		ref, isRefusal := domainRefusal(err)
 		if !isRefusal && workflowClosed(err) {
 			ref, isRefusal = &refusal.Refusal{Code: workflows.CodeExemptionClosed,
-				Message: "Operazione non più possibile: l'esenzione è chiusa."}, true
+				Message: msgExemptionClosed}, true
 		}
 		switch {
 		case isRefusal:
@@ -479,7 +479,7 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 			s.exemptionNotFound(c)
 		case badRequest(err):
 			s.Log.Warn("change refused by Temporal as invalid", "route", c.FullPath(), "error", err)
-			s.renderError(c, http.StatusBadRequest, "Richiesta non valida", "La richiesta non è stata accettata: ricarica la pagina e riprova.")
+			s.renderError(c, http.StatusBadRequest, titleBadRequest, msgNotAccepted)
 		default:
 			s.fail(c, err)
 		}
@@ -494,16 +494,16 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 func changeMessage(res workflows.ChangeResult, docs int) string {
 	switch res.Change {
 	case exemption.Revoke:
-		return "Esenzione revocata: annullata con data di fine validità " + dayString(res.EndDate) + "."
+		return fmt.Sprintf(msgExemptionRevokedTo, dayString(res.EndDate))
 	case exemption.Shorten:
-		return "Data di fine validità anticipata al " + dayString(res.EndDate) + "."
+		return fmt.Sprintf(msgExemptionShortened, dayString(res.EndDate))
 	case exemption.Documents:
 		if docs < 0 {
-			return "Documenti aggiunti all'esenzione; la data di fine validità non cambia."
+			return msgDocumentsAdded
 		}
-		return fmt.Sprintf("Documenti aggiunti all'esenzione (%d); la data di fine validità non cambia.", docs)
+		return fmt.Sprintf(msgDocumentsAddedN, docs)
 	}
-	return "Esenzione rinnovata: valida fino al " + dayString(res.EndDate) + "."
+	return fmt.Sprintf(msgExemptionRenewed, dayString(res.EndDate))
 }
 
 // answerRepost answers a Modifica form sent again with the key of a change
@@ -527,7 +527,7 @@ func (s *Server) answerRepost(c *gin.Context, id int64, requestID string) bool {
 
 func dayString(d *time.Time) string {
 	if d == nil {
-		return "senza scadenza"
+		return msgNoEndDate
 	}
 	return d.Format("02/01/2006")
 }
@@ -568,10 +568,10 @@ func matchCode(codes []store.CodeOption, typed string) (code, msg string) {
 	}
 	switch len(found) {
 	case 0:
-		return "", "Nessun codice esenzione corrisponde a «" + typed + "»."
+		return "", fmt.Sprintf(msgCodeNone, typed)
 	case 1:
 		return found[0], ""
 	default:
-		return "", fmt.Sprintf("«%s» corrisponde a %d codici esenzione: sceglilo dall'elenco.", typed, len(found))
+		return "", fmt.Sprintf(msgCodeAmbiguous, typed, len(found))
 	}
 }

@@ -133,8 +133,8 @@ func (s *Server) recovery() gin.HandlerFunc {
 			c.Abort()
 			return
 		}
-		s.abortWith(c, http.StatusInternalServerError, failure{Code: "internal", API: "Errore interno: riprova più tardi.",
-			Title: "Errore interno",
-			Page:  "Si è verificato un errore imprevisto. Riprova tra qualche istante; se il problema persiste contatta l'assistenza."})
+		s.abortWith(c, http.StatusInternalServerError, failure{Code: "internal", API: msgInternal,
+			Title: titleInternal,
+			Page:  msgInternalPage})
 	})
 }

@@ -179,30 +179,30 @@ func (e *inputError) Message() string {
 	if name == "" && e.Field != "" {
 		name = e.Field
 	}
-	subject := "La richiesta"
+	subject := subjectRequest
 	if name != "" {
-		subject = "Il campo «" + name + "»"
+		subject = fmt.Sprintf(subjectField, name)
 		if e.Where == "header" {
-			subject = "L'intestazione " + name
+			subject = fmt.Sprintf(subjectHeader, name)
 		}
 	}
 	switch e.Code {
 	case codeInvalidChars:
-		return subject + " contiene caratteri non ammessi (caratteri di controllo o testo non codificato correttamente in UTF-8)."
+		return fmt.Sprintf(msgInvalidChars, subject)
 	case codeTooLong:
-		return fmt.Sprintf("%s supera la lunghezza massima di %d caratteri.", subject, e.Max)
+		return fmt.Sprintf(msgTooLong, subject, e.Max)
 	case codeInvalidFormat:
-		return subject + " non ha il formato previsto."
+		return fmt.Sprintf(msgInvalidFormat, subject)
 	case codeTooManyFields:
-		return fmt.Sprintf("La richiesta contiene troppi campi (al massimo %d).", maxFields)
+		return fmt.Sprintf(msgTooManyFields, maxFields)
 	case codeBadEncoding:
-		return "L'indirizzo della richiesta contiene una codifica non valida."
+		return msgBadURLEncoding
 	case codeBodyTooLarge:
-		return "La richiesta è troppo grande."
+		return msgRequestTooLarge
 	case codeUnsupportedType:
-		return "Formato della richiesta non supportato."
+		return msgUnsupportedType
 	}
-	return subject + " non è valido."
+	return fmt.Sprintf(msgInvalid, subject)
 }
 
 // cleanText checks v against rule and returns it normalised: line ends of
@@ -263,11 +263,11 @@ func ruleOf(name string) textRule {
 func checkName(name, where string) *inputError {
 	if len(name) > maxFieldName {
 		return &inputError{Status: http.StatusBadRequest, Code: codeTooLong, Where: where, Max: maxFieldName,
-			Detail: "Il nome di un campo della richiesta è troppo lungo."}
+			Detail: msgFieldNameTooLong}
 	}
 	if _, code := cleanText(name, textRule{Raw: true}); code != "" || name == "" {
 		return &inputError{Status: http.StatusBadRequest, Code: codeInvalidChars, Where: where,
-			Detail: "Il nome di un campo della richiesta contiene caratteri non ammessi."}
+			Detail: msgFieldNameChars}
 	}
 	return nil
 }
@@ -416,11 +416,11 @@ func (s *Server) checkRequest(c *gin.Context) *inputError {
 	r := c.Request
 	if len(r.URL.Path) > maxPathBytes {
 		return &inputError{Status: http.StatusRequestURITooLong, Code: codeTooLong, Where: "path", Max: maxPathBytes,
-			Detail: "L'indirizzo richiesto è troppo lungo."}
+			Detail: msgURLTooLong}
 	}
 	if _, code := cleanText(r.URL.Path, textRule{Raw: true}); code != "" {
 		return &inputError{Status: http.StatusBadRequest, Code: codeInvalidChars, Where: "path",
-			Detail: "L'indirizzo richiesto contiene caratteri non ammessi."}
+			Detail: msgURLChars}
 	}
 	for _, p := range c.Params {
 		if f, ok := paramFormats[p.Key]; ok && !f.MatchString(p.Value) {
@@ -429,7 +429,7 @@ func (s *Server) checkRequest(c *gin.Context) *inputError {
 	}
 	if len(r.URL.RawQuery) > maxQueryBytes {
 		return &inputError{Status: http.StatusRequestURITooLong, Code: codeTooLong, Where: "query", Max: maxQueryBytes,
-			Detail: "L'indirizzo richiesto è troppo lungo."}
+			Detail: msgURLTooLong}
 	}
 	if r.URL.RawQuery != "" {
 		q, err := url.ParseQuery(r.URL.RawQuery)
@@ -482,7 +482,7 @@ func (s *Server) checkForm(c *gin.Context) *inputError {
 				return &inputError{Status: http.StatusRequestEntityTooLarge, Code: codeBodyTooLarge, Where: "form"}
 			}
 			return &inputError{Status: http.StatusBadRequest, Code: codeBadEncoding, Where: "form",
-				Detail: "Il modulo inviato contiene una codifica non valida."}
+				Detail: msgFormEncoding}
 		}
 	case strings.HasPrefix(ct, "multipart/"):
 		if uploadRoutes[c.FullPath()] {
@@ -494,7 +494,7 @@ func (s *Server) checkForm(c *gin.Context) *inputError {
 				return &inputError{Status: http.StatusRequestEntityTooLarge, Code: codeBodyTooLarge, Where: "form"}
 			}
 			return &inputError{Status: http.StatusBadRequest, Code: codeBadEncoding, Where: "form",
-				Detail: "Il modulo inviato contiene una codifica non valida."}
+				Detail: msgFormEncoding}
 		}
 		if err := checkValues(r.MultipartForm.Value, "form"); err != nil {
 			return err
@@ -526,10 +526,10 @@ func (s *Server) checkForm(c *gin.Context) *inputError {
 
 // notFoundHeadings name what a path parameter that does not fit points to.
 var notFoundHeadings = map[string][2]string{
-	"number": {"Pratica non trovata", "La pratica richiesta non esiste oppure non è di competenza del tuo profilo."},
-	"id":     {"Esenzione non trovata", "L'esenzione richiesta non esiste."},
-	"draft":  {"Bozza non trovata", "La nuova esenzione che stai compilando non esiste più: ricomincia da «Nuova esenzione»."},
-	"doc":    {"Documento non trovato", "Il documento richiesto non esiste oppure non è di competenza del tuo profilo."},
+	"number": {titlePracticeNotFound, msgPracticeNotFound},
+	"id":     {titleExemptionNotFound, msgExemptionNotFound},
+	"draft":  {titleDraftNotFound, msgDraftNotFound},
+	"doc":    {titleDocumentNotFound, msgDocumentNotFound},
 }
 
 // refuseInput answers refused input: a stable code in the API, an Italian
@@ -542,12 +542,12 @@ func (s *Server) refuseInput(c *gin.Context, e *inputError) {
 			if e.Field == "number" {
 				code = "practice.not_found"
 			}
-			c.AbortWithStatusJSON(http.StatusNotFound, apiError(code, "Risorsa non trovata."))
+			c.AbortWithStatusJSON(http.StatusNotFound, apiError(code, msgResourceNotFound))
 			return
 		}
 		h, ok := notFoundHeadings[e.Field]
 		if !ok {
-			h = [2]string{"Pagina non trovata", "La pagina richiesta non esiste."}
+			h = [2]string{titlePageNotFound, msgPageMissing}
 		}
 		s.renderError(c, http.StatusNotFound, h[0], h[1])
 		c.Abort()
@@ -562,7 +562,7 @@ func (s *Server) refuseInput(c *gin.Context, e *inputError) {
 		c.AbortWithStatusJSON(e.Status, gin.H{"error": body})
 		return
 	}
-	s.renderError(c, e.Status, "Dati non validi", msg+" Correggi e riprova: nulla è stato salvato.")
+	s.renderError(c, e.Status, titleInvalidData, fmt.Sprintf(msgInvalidDataPage, msg))
 	c.Abort()
 }
 
@@ -588,7 +588,6 @@ func (s *Server) reshowPracticeForm(c *gin.Context, e *inputError) {
 	msg := e.Message()
 	page.Errors[e.Field] = msg
 	page.Notes.Beneficiary, page.Notes.Internal = c.PostForm("nota_beneficiario"), c.PostForm("nota_interna")
-	page.Flash = &Flash{Kind: "danger", Message: msg + " Nulla è stato salvato: il testo è di nuovo nel modulo, " +
-		"senza i caratteri non ammessi; controllalo e invia di nuovo."}
+	page.Flash = &Flash{Kind: "danger", Message: fmt.Sprintf(msgNotesReshown, msg)}
 	s.render(c, http.StatusBadRequest, "practice.html", page)
 }

@@ -101,18 +101,18 @@ func readJSON(c *gin.Context, v any) ([]byte, bool) {
 		if mt, params, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" ||
 			(params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
 			refuseAPIInput(c, &inputError{Status: http.StatusUnsupportedMediaType, Code: codeUnsupportedType, Where: "body",
-				Detail: "Formato della richiesta non supportato: usa Content-Type: application/json (UTF-8)."})
+				Detail: msgJSONContentType})
 			return nil, false
 		}
 	}
 	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxJSONBody+1))
 	if err != nil {
-		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.unreadable", "Corpo della richiesta illeggibile."))
+		c.AbortWithStatusJSON(http.StatusBadRequest, apiError("request.unreadable", msgBodyUnreadable))
 		return nil, false
 	}
 	if len(body) > maxJSONBody {
 		refuseAPIInput(c, &inputError{Status: http.StatusRequestEntityTooLarge, Code: codeBodyTooLarge, Where: "body",
-			Detail: fmt.Sprintf("Il corpo della richiesta supera %d KB.", maxJSONBody>>10)})
+			Detail: fmt.Sprintf(msgJSONTooLarge, maxJSONBody>>10)})
 		return nil, false
 	}
 	if ierr := decodeJSON(body, v); ierr != nil {
@@ -140,10 +140,10 @@ func decodeJSON(body []byte, v any) *inputError {
 		return &inputError{Status: http.StatusBadRequest, Code: code, Where: "body", Field: field, Detail: detail}
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
-		return bad(codeMalformed, "", "Corpo della richiesta vuoto: atteso un oggetto JSON.")
+		return bad(codeMalformed, "", msgJSONEmpty)
 	}
 	if !utf8.Valid(body) {
-		return bad(codeInvalidChars, "", "Il corpo della richiesta non è testo UTF-8 valido.")
+		return bad(codeInvalidChars, "", msgJSONNotUTF8)
 	}
 	dec := jsontext.NewDecoder(bytes.NewReader(body))
 	val, err := dec.ReadValue()
@@ -153,31 +153,31 @@ func decodeJSON(body []byte, v any) *inputError {
 			field := pointerField(se.JSONPointer)
 			switch {
 			case errors.Is(se.Err, jsontext.ErrDuplicateName):
-				return bad(codeDuplicateField, field, "Il campo «"+field+"» compare più di una volta.")
+				return bad(codeDuplicateField, field, fmt.Sprintf(msgJSONDuplicate, field))
 			case se.Err != nil && (strings.Contains(se.Err.Error(), "surrogate") || strings.Contains(se.Err.Error(), "UTF-8")):
 				return bad(codeInvalidChars, field, "")
 			}
-			return bad(codeMalformed, "", fmt.Sprintf("JSON non valido (posizione %d).", se.ByteOffset))
+			return bad(codeMalformed, "", fmt.Sprintf(msgJSONInvalidAt, se.ByteOffset))
 		}
-		return bad(codeMalformed, "", "JSON non valido.")
+		return bad(codeMalformed, "", msgJSONInvalid)
 	}
 	val = val.Clone() // the decoder reuses its buffer
 	if _, err := dec.ReadToken(); err != io.EOF {
-		return bad(codeTrailingData, "", "Il corpo della richiesta deve contenere un solo oggetto JSON, senza altro dopo.")
+		return bad(codeTrailingData, "", msgJSONTrailing)
 	}
 	if val.Kind() != '{' {
-		return bad(codeMalformed, "", "Il corpo della richiesta deve essere un oggetto JSON.")
+		return bad(codeMalformed, "", msgJSONNotObject)
 	}
 	if err := json.Unmarshal(val, v, json.RejectUnknownMembers(true)); err != nil {
 		var se *json.SemanticError
 		if !errors.As(err, &se) {
-			return bad(codeMalformed, "", "JSON non valido.")
+			return bad(codeMalformed, "", msgJSONInvalid)
 		}
 		field := pointerField(se.JSONPointer)
 		if errors.Is(se.Err, json.ErrUnknownName) {
-			return bad(codeUnknownField, field, "Campo sconosciuto: «"+field+"» (i nomi dei campi distinguono maiuscole e minuscole).")
+			return bad(codeUnknownField, field, fmt.Sprintf(msgJSONUnknownField, field))
 		}
-		return bad(codeWrongType, field, "Il campo «"+field+"» ha un tipo non valido: atteso "+expected(se.GoType)+".")
+		return bad(codeWrongType, field, fmt.Sprintf(msgJSONWrongType, field, expected(se.GoType)))
 	}
 	return checkStrings(reflect.ValueOf(v), "")
 }
@@ -261,7 +261,7 @@ func checkStrings(v reflect.Value, path string) *inputError {
 		}
 		if v.Len() > limit {
 			return &inputError{Status: http.StatusBadRequest, Code: codeTooManyFields, Where: "body", Field: path,
-				Detail: fmt.Sprintf("L'elenco «%s» ha più di %d elementi.", path, limit)}
+				Detail: fmt.Sprintf(msgJSONListTooLong, path, limit)}
 		}
 		for i := 0; i < v.Len(); i++ {
 			el := v.Index(i)

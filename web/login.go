@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,11 +16,6 @@ import (
 	"esenzioni/store"
 )
 
-// loginFailed is the one message for every failed login: it does not tell
-// which of username, password and PIN was wrong, nor whether the account
-// exists.
-const loginFailed = "Accesso non riuscito: verifica nome utente, password e PIN. Dopo 5 tentativi errati consecutivi i tentativi successivi vengono rallentati."
-
 // blockedMessage tells the operator, in Italian, that logins are
 // temporarily blocked and for how long.
 func blockedMessage(b store.LoginBlock, now time.Time) string {
@@ -28,21 +24,21 @@ func blockedMessage(b store.LoginBlock, now time.Time) string {
 	switch {
 	case left < time.Minute:
 		n := int((left + time.Second - 1) / time.Second)
-		wait = strconv.Itoa(n) + " secondi"
+		wait = fmt.Sprintf(waitSeconds, n)
 		if n == 1 {
-			wait = "1 secondo"
+			wait = waitSecond
 		}
 	default:
 		n := int((left + time.Minute - 1) / time.Minute)
-		wait = strconv.Itoa(n) + " minuti"
+		wait = fmt.Sprintf(waitMinutes, n)
 		if n == 1 {
-			wait = "1 minuto"
+			wait = waitMinute
 		}
 	}
 	if strings.HasPrefix(b.Key, "addr:") {
-		return "Troppi tentativi di accesso non riusciti da questa postazione: l'accesso è temporaneamente bloccato. Riprova tra " + wait + "."
+		return fmt.Sprintf(msgBlockedAddress, wait)
 	}
-	return "Troppi tentativi di accesso non riusciti: l'utenza è temporaneamente bloccata. Riprova tra " + wait + "."
+	return fmt.Sprintf(msgBlockedAccount, wait)
 }
 
 type loginPage struct {
@@ -124,7 +120,7 @@ func (s *Server) login(c *gin.Context) {
 			s.renderLogin(c, http.StatusTooManyRequests, blockedMessage(f.Block, time.Now()), username)
 			return
 		}
-		s.renderLogin(c, http.StatusUnauthorized, loginFailed, username)
+		s.renderLogin(c, http.StatusUnauthorized, msgLoginFailed, username)
 		return
 	}
 	profiles, err := s.Store.Profiles(ctx, op.ID)
@@ -134,7 +130,7 @@ func (s *Server) login(c *gin.Context) {
 	}
 	if len(profiles) == 0 {
 		s.audit(c, auditEntry{Action: audit.Login, Target: username, Outcome: audit.OutcomeDenied, Detail: map[string]any{"motivo": "nessun profilo"}}, who)
-		s.renderLogin(c, http.StatusForbidden, "La tua utenza non ha profili abilitati al servizio: rivolgiti all'amministratore.", username)
+		s.renderLogin(c, http.StatusForbidden, msgNoProfiles, username)
 		return
 	}
 	if err := s.Sessions.RecordSuccess(ctx, throttle); err != nil {
@@ -164,11 +160,11 @@ func (s *Server) switchProfile(c *gin.Context) {
 		}
 	}
 	if err != nil || !found {
-		s.renderError(c, http.StatusBadRequest, "Profilo non valido", "Il profilo scelto non appartiene alla tua utenza.")
+		s.renderError(c, http.StatusBadRequest, titleBadProfile, msgBadProfile)
 		return
 	}
 	if id == op.Profile.ID {
-		setFlash(c, "info", "Il profilo scelto è già quello in uso: nessun cambiamento.")
+		setFlash(c, "info", msgSameProfile)
 		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
@@ -176,7 +172,7 @@ func (s *Server) switchProfile(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	setFlash(c, "success", "Profilo di accesso cambiato.")
+	setFlash(c, "success", msgProfileChanged)
 	c.Redirect(http.StatusSeeOther, "/")
 }
 
@@ -187,6 +183,6 @@ func (s *Server) fail(c *gin.Context, err error) {
 		return
 	}
 	s.Log.Error("request failed", "path", c.FullPath(), "error", err)
-	s.renderError(c, http.StatusInternalServerError, "Errore interno",
-		"Si è verificato un errore imprevisto. Riprova tra qualche istante; se il problema persiste contatta l'assistenza.")
+	s.renderError(c, http.StatusInternalServerError, titleInternal,
+		msgInternalPage)
 }

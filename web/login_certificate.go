@@ -42,7 +42,7 @@ const cnsCookie = "esenzioni_cns"
 
 func (s *Server) certificateStart(c *gin.Context) {
 	if s.logins.cns == nil {
-		s.renderLogin(c, http.StatusNotFound, "L'accesso con certificato digitale non è attivo in questa installazione.", "")
+		s.renderLogin(c, http.StatusNotFound, msgCertificateOff, "")
 		return
 	}
 	state, err := randomState()
@@ -152,8 +152,6 @@ func (s *Server) trustedProxy(remoteAddr string) bool {
 	return false
 }
 
-var certificateStateMessage = "La richiesta di accesso con certificato non è valida o è scaduta: premi di nuovo «Accedi» nel riquadro del certificato."
-
 // certificateFinish is step 3.
 func (s *Server) certificateFinish(c *gin.Context) {
 	state := c.Query("richiesta")
@@ -161,12 +159,12 @@ func (s *Server) certificateFinish(c *gin.Context) {
 	c.SetSameSite(http.SameSiteLaxMode)
 	c.SetCookie(cnsCookie, "", -1, "/login/certificato", "", secureCookies(c), true)
 	if state == "" || cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(state)) != 1 {
-		s.refuseLogin(c, loginRefusal{Method: store.LoginCertificate, Reason: "stato", Message: certificateStateMessage, Status: http.StatusBadRequest})
+		s.refuseLogin(c, loginRefusal{Method: store.LoginCertificate, Reason: "stato", Message: msgCertificateStateInvalid, Status: http.StatusBadRequest})
 		return
 	}
 	a, err := s.Sessions.TakeAttempt(c.Request.Context(), stateHash(state), store.LoginCertificate)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && a.FiscalCode == nil && a.Refusal == nil) {
-		s.refuseLogin(c, loginRefusal{Method: store.LoginCertificate, Reason: "stato", Message: certificateStateMessage, Status: http.StatusBadRequest})
+		s.refuseLogin(c, loginRefusal{Method: store.LoginCertificate, Reason: "stato", Message: msgCertificateStateInvalid, Status: http.StatusBadRequest})
 		return
 	}
 	if err != nil {
@@ -177,7 +175,7 @@ func (s *Server) certificateFinish(c *gin.Context) {
 		// Audited when the certificate was checked.
 		msg := cns.Message(*a.Refusal)
 		if msg == "" {
-			msg = "Il certificato presentato non è stato accettato."
+			msg = msgCertificateRefused
 		}
 		s.renderLogin(c, http.StatusUnauthorized, msg, "")
 		return

@@ -174,14 +174,13 @@ func (s *Server) completeLogin(c *gin.Context, method, provider, fc string, leve
 	switch {
 	case len(ops) == 0:
 		refusal.Reason = "nessuna utenza"
-		refusal.Message = "Non risulta un'utenza di operatore per il codice fiscale " + fc +
-			": l'identità è stata riconosciuta, ma per accedere serve un'utenza abilitata al servizio. Rivolgiti all'amministratore del servizio della tua ASL."
+		refusal.Message = fmt.Sprintf(msgNoAccount, fc)
 	case len(active) == 0:
 		refusal.Reason = "utenza disattivata"
-		refusal.Message = "La tua utenza non è attiva: rivolgiti all'amministratore del servizio."
+		refusal.Message = msgAccountInactive
 	case len(active) > 1:
 		refusal.Reason = "utenze multiple"
-		refusal.Message = "Al tuo codice fiscale corrispondono più utenze attive: accedi con nome utente, password e PIN, o chiedi all'amministratore di disattivare quelle che non usi."
+		refusal.Message = msgAccountsMultiple
 	}
 	if refusal.Reason != "" {
 		if len(ops) > 0 {
@@ -199,7 +198,7 @@ func (s *Server) completeLogin(c *gin.Context, method, provider, fc string, leve
 	}
 	if len(profiles) == 0 {
 		refusal.Reason = "nessun profilo"
-		refusal.Message = "La tua utenza non ha profili abilitati al servizio: rivolgiti all'amministratore."
+		refusal.Message = msgNoProfiles
 		refusal.Who = who
 		s.refuseLogin(c, refusal)
 		return

@@ -22,14 +22,12 @@ import (
 
 const oidcCookie = "esenzioni_oidc"
 
-var oidcStateMessage = "La richiesta di accesso non è valida o è scaduta: premi di nuovo il pulsante di accesso."
-
 // oidcProvider is the request's provider and its login method; false when
 // it is not configured (the login page says so).
 func (s *Server) oidcProvider(c *gin.Context) (*authoidc.Provider, string, bool) {
 	p := s.logins.byName[c.Param("provider")]
 	if p == nil {
-		s.renderLogin(c, http.StatusNotFound, "Questo metodo di accesso non è attivo in questa installazione.", "")
+		s.renderLogin(c, http.StatusNotFound, msgOIDCOff, "")
 		return nil, "", false
 	}
 	return p, methodOfKind(p.Kind), true
@@ -54,7 +52,7 @@ func (s *Server) oidcStart(c *gin.Context) {
 	if err != nil {
 		s.Log.Warn("oidc provider unreachable", "provider", p.Name, "error", err)
 		s.refuseLogin(c, loginRefusal{Method: method, Provider: p.Name, Reason: authoidc.ReasonDiscovery,
-			Message: fmt.Sprintf("Il servizio di accesso %s non è raggiungibile in questo momento: riprova tra qualche minuto o accedi con un altro metodo.", kindLabel(p.Kind)),
+			Message: fmt.Sprintf(msgOIDCUnreachable, kindLabel(p.Kind)),
 			Status:  http.StatusServiceUnavailable})
 		return
 	}
@@ -88,13 +86,13 @@ func (s *Server) oidcCallback(c *gin.Context) {
 	c.SetSameSite(http.SameSiteLaxMode)
 	c.SetCookie(oidcCookie, "", -1, "/login/oidc", "", secureCookies(c), true)
 	if state == "" || cookie == "" || subtle.ConstantTimeCompare([]byte(cookie), []byte(state)) != 1 {
-		refusal.Reason, refusal.Message, refusal.Status = "oidc.stato", oidcStateMessage, http.StatusBadRequest
+		refusal.Reason, refusal.Message, refusal.Status = "oidc.stato", msgOIDCStateInvalid, http.StatusBadRequest
 		s.refuseLogin(c, refusal)
 		return
 	}
 	a, err := s.Sessions.TakeAttempt(c.Request.Context(), stateHash(state), method)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && a.Provider != p.Name) {
-		refusal.Reason, refusal.Message, refusal.Status = "oidc.stato", oidcStateMessage, http.StatusBadRequest
+		refusal.Reason, refusal.Message, refusal.Status = "oidc.stato", msgOIDCStateInvalid, http.StatusBadRequest
 		s.refuseLogin(c, refusal)
 		return
 	}
@@ -104,7 +102,7 @@ func (s *Server) oidcCallback(c *gin.Context) {
 	}
 	if e := c.Query("error"); e != "" {
 		refusal.Reason = authoidc.ReasonProviderError + ":" + truncate(e, 40)
-		refusal.Message = fmt.Sprintf("L'accesso con %s non è stato completato presso il gestore dell'identità: riprova.", kindLabel(p.Kind))
+		refusal.Message = fmt.Sprintf(msgOIDCNotCompleted, kindLabel(p.Kind))
 		s.refuseLogin(c, refusal)
 		return
 	}
@@ -131,23 +129,23 @@ func oidcMessage(reason string, p *authoidc.Provider, level int) string {
 	kind := kindLabel(p.Kind)
 	switch reason {
 	case authoidc.ReasonLevel:
-		got := "un livello inferiore"
+		got := msgOIDCLowerLevel
 		if level > 0 {
-			got = fmt.Sprintf("il livello %d", level)
+			got = fmt.Sprintf(msgOIDCLevelN, level)
 		}
-		return fmt.Sprintf("L'accesso richiede un'identità %s di livello %d o superiore: hai usato %s. Riprova scegliendo un livello di sicurezza adeguato.", kind, p.MinLevel, got)
+		return fmt.Sprintf(msgOIDCLevel, kind, p.MinLevel, got)
 	case authoidc.ReasonExchange:
-		return "Il codice di accesso restituito dal gestore dell'identità non è valido, è scaduto o è già stato usato: riprova."
+		return msgOIDCExchange
 	case authoidc.ReasonIDToken, authoidc.ReasonNonce:
-		return "La risposta del gestore dell'identità non è valida (firma o contenuto non verificabili): l'accesso è stato rifiutato."
+		return msgOIDCIDToken
 	case authoidc.ReasonFiscalNumber:
-		return "Il gestore dell'identità non ha comunicato il codice fiscale: l'accesso non è possibile."
+		return msgOIDCNoFiscalCode
 	case authoidc.ReasonFiscalCode:
-		return "Il codice fiscale comunicato dal gestore dell'identità non è valido."
+		return msgOIDCBadFiscalCode
 	case authoidc.ReasonDiscovery:
-		return fmt.Sprintf("Il servizio di accesso %s non è raggiungibile in questo momento: riprova tra qualche minuto o accedi con un altro metodo.", kind)
+		return fmt.Sprintf(msgOIDCUnreachable, kind)
 	}
-	return "L'accesso non è riuscito: riprova."
+	return msgOIDCFailed
 }
 
 func truncate(s string, n int) string {

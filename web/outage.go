@@ -48,8 +48,8 @@ func (s *Server) renderUnavailable(c *gin.Context, err error) {
 	s.Log.Warn("dependency unavailable", "path", c.FullPath(), "error", err)
 	c.Header("Retry-After", "30")
 	s.abortWith(c, http.StatusServiceUnavailable, failure{
-		Code: "service.unavailable", API: "Servizio temporaneamente non disponibile: riprova tra qualche minuto.",
-		Title: "Servizio temporaneamente non disponibile",
-		Page:  "Uno dei servizi dell'applicazione non risponde in questo momento. Nulla è andato perso: riprova tra qualche minuto.",
+		Code: "service.unavailable", API: msgUnavailable,
+		Title: titleUnavailable,
+		Page:  msgUnavailablePage,
 	})
 }

@@ -111,8 +111,8 @@ func parseDate(s string) (time.Time, error) {
 // The refusals of parseDate, as operators read them (its callers show
 // err.Error()).
 var (
-	errDateFormat = errors.New("Data non valida: usa il formato gg/mm/aaaa.")
-	errDateRange  = fmt.Errorf("Data non plausibile: l'anno deve essere compreso tra %d e %d.", minDateYear, maxDateYear)
+	errDateFormat = errors.New(msgDateFormat)
+	errDateRange  = fmt.Errorf(msgDateYear, minDateYear, maxDateYear)
 )
 
 // The years a typed date may have. Rules of the domain (an end date's
@@ -150,7 +150,7 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 				ok = ok || string(st) == form.Stato
 			}
 			if !ok {
-				errs["stato"] = "Stato non previsto in questa scheda."
+				errs["stato"] = msgPracticeStateUnknown
 			}
 			f.States = []string{form.Stato}
 		}
@@ -172,10 +172,10 @@ func (s *Server) practiceList(t tab) gin.HandlerFunc {
 			f.CreatedTo = d.AddDate(0, 0, 1) // "fino a" includes the day
 		}
 		if errs["da"] == "" && errs["a"] == "" && !f.CreatedFrom.IsZero() && !f.CreatedTo.IsZero() && !f.CreatedFrom.Before(f.CreatedTo) {
-			errs["a"] = "La data finale precede quella iniziale."
+			errs["a"] = msgDateRangeReversed
 		}
 		if form.CF != "" && len(form.CF) != 16 {
-			errs["cf"] = "Il codice fiscale deve avere 16 caratteri."
+			errs["cf"] = msgFiscalCodeLength
 		}
 		overdueBefore := s.overdueBefore()
 		if c.Query("ritardo") != "" && t.Key == tabToDo.Key {
@@ -336,8 +336,8 @@ func (s *Server) loadPracticeWith(c *gin.Context, op *Operator, load func(contex
 }
 
 func (s *Server) practiceNotFound(c *gin.Context) {
-	s.renderError(c, http.StatusNotFound, "Pratica non trovata",
-		"La pratica richiesta non esiste oppure non è di competenza del tuo profilo.")
+	s.renderError(c, http.StatusNotFound, titlePracticeNotFound,
+		msgPracticeNotFound)
 }
 
 func categoryLabel(cat string) string {
@@ -356,7 +356,7 @@ func categoryLabel(cat string) string {
 
 func (s *Server) practicePageData(c *gin.Context, op *Operator, p store.PracticeDetail) (practicePage, error) {
 	ctx := c.Request.Context()
-	page := practicePage{Base: s.base(c, "Pratica "+p.Number, "pratiche"), P: p, Errors: map[string]string{}}
+	page := practicePage{Base: s.base(c, fmt.Sprintf(titlePractice, p.Number), "pratiche"), P: p, Errors: map[string]string{}}
 	var err error
 	if page.Person, err = s.Store.Beneficiary(ctx, p.BeneficiaryFC); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return page, err
@@ -480,15 +480,15 @@ var actionPaths = map[string]practice.Action{
 func successMessage(a practice.Action, number string) string {
 	switch a {
 	case practice.Take:
-		return fmt.Sprintf("Pratica %s presa in carico con successo", number)
+		return fmt.Sprintf(msgPracticeTaken, number)
 	case practice.Validate:
-		return fmt.Sprintf("Pratica %s validata con successo: l'esenzione è stata rilasciata", number)
+		return fmt.Sprintf(msgPracticeValidated, number)
 	case practice.Reject:
-		return fmt.Sprintf("Pratica %s respinta con successo", number)
+		return fmt.Sprintf(msgPracticeRejected, number)
 	case practice.Cancel:
-		return fmt.Sprintf("Pratica %s annullata con successo", number)
+		return fmt.Sprintf(msgPracticeCancelled, number)
 	}
-	return fmt.Sprintf("Nota salvata sulla pratica %s", number)
+	return fmt.Sprintf(msgPracticeNoteSaved, number)
 }
 
 func (s *Server) practiceAction(c *gin.Context) {
@@ -546,10 +546,10 @@ func (s *Server) practiceAction(c *gin.Context) {
 	case errors.Is(err, service.ErrInProgress):
 		// Not a refusal: the action may still be applied, and its own audit
 		// row comes with it.
-		setFlash(c, "warning", "L'operazione è in corso: la pagina mostra lo stato aggiornato appena disponibile.")
+		setFlash(c, "warning", msgInProgress)
 		redirect(c, "/pratiche/"+p.Number)
 	case errors.Is(err, service.ErrRecorded):
-		setFlash(c, "warning", "Operazione registrata: il dettaglio si aggiornerà appena il database risponde.")
+		setFlash(c, "warning", msgRecorded)
 		redirect(c, "/pratiche/"+p.Number)
 	case errors.Is(err, practices.ErrNotFound) || workflowClosed(err):
 		// The read model showed the practice open, its workflow is gone.
@@ -559,7 +559,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 		s.renderActionError(c, op, p.Number, refusal, cmd)
 	case badRequest(err):
 		s.Log.Warn("action refused by Temporal as invalid", "route", c.FullPath(), "error", err)
-		s.renderError(c, http.StatusBadRequest, "Richiesta non valida", "La richiesta non è stata accettata: ricarica la pagina e riprova.")
+		s.renderError(c, http.StatusBadRequest, titleBadRequest, msgNotAccepted)
 	default:
 		s.fail(c, err)
 	}

@@ -44,7 +44,7 @@ func workflowClosed(err error) bool {
 // workflow.
 func closedRefusal() *refusal.Refusal {
 	return &refusal.Refusal{Code: practice.CodeWrongState,
-		Message: "Operazione non più possibile: la pratica è chiusa. La pagina mostra il suo stato attuale."}
+		Message: msgPracticeClosed}
 }
 
 // badRequest reports whether Temporal refused the request as malformed

@@ -211,19 +211,19 @@ func (s *Server) renderBlockThen(c *gin.Context, status int, page, block string,
 	}()
 	if err := tpl.load(); err != nil {
 		s.Log.Error("templates", "error", err)
-		c.String(http.StatusInternalServerError, "errore interno")
+		c.String(http.StatusInternalServerError, msgRenderFailed)
 		return
 	}
 	t, ok := tpl.pages[page]
 	if !ok {
 		s.Log.Error("unknown page", "page", page)
-		c.String(http.StatusInternalServerError, "errore interno")
+		c.String(http.StatusInternalServerError, msgRenderFailed)
 		return
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, block, data); err != nil {
 		s.Log.Error("render", "page", page, "block", block, "error", err)
-		c.String(http.StatusInternalServerError, "errore interno")
+		c.String(http.StatusInternalServerError, msgRenderFailed)
 		return
 	}
 	if wait != nil {

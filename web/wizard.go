@@ -70,7 +70,7 @@ type wizardPage struct {
 // wizardSearch is the first step: find the beneficiary.
 func (s *Server) wizardSearch(c *gin.Context) {
 	op := currentOperator(c)
-	page := wizardPage{Base: s.base(c, "Nuova esenzione: ricerca beneficiario", "esenzioni"), Errors: map[string]string{}}
+	page := wizardPage{Base: s.base(c, titleWizardSearch, "esenzioni"), Errors: map[string]string{}}
 	page.Query.Cognome = strings.TrimSpace(c.Query("cognome"))
 	page.Query.Nome = strings.TrimSpace(c.Query("nome"))
 	page.Query.CF = strings.ToUpper(strings.TrimSpace(c.Query("cf")))
@@ -78,14 +78,14 @@ func (s *Server) wizardSearch(c *gin.Context) {
 	if !page.Searched && c.Request.URL.RawQuery != "" {
 		// «Cerca» with every field empty: say what is needed.
 		page.Searched = true
-		page.Errors["cognome"] = "Per cercare l'assistito indica il codice fiscale, oppure nome e cognome."
+		page.Errors["cognome"] = msgWizardSearchNeedsKey
 	}
 	if page.Searched && len(page.Errors) == 0 {
 		switch {
 		case page.Query.CF != "" && len(page.Query.CF) != 16:
-			page.Errors["cf"] = "Il codice fiscale deve avere 16 caratteri."
+			page.Errors["cf"] = msgFiscalCodeLength
 		case page.Query.CF == "" && (page.Query.Cognome == "" || page.Query.Nome == ""):
-			page.Errors["cognome"] = "Indica il codice fiscale, oppure nome e cognome dell'assistito."
+			page.Errors["cognome"] = msgWizardSearchKey
 		}
 		if len(page.Errors) == 0 {
 			people, err := s.Store.FindBeneficiaries(c.Request.Context(), page.Query.CF,
@@ -114,7 +114,7 @@ func (s *Server) wizardSearch(c *gin.Context) {
 func (s *Server) wizardPerson(c *gin.Context) {
 	op := currentOperator(c)
 	fc := strings.ToUpper(strings.TrimSpace(c.Query("cf")))
-	page := wizardPage{Base: s.base(c, "Nuova esenzione: beneficiario", "esenzioni"), Errors: map[string]string{}}
+	page := wizardPage{Base: s.base(c, titleWizardBeneficiary, "esenzioni"), Errors: map[string]string{}}
 	person, ok := s.loadBeneficiary(c, fc)
 	if !ok {
 		return
@@ -134,7 +134,7 @@ func (s *Server) wizardPerson(c *gin.Context) {
 func (s *Server) loadBeneficiary(c *gin.Context, fc string) (store.Beneficiary, bool) {
 	person, err := s.Store.Beneficiary(c.Request.Context(), fc)
 	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(c, http.StatusNotFound, "Assistito non trovato", "Non esistono profili anagrafici che rispondono ai parametri indicati.")
+		s.renderError(c, http.StatusNotFound, titlePersonNotFound, msgPersonNotFound)
 		return person, false
 	}
 	if err != nil {
@@ -164,8 +164,8 @@ func (s *Server) wizardStart(c *gin.Context) {
 		return
 	}
 	if !op.InScope(person.ASLCode) {
-		s.renderError(c, http.StatusForbidden, "Operazione non consentita",
-			"Puoi rilasciare esenzioni solo agli assistiti residenti nella tua ASL.")
+		s.renderError(c, http.StatusForbidden, titleNotAllowed,
+			msgWizardOutOfScope)
 		return
 	}
 	d, err := s.Practices.StartDraft(c.Request.Context(), op.ID, fc)
@@ -181,14 +181,14 @@ func (s *Server) loadDraft(c *gin.Context, step string) (wizardPage, bool) {
 	op := currentOperator(c)
 	d, err := s.Store.DraftOf(c.Request.Context(), c.Param("draft"), op.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(c, http.StatusNotFound, "Bozza non trovata", "La nuova esenzione che stai compilando non esiste più: ricomincia da «Nuova esenzione».")
+		s.renderError(c, http.StatusNotFound, titleDraftNotFound, msgDraftNotFound)
 		return wizardPage{}, false
 	}
 	if err != nil {
 		s.fail(c, err)
 		return wizardPage{}, false
 	}
-	page := wizardPage{Base: s.base(c, "Nuova esenzione", "esenzioni"), Step: step, Steps: wizardSteps, Draft: d, Errors: map[string]string{}}
+	page := wizardPage{Base: s.base(c, titleWizard, "esenzioni"), Step: step, Steps: wizardSteps, Draft: d, Errors: map[string]string{}}
 	if page.Person, err = s.Store.Beneficiary(c.Request.Context(), d.BeneficiaryFC); err != nil {
 		s.fail(c, err)
 		return page, false
@@ -252,10 +252,10 @@ func (s *Server) wizardTipologia(c *gin.Context) {
 	}
 	// Confirm the step: consistent with the catalogue and not a duplicate.
 	if d.DiagnosisCode == "" || !containsItem(page.Diagnoses, d.DiagnosisCode) {
-		page.Errors["diagnosi"] = "Scegli la patologia (diagnosi) tra quelle della tipologia."
+		page.Errors["diagnosi"] = msgWizardDiagnosis
 	}
 	if len(page.Errors) == 0 && (d.ExemptionCode == "" || !containsItem(page.Codes, d.ExemptionCode)) {
-		page.Errors["codice"] = "Scegli un codice di esenzione che copra la patologia scelta."
+		page.Errors["codice"] = msgWizardCode
 	}
 	if len(page.Errors) == 0 {
 		dup, err := s.Store.ValidExemptionWithCode(ctx, d.BeneficiaryFC, d.ExemptionCode, "")
@@ -276,7 +276,7 @@ func (s *Server) wizardTipologia(c *gin.Context) {
 			return
 		}
 		if open != "" {
-			page.Errors["codice"] = fmt.Sprintf("Esiste già una pratica aperta (n. %s) per questo assistito con il codice %s: lavorala dalla scheda «Pratiche da fare» invece di rilasciare una nuova esenzione.", open, d.ExemptionCode)
+			page.Errors["codice"] = fmt.Sprintf(msgWizardOpenPractice, open, d.ExemptionCode)
 		}
 	}
 	if len(page.Errors) > 0 {
@@ -342,17 +342,17 @@ func (s *Server) wizardScadenza(c *gin.Context) {
 	d.NoEndDate = c.PostForm("senza_scadenza") == "1"
 	d.EndDate = nil
 	if d.NoEndDate && page.EndDate != "" {
-		page.Errors["data_fine"] = "Indica una data di fine validità oppure «Senza scadenza», non entrambe."
+		page.Errors["data_fine"] = msgWizardEndDateOrNone
 	}
 	if !d.NoEndDate {
 		t, err := parseDate(page.EndDate)
 		switch {
 		case page.EndDate == "":
-			page.Errors["data_fine"] = "Indica la data di fine validità, oppure scegli «Senza scadenza»."
+			page.Errors["data_fine"] = msgWizardEndDate
 		case err != nil:
 			page.Errors["data_fine"] = err.Error()
 		case !dayUTC(t).After(exemption.DateOf(time.Now())):
-			page.Errors["data_fine"] = "La data di fine validità deve essere successiva a oggi."
+			page.Errors["data_fine"] = msgWizardEndDateFuture
 		case exemption.CheckEndDate(dayUTC(t), exemption.DateOf(time.Now()), exemption.Date{}) != nil:
 			page.Errors["data_fine"] = exemption.CheckEndDate(dayUTC(t), exemption.DateOf(time.Now()), exemption.Date{}).Message
 		default:
@@ -465,7 +465,7 @@ func (s *Server) wizardConfirm(c *gin.Context) {
 		ExemptionCode: d.ExemptionCode, DiagnosisCode: d.DiagnosisCode,
 	}
 	cmd := workflows.PracticeCommand{
-		Command:  practice.Command{Actor: op.Actor(), RequestID: "wizard:" + d.ID, InternalNote: "Esenzione rilasciata dall'operatore"},
+		Command:  practice.Command{Actor: op.Actor(), RequestID: "wizard:" + d.ID, InternalNote: noteWizardIssued},
 		Validate: workflows.ValidateOptions{EndDate: d.EndDate, NoEndDate: d.NoEndDate},
 		// The validation's audit row comes with the practice's record.
 		Audit: s.auditContext(c, op, audit.PracticeAction),
@@ -496,7 +496,7 @@ func (s *Server) wizardConfirm(c *gin.Context) {
 			page.Flash = &Flash{Kind: "danger", Message: verr.Fields[0].Message}
 			s.render(c, http.StatusUnprocessableEntity, "wizard.html", page)
 		case errors.Is(err, service.ErrInProgress):
-			page.Flash = &Flash{Kind: "warning", Message: "L'operazione è in corso: conferma di nuovo tra qualche secondo per vedere l'esito (l'esenzione non sarà rilasciata due volte)."}
+			page.Flash = &Flash{Kind: "warning", Message: msgWizardInProgress}
 			s.render(c, http.StatusAccepted, "wizard.html", page)
 		default:
 			s.fail(c, err)
@@ -528,7 +528,7 @@ func (s *Server) wizardResult(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page.Flash = &Flash{Kind: "success", Message: "Esenzione rilasciata: pratica " + deref(row.PracticeNumber) + " validata."}
+	page.Flash = &Flash{Kind: "success", Message: fmt.Sprintf(msgWizardIssued, deref(row.PracticeNumber))}
 	s.render(c, http.StatusOK, "wizard_result.html", page)
 }
 

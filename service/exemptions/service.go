@@ -30,7 +30,7 @@ type Service struct {
 }
 
 // ErrNotFound: no such exemption.
-var ErrNotFound = errors.New("esenzione non trovata")
+var ErrNotFound = errors.New(msgNotFound)
 
 // ErrTimeout: the change was sent but not yet confirmed (it may still be
 // applied). (service.ErrInProgress)
@@ -39,7 +39,7 @@ var ErrTimeout = service.ErrInProgress
 // ErrNotStarted: the exemption is valid but its workflow is not running
 // yet; nothing was sent, try again shortly. It is a service.ErrUnavailable
 // (503).
-var ErrNotStarted = fmt.Errorf("%w (esenzione in fase di attivazione)", service.ErrUnavailable)
+var ErrNotStarted = fmt.Errorf(msgNotStarted, service.ErrUnavailable)
 
 // Done returns the answer exemption id's workflow gave to requestID, when
 // it performed it: a form sent again after its first sending changed the
@@ -84,7 +84,7 @@ func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.Cha
 			return res, nil
 		}
 		return workflows.ChangeResult{}, &refusal.Refusal{Code: workflows.CodeExemptionClosed,
-			Message: fmt.Sprintf("L'esenzione è %s: non può essere modificata.", exemption.State(ex.State).Label())}
+			Message: fmt.Sprintf(msgClosed, exemption.State(ex.State).Label())}
 	}
 	update := client.UpdateWorkflowOptions{
 		WorkflowID: exemption.WorkflowID(id), UpdateID: cmd.RequestID, UpdateName: workflows.MsgChangeEndDate, Args: []any{cmd},
@@ -108,7 +108,7 @@ func (s *Service) ChangeEndDate(ctx context.Context, id int64, cmd workflows.Cha
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			// A closed lifecycle is never restarted.
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			StaticSummary:         fmt.Sprintf("Esenzione %d · %s · dal registro regionale", id, ex.ExemptionCode),
+			StaticSummary:         fmt.Sprintf(summaryRegistry, id, ex.ExemptionCode),
 			TypedSearchAttributes: temporal.NewSearchAttributes(
 				searchattr.RecordKind.ValueSet(searchattr.KindExemption),
 				searchattr.ExemptionState.ValueSet(ex.State),
@@ -141,7 +141,7 @@ func mapError(err error, withStart bool) error {
 		return ErrNotStarted
 	}
 	if errors.Is(err, service.ErrNotFound) || temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return &refusal.Refusal{Code: workflows.CodeExemptionClosed, Message: "L'esenzione non è più modificabile."}
+		return &refusal.Refusal{Code: workflows.CodeExemptionClosed, Message: msgNoLongerEditable}
 	}
 	return err
 }

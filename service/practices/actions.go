@@ -16,7 +16,7 @@ import (
 )
 
 // ErrNotFound: no such practice.
-var ErrNotFound = errors.New("pratica non trovata")
+var ErrNotFound = errors.New(msgNotFound)
 
 // ErrTimeout: the action was sent but its outcome is not known yet; the
 // operator should reload. (service.ErrInProgress)
@@ -32,7 +32,7 @@ var ErrTimeout = service.ErrInProgress
 func (s *Service) Act(ctx context.Context, number string, cmd workflows.PracticeCommand) (workflows.ActionResult, error) {
 	name, ok := workflows.ActionMessages[cmd.Action]
 	if !ok {
-		return workflows.ActionResult{}, &refusal.Refusal{Code: practice.CodeBadRequest, Message: "Operazione sconosciuta."}
+		return workflows.ActionResult{}, &refusal.Refusal{Code: practice.CodeBadRequest, Message: msgUnknownAction}
 	}
 	res, err := service.Update[workflows.ActionResult](ctx, s.Temporal, s.ActionTimeout, client.UpdateWorkflowOptions{
 		WorkflowID: practice.WorkflowID(number), UpdateID: cmd.RequestID, UpdateName: name, Args: []any{cmd},
@@ -62,7 +62,7 @@ func (s *Service) mapError(ctx context.Context, number string, err error) error 
 	p, lerr := s.Store.PracticeByNumber(ctx, number)
 	if lerr == nil && practice.State(p.State).IsClosed() {
 		return &refusal.Refusal{Code: practice.CodeWrongState,
-			Message: fmt.Sprintf("La pratica %s è già chiusa (%s).", number, practice.State(p.State).Label())}
+			Message: fmt.Sprintf(msgClosed, number, practice.State(p.State).Label())}
 	}
 	if lerr != nil && !errors.Is(lerr, store.ErrNotFound) {
 		return lerr

@@ -112,7 +112,7 @@ func (d *Documents) refs() []string {
 
 // ErrDocumentsInUse: a document of the submission is already used by
 // another practice, or reserved by a submission in progress.
-var ErrDocumentsInUse = errors.New("Un documento indicato è già usato da un'altra pratica o da un invio in corso: caricalo di nuovo per questa pratica.")
+var ErrDocumentsInUse = errors.New(msgDocumentsInUse)
 
 // CheckDocuments checks that the documents of a submission from source
 // with idempotency key are staged by that source: unknown ones are listed
@@ -136,11 +136,11 @@ func (s *Service) CheckDocuments(ctx context.Context, source, key string, d Docu
 	}
 	verr := &ValidationError{}
 	if d.CertificateID != "" && !staged[d.CertificateID] {
-		verr.add("certificateId", "attachment.unknown", "Certificato non trovato: caricalo prima con POST /api/v1/attachments.")
+		verr.add("certificateId", "attachment.unknown", msgCertificateUnknown)
 	}
 	for i, id := range d.AttachmentIDs {
 		if !staged[id] {
-			verr.add(fmt.Sprintf("attachmentIds[%d]", i), "attachment.unknown", "Allegato non trovato: caricalo prima con POST /api/v1/attachments.")
+			verr.add(fmt.Sprintf("attachmentIds[%d]", i), "attachment.unknown", msgAttachmentUnknown)
 		}
 	}
 	if len(verr.Fields) > 0 {
@@ -185,7 +185,7 @@ func (e *ValidationError) Error() string {
 	for i, f := range e.Fields {
 		parts[i] = f.Field + ": " + f.Message
 	}
-	return "richiesta non valida: " + strings.Join(parts, "; ")
+	return msgInvalidRequest + strings.Join(parts, "; ")
 }
 
 func (e *ValidationError) add(field, code, msg string) {
@@ -215,12 +215,12 @@ type OpenPracticeError struct {
 }
 
 func (e *OpenPracticeError) Error() string {
-	return fmt.Sprintf("Esiste già una pratica aperta (n. %s) per questo assistito con il codice di esenzione %s: attendine l'esito oppure annullala prima di inviarne un'altra.",
+	return fmt.Sprintf(msgOpenPractice,
 		e.Number, e.ExemptionCode)
 }
 
 // ErrKeyReused: the idempotency key was used for another request.
-var ErrKeyReused = errors.New("chiave di idempotenza già usata per una richiesta diversa")
+var ErrKeyReused = errors.New(msgKeyReused)
 
 // Submitted is the outcome of an intake.
 type Submitted struct {
@@ -253,17 +253,17 @@ func (s *Service) check(ctx context.Context, sub Submission) (prepared, error) {
 	sub.ExemptionCode = strings.ToUpper(strings.TrimSpace(sub.ExemptionCode))
 	sub.DiagnosisCode = strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(sub.DiagnosisCode), ".", ""))
 	if !sub.SubmitterKind.Valid() {
-		verr.add("submitter.kind", CodeSubmitterKind, "Tipo di compilatore non valido: MEDICO, CITTADINO, DELEGATO o OPERATORE.")
+		verr.add("submitter.kind", CodeSubmitterKind, msgSubmitterKind)
 	}
 	if _, err := fiscalcode.Parse(sub.SubmitterFC, s.Places); err != nil {
-		verr.add("submitter.fiscalCode", fcCode(err), "Codice fiscale del compilatore non valido: "+fcMessage(err))
+		verr.add("submitter.fiscalCode", fcCode(err), msgSubmitterFC+fcMessage(err))
 	}
 	fc, fcErr := fiscalcode.Parse(sub.Beneficiary.FiscalCode, s.Places)
 	if fcErr != nil {
 		verr.add("beneficiary.fiscalCode", fcCode(fcErr), fcMessage(fcErr))
 	}
 	if sub.ExemptionCode == "" {
-		verr.add("exemptionCode", CodeRequired, "Indica il codice di esenzione.")
+		verr.add("exemptionCode", CodeRequired, msgCodeRequired)
 	} else if _, err := s.Codes.Parse(sub.ExemptionCode); err != nil {
 		var ce *exemptioncode.Error
 		if errors.As(err, &ce) {
@@ -272,12 +272,12 @@ func (s *Service) check(ctx context.Context, sub Submission) (prepared, error) {
 			verr.add("exemptionCode", CodeUnknownCode, err.Error())
 		}
 	} else if info, err := s.Store.ExemptionCode(ctx, sub.ExemptionCode); errors.Is(err, store.ErrNotFound) || (err == nil && !info.Active) {
-		verr.add("exemptionCode", CodeUnknownCode, fmt.Sprintf("Il codice di esenzione %s non è nel catalogo.", sub.ExemptionCode))
+		verr.add("exemptionCode", CodeUnknownCode, fmt.Sprintf(msgCodeUnknown, sub.ExemptionCode))
 	} else if err != nil {
 		return prepared{}, err
 	}
 	if sub.DiagnosisCode == "" {
-		verr.add("diagnosisCode", CodeRequired, "Indica la diagnosi (codice ICD-9-CM).")
+		verr.add("diagnosisCode", CodeRequired, msgDiagnosisRequired)
 	} else if len(verr.Fields) == 0 {
 		ok, err := s.Store.DiagnosisLinked(ctx, sub.ExemptionCode, sub.DiagnosisCode)
 		if err != nil {
@@ -285,7 +285,7 @@ func (s *Service) check(ctx context.Context, sub Submission) (prepared, error) {
 		}
 		if !ok {
 			verr.add("diagnosisCode", CodeDiagnosisMismatch,
-				fmt.Sprintf("La diagnosi %s non appartiene al codice di esenzione %s.", sub.DiagnosisCode, sub.ExemptionCode))
+				fmt.Sprintf(msgDiagnosisMismatch, sub.DiagnosisCode, sub.ExemptionCode))
 		}
 	}
 	var person store.Beneficiary
@@ -360,7 +360,7 @@ func checkLengths(sub Submission, verr *ValidationError) {
 		}
 	}
 	if !b.BirthDate.IsZero() && (b.BirthDate.Year() < 1890 || b.BirthDate.After(time.Now())) {
-		verr.add("beneficiary.birthDate", person.CodeBirthDateValue, "Data di nascita non valida.")
+		verr.add("beneficiary.birthDate", person.CodeBirthDateValue, msgBirthDate)
 	}
 }
 
@@ -378,8 +378,7 @@ func (s *Service) resolveBeneficiary(ctx context.Context, fc fiscalcode.Code, d 
 	}
 	first, last := upperTrim(d.FirstName), upperTrim(d.LastName)
 	if first == "" || last == "" || d.ASLCode == "" {
-		verr.add("beneficiary", CodeUnknownPerson,
-			"Assistito non presente in anagrafe: indica nome, cognome e ASL di residenza.")
+		verr.add("beneficiary", CodeUnknownPerson, msgPersonUnknown)
 		return b, false, nil, nil
 	}
 	for _, p := range person.CheckAgainstFiscalCode(fc, person.Claimed{FirstName: first, LastName: last,
@@ -387,7 +386,7 @@ func (s *Service) resolveBeneficiary(ctx context.Context, fc fiscalcode.Code, d 
 		verr.add(p.Field, p.Code, p.Message)
 	}
 	if _, err := s.Store.ASLByCode(ctx, d.ASLCode); errors.Is(err, store.ErrNotFound) {
-		verr.add("beneficiary.aslCode", CodeUnknownASL, fmt.Sprintf("ASL %s sconosciuta.", d.ASLCode))
+		verr.add("beneficiary.aslCode", CodeUnknownASL, fmt.Sprintf(msgASLUnknown, d.ASLCode))
 		return b, false, nil, nil
 	} else if err != nil {
 		return b, false, nil, err
@@ -573,7 +572,7 @@ func (s *Service) startOptions(in workflows.PracticeInput) client.StartWorkflowO
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		// No eager start: measured, it halves intake throughput under
 		// concurrency on the dev server (docs/BENCHMARKS.md).
-		StaticSummary: fmt.Sprintf("Pratica %s · codice %s · ASL %s", in.Number, in.ExemptionCode, in.ASLShort),
+		StaticSummary: fmt.Sprintf(summaryPractice, in.Number, in.ExemptionCode, in.ASLShort),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			searchattr.RecordKind.ValueSet(searchattr.KindPractice),
 			searchattr.PracticeState.ValueSet(string(practice.Inviata)),
