@@ -404,7 +404,7 @@ func (s *Server) apiGetPractice(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.auditAPI(c, auditEntry{Action: audit.ViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK})
+	s.auditAPI(c, audit.Record{Action: audit.ViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK})
 	v, err := s.view(c, p)
 	if err != nil {
 		s.apiInternal(c, err)
@@ -541,7 +541,7 @@ func (s *Server) apiUpload(c *gin.Context) {
 
 // auditAPI records an access by an API client: its bound fiscal code (or
 // its name) as the actor, role CLIENT_API.
-func (s *Server) auditAPI(c *gin.Context, e auditEntry) {
+func (s *Server) auditAPI(c *gin.Context, e audit.Record) {
 	cl := apiClient(c)
 	who := "API:" + cl.Name
 	if cl.FiscalCode != nil && *cl.FiscalCode != "" {

@@ -10,28 +10,20 @@ import (
 	"esenzioni/store"
 )
 
-// auditEntry is what a handler records; the operator and address are added
-// by audit.
-type auditEntry struct {
-	Action        audit.Action
-	Target        string
-	BeneficiaryFC string
-	Outcome       audit.Outcome
-	Detail        map[string]any
-}
-
-// audit appends entries for the operator (nil for anonymous requests) to
-// the GDPR log. A failure to audit is logged loudly: the access has happened.
-func (s *Server) audit(c *gin.Context, e auditEntry, op *Operator, more ...auditEntry) {
+// audit appends rows for the operator (nil for anonymous requests) to the
+// GDPR log: a handler fills what it saw (action, target, beneficiary,
+// outcome, detail), this adds who and from where. A failure to audit is
+// logged loudly: the access has happened.
+func (s *Server) audit(c *gin.Context, e audit.Record, op *Operator, more ...audit.Record) {
 	s.auditStart(c, e, op, more...)()
 }
 
 // auditStart starts writing the entries and returns a function that waits
 // for the write: a handler renders its page meanwhile, and waits before
 // answering, so that no page leaves without its audit rows committed.
-func (s *Server) auditStart(c *gin.Context, e auditEntry, op *Operator, more ...auditEntry) (wait func()) {
+func (s *Server) auditStart(c *gin.Context, e audit.Record, op *Operator, more ...audit.Record) (wait func()) {
 	entries := make([]audit.Record, 0, 1+len(more))
-	for _, x := range append([]auditEntry{e}, more...) {
+	for _, x := range append([]audit.Record{e}, more...) {
 		if x.Action == audit.Login && x.Detail["metodo"] == nil {
 			// Every LOGIN row names its method; the password login's rows
 			// (login.go) are the ones written without it.
@@ -42,16 +34,13 @@ func (s *Server) auditStart(c *gin.Context, e auditEntry, op *Operator, more ...
 			d["metodo"] = store.LoginPassword
 			x.Detail = d
 		}
-		row := audit.Record{
-			BeneficiaryFC: x.BeneficiaryFC, Action: x.Action, Target: x.Target,
-			Address: c.ClientIP(), Outcome: x.Outcome, Detail: x.Detail,
-		}
+		x.Address = c.ClientIP()
 		if op != nil {
-			row.OperatorFC, row.OperatorRole, row.OperatorASL = op.FiscalCode, string(op.Profile.Role), op.Profile.ASLShort
+			x.OperatorFC, x.OperatorRole, x.OperatorASL = op.FiscalCode, string(op.Profile.Role), op.Profile.ASLShort
 		} else {
-			row.OperatorFC = "ANONIMO"
+			x.OperatorFC = "ANONIMO"
 		}
-		entries = append(entries, row)
+		entries = append(entries, x)
 	}
 	// Detached: an access that has happened is logged even if the client
 	// went away meanwhile.

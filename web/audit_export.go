@@ -25,7 +25,7 @@ func (s *Server) requireAdmin(c *gin.Context, op *Operator) bool {
 	if op.Profile.Role.Regional() {
 		return true
 	}
-	s.audit(c, auditEntry{Action: audit.ExportLog, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied}, op)
+	s.audit(c, audit.Record{Action: audit.ExportLog, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied}, op)
 	s.renderError(c, http.StatusForbidden, titleAccessDenied, msgAdminOnly)
 	return false
 }
@@ -74,7 +74,7 @@ func (s *Server) auditExport(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.audit(c, auditEntry{Action: audit.ExportLog, Target: c.Request.URL.Path, BeneficiaryFC: page.CF, Outcome: audit.OutcomeOK,
+	s.audit(c, audit.Record{Action: audit.ExportLog, Target: c.Request.URL.Path, BeneficiaryFC: page.CF, Outcome: audit.OutcomeOK,
 		Detail: map[string]any{"righe": len(rows)}}, op)
 	c.Header("Content-Type", "text/csv; charset=utf-8")
 	c.Header("Content-Disposition", `attachment; filename="accessi-`+page.CF+`.csv"`)

@@ -74,7 +74,7 @@ func (s *Server) routeCodec(e *gin.Engine) {
 			// One denial row per session (or per address without one), not
 			// one per workflow page the Temporal UI shows.
 			if s.codecDenials.first(codecDenialKey(c, op)) {
-				s.audit(c, auditEntry{Action: audit.Codec, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied}, op)
+				s.audit(c, audit.Record{Action: audit.Codec, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied}, op)
 			}
 			if ok && strings.HasSuffix(c.Request.URL.Path, "/decode") {
 				// A logged-in operator who is not an administrator browses
@@ -87,7 +87,7 @@ func (s *Server) routeCodec(e *gin.Engine) {
 				msgCodecAdminOnly))
 			return
 		}
-		s.audit(c, auditEntry{Action: audit.Codec, Target: c.Request.URL.Path, Outcome: audit.OutcomeOK}, op)
+		s.audit(c, audit.Record{Action: audit.Codec, Target: c.Request.URL.Path, Outcome: audit.OutcomeOK}, op)
 		if strings.HasSuffix(c.Request.URL.Path, "/encode") {
 			// The workflow acts as this caller, not as the actor the JSON
 			// names.
@@ -108,7 +108,7 @@ var codecPaths = []string{"/codec/encode", "/codec/decode"}
 // codecOriginRefused answers a cookie-authenticated (or anonymous) call
 // from an origin other than the Temporal UI's, and audits it.
 func (s *Server) codecOriginRefused(c *gin.Context, op *Operator) {
-	s.audit(c, auditEntry{Action: audit.Codec, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied,
+	s.audit(c, audit.Record{Action: audit.Codec, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied,
 		Detail: map[string]any{"motivo": "origine"}}, op)
 	c.AbortWithStatusJSON(http.StatusForbidden, apiError("codec.origin_not_allowed",
 		msgCodecOrigin))

@@ -35,7 +35,7 @@ func (s *Server) crossOrigin() gin.HandlerFunc {
 // code for the API, the Italian error page otherwise.
 func (s *Server) crossOriginRefused(c *gin.Context) {
 	op, _ := s.sessionOperator(c)
-	s.audit(c, auditEntry{Action: audit.CSRF, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied}, op)
+	s.audit(c, audit.Record{Action: audit.CSRF, Target: c.Request.URL.Path, Outcome: audit.OutcomeDenied}, op)
 	s.abortWith(c, http.StatusForbidden, failure{
 		Code: "request.cross_origin", API: msgCrossOrigin, Title: titleBadRequest,
 		Page: msgCrossOriginPage,

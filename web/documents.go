@@ -179,7 +179,7 @@ func (s *Server) exemptionDocumentUpload(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "exemption_edit.html", page)
 		return
 	}
-	s.audit(c, auditEntry{Action: audit.Upload, Target: a.ID, BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
+	s.audit(c, audit.Record{Action: audit.Upload, Target: a.ID, BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
 	setFlash(c, "success", fmt.Sprintf(msgDocumentAddedConfirm, a.FileName, a.SignerName))
 	redirect(c, fmt.Sprintf("/esenzioni/%d/modifica", page.E.ID))
 }
@@ -221,7 +221,7 @@ func (s *Server) wizardDocumentUpload(c *gin.Context) {
 		s.render(c, http.StatusUnprocessableEntity, "wizard.html", page)
 		return
 	}
-	s.audit(c, auditEntry{Action: audit.Upload, Target: a.ID, BeneficiaryFC: page.Draft.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
+	s.audit(c, audit.Record{Action: audit.Upload, Target: a.ID, BeneficiaryFC: page.Draft.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
 	setFlash(c, "success", fmt.Sprintf(msgDocumentAdded, a.FileName, a.SignerName))
 	redirect(c, "/esenzioni/nuova/"+page.Draft.ID+"/documenti")
 }
@@ -294,7 +294,7 @@ func (s *Server) documentDownload(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	entry := auditEntry{Action: audit.Download, Target: "documento " + a.ID, BeneficiaryFC: fc, Outcome: audit.OutcomeOK}
+	entry := audit.Record{Action: audit.Download, Target: "documento " + a.ID, BeneficiaryFC: fc, Outcome: audit.OutcomeOK}
 	if !ok || (content && a.ContentObjectKey == nil) {
 		entry.Outcome = audit.OutcomeDenied
 		s.audit(c, entry, op)
@@ -308,7 +308,7 @@ func (s *Server) documentDownload(c *gin.Context) {
 	s.serveObject(c, a, content, name, entry, op)
 }
 
-func (s *Server) serveObject(c *gin.Context, a store.Attachment, content bool, name string, entry auditEntry, op *Operator) {
+func (s *Server) serveObject(c *gin.Context, a store.Attachment, content bool, name string, entry audit.Record, op *Operator) {
 	r, ct, err := s.Attachments.Open(c.Request.Context(), a, content)
 	if err != nil {
 		entry.Outcome = audit.OutcomeError
@@ -363,7 +363,7 @@ func (s *Server) practiceCertificate(c *gin.Context) {
 	}
 	for _, a := range docs {
 		if a.Role == store.RoleCertificate {
-			entry := auditEntry{Action: audit.Download, Target: "certificato " + p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK}
+			entry := audit.Record{Action: audit.Download, Target: "certificato " + p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK}
 			s.serveObject(c, a, false, a.FileName, entry, op)
 			return
 		}
@@ -405,7 +405,7 @@ func (s *Server) practiceAttachmentsZip(c *gin.Context) {
 		}
 		readers = append(readers, r)
 	}
-	s.audit(c, auditEntry{Action: audit.Download, Target: "allegati " + p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK,
+	s.audit(c, audit.Record{Action: audit.Download, Target: "allegati " + p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK,
 		Detail: map[string]any{"documenti": len(citizen)}}, op)
 	c.Header("Content-Type", "application/zip")
 	c.Header("Content-Disposition", contentDisposition("allegati-pratica-"+p.Number+".zip"))

@@ -298,7 +298,7 @@ func (s *Server) exemptionNotFound(c *gin.Context) {
 // renderExemption shows the exemption's page, an access to the
 // beneficiary's data (audited).
 func (s *Server) renderExemption(c *gin.Context, page exemptionPage) {
-	s.audit(c, auditEntry{Action: audit.ViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, currentOperator(c))
+	s.audit(c, audit.Record{Action: audit.ViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, currentOperator(c))
 	s.render(c, http.StatusOK, "exemption.html", page)
 }
 
@@ -333,7 +333,7 @@ func (s *Server) loadEditable(c *gin.Context) (exemptionPage, *Operator, bool) {
 	}
 	op := currentOperator(c)
 	if !page.CanEdit {
-		s.audit(c, auditEntry{Action: audit.ExemptionChange, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeDenied}, op)
+		s.audit(c, audit.Record{Action: audit.ExemptionChange, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeDenied}, op)
 		s.editDenied(c, page)
 		return page, op, false
 	}
@@ -346,7 +346,7 @@ func (s *Server) exemptionEditForm(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.audit(c, auditEntry{Action: audit.ViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK,
+	s.audit(c, audit.Record{Action: audit.ViewExemption, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK,
 		Detail: map[string]any{"pagina": "modifica"}}, op)
 	page.Key = c.Query("chiave")
 	if page.Key == "" {
@@ -384,7 +384,7 @@ func (s *Server) exemptionEdit(c *gin.Context) {
 		return
 	}
 	op := currentOperator(c)
-	entry := auditEntry{Action: audit.ExemptionChange, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}
+	entry := audit.Record{Action: audit.ExemptionChange, Target: strconv.FormatInt(page.E.ID, 10), BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}
 	requestID := fmt.Sprintf("web:%d:%s", op.ID, c.PostForm("chiave"))
 	if !page.CanEdit {
 		if s.answerRepost(c, page.E.ID, requestID) {

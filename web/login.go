@@ -77,7 +77,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	} else if blocked {
 		// Credentials are not even checked while blocked.
-		s.audit(c, auditEntry{Action: audit.Login, Target: username, Outcome: audit.OutcomeDenied, Detail: map[string]any{"motivo": "rallentato"}}, nil)
+		s.audit(c, audit.Record{Action: audit.Login, Target: username, Outcome: audit.OutcomeDenied, Detail: map[string]any{"motivo": "rallentato"}}, nil)
 		c.Header("Retry-After", strconv.Itoa(int(time.Until(blk.Until).Seconds())+1))
 		s.renderLogin(c, http.StatusTooManyRequests, blockedMessage(blk, time.Now()), username)
 		return
@@ -113,7 +113,7 @@ func (s *Server) login(c *gin.Context) {
 		if !known {
 			motivo = "utente"
 		}
-		s.audit(c, auditEntry{Action: audit.Login, Target: username, Outcome: audit.OutcomeDenied,
+		s.audit(c, audit.Record{Action: audit.Login, Target: username, Outcome: audit.OutcomeDenied,
 			Detail: map[string]any{"motivo": motivo, "tentativi": f.Count}}, who)
 		if f.Delay > 0 {
 			c.Header("Retry-After", strconv.Itoa(int(f.Delay.Seconds())))
@@ -129,7 +129,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	if len(profiles) == 0 {
-		s.audit(c, auditEntry{Action: audit.Login, Target: username, Outcome: audit.OutcomeDenied, Detail: map[string]any{"motivo": "nessun profilo"}}, who)
+		s.audit(c, audit.Record{Action: audit.Login, Target: username, Outcome: audit.OutcomeDenied, Detail: map[string]any{"motivo": "nessun profilo"}}, who)
 		s.renderLogin(c, http.StatusForbidden, msgNoProfiles, username)
 		return
 	}
@@ -141,7 +141,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	who.Profile = toProfile(profiles[0])
-	s.audit(c, auditEntry{Action: audit.Login, Target: username, Outcome: audit.OutcomeOK}, who)
+	s.audit(c, audit.Record{Action: audit.Login, Target: username, Outcome: audit.OutcomeOK}, who)
 	c.Redirect(http.StatusSeeOther, safeNext(c.PostForm("next")))
 }
 

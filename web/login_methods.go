@@ -150,7 +150,7 @@ func (s *Server) auditLogin(c *gin.Context, outcome audit.Outcome, method, provi
 	if fc != "" {
 		d["codice_fiscale"] = fc
 	}
-	s.audit(c, auditEntry{Action: audit.Login, Target: fc, Outcome: outcome, Detail: d}, who)
+	s.audit(c, audit.Record{Action: audit.Login, Target: fc, Outcome: outcome, Detail: d}, who)
 }
 
 // completeLogin opens a session for the operator with fiscal code fc, as
@@ -231,7 +231,7 @@ func (s *Server) endSession(c *gin.Context) {
 	if login.Provider != "" {
 		d["provider"] = login.Provider
 	}
-	s.audit(c, auditEntry{Action: audit.Logout, Outcome: audit.OutcomeOK, Detail: d}, op)
+	s.audit(c, audit.Record{Action: audit.Logout, Outcome: audit.OutcomeOK, Detail: d}, op)
 	c.SetSameSite(httpSameSite)
 	c.SetCookie(sessionCookie, "", -1, "/", "", secureCookies(c), true)
 	if p := s.logins.byName[login.Provider]; p != nil {

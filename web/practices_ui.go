@@ -240,16 +240,16 @@ func rowsFC(rows []store.PracticeRow) []string {
 func (s *Server) auditSearch(c *gin.Context, op *Operator, action audit.Action, query string, total int, fcs []string) (wait func()) {
 	detail := map[string]any{"filtri": query, "risultati": total}
 	seen := map[string]bool{}
-	var entries []auditEntry
+	var entries []audit.Record
 	for _, fc := range fcs {
 		if seen[fc] {
 			continue
 		}
 		seen[fc] = true
-		entries = append(entries, auditEntry{Action: action, Target: c.Request.URL.Path, BeneficiaryFC: fc, Outcome: audit.OutcomeOK, Detail: detail})
+		entries = append(entries, audit.Record{Action: action, Target: c.Request.URL.Path, BeneficiaryFC: fc, Outcome: audit.OutcomeOK, Detail: detail})
 	}
 	if len(entries) == 0 {
-		entries = append(entries, auditEntry{Action: action, Target: c.Request.URL.Path, Outcome: audit.OutcomeOK, Detail: detail})
+		entries = append(entries, audit.Record{Action: action, Target: c.Request.URL.Path, Outcome: audit.OutcomeOK, Detail: detail})
 	}
 	return s.auditStart(c, entries[0], op, entries[1:]...)
 }
@@ -327,7 +327,7 @@ func (s *Server) loadPracticeWith(c *gin.Context, op *Operator, load func(contex
 	}
 	if !op.InScope(p.ASLCode) {
 		// With the beneficiary: the citizen's export lists refused views too.
-		s.audit(c, auditEntry{Action: audit.ViewPractice, Target: number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeDenied,
+		s.audit(c, audit.Record{Action: audit.ViewPractice, Target: number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeDenied,
 			Detail: map[string]any{"motivo": "fuori ambito ASL"}}, op)
 		s.practiceNotFound(c)
 		return p, false
@@ -438,7 +438,7 @@ func (s *Server) practiceDetail(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.audit(c, auditEntry{Action: audit.ViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
+	s.audit(c, audit.Record{Action: audit.ViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
 	s.render(c, http.StatusOK, "practice.html", page)
 }
 
@@ -449,7 +449,7 @@ func (s *Server) practiceHistory(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.audit(c, auditEntry{Action: audit.ViewHistory, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
+	s.audit(c, audit.Record{Action: audit.ViewHistory, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
 	if c.GetHeader("HX-Request") == "true" {
 		s.renderBlock(c, http.StatusOK, "history.html", "dialog", page)
 		return
@@ -468,7 +468,7 @@ func (s *Server) practiceServices(c *gin.Context) {
 		s.renderBlock(c, http.StatusOK, "practice.html", "services", page)
 		return
 	}
-	s.audit(c, auditEntry{Action: audit.ViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
+	s.audit(c, audit.Record{Action: audit.ViewPractice, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeOK}, op)
 	s.render(c, http.StatusOK, "practice.html", page)
 }
 
@@ -527,7 +527,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 			return
 		}
 		cmd.ReasonCode = ""
-		s.audit(c, auditEntry{Action: audit.PracticeAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeRefused,
+		s.audit(c, audit.Record{Action: audit.PracticeAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeRefused,
 			Detail: map[string]any{"azione": string(action), "codice": r.Code}}, op)
 		s.renderActionError(c, op, p.Number, r, cmd)
 		return
@@ -540,7 +540,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 		setFlash(c, "success", successMessage(action, p.Number))
 		redirect(c, "/pratiche/"+p.Number)
 	case isRefusal:
-		s.audit(c, auditEntry{Action: audit.PracticeAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeRefused,
+		s.audit(c, audit.Record{Action: audit.PracticeAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeRefused,
 			Detail: map[string]any{"azione": string(action), "codice": refusal.Code}}, op)
 		s.renderActionError(c, op, p.Number, refusal, cmd)
 	case errors.Is(err, service.ErrInProgress):
@@ -554,7 +554,7 @@ func (s *Server) practiceAction(c *gin.Context) {
 	case errors.Is(err, practices.ErrNotFound) || workflowClosed(err):
 		// The read model showed the practice open, its workflow is gone.
 		refusal = closedRefusal()
-		s.audit(c, auditEntry{Action: audit.PracticeAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeRefused,
+		s.audit(c, audit.Record{Action: audit.PracticeAction, Target: p.Number, BeneficiaryFC: p.BeneficiaryFC, Outcome: audit.OutcomeRefused,
 			Detail: map[string]any{"azione": string(action), "codice": refusal.Code}}, op)
 		s.renderActionError(c, op, p.Number, refusal, cmd)
 	case badRequest(err):

@@ -65,7 +65,7 @@ func (s *Server) promemoria(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.audit(c, auditEntry{Action: audit.Download, Target: "promemoria " + strconv.FormatInt(page.E.ID, 10),
+	s.audit(c, audit.Record{Action: audit.Download, Target: "promemoria " + strconv.FormatInt(page.E.ID, 10),
 		BeneficiaryFC: page.E.BeneficiaryFC, Outcome: audit.OutcomeOK}, currentOperator(c))
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="promemoria-esenzione-%s.pdf"`, safeToken(p.Number)))
 	c.Header("Cache-Control", "no-store")

@@ -125,7 +125,7 @@ func (s *Server) wizardPerson(c *gin.Context) {
 		return
 	}
 	page.InScope = op.InScope(person.ASLCode)
-	s.audit(c, auditEntry{Action: audit.ViewPerson, Target: "nuova-esenzione", BeneficiaryFC: fc, Outcome: audit.OutcomeOK}, op)
+	s.audit(c, audit.Record{Action: audit.ViewPerson, Target: "nuova-esenzione", BeneficiaryFC: fc, Outcome: audit.OutcomeOK}, op)
 	s.render(c, http.StatusOK, "wizard_person.html", page)
 }
 
@@ -199,7 +199,7 @@ func (s *Server) loadDraft(c *gin.Context, step string) (wizardPage, bool) {
 		return page, false
 	}
 	// Every step shows the person (fiscal code, names): each is an access.
-	s.audit(c, auditEntry{Action: audit.ViewPerson, Target: "bozza:" + d.ID, BeneficiaryFC: d.BeneficiaryFC, Outcome: audit.OutcomeOK,
+	s.audit(c, audit.Record{Action: audit.ViewPerson, Target: "bozza:" + d.ID, BeneficiaryFC: d.BeneficiaryFC, Outcome: audit.OutcomeOK,
 		Detail: map[string]any{"passo": step}}, op)
 	return page, true
 }
@@ -407,7 +407,7 @@ func (s *Server) wizardRiepilogo(c *gin.Context) {
 	if !ok {
 		return
 	}
-	s.audit(c, auditEntry{Action: audit.ViewPerson, Target: "nuova-esenzione", BeneficiaryFC: page.Person.FiscalCode, Outcome: audit.OutcomeOK,
+	s.audit(c, audit.Record{Action: audit.ViewPerson, Target: "nuova-esenzione", BeneficiaryFC: page.Person.FiscalCode, Outcome: audit.OutcomeOK,
 		Detail: map[string]any{"pagina": "riepilogo"}}, currentOperator(c))
 	s.render(c, http.StatusOK, "wizard.html", page)
 }
@@ -472,7 +472,7 @@ func (s *Server) wizardConfirm(c *gin.Context) {
 	}
 	// The draft records the outcome with the action (practices.ConfirmDraft).
 	_, err := s.Practices.ConfirmDraft(ctx, &d, sub, cmd)
-	entry := auditEntry{Action: audit.PracticeAction, Target: "nuova-esenzione", BeneficiaryFC: d.BeneficiaryFC, Outcome: audit.OutcomeOK,
+	entry := audit.Record{Action: audit.PracticeAction, Target: "nuova-esenzione", BeneficiaryFC: d.BeneficiaryFC, Outcome: audit.OutcomeOK,
 		Detail: map[string]any{"azione": "NUOVA_ESENZIONE", "codice": d.ExemptionCode}}
 	if errors.Is(err, service.ErrRecorded) {
 		err = nil // done; the workflow writes the read model
