@@ -51,6 +51,14 @@ func newExemptionWorld(t *testing.T) *exemptionWorld {
 	w.expired = w.registry(w.rossi, "067", "7109", today.AddDate(-2, 0, 0), ptrDate(today.AddDate(0, -1, 0)), exemption.Scaduta, "AURA-2")
 	cn2 := access.Actor{FiscalCode: w.opCN2.FiscalCode, Role: access.OperatoreASL, ASL: apptest.ASLCN2}
 	w.neriExemption = e.Act(e.Submit(w.neri, "044", "2960"), practice.Validate, cn2).Exemption.ID
+	// The issued exemptions are published to the registry in the
+	// background: a test that compares the tables before and after a
+	// refused request starts once that is done.
+	e.Eventually(30*time.Second, "the issued exemptions published", func() (bool, error) {
+		n, err := e.Store().DB.NewSelect().Table("exemption").
+			Where("publication_state <> ? OR published_version < version", store.PublicationDone).Count(context.Background())
+		return n == 0, err
+	})
 	return w
 }
 
