@@ -91,25 +91,11 @@ func (w *legacyExemption) change(ctx workflow.Context, cmd ChangeEndDate) (Chang
 	w.busy = true
 	defer func() { w.busy = false }()
 
-	today := exemption.DateOf(workflow.Now(ctx))
-	old := w.st.EndDate
-	var kind exemption.Change
-	if exemption.Unchanged(old, cmd.EndDate, cmd.NoEndDate) &&
-		workflow.GetVersion(ctx, versionDocumentsOnly, workflow.DefaultVersion, 1) == 1 {
-		// Documents added with the same end date: not a renewal.
-		kind = exemption.Documents
-	} else if cmd.NoEndDate {
-		kind = exemption.Renew
-		w.st.EndDate = nil
-	} else {
-		kind = exemption.Classify(old, *cmd.EndDate, today)
-		d := *cmd.EndDate
-		w.st.EndDate = &d
-		if kind == exemption.Revoke {
-			w.st.State = exemption.Annullata
-		}
-	}
-	w.st.Version++
+	// Documents added with the same end date are not a renewal since the
+	// version marker (asked only then, as released).
+	documentsOnly := exemption.Unchanged(w.st.EndDate, cmd.EndDate, cmd.NoEndDate) &&
+		workflow.GetVersion(ctx, versionDocumentsOnly, workflow.DefaultVersion, 1) == 1
+	old, kind := w.st.applyChange(cmd, exemption.DateOf(workflow.Now(ctx)), documentsOnly)
 	w.replan.SendAsync(true) // buffered: a pending wake-up is enough
 	note := cmd.Note
 	if len(cmd.DocumentIDs) > 0 {

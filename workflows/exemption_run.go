@@ -143,24 +143,8 @@ func (w *exemptionRun) perform(ctx workflow.Context, cmd ChangeEndDate) (ChangeR
 	if err := w.check(ctx, cmd); err != nil {
 		return ChangeResult{}, err
 	}
-	today := exemption.DateOf(workflow.Now(ctx))
-	old := w.st.EndDate
-	var kind exemption.Change
-	switch {
-	case exemption.Unchanged(old, cmd.EndDate, cmd.NoEndDate):
-		kind = exemption.Documents // documents added with the same end date: not a renewal
-	case cmd.NoEndDate:
-		kind = exemption.Renew
-		w.st.EndDate = nil
-	default:
-		kind = exemption.Classify(old, *cmd.EndDate, today)
-		d := *cmd.EndDate
-		w.st.EndDate = &d
-		if kind == exemption.Revoke {
-			w.st.State = exemption.Annullata
-		}
-	}
-	w.st.Version++
+	old, kind := w.st.applyChange(cmd, exemption.DateOf(workflow.Now(ctx)),
+		exemption.Unchanged(w.st.EndDate, cmd.EndDate, cmd.NoEndDate))
 	if kind != exemption.Documents {
 		w.cancelReminders() // the reminders of the old end date are moot
 	}

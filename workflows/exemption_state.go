@@ -120,3 +120,27 @@ func (st *ExemptionState) registryRecord() activities.RegistryRecord {
 		State: st.State, Version: st.Version,
 	}
 }
+
+// applyChange moves the end date (and the state, on a revocation) as a
+// change asks and counts the new version; documentsOnly: the end date stays,
+// documents are added. It returns the end date before the change and the
+// kind of change.
+func (st *ExemptionState) applyChange(cmd ChangeEndDate, today exemption.Date, documentsOnly bool) (old *exemption.Date, kind exemption.Change) {
+	old = st.EndDate
+	switch {
+	case documentsOnly:
+		kind = exemption.Documents
+	case cmd.NoEndDate:
+		kind = exemption.Renew
+		st.EndDate = nil
+	default:
+		kind = exemption.Classify(old, *cmd.EndDate, today)
+		d := *cmd.EndDate
+		st.EndDate = &d
+		if kind == exemption.Revoke {
+			st.State = exemption.Annullata
+		}
+	}
+	st.Version++
+	return old, kind
+}
