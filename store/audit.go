@@ -32,8 +32,8 @@ type AuditEntry struct {
 }
 
 // Audit appends records to the log (the database refuses any change to
-// them afterwards): the rows the web writes once, without a Key, stamped
-// now unless At is set. The ID of the HTTP request ctx carries, if any,
+// them afterwards), stamped now unless At is set; a record's Key, when set,
+// is stored as its source key (the web's rows have none). The ID of the HTTP request ctx carries, if any,
 // goes into each row's request_id, to join a row to the access log.
 func (s *Store) Audit(ctx context.Context, recs ...audit.Record) error {
 	if len(recs) == 0 {

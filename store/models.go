@@ -150,10 +150,13 @@ type Exemption struct {
 }
 
 // Publication states of an exemption (exemption.publication_state): whether
-// the registry has acknowledged its newest version.
+// the registry has acknowledged its newest version. Technical states, never
+// shown, kept in their released values: renaming them in place would lock
+// and rewrite every exemption, and the workers of the previous release read
+// them during a rolling update.
 const (
-	PublicationPending = "IN_ATTESA"
-	PublicationDone    = "PUBBLICATA"
+	PublicationPending = "PENDING"
+	PublicationDone    = "PUBLISHED"
 )
 
 // Publishing reports whether the registry has yet to acknowledge the

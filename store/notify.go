@@ -31,10 +31,13 @@ func (s *Store) ExemptionCodeDescription(ctx context.Context, code string) (stri
 	return d, err
 }
 
-// States of an email in the outbox (email_outbox.state).
+// States of an email in the outbox (email_outbox.state). Technical states,
+// kept in their released values (see PublicationPending): a worker of the
+// previous release that read a new value as "not sent" would send a
+// reminder twice during a rolling update.
 const (
-	EmailSending = "IN_INVIO" // claimed: being sent, or its sender died
-	EmailSent    = "INVIATA"
+	EmailSending = "SENDING" // claimed: being sent, or its sender died
+	EmailSent    = "SENT"
 )
 
 // ClaimEmail records the intent to send the email identified by key. It

@@ -16,6 +16,7 @@ import (
 	"esenzioni/adapters/attachments"
 	"esenzioni/domain/audit"
 	"esenzioni/domain/exemption"
+	"esenzioni/service/practices"
 	"esenzioni/store"
 )
 
@@ -207,7 +208,7 @@ func (s *Server) wizardDocumentUpload(c *gin.Context) {
 		return
 	}
 	op := currentOperator(c)
-	a, form, err := s.readUpload(c, op, draftStagingKey(page.Draft.ID))
+	a, form, err := s.readUpload(c, op, practices.DraftStagingKey(page.Draft.ID))
 	if err != nil {
 		s.uploadError(c, err)
 		return
@@ -231,7 +232,7 @@ func (s *Server) wizardDocumentDelete(c *gin.Context) {
 	if !ok {
 		return
 	}
-	err := s.Attachments.DeleteStaged(c.Request.Context(), c.Param("doc"), draftStagingKey(page.Draft.ID))
+	err := s.Attachments.DeleteStaged(c.Request.Context(), c.Param("doc"), practices.DraftStagingKey(page.Draft.ID))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.fail(c, err)
 		return

@@ -115,7 +115,7 @@ func (s *Server) exemptionList(c *gin.Context) {
 		return
 	}
 	page := exemptionListPage{Base: s.base(c, "Esenzioni", "esenzioni"), Form: form, Errors: map[string]string{}, CodeList: s.codes.dataList(codes),
-		ResetURL: "/esenzioni", States: []exemption.State{exemption.Valida, exemption.Scaduta, exemption.Annullata}}
+		ResetURL: "/esenzioni", States: exemptionStates}
 	// "Cerca" with every field empty still sends a query: it gets the message
 	// below, where the first visit (no query) gets the empty form.
 	page.Searched = len(form.values()) > 0 || c.Request.URL.RawQuery != ""

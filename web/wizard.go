@@ -371,9 +371,6 @@ func (s *Server) wizardScadenza(c *gin.Context) {
 	redirect(c, "/esenzioni/nuova/"+d.ID+"/documenti")
 }
 
-// draftStagingKey names the documents of a draft.
-func draftStagingKey(id string) string { return practices.DraftStagingKey(id) }
-
 func (s *Server) wizardDocumenti(c *gin.Context) {
 	page, ok := s.loadDraft(c, "documenti")
 	if !ok {
@@ -388,7 +385,7 @@ func (s *Server) wizardDocumenti(c *gin.Context) {
 
 func (s *Server) fillDocuments(c *gin.Context, page *wizardPage) error {
 	var err error
-	if page.Documents, err = s.Store.StagedAttachments(c.Request.Context(), draftStagingKey(page.Draft.ID)); err != nil {
+	if page.Documents, err = s.Store.StagedAttachments(c.Request.Context(), practices.DraftStagingKey(page.Draft.ID)); err != nil {
 		return err
 	}
 	page.DocumentTypes, err = s.Store.DocumentTypes(c.Request.Context())

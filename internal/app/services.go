@@ -23,7 +23,7 @@ func (a *App) Practices() *practices.Service {
 	return &practices.Service{
 		Store: a.Store, Temporal: a.Temporal, TaskQueue: a.Config.TaskQueue,
 		Places: places.Default(), Codes: exemptioncode.New(a.Config.RegionalCodes...),
-		ReminderOffsets: a.Config.ReminderOffsets,
+		ReminderOffsets: a.Config.ReminderOffsets, Log: a.Log.With("component", "practices"),
 	}
 }
 

@@ -378,23 +378,7 @@ func loginAs(base, username string) (*session, error) {
 	if resp.StatusCode != http.StatusSeeOther {
 		return nil, fmt.Errorf("login: %s", resp.Status)
 	}
-	if _, err := get(hc, base+"/"); err != nil {
-		return nil, err
-	}
 	return &session{http: hc}, nil
-}
-
-func get(hc *http.Client, u string) (string, error) {
-	resp, err := hc.Get(u)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 400 {
-		return "", fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	return string(b), err
 }
 
 func between(s, start, end string) string {

@@ -3,11 +3,9 @@ package devstack
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,8 +67,6 @@ type Production struct {
 	ui       *process
 	security *Security
 	apps     map[string]*process
-	appArgs  map[string][]string
-	appEnv   map[string][]string
 }
 
 // StartProduction starts PostgreSQL, MinIO, the Temporal cluster, prepares
@@ -85,8 +81,7 @@ func StartProduction(ctx context.Context, opts ProductionOptions) (_ *Production
 		return nil, err
 	}
 	opts.DataDir = dir
-	p := &Production{opts: opts, MetricsURLs: map[string]string{}, apps: map[string]*process{},
-		appArgs: map[string][]string{}, appEnv: map[string][]string{}}
+	p := &Production{opts: opts, MetricsURLs: map[string]string{}, apps: map[string]*process{}}
 	defer func() {
 		if err != nil {
 			p.Stop()
@@ -240,7 +235,6 @@ func tail2(s string, n int) string {
 }
 
 func (p *Production) startApp(name string, args []string, env ...string) error {
-	p.appArgs[name], p.appEnv[name] = args, env
 	cmd := exec.Command(p.opts.Binary, args...)
 	cmd.Env = append(append([]string{}, p.env...), env...)
 	proc, err := startProcess(name, cmd, filepath.Join(p.opts.DataDir, name+".log"))
@@ -265,14 +259,6 @@ func (p *Production) KillApp(name string) error {
 	}
 	proc.stop(syscall.SIGKILL, time.Second)
 	return nil
-}
-
-// RestartApp starts a killed application process again and waits for it.
-func (p *Production) RestartApp(ctx context.Context, name string) error {
-	if err := p.startApp(name, p.appArgs[name], p.appEnv[name]...); err != nil {
-		return err
-	}
-	return p.waitHealthy(ctx, name, p.MetricsURLs[name]+"/healthz", 60*time.Second)
 }
 
 func (p *Production) startUI(bin string) error {
@@ -327,15 +313,7 @@ hideLogs: true
 	p.ui = proc
 	p.UIURL = fmt.Sprintf("http://localhost:%d/namespaces/%s/workflows", port, p.Cluster.Namespace())
 	return waitReady(context.Background(), proc, filepath.Join(p.opts.DataDir, "temporal-ui.log"), 30*time.Second, func(ctx context.Context) error {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
-		if err != nil {
-			return err
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return errors.New(resp.Status)
-		}
-		return nil
+		return httpcheck.Get(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", port), httpcheck.OK)
 	})
 }
 

@@ -180,12 +180,12 @@ func TestDomainCollector(t *testing.T) {
 	// a reminder stuck for an hour (and one being sent right now).
 	_, err = e.App.DB.ExecContext(ctx, `INSERT INTO exemption (beneficiary_fc, beneficiary_last_name, beneficiary_first_name,
 		asl_code, exemption_code, diagnosis_code, issued_on, state, source, publication_state, updated_at)
-		VALUES (?, 'ROSSI', 'MARIO', ?, '044', '2960', current_date, 'VALIDA', 'REGISTRO', 'IN_ATTESA', now() - interval '2 hours')`,
+		VALUES (?, 'ROSSI', 'MARIO', ?, '044', '2960', current_date, 'VALIDA', 'REGISTRO', 'PENDING', now() - interval '2 hours')`,
 		to3.FiscalCode, apptest.ASLTO3)
 	require.NoError(t, err)
 	_, err = e.App.DB.ExecContext(ctx, `INSERT INTO email_outbox (dedupe_key, recipient, subject, state, created_at) VALUES
-		('a', 'x@y.it', 's', 'IN_INVIO', now() - interval '1 hour'), ('b', 'x@y.it', 's', 'IN_INVIO', now()),
-		('c', 'x@y.it', 's', 'INVIATA', now() - interval '1 hour')`)
+		('a', 'x@y.it', 's', 'SENDING', now() - interval '1 hour'), ('b', 'x@y.it', 's', 'SENDING', now()),
+		('c', 'x@y.it', 's', 'SENT', now() - interval '1 hour')`)
 	require.NoError(t, err)
 
 	reg := prometheus.NewRegistry()

@@ -119,7 +119,13 @@ func (s *Service) ConfirmDraft(ctx context.Context, d *store.Draft, sub Submissi
 		id := res.Exemption.ID
 		exemptionID = &id
 	}
-	if cerr := s.Store.CompleteDraft(ctx, d, DraftStagingKey(d.ID), res.Number, exemptionID); cerr != nil {
+	// The practice exists: the draft and its documents follow it even if
+	// the operator has gone (an idempotent write).
+	cctx, cancel := service.Detached(ctx, 10*time.Second)
+	defer cancel()
+	if cerr := service.Retry(cctx, func(ctx context.Context) error {
+		return s.Store.CompleteDraft(ctx, d, DraftStagingKey(d.ID), res.Number, exemptionID)
+	}); cerr != nil {
 		return res, cerr
 	}
 	return res, err

@@ -24,6 +24,7 @@ import (
 	"esenzioni/domain/person"
 	"esenzioni/domain/places"
 	"esenzioni/domain/practice"
+	"esenzioni/service"
 	"esenzioni/store"
 	"esenzioni/workflows"
 	"esenzioni/workflows/searchattr"
@@ -121,17 +122,17 @@ var ErrDocumentsInUse = errors.New(msgDocumentsInUse)
 // Submission.Documents.
 func (s *Service) CheckDocuments(ctx context.Context, source, key string, d Documents) (Documents, error) {
 	refs := d.refs()
+	if key != "" && len(refs) > 0 {
+		if n, err := s.Store.IntakeNumber(ctx, source, key); err == nil {
+			d.linked, d.number = true, n
+			return d, nil
+		}
+	}
 	staged := map[string]bool{}
 	if len(refs) > 0 {
 		var err error
 		if staged, err = s.Store.StagedIDs(ctx, source, refs); err != nil {
 			return d, err
-		}
-	}
-	if key != "" && len(refs) > 0 {
-		if n, err := s.Store.IntakeNumber(ctx, source, key); err == nil {
-			d.linked, d.number = true, n
-			return d, nil
 		}
 	}
 	verr := &ValidationError{}
@@ -478,7 +479,13 @@ func (s *Service) Submit(ctx context.Context, sub Submission) (Submitted, error)
 	if docs.linked && docs.number != res.Number {
 		return Submitted{}, fmt.Errorf("intake replay: number %s, expected %s", res.Number, docs.number)
 	}
-	if err := s.Store.LinkClaimed(ctx, sub.Source, claim, res.Number, docs.CertificateID, docs.AttachmentIDs); err != nil {
+	// The practice has started: its documents are linked even if the
+	// client has gone, through a database hiccup (an idempotent write).
+	lctx, cancel := service.Detached(ctx, 10*time.Second)
+	defer cancel()
+	if err := service.Retry(lctx, func(ctx context.Context) error {
+		return s.Store.LinkClaimed(ctx, sub.Source, claim, res.Number, docs.CertificateID, docs.AttachmentIDs)
+	}); err != nil {
 		return Submitted{}, err
 	}
 	return res, nil
